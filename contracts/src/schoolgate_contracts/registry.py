@@ -1,0 +1,87 @@
+"""The one registry of event types, their schema versions and the upcasters between them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from schoolgate_contracts.base import Event
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class UnknownEventType(Exception):
+    """The store holds a type (or version) this code does not know. Never guess: stop."""
+
+
+class BrokenEvent(Exception):
+    """A stored payload does not match its declared type."""
+
+
+class EventRegistry:
+    def __init__(self) -> None:
+        self._types: dict[str, type[Event]] = {}
+        self._upcasters: dict[tuple[str, int], Upcaster] = {}
+
+    def register(self, cls: type[Event]) -> type[Event]:
+        existing = self._types.get(cls.event_type)
+        if existing is not None and existing is not cls:
+            raise ValueError(f"event type {cls.event_type!r} is registered twice")
+        self._types[cls.event_type] = cls
+        return cls
+
+    def upcaster(self, event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+        """Register a function turning ``from_version`` data into ``from_version + 1`` data."""
+
+        def add(fn: Upcaster) -> Upcaster:
+            self._upcasters[(event_type, from_version)] = fn
+            return fn
+
+        return add
+
+    def types(self) -> Mapping[str, type[Event]]:
+        return dict(self._types)
+
+    def encode(self, event: Event) -> bytes:
+        return event.model_dump_json().encode()
+
+    def decode(
+        self, event_type: str, schema_version: int, data: bytes | str, *, where: str
+    ) -> Event:
+        """Load stored data as the current model; ``where`` names stream and position."""
+        cls = self._types.get(event_type)
+        if cls is None:
+            raise UnknownEventType(f"unknown event type {event_type!r} at {where}")
+        if schema_version > cls.schema_version:
+            raise UnknownEventType(
+                f"{event_type} schema version {schema_version} is newer than this code's "
+                f"{cls.schema_version} at {where}"
+            )
+        try:
+            if schema_version == cls.schema_version:
+                return cls.model_validate_json(data)
+            payload: dict[str, Any] = json.loads(data)
+            for version in range(schema_version, cls.schema_version):
+                step = self._upcasters.get((event_type, version))
+                if step is None:
+                    raise UnknownEventType(
+                        f"no upcaster for {event_type} v{version} at {where}"
+                    )
+                payload = step(payload)
+            return cls.model_validate(payload)
+        except UnknownEventType:
+            raise
+        except ValueError as exc:
+            raise BrokenEvent(f"broken {event_type} v{schema_version} at {where}: {exc}") from exc
+
+    def json_schemas(self) -> Iterable[tuple[str, dict[str, Any]]]:
+        for name, cls in sorted(self._types.items()):
+            schema = cls.model_json_schema()
+            schema["title"] = name
+            schema["x-schema-version"] = cls.schema_version
+            schema["x-service"] = cls.service
+            yield name, schema
+
+
+registry = EventRegistry()

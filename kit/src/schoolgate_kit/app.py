@@ -1,0 +1,138 @@
+"""The service app factory: health, readiness, metrics, correlation ids and problem answers."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from schoolgate_kit import metrics
+from schoolgate_kit.problems import install_problem_handlers
+from schoolgate_kit.settings import Settings
+
+CORRELATION_HEADER = "x-correlation-id"
+ReadyCheck = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Kit:
+    """What every service app carries in ``app.state.kit``."""
+
+    name: str
+    settings: Settings
+    clock: Callable[[], datetime]
+    ready_checks: dict[str, ReadyCheck] = field(default_factory=dict)
+
+
+class ObservabilityMiddleware:
+    """Binds the correlation id for logs and counts requests by route template."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        correlation_id = ""
+        for key, value in scope["headers"]:
+            if key == b"x-correlation-id":
+                correlation_id = value.decode("latin-1")[:128]
+                break
+        correlation_id = correlation_id or uuid.uuid4().hex
+        scope.setdefault("state", {})["correlation_id"] = correlation_id
+        structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-correlation-id", correlation_id.encode("latin-1")),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            metrics.HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
+            metrics.HTTP_SECONDS.labels(self.service, method, template).observe(
+                time.perf_counter() - started
+            )
+            structlog.contextvars.unbind_contextvars("correlation_id")
+
+
+def correlation_id(request: Request) -> str:
+    value: str = request.state.correlation_id
+    return value
+
+
+def create_service_app(
+    kit: Kit,
+    *,
+    routers: Sequence[APIRouter] = (),
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    **fastapi_args: Any,
+) -> FastAPI:
+    @asynccontextmanager
+    async def run(app: FastAPI) -> AsyncIterator[None]:
+        if lifespan is None:
+            yield
+            return
+        async with lifespan(app):
+            yield
+
+    app = FastAPI(title=f"Schoolgate {kit.name}", lifespan=run, **fastapi_args)
+    app.state.kit = kit
+    install_problem_handlers(app)
+    health = APIRouter(tags=["operations"])
+
+    @health.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @health.get("/readyz")
+    async def readyz() -> JSONResponse:
+        """Every dependency this service needs answers."""
+        results: dict[str, str] = {}
+        ok = True
+        for name, check in kit.ready_checks.items():
+            try:
+                await check()
+                results[name] = "ok"
+            except Exception as exc:
+                ok = False
+                results[name] = f"failing: {type(exc).__name__}: {exc}"
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "checks": results},
+            status_code=200 if ok else 503,
+        )
+
+    @health.get("/metrics")
+    async def prometheus() -> Response:
+        """Prometheus metrics."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(health)
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(ObservabilityMiddleware, service=kit.name)
+    return app

@@ -1,0 +1,273 @@
+"""The embedded event store: one SQLite file in WAL mode.
+
+Appends from concurrent callers are grouped into one transaction (group commit), each in its
+own savepoint so one conflict never fails its neighbours. The global position is the rowid
+of an INTEGER PRIMARY KEY: SQLite has one writer and a rolled-back insert frees its rowid, so
+positions are gap-free and in commit order. Subscribers in this process are woken on commit;
+writes by other processes are noticed by a cheap head check every ``poll_interval``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from schoolgate_contracts import EventRegistry, NewEvent, RecordedEvent, registry
+
+from schoolgate_kit import metrics
+from schoolgate_kit.eventstore.port import (
+    AppendResult,
+    Batch,
+    EventIdReused,
+    WrongExpectedVersion,
+)
+from schoolgate_kit.sqlite import SqliteDatabase, transaction
+from schoolgate_kit.wire import metadata_json, recorded
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    stream TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    schema_version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    UNIQUE (stream, version)
+);
+CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
+"""
+
+COLUMNS = "event_id, stream, version, position, type, schema_version, data, metadata, recorded_at"
+MAX_GROUP = 256
+
+
+@dataclass
+class _Append:
+    stream: str
+    events: Sequence[NewEvent]
+    expected_version: int | None
+    future: asyncio.Future[AppendResult] = field(repr=False)
+
+
+class SqliteEventStore:
+    def __init__(
+        self,
+        db: SqliteDatabase,
+        *,
+        clock: Callable[[], datetime],
+        events: EventRegistry = registry,
+        poll_interval: float = 0.25,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._events = events
+        self._poll_interval = poll_interval
+        self._queue: asyncio.Queue[_Append] = asyncio.Queue()
+        self._writer_task: asyncio.Task[None] | None = None
+        self._committed = asyncio.Event()
+
+    @classmethod
+    async def open(
+        cls,
+        path: Path,
+        *,
+        clock: Callable[[], datetime],
+        events: EventRegistry = registry,
+        poll_interval: float = 0.25,
+        synchronous: str = "FULL",
+    ) -> SqliteEventStore:
+        db = SqliteDatabase(path, synchronous=synchronous)
+        await db.write(lambda conn: conn.executescript(SCHEMA))
+        store = cls(db, clock=clock, events=events, poll_interval=poll_interval)
+        store._writer_task = asyncio.create_task(store._write_loop(), name="event-store-writer")
+        return store
+
+    # -- writing -------------------------------------------------------------------------
+
+    async def append(
+        self, stream: str, events: Sequence[NewEvent], *, expected_version: int | None
+    ) -> AppendResult:
+        if not events:
+            raise ValueError("append needs at least one event")
+        started = time.perf_counter()
+        future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Append(stream, events, expected_version, future))
+        result = await future
+        metrics.APPEND_SECONDS.observe(time.perf_counter() - started)
+        return result
+
+    async def _write_loop(self) -> None:
+        while True:
+            group = [await self._queue.get()]
+            while len(group) < MAX_GROUP and not self._queue.empty():
+                group.append(self._queue.get_nowait())
+            recorded_at = self._clock().isoformat()
+            try:
+                outcomes = await self._db.write(lambda c: self._write_group(c, group, recorded_at))
+            except BaseException as exc:  # the whole transaction failed: tell every caller
+                for item in group:
+                    if not item.future.done():
+                        item.future.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for item, outcome in zip(group, outcomes, strict=True):
+                if item.future.done():
+                    continue
+                if isinstance(outcome, Exception):
+                    item.future.set_exception(outcome)
+                else:
+                    item.future.set_result(outcome)
+            self._committed.set()
+            self._committed = asyncio.Event()
+
+    def _write_group(
+        self, conn: sqlite3.Connection, group: list[_Append], recorded_at: str
+    ) -> list[AppendResult | Exception]:
+        outcomes: list[AppendResult | Exception] = []
+        with transaction(conn):
+            for item in group:
+                conn.execute("SAVEPOINT append")
+                try:
+                    outcomes.append(self._append_one(conn, item, recorded_at))
+                    conn.execute("RELEASE append")
+                except (WrongExpectedVersion, EventIdReused, sqlite3.IntegrityError) as exc:
+                    conn.execute("ROLLBACK TO append")
+                    conn.execute("RELEASE append")
+                    outcomes.append(exc)
+        return outcomes
+
+    def _append_one(
+        self, conn: sqlite3.Connection, item: _Append, recorded_at: str
+    ) -> AppendResult:
+        ids = [str(e.event_id) for e in item.events]
+        marks = ",".join("?" * len(ids))
+        found = conn.execute(
+            f"SELECT event_id, stream, version, position FROM events WHERE event_id IN ({marks})",
+            ids,
+        ).fetchall()
+        if found:
+            if len(found) == len(ids) and all(row[1] == item.stream for row in found):
+                last = max(found, key=lambda row: row[2])
+                return AppendResult(version=last[2], position=last[3])
+            raise EventIdReused(f"some event ids of this append are already stored: {found}")
+        row = conn.execute(
+            "SELECT max(version) FROM events WHERE stream = ?", (item.stream,)
+        ).fetchone()
+        current = -1 if row[0] is None else int(row[0])
+        if item.expected_version is not None and item.expected_version != current:
+            raise WrongExpectedVersion(item.stream, item.expected_version, current)
+        position = 0
+        for offset, new in enumerate(item.events, start=1):
+            cursor = conn.execute(
+                "INSERT INTO events (event_id, stream, version, type, schema_version, data,"
+                " metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    str(new.event_id),
+                    item.stream,
+                    current + offset,
+                    new.event.event_type,
+                    new.event.schema_version,
+                    new.event.model_dump_json(),
+                    metadata_json(new.metadata),
+                    recorded_at,
+                ),
+            )
+            position = int(cursor.lastrowid or 0)
+        return AppendResult(version=current + len(item.events), position=position)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _decode(self, row: tuple[str, str, int, int, str, int, str, str, str]) -> RecordedEvent:
+        return recorded(
+            event_id=row[0],
+            stream=row[1],
+            version=row[2],
+            position=row[3],
+            event_type=row[4],
+            schema_version=row[5],
+            data=row[6],
+            metadata=row[7],
+            recorded_at=row[8],
+            events=self._events,
+        )
+
+    async def read_stream(self, stream: str, *, from_version: int = 0) -> list[RecordedEvent]:
+        rows = await self._db.read(
+            lambda c: c.execute(
+                f"SELECT {COLUMNS} FROM events WHERE stream = ? AND version >= ? ORDER BY version",
+                (stream, from_version),
+            ).fetchall()
+        )
+        return [self._decode(row) for row in rows]
+
+    def _page(
+        self, conn: sqlite3.Connection, after: int, limit: int, types: Collection[str] | None
+    ) -> tuple[list[tuple[str, str, int, int, str, int, str, str, str]], int]:
+        conn.execute("BEGIN")  # one snapshot for the page and the head
+        try:
+            head_row = conn.execute("SELECT max(position) FROM events").fetchone()
+            head = int(head_row[0] or 0)
+            if types is None:
+                rows = conn.execute(
+                    f"SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                    (after, limit),
+                ).fetchall()
+            else:
+                wanted = list(types)
+                marks = ",".join("?" * len(wanted))
+                rows = conn.execute(
+                    f"SELECT {COLUMNS} FROM events WHERE position > ? AND type IN ({marks})"
+                    " ORDER BY position LIMIT ?",
+                    (after, *wanted, limit),
+                ).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        return rows, head
+
+    async def read_all(
+        self, *, after: int = 0, limit: int = 1000, types: Collection[str] | None = None
+    ) -> Batch:
+        rows, head = await self._db.read(lambda c: self._page(c, after, limit, types))
+        events = [self._decode(row) for row in rows]
+        full = len(rows) == limit
+        up_to = events[-1].position if full else max(head, after)
+        return Batch(events=events, up_to=up_to, caught_up=not full)
+
+    async def subscribe(
+        self, *, after: int = 0, types: Collection[str] | None = None, batch_size: int = 1000
+    ) -> AsyncIterator[Batch]:
+        position = after
+        while True:
+            waiter = self._committed  # taken before reading, so no commit slips between
+            batch = await self.read_all(after=position, limit=batch_size, types=types)
+            if batch.events or batch.up_to > position:
+                position = batch.up_to
+                yield batch
+                if not batch.caught_up:
+                    continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiter.wait(), timeout=self._poll_interval)
+
+    async def head(self) -> int:
+        row = await self._db.read(lambda c: c.execute("SELECT max(position) FROM events").fetchone())
+        return int(row[0] or 0)
+
+    async def ping(self) -> None:
+        await self._db.read(lambda c: c.execute("SELECT 1").fetchone())
+
+    async def close(self) -> None:
+        if self._writer_task is not None:
+            self._writer_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer_task
+        await self._db.close()

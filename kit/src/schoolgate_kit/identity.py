@@ -1,0 +1,95 @@
+"""The identity the gateway vouches for, passed to services as a short-lived signed token."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from pydantic import BaseModel, ConfigDict
+
+from schoolgate_kit.problems import Unauthenticated
+
+ALGORITHM = "HS256"
+AUDIENCE = "schoolgate-services"
+
+
+class Role(str, Enum):
+    teacher = "teacher"
+    teaching_assistant = "teaching_assistant"
+    leader = "leader"
+    office = "office"
+    school_admin = "school_admin"
+    parent = "parent"
+    pupil = "pupil"
+
+
+STAFF_ROLES = frozenset(
+    {Role.teacher, Role.teaching_assistant, Role.leader, Role.office, Role.school_admin}
+)
+CLASSROOM_ROLES = frozenset({Role.teacher, Role.teaching_assistant})
+WHOLE_SCHOOL_ROLES = frozenset({Role.leader, Role.office, Role.school_admin})
+
+
+class Identity(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subject: str
+    role: Role
+    school_id: str
+    class_ids: frozenset[str] = frozenset()
+    pupil_ids: frozenset[str] = frozenset()
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+def sign(identity: Identity, *, secret: str, now: datetime, ttl: timedelta) -> str:
+    claims = {
+        "sub": identity.subject,
+        "role": identity.role.value,
+        "school": identity.school_id,
+        "classes": sorted(identity.class_ids),
+        "pupils": sorted(identity.pupil_ids),
+        "aud": AUDIENCE,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify(token: str, *, secret: str, now: datetime) -> Identity:
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            options={"require": ["exp", "sub", "aud"], "verify_exp": False},
+        )
+    except jwt.InvalidTokenError as exc:
+        raise Unauthenticated(f"identity token refused: {exc}") from exc
+    if int(claims["exp"]) < now.timestamp():
+        raise Unauthenticated("identity token expired")
+    return Identity(
+        subject=claims["sub"],
+        role=Role(claims["role"]),
+        school_id=claims["school"],
+        class_ids=frozenset(claims.get("classes", ())),
+        pupil_ids=frozenset(claims.get("pupils", ())),
+    )
+
+
+def _identity(request: Request) -> Identity:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("an identity token is needed")
+    kit = request.app.state.kit
+    return verify(token, secret=kit.settings.identity_secret.get_secret_value(), now=kit.clock())
+
+
+CurrentIdentity = Annotated[Identity, Depends(_identity)]

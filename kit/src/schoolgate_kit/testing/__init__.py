@@ -1,0 +1,1 @@
+"""Shared test helpers: abstract contract suites every adapter of a port must pass."""

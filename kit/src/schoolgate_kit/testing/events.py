@@ -1,0 +1,52 @@
+"""Small builders for tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from schoolgate_contracts import Metadata, NewEvent
+from schoolgate_contracts.points import PointAwarded
+
+
+class ManualClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def award(
+    pupil_id: str = "pupil-1",
+    *,
+    school_id: str = "school-1",
+    way: str = "kindness",
+    on: date = date(2026, 11, 16),
+    award_id: str | None = None,
+    class_id: str | None = "class-1",
+    correlation_id: str = "test",
+) -> NewEvent:
+    award_id = award_id or uuid.uuid4().hex
+    return NewEvent(
+        event_id=uuid.uuid4(),
+        event=PointAwarded(
+            award_id=award_id,
+            pupil_id=pupil_id,
+            class_id=class_id,
+            school_way_id=way,
+            awarded_by="teacher-1",
+            school_date=on,
+        ),
+        metadata=Metadata(
+            occurred_at=datetime(on.year, on.month, on.day, 10, tzinfo=UTC),
+            school_id=school_id,
+            actor="teacher-1",
+            correlation_id=correlation_id,
+        ),
+    )

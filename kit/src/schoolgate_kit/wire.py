@@ -1,0 +1,97 @@
+"""How a recorded event travels: one JSON document, decoded into a contract model at the edge."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from schoolgate_contracts import EventRegistry, Metadata, RecordedEvent, registry
+
+from schoolgate_kit.bus.port import Message
+
+
+def metadata_json(metadata: Metadata) -> str:
+    return metadata.model_dump_json()
+
+
+def load_metadata(raw: str | bytes) -> Metadata:
+    data: dict[str, Any] = json.loads(raw)
+    # Written by our own store from a validated model: construct without re-validating,
+    # which keeps replay fast; the payload itself is always validated.
+    data["occurred_at"] = datetime.fromisoformat(data["occurred_at"])
+    return Metadata.model_construct(**data)
+
+
+def recorded(
+    *,
+    event_id: str | UUID,
+    stream: str,
+    version: int,
+    position: int,
+    event_type: str,
+    schema_version: int,
+    data: str | bytes,
+    metadata: str | bytes,
+    recorded_at: str | datetime,
+    events: EventRegistry = registry,
+) -> RecordedEvent:
+    where = f"stream {stream!r} version {version}, global position {position}"
+    return RecordedEvent.model_construct(
+        event_id=event_id if isinstance(event_id, UUID) else UUID(event_id),
+        stream=stream,
+        version=version,
+        position=position,
+        recorded_at=(
+            recorded_at if isinstance(recorded_at, datetime)
+            else datetime.fromisoformat(recorded_at)
+        ),
+        metadata=load_metadata(metadata),
+        event=events.decode(event_type, schema_version, data, where=where),
+    )
+
+
+def to_message(event: RecordedEvent) -> Message:
+    body = {
+        "event_id": str(event.event_id),
+        "stream": event.stream,
+        "version": event.version,
+        "position": event.position,
+        "recorded_at": event.recorded_at.isoformat(),
+        "type": event.event.event_type,
+        "schema_version": event.event.schema_version,
+        "metadata": json.loads(metadata_json(event.metadata)),
+        "data": json.loads(event.event.model_dump_json()),
+    }
+    return Message(
+        message_id=str(event.event_id),
+        routing_key=event.routing_key,
+        body=json.dumps(body, separators=(",", ":")).encode(),
+        headers={
+            "stream": event.stream,
+            "version": event.version,
+            "position": event.position,
+            "event_type": event.event.event_type,
+            "schema_version": event.event.schema_version,
+            "school_id": event.metadata.school_id,
+            "correlation_id": event.metadata.correlation_id,
+        },
+    )
+
+
+def from_message(message: Message, events: EventRegistry = registry) -> RecordedEvent:
+    """Decode a bus message; a broken or unknown payload raises, naming where it came from."""
+    body: dict[str, Any] = json.loads(message.body)
+    return recorded(
+        event_id=body["event_id"],
+        stream=body["stream"],
+        version=body["version"],
+        position=body["position"],
+        event_type=body["type"],
+        schema_version=body["schema_version"],
+        data=json.dumps(body["data"]),
+        metadata=json.dumps(body["metadata"]),
+        recorded_at=body["recorded_at"],
+        events=events,
+    )
