@@ -65,9 +65,7 @@ class EventRegistry:
             for version in range(schema_version, cls.schema_version):
                 step = self._upcasters.get((event_type, version))
                 if step is None:
-                    raise UnknownEventType(
-                        f"no upcaster for {event_type} v{version} at {where}"
-                    )
+                    raise UnknownEventType(f"no upcaster for {event_type} v{version} at {where}")
                 payload = step(payload)
             return cls.model_validate(payload)
         except UnknownEventType:

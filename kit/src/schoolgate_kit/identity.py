@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import jwt
@@ -16,7 +16,7 @@ ALGORITHM = "HS256"
 AUDIENCE = "schoolgate-services"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     teacher = "teacher"
     teaching_assistant = "teaching_assistant"
     leader = "leader"

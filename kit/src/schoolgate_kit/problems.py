@@ -88,8 +88,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         return _respond(
             request,
             422,
-            problem_body(422, "validation-error", "The request is not valid",
-                         "Some fields are missing or have the wrong form.", extra={"errors": errors}),
+            problem_body(
+                422,
+                "validation-error",
+                "The request is not valid",
+                "Some fields are missing or have the wrong form.",
+                extra={"errors": errors},
+            ),
         )
 
     async def on_conflict(request: Request, exc: Exception) -> JSONResponse:
@@ -101,7 +106,8 @@ def install_problem_handlers(app: FastAPI) -> None:
             exc.status_code, "http-error"
         )
         return _respond(
-            request, exc.status_code,
+            request,
+            exc.status_code,
             problem_body(exc.status_code, slug, str(exc.detail), str(exc.detail)),
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_IDENTITY_SECRET = "development-only-identity-secret-change-me"
 
 
-class Environment(str, Enum):
+class Environment(StrEnum):
     development = "development"
     test = "test"
     production = "production"

@@ -17,7 +17,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 SYNCHRONOUS = "FULL"
-"""Every commit reaches the disk before it is acknowledged: a school's record survives power loss."""
+"""Every commit reaches the disk before it is acknowledged: records survive power loss."""
 
 
 def connect(path: Path, *, synchronous: str = SYNCHRONOUS) -> sqlite3.Connection:
@@ -80,7 +80,7 @@ class SqliteDatabase:
             self._readers.clear()
 
 
-class transaction:  # noqa: N801 - reads as a statement: ``with transaction(conn):``
+class transaction:
     """BEGIN IMMEDIATE ... COMMIT, rolling back on any error."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:

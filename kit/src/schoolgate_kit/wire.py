@@ -44,7 +44,8 @@ def recorded(
         version=version,
         position=position,
         recorded_at=(
-            recorded_at if isinstance(recorded_at, datetime)
+            recorded_at
+            if isinstance(recorded_at, datetime)
             else datetime.fromisoformat(recorded_at)
         ),
         metadata=load_metadata(metadata),

@@ -7,12 +7,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-
 from schoolgate_kit.eventstore import NO_STREAM
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
-from schoolgate_kit.testing.eventstore_contract import EventStoreContract
 from schoolgate_kit.testing.events import ManualClock, award
+from schoolgate_kit.testing.eventstore_contract import EventStoreContract
 from schoolgate_kit.testing.readmodels_contract import ReadModelStoreContract
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
@@ -112,7 +113,9 @@ class SqliteEventStore:
                 group.append(self._queue.get_nowait())
             recorded_at = self._clock().isoformat()
             try:
-                outcomes = await self._db.write(lambda c: self._write_group(c, group, recorded_at))
+                outcomes = await self._db.write(
+                    functools.partial(self._write_group, group=group, recorded_at=recorded_at)
+                )
             except BaseException as exc:  # the whole transaction failed: tell every caller
                 for item in group:
                     if not item.future.done():
@@ -131,7 +134,7 @@ class SqliteEventStore:
             self._committed = asyncio.Event()
 
     def _write_group(
-        self, conn: sqlite3.Connection, group: list[_Append], recorded_at: str
+        self, conn: sqlite3.Connection, *, group: list[_Append], recorded_at: str
     ) -> list[AppendResult | Exception]:
         outcomes: list[AppendResult | Exception] = []
         with transaction(conn):
@@ -259,7 +262,9 @@ class SqliteEventStore:
                 await asyncio.wait_for(waiter.wait(), timeout=self._poll_interval)
 
     async def head(self) -> int:
-        row = await self._db.read(lambda c: c.execute("SELECT max(position) FROM events").fetchone())
+        row = await self._db.read(
+            lambda c: c.execute("SELECT max(position) FROM events").fetchone()
+        )
         return int(row[0] or 0)
 
     async def ping(self) -> None:

@@ -107,9 +107,7 @@ class SqliteReadModelStore:
         )
         return 0 if row is None else int(row[0])
 
-    async def load(
-        self, projection: str, generation: int, keys: Collection[str]
-    ) -> dict[str, Doc]:
+    async def load(self, projection: str, generation: int, keys: Collection[str]) -> dict[str, Doc]:
         wanted = list(keys)
         if not wanted:
             return {}
@@ -154,8 +152,7 @@ class SqliteReadModelStore:
                         return False
                     # generation 0 is for single-document state (checkpoints, ledgers)
                     conn.execute(
-                        "INSERT INTO generations (projection, generation, active)"
-                        " VALUES (?, 0, 1)",
+                        "INSERT INTO generations (projection, generation, active) VALUES (?, 0, 1)",
                         (projection,),
                     )
                 conn.executemany(

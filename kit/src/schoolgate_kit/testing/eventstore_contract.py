@@ -11,9 +11,15 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-
 from schoolgate_contracts.points import PointAwarded
-from schoolgate_kit.eventstore import NO_STREAM, EventIdReused, EventStore, WrongExpectedVersion
+
+from schoolgate_kit.eventstore import (
+    NO_STREAM,
+    Batch,
+    EventIdReused,
+    EventStore,
+    WrongExpectedVersion,
+)
 from schoolgate_kit.testing.events import award
 
 
@@ -101,9 +107,7 @@ class EventStoreContract:
         none = await store.read_all(after=before, limit=100, types=["SomethingElse"])
         assert none.events == [] and none.caught_up
 
-    async def test_concurrent_appends_to_one_stream_never_both_win(
-        self, store: EventStore
-    ) -> None:
+    async def test_concurrent_appends_to_one_stream_never_both_win(self, store: EventStore) -> None:
         stream = self.stream()
         await store.append(stream, [award()], expected_version=NO_STREAM)
         outcomes = await asyncio.gather(
@@ -115,9 +119,7 @@ class EventStoreContract:
         assert all(isinstance(o, WrongExpectedVersion) for o in outcomes if o not in wins)
         assert len(await store.read_stream(stream)) == 2
 
-    async def test_subscription_catches_up_then_continues_live(
-        self, store: EventStore
-    ) -> None:
+    async def test_subscription_catches_up_then_continues_live(self, store: EventStore) -> None:
         before = await store.head()
         stream = self.stream()
         await store.append(stream, [award(), award()], expected_version=NO_STREAM)
@@ -125,7 +127,7 @@ class EventStoreContract:
         live = asyncio.Event()
 
         async def follow() -> None:
-            subscription: AsyncIterator = store.subscribe(after=before, batch_size=1)
+            subscription: AsyncIterator[Batch] = store.subscribe(after=before, batch_size=1)
             async for batch in subscription:
                 seen.extend(e.stream for e in batch.events if e.stream == stream)
                 if len(seen) == 3:

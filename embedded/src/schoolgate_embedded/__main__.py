@@ -1,0 +1,21 @@
+"""``python -m schoolgate_embedded``: the whole of Schoolgate at http://localhost:8000."""
+
+from __future__ import annotations
+
+import os
+
+import uvicorn
+from schoolgate_gateway.settings import GatewaySettings
+from schoolgate_kit.logging import configure_logging
+
+from schoolgate_embedded.app import create_app
+
+settings = GatewaySettings()
+configure_logging(development=settings.is_development, level=settings.log_level)
+uvicorn.run(
+    create_app(settings),
+    host=os.environ.get("SCHOOLGATE_HOST", "127.0.0.1"),
+    port=int(os.environ.get("SCHOOLGATE_PORT", "8000")),
+    log_config=None,
+    access_log=False,
+)

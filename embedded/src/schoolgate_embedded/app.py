@@ -1,0 +1,118 @@
+"""Embedded mode: the gateway, every service, the relay and the projections in one process.
+
+SQLite files under the data directory hold the event store, the read models and the
+gateway's accounts; the bus is in-process. The gateway reaches the services over HTTP
+semantics without sockets (httpx's ASGI transport), exactly as it would across a cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import structlog
+from fastapi import FastAPI
+from schoolgate_gateway import demo
+from schoolgate_gateway.accounts import Accounts
+from schoolgate_gateway.entrypoints.http import create_app as create_gateway_app
+from schoolgate_gateway.service import build_gateway
+from schoolgate_gateway.settings import GatewaySettings
+from schoolgate_kit.bus.memory import InProcessBus
+from schoolgate_kit.eventstore.sqlite import SqliteEventStore
+from schoolgate_kit.projections import run_projection
+from schoolgate_kit.reactors import start_reactor
+from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
+from schoolgate_kit.relay import run_relay
+from schoolgate_kit.runtime import Parts, ServiceDefinition
+from schoolgate_notifications.service import DEFINITION as NOTIFICATIONS
+from schoolgate_points.service import DEFINITION as POINTS
+
+SERVICES: tuple[ServiceDefinition, ...] = (POINTS, NOTIFICATIONS)
+log = structlog.get_logger()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Embedded:
+    parts: Parts
+    bus: InProcessBus
+    apps: dict[str, FastAPI]
+    tasks: list[asyncio.Task[None]]
+
+
+@contextlib.asynccontextmanager
+async def run_embedded(
+    settings: GatewaySettings, *, clock: Callable[[], datetime] = utc_now
+) -> AsyncIterator[Embedded]:
+    data = settings.data_dir
+    store = await SqliteEventStore.open(data / "events.db", clock=clock)
+    readmodels = await SqliteReadModelStore.open(data / "readmodels.db")
+    bus = InProcessBus(readmodels, max_deliveries=settings.consumer_max_deliveries)
+    parts = Parts(store=store, readmodels=readmodels, clock=clock)
+    apps = {d.name: d.create_app(settings, parts) for d in SERVICES}
+    subscriptions = [
+        await start_reactor(reactor, bus) for d in SERVICES for reactor in d.reactors(parts)
+    ]
+    tasks = [
+        asyncio.create_task(run_projection(p, store, readmodels), name=f"projection:{p.name}")
+        for d in SERVICES
+        for p in d.projections
+    ]
+    tasks.append(asyncio.create_task(run_relay(store, bus, readmodels), name="relay"))
+    try:
+        yield Embedded(parts=parts, bus=bus, apps=apps, tasks=tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for subscription in subscriptions:
+            await subscription.stop()
+        await readmodels.close()
+        await store.close()
+
+
+def create_app(
+    settings: GatewaySettings | None = None, *, clock: Callable[[], datetime] = utc_now
+) -> FastAPI:
+    settings = settings or GatewaySettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with run_embedded(settings, clock=clock) as embedded:
+            accounts = await Accounts.open(settings.data_dir / "gateway.db")
+            points_http = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=embedded.apps["points"]),
+                base_url="http://points.internal",
+            )
+            gateway = build_gateway(settings, accounts, points=points_http, clock=clock)
+            for name, service_app in embedded.apps.items():
+                app.mount(f"/services/{name}", service_app)
+            app.mount("/", create_gateway_app(gateway))
+            app.state.embedded = embedded
+            if settings.is_development and await demo.seed(accounts):
+                log.info("demo.seeded", school=demo.SCHOOL)
+            if settings.is_development:
+                print_demo_accounts()
+            try:
+                yield
+            finally:
+                await gateway.points.close()
+                await accounts.close()
+
+    return FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+
+
+def print_demo_accounts() -> None:
+    lines = ["", "Demo accounts (development only):"]
+    lines += [f"  {a.display_name:<24} {a.email:<22} {a.password}" for a in demo.DEMO_ACCOUNTS]
+    print("\n".join(lines) + "\n", file=sys.stderr, flush=True)

@@ -1,0 +1,3 @@
+from schoolgate_kit.runtime import kit_main
+
+kit_main()

@@ -1,0 +1,57 @@
+"""Run a command against the stream it concerns: load, decide, append at the expected version.
+
+A version conflict means someone else wrote first: decide again on the new state once, and
+if that conflicts too, answer 409. Nothing but the appended events is written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from schoolgate_contracts import Event, Metadata, NewEvent, RecordedEvent
+
+from schoolgate_kit.eventstore import NO_STREAM, EventStore, WrongExpectedVersion
+from schoolgate_kit.problems import Conflict
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class Decided(Generic[S]):
+    state: S
+    events: list[RecordedEvent | NewEvent]
+    """What this command appended, or nothing when it was already done (a safe retry)."""
+
+
+async def execute(
+    store: EventStore,
+    stream: str,
+    *,
+    initial: Callable[[], S],
+    evolve: Callable[[S, Event], S],
+    decide: Callable[[S], Sequence[Event]],
+    metadata: Metadata,
+    new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+) -> Decided[S]:
+    for attempt in (1, 2):
+        history = await store.read_stream(stream)
+        state = initial()
+        for recorded in history:
+            state = evolve(state, recorded.event)
+        events = [NewEvent(event_id=new_id(), event=e, metadata=metadata) for e in decide(state)]
+        if not events:
+            return Decided(state, [])
+        expected = history[-1].version if history else NO_STREAM
+        try:
+            await store.append(stream, events, expected_version=expected)
+        except WrongExpectedVersion as exc:
+            if attempt == 2:
+                raise Conflict(f"{stream} changed while this request was decided") from exc
+            continue
+        for new in events:
+            state = evolve(state, new.event)
+        return Decided(state, list(events))
+    raise AssertionError("unreachable")

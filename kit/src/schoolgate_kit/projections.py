@@ -1,0 +1,161 @@
+"""Projections: a pure ``evolve(doc, event) -> doc | None`` and a runner that owns checkpoints.
+
+The runner reads the store through a catch-up subscription, folds each batch into the
+documents it touches, and commits documents and checkpoint together. Each document also
+records the last position it reflects, so an event is applied once even where a store can
+only write documents one at a time. Replay and live are the same path; ``rebuild`` runs it
+from position 0 into a fresh generation and swaps that in once it has caught up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+from schoolgate_contracts import Event, RecordedEvent
+
+from schoolgate_kit import metrics
+from schoolgate_kit.eventstore import Batch, EventStore
+from schoolgate_kit.readmodels import Doc, ReadModelStore
+
+POSITION = "_position"
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class Projection:
+    name: str
+    handles: tuple[type[Event], ...]
+    key: Callable[[RecordedEvent], str]
+    evolve: Callable[[Doc | None, RecordedEvent], Doc | None]
+
+    @property
+    def event_types(self) -> list[str]:
+        return [cls.event_type for cls in self.handles]
+
+
+def fold(
+    projection: Projection, docs: dict[str, Doc], events: list[RecordedEvent]
+) -> dict[str, Doc | None]:
+    """Apply a batch to the documents it touches; return only the changed ones."""
+    changes: dict[str, Doc | None] = {}
+    current: dict[str, Doc | None] = dict(docs)
+    for event in events:
+        key = projection.key(event)
+        doc = current.get(key)
+        if doc is not None and doc.get(POSITION, 0) >= event.position:
+            continue  # this document already holds this event
+        new = projection.evolve(None if doc is None else _public(doc), event)
+        if new is not None:
+            new = {**new, POSITION: event.position}
+        current[key] = new
+        changes[key] = new
+    return changes
+
+
+def _public(doc: Doc) -> Doc:
+    return {k: v for k, v in doc.items() if k != POSITION}
+
+
+def strip(doc: Doc | None) -> Doc | None:
+    """A read-model document as queries should see it."""
+    return None if doc is None else _public(doc)
+
+
+async def _ensure_generation(readmodels: ReadModelStore, name: str) -> int:
+    generation = await readmodels.active_generation(name)
+    if generation is None:
+        generation = await readmodels.start_generation(name)
+        await readmodels.activate(name, generation)
+    return generation
+
+
+async def _apply(
+    projection: Projection, readmodels: ReadModelStore, generation: int, batch: Batch
+) -> bool:
+    keys = {projection.key(e) for e in batch.events}
+    docs = await readmodels.load(projection.name, generation, keys) if keys else {}
+    changes = fold(projection, docs, batch.events)
+    ok = await readmodels.commit(projection.name, generation, changes, batch.up_to)
+    if ok:
+        metrics.PROJECTION_EVENTS.labels(projection.name).inc(len(batch.events))
+    return ok
+
+
+async def run_projection(
+    projection: Projection,
+    store: EventStore,
+    readmodels: ReadModelStore,
+    *,
+    batch_size: int = 2000,
+    caught_up: asyncio.Event | None = None,
+) -> None:
+    """Keep the active generation of ``projection`` up to date, forever."""
+    while True:
+        generation = await _ensure_generation(readmodels, projection.name)
+        checkpoint = await readmodels.checkpoint(projection.name, generation)
+        log.info(
+            "projection.start",
+            projection=projection.name,
+            generation=generation,
+            checkpoint=checkpoint,
+        )
+        async for batch in store.subscribe(
+            after=checkpoint, types=projection.event_types, batch_size=batch_size
+        ):
+            if not await _apply(projection, readmodels, generation, batch):
+                log.info("projection.generation_replaced", projection=projection.name)
+                break  # a rebuild swapped in a new generation: follow it
+            if batch.caught_up:
+                metrics.PROJECTION_LAG.labels(projection.name).set(0)
+                if caught_up is not None:
+                    caught_up.set()
+            else:
+                head = await store.head()
+                metrics.PROJECTION_LAG.labels(projection.name).set(max(head - batch.up_to, 0))
+
+
+async def catch_up(
+    projection: Projection,
+    store: EventStore,
+    readmodels: ReadModelStore,
+    generation: int,
+    *,
+    batch_size: int = 5000,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Bring one generation up to the head of the log as it is now; return its checkpoint."""
+    target = await store.head()
+    position = await readmodels.checkpoint(projection.name, generation)
+    while position < target:
+        batch = await store.read_all(after=position, limit=batch_size, types=projection.event_types)
+        if not await _apply(projection, readmodels, generation, batch):
+            raise RuntimeError(f"generation {generation} of {projection.name} vanished")
+        position = batch.up_to
+        if progress is not None:
+            progress(position, target)
+        if batch.caught_up:
+            break
+    return position
+
+
+async def rebuild(
+    projection: Projection,
+    store: EventStore,
+    readmodels: ReadModelStore,
+    *,
+    batch_size: int = 5000,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Build a fresh generation from position 0 and swap it in once it has caught up."""
+    generation = await readmodels.start_generation(projection.name)
+    await catch_up(
+        projection, store, readmodels, generation, batch_size=batch_size, progress=progress
+    )
+    # events that arrived during the rebuild: one more pass, then swap
+    await catch_up(projection, store, readmodels, generation, batch_size=batch_size)
+    await readmodels.activate(projection.name, generation)
+    log.info("projection.rebuilt", projection=projection.name, generation=generation)
+    return generation

@@ -1,0 +1,58 @@
+"""The relay: follows the store's global log and publishes every event to the bus.
+
+The store is the outbox. The checkpoint moves only after the broker confirmed a batch; a
+failed or unconfirmed publish is retried, with backoff, from the same checkpoint, so an
+event may be published twice but never skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+
+from schoolgate_kit import metrics
+from schoolgate_kit.bus import Bus
+from schoolgate_kit.eventstore import EventStore
+from schoolgate_kit.readmodels import ReadModelStore
+from schoolgate_kit.wire import to_message
+
+CHECKPOINT = "relay"
+log = structlog.get_logger()
+
+
+async def run_relay(
+    store: EventStore,
+    bus: Bus,
+    checkpoints: ReadModelStore,
+    *,
+    batch_size: int = 500,
+    max_backoff: float = 5.0,
+) -> None:
+    position = await checkpoints.checkpoint(CHECKPOINT, 0)
+    log.info("relay.start", checkpoint=position)
+    async for batch in store.subscribe(after=position, batch_size=batch_size):
+        messages = [to_message(event) for event in batch.events]
+        backoff = 0.1
+        while True:
+            try:
+                if messages:
+                    await bus.publish(messages)
+                await checkpoints.commit(CHECKPOINT, 0, {}, batch.up_to)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                metrics.RELAY_FAILURES.inc()
+                log.warning(
+                    "relay.publish_failed", error=str(exc), retry_in=backoff, up_to=batch.up_to
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, max_backoff)
+        metrics.RELAY_PUBLISHED.inc(len(messages))
+        if batch.caught_up:
+            metrics.RELAY_LAG.set(0)
+        else:
+            with contextlib.suppress(Exception):
+                metrics.RELAY_LAG.set(max(await store.head() - batch.up_to, 0))

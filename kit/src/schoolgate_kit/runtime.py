@@ -1,0 +1,185 @@
+"""How a service runs as its own processes in the cluster: one command, several roles.
+
+python -m schoolgate_<service> serve            the HTTP API
+python -m schoolgate_<service> work             its projections and reactors
+python -m schoolgate_<service> rebuild NAME     rebuild one projection from position 0
+python -m schoolgate_kit relay                  store -> bus
+python -m schoolgate_kit dead-letters list|replay QUEUE
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+import uvicorn
+from fastapi import FastAPI
+
+from schoolgate_kit.adapters import open_bus, open_event_store, open_read_models
+from schoolgate_kit.bus import Bus
+from schoolgate_kit.eventstore import EventStore
+from schoolgate_kit.logging import configure_logging
+from schoolgate_kit.projections import Projection, rebuild, run_projection
+from schoolgate_kit.reactors import Reactor, start_reactor
+from schoolgate_kit.readmodels import ReadModelStore
+from schoolgate_kit.relay import run_relay
+from schoolgate_kit.settings import Settings
+
+log = structlog.get_logger()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Parts:
+    store: EventStore
+    readmodels: ReadModelStore
+    clock: Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    create_app: Callable[[Settings, Parts], FastAPI]
+    projections: Sequence[Projection] = ()
+    reactors: Callable[[Parts], Sequence[Reactor]] = lambda parts: ()
+
+
+@contextlib.asynccontextmanager
+async def open_parts(settings: Settings, database: str) -> AsyncIterator[Parts]:
+    store = await open_event_store(settings, utc_now)
+    readmodels = await open_read_models(settings, database=database)
+    try:
+        yield Parts(store=store, readmodels=readmodels, clock=utc_now)
+    finally:
+        await readmodels.close()
+        await store.close()
+
+
+async def run_workers(definition: ServiceDefinition, parts: Parts, bus: Bus) -> None:
+    """Run every projection and reactor of a service until cancelled."""
+    subscriptions = [await start_reactor(r, bus) for r in definition.reactors(parts)]
+    try:
+        async with asyncio.TaskGroup() as group:
+            for projection in definition.projections:
+                group.create_task(
+                    run_projection(projection, parts.store, parts.readmodels),
+                    name=f"projection:{projection.name}",
+                )
+            if not definition.projections:
+                group.create_task(asyncio.Event().wait())
+    finally:
+        for subscription in subscriptions:
+            with contextlib.suppress(Exception):
+                await subscription.stop()
+
+
+def _serve(definition: ServiceDefinition, settings: Settings, host: str, port: int) -> None:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_parts(settings, definition.name) as parts:
+            inner = definition.create_app(settings, parts)
+            app.mount("/", inner)
+            async with inner.router.lifespan_context(inner):
+                yield
+
+    outer = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    uvicorn.run(outer, host=host, port=port, log_config=None, access_log=False)
+
+
+async def _work(definition: ServiceDefinition, settings: Settings) -> None:
+    async with open_parts(settings, definition.name) as parts:
+        bus = await open_bus(settings, parts.readmodels)
+        try:
+            await run_workers(definition, parts, bus)
+        finally:
+            await bus.close()
+
+
+async def _rebuild(definition: ServiceDefinition, settings: Settings, name: str) -> None:
+    wanted = [p for p in definition.projections if p.name == name]
+    if not wanted:
+        known = ", ".join(p.name for p in definition.projections) or "none"
+        raise SystemExit(f"{definition.name} has no projection {name!r} (it has: {known})")
+
+    def progress(position: int, target: int) -> None:
+        print(f"\r{name}: {position}/{target}", end="", file=sys.stderr, flush=True)
+
+    async with open_parts(settings, definition.name) as parts:
+        generation = await rebuild(wanted[0], parts.store, parts.readmodels, progress=progress)
+    print(f"\n{name}: generation {generation} is live", file=sys.stderr)
+
+
+def service_main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog=f"schoolgate_{definition.name}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    commands.add_parser("work", help="run projections and reactors")
+    again = commands.add_parser("rebuild", help="rebuild a projection from position 0")
+    again.add_argument("projection")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    configure_logging(development=settings.is_development, level=settings.log_level)
+    structlog.contextvars.bind_contextvars(service=definition.name)
+    if args.command == "serve":
+        _serve(definition, settings, args.host, args.port)
+    elif args.command == "work":
+        asyncio.run(_work(definition, settings))
+    else:
+        asyncio.run(_rebuild(definition, settings, args.projection))
+
+
+async def _relay(settings: Settings) -> None:
+    async with open_parts(settings, "relay") as parts:
+        bus = await open_bus(settings, parts.readmodels)
+        try:
+            await run_relay(parts.store, bus, parts.readmodels)
+        finally:
+            await bus.close()
+
+
+async def _dead_letters(settings: Settings, action: str, queue: str) -> None:
+    async with open_parts(settings, "dead-letters") as parts:
+        bus = await open_bus(settings, parts.readmodels)
+        try:
+            if action == "list":
+                letters = await bus.dead_letters(queue)
+                for letter in letters:
+                    m = letter.message
+                    print(
+                        f"{m.message_id}\t{m.routing_key}\t{letter.reason}\t"
+                        f"{m.headers.get('stream', '')}@{m.headers.get('position', '')}"
+                    )
+                print(f"{len(letters)} dead letters in {queue}", file=sys.stderr)
+            else:
+                count = await bus.replay_dead_letters(queue)
+                print(f"replayed {count} dead letters onto {queue}", file=sys.stderr)
+        finally:
+            await bus.close()
+
+
+def kit_main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="schoolgate_kit")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("relay", help="publish every stored event to the bus")
+    dead = commands.add_parser("dead-letters", help="list or replay a queue's dead letters")
+    dead.add_argument("action", choices=["list", "replay"])
+    dead.add_argument("queue")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    configure_logging(development=settings.is_development, level=settings.log_level)
+    if args.command == "relay":
+        structlog.contextvars.bind_contextvars(service="relay")
+        asyncio.run(_relay(settings))
+    else:
+        asyncio.run(_dead_letters(settings, args.action, args.queue))

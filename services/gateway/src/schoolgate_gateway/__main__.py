@@ -1,0 +1,3 @@
+from schoolgate_gateway.service import main
+
+main()

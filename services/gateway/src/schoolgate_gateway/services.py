@@ -1,0 +1,57 @@
+"""Calling the services: HTTP with a short-lived signed identity and the correlation id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi.responses import JSONResponse, Response
+from schoolgate_kit.identity import Identity, sign
+
+
+class ServiceClient:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        secret: str,
+        ttl: timedelta,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._client = client
+        self._secret = secret
+        self._ttl = ttl
+        self._clock = clock
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        identity: Identity,
+        correlation_id: str,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        token = sign(identity, secret=self._secret, now=self._clock(), ttl=self._ttl)
+        return await self._client.request(
+            method,
+            path,
+            json=json,
+            params=params,
+            headers={"authorization": f"Bearer {token}", "x-correlation-id": correlation_id},
+        )
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+def relay_response(response: httpx.Response) -> Response:
+    """Pass a service's answer on as it is, problem+json included."""
+    return JSONResponse(
+        response.json(),
+        status_code=response.status_code,
+        media_type=response.headers.get("content-type", "application/json"),
+    )

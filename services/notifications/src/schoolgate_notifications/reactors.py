@@ -1,0 +1,47 @@
+"""Notifications: turns facts into messages for families.
+
+For now it keeps one inbox entry per point awarded, keyed by the event id, so a message
+delivered twice still makes one entry.
+"""
+
+from __future__ import annotations
+
+from schoolgate_contracts import RecordedEvent
+from schoolgate_contracts.points import PointAwarded
+from schoolgate_kit import metrics
+from schoolgate_kit.reactors import Reactor
+from schoolgate_kit.readmodels import ReadModelStore
+
+INBOX = "notifications.inbox"
+QUEUE = "notifications.family"
+
+
+async def record_point(event: RecordedEvent, *, readmodels: ReadModelStore) -> None:
+    awarded = event.event
+    assert isinstance(awarded, PointAwarded)
+    key = str(event.event_id)
+    if await readmodels.load(INBOX, 0, [key]):
+        metrics.CONSUMER_MESSAGES.labels(QUEUE, "duplicate").inc()
+        return
+    await readmodels.commit(
+        INBOX,
+        0,
+        {
+            key: {
+                "school_id": event.metadata.school_id,
+                "pupil_id": awarded.pupil_id,
+                "kind": "point",
+                "school_way_id": awarded.school_way_id,
+                "position": event.position,
+                "occurred_at": event.metadata.occurred_at.isoformat(),
+            }
+        },
+        None,
+    )
+
+
+def reactors(readmodels: ReadModelStore) -> list[Reactor]:
+    async def handle(event: RecordedEvent) -> None:
+        await record_point(event, readmodels=readmodels)
+
+    return [Reactor(queue=QUEUE, handles=(PointAwarded,), handle=handle)]

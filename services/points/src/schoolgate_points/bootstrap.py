@@ -1,0 +1,25 @@
+"""The one place the points service is put together from real or given parts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from schoolgate_kit.eventstore import EventStore
+from schoolgate_kit.readmodels import ReadModelStore
+from schoolgate_kit.settings import Settings
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Points:
+    settings: Settings
+    store: EventStore
+    readmodels: ReadModelStore
+    clock: Callable[[], datetime] = utc_now
+    new_id: Callable[[], uuid.UUID] = field(default=uuid.uuid4)

@@ -1,0 +1,55 @@
+"""FastAPI dependencies of the points service: its parts, and who may do what."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from schoolgate_kit.app import correlation_id
+from schoolgate_kit.identity import CLASSROOM_ROLES, CurrentIdentity, Identity, Role
+from schoolgate_kit.problems import Forbidden
+
+from schoolgate_points.bootstrap import Points
+
+
+def _points(request: Request) -> Points:
+    points: Points = request.app.state.points
+    return points
+
+
+def _in_school(school_id: str, identity: CurrentIdentity) -> Identity:
+    if identity.school_id != school_id:
+        raise Forbidden("that is another school")
+    return identity
+
+
+def _awarder(school_id: str, identity: CurrentIdentity) -> Identity:
+    identity = _in_school(school_id, identity)
+    if identity.role not in CLASSROOM_ROLES | {Role.leader}:
+        raise Forbidden("only teachers, teaching assistants and leaders award points")
+    return identity
+
+
+def _pupil_reader(school_id: str, pupil_id: str, identity: CurrentIdentity) -> Identity:
+    identity = _in_school(school_id, identity)
+    if identity.is_staff:
+        return identity
+    if identity.role is Role.parent and pupil_id in identity.pupil_ids:
+        return identity
+    if identity.role is Role.pupil and identity.subject == pupil_id:
+        return identity
+    raise Forbidden("that pupil's points are not yours to see")
+
+
+def require_class(identity: Identity, class_id: str | None) -> None:
+    """Leaders award anywhere in their school; teachers and TAs only in their classes."""
+    if identity.role is Role.leader:
+        return
+    if class_id is None or class_id not in identity.class_ids:
+        raise Forbidden("you can award points only in your own classes")
+
+
+PointsDep = Annotated[Points, Depends(_points)]
+Awarder = Annotated[Identity, Depends(_awarder)]
+PupilReader = Annotated[Identity, Depends(_pupil_reader)]
+CorrelationId = Annotated[str, Depends(correlation_id)]

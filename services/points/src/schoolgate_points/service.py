@@ -1,0 +1,20 @@
+"""The points service as the runtime knows it."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from schoolgate_kit.runtime import Parts, ServiceDefinition
+from schoolgate_kit.settings import Settings
+
+from schoolgate_points.bootstrap import Points
+from schoolgate_points.entrypoints.http import create_app
+from schoolgate_points.projections import PROJECTIONS
+
+
+def _app(settings: Settings, parts: Parts) -> FastAPI:
+    return create_app(
+        Points(settings=settings, store=parts.store, readmodels=parts.readmodels, clock=parts.clock)
+    )
+
+
+DEFINITION = ServiceDefinition(name="points", create_app=_app, projections=PROJECTIONS)
