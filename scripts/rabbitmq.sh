@@ -8,7 +8,6 @@
 set -euo pipefail
 cmd=${1:?start or stop}
 dir=${2:?state directory}
-node="schoolgate-test-$$@localhost"
 
 rabbit_env() {
   export HOME="$dir/home" RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log"
@@ -36,7 +35,9 @@ case "$cmd" in
     # loopback only, so test traffic never leaves this machine; a low disk limit, so a
     # crowded CI disk does not block publishers
     printf 'listeners.tcp.1 = 127.0.0.1:%s\ndisk_free_limit.absolute = 50MB\n' "$port" > "$dir/rabbitmq.conf"
-    echo "$node" > "$dir/nodename"
+    # one name per directory, so a restarted node finds its own queues again
+    [ -f "$dir/nodename" ] || echo "schoolgate-test-$$@localhost" > "$dir/nodename"
+    node=$(cat "$dir/nodename")
     # the ports go to the server alone: rabbitmqctl given them tries to take them itself
     RABBITMQ_NODENAME="$node" RABBITMQ_DIST_PORT=$((port + 1)) \
       nohup /usr/lib/rabbitmq/bin/rabbitmq-server > "$dir/log/console.log" 2>&1 &

@@ -65,3 +65,23 @@ class TestSqliteEventStore(EventStoreContract):
 
 class TestSqliteReadModelStore(ReadModelStoreContract):
     pass
+
+
+async def test_an_unknown_stored_type_fails_loudly_with_stream_and_position(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from schoolgate_contracts import UnknownEventType
+
+    store = await SqliteEventStore.open(tmp_path / "events.db", clock=ManualClock())
+    await store.append("award-1", [award()], expected_version=NO_STREAM)
+    conn = sqlite3.connect(tmp_path / "events.db")
+    conn.execute("UPDATE events SET type = 'PointsConfiscated' WHERE position = 1")
+    conn.commit()
+    conn.close()
+    with pytest.raises(UnknownEventType, match=r"award-1.*position 1"):
+        await store.read_stream("award-1")
+    with pytest.raises(UnknownEventType, match=r"award-1.*position 1"):
+        await store.read_all()
+    await store.close()

@@ -123,7 +123,8 @@ class RabbitMqBus:
             for m in messages
         ]
         try:
-            await asyncio.wait_for(asyncio.gather(*publishes), timeout=self._publish_timeout)
+            async with asyncio.timeout(self._publish_timeout):
+                await asyncio.gather(*publishes)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -258,8 +258,11 @@ class SqliteEventStore:
                 yield batch
                 if not batch.caught_up:
                     continue
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+            # that lands as the wait completes, and the subscription would never stop
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(waiter.wait(), timeout=self._poll_interval)
+                async with asyncio.timeout(self._poll_interval):
+                    await waiter.wait()
 
     async def head(self) -> int:
         row = await self._db.read(

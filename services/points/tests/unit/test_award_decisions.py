@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-
 from schoolgate_contracts.points import PointAwarded
 from schoolgate_points.domain import (
     AwardIdReused,

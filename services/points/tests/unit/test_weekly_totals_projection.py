@@ -1,4 +1,4 @@
-"""The weekly totals projection folds events into documents; the runner's guard applies each once."""
+"""Weekly totals fold events into documents; the runner applies each event once."""
 
 from __future__ import annotations
 
@@ -18,10 +18,20 @@ def recorded(position: int, pupil: str, way: str, on: date) -> RecordedEvent:
         version=0,
         position=position,
         recorded_at=datetime(2026, 11, 16, tzinfo=UTC),
-        metadata=Metadata(occurred_at=datetime(2026, 11, 16, tzinfo=UTC), school_id="s1",
-                          actor="t1", correlation_id="c"),
-        event=PointAwarded(award_id=str(position), pupil_id=pupil, class_id="c1",
-                           school_way_id=way, awarded_by="t1", school_date=on),
+        metadata=Metadata(
+            occurred_at=datetime(2026, 11, 16, tzinfo=UTC),
+            school_id="s1",
+            actor="t1",
+            correlation_id="c",
+        ),
+        event=PointAwarded(
+            award_id=str(position),
+            pupil_id=pupil,
+            class_id="c1",
+            school_way_id=way,
+            awarded_by="t1",
+            school_date=on,
+        ),
     )
 
 

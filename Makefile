@@ -1,0 +1,34 @@
+# Schoolgate: short targets that call uv. `make run` and `make test` set up what they need.
+UV := $(shell scripts/ensure-uv.sh)
+export UV_LINK_MODE ?= copy
+
+.PHONY: run test lint format contracts bench sync
+
+sync:
+	$(UV) sync --frozen --all-packages --quiet
+
+## Start the embedded all-in-one at http://localhost:8000 (data under ./var).
+run: sync
+	$(UV) run python -m schoolgate_embedded
+
+## Run the whole suite against a private RabbitMQ node started for the run.
+test:
+	scripts/test.sh
+
+lint: sync
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy contracts/src kit/src services/*/src embedded/src
+	$(UV) run lint-imports
+
+format: sync
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
+
+## Write JSON Schema for every event into contracts/schemas.
+contracts: sync
+	$(UV) run python -m schoolgate_contracts.schemas contracts/schemas
+
+## Benchmarks: each figure beside a baseline measured in the same run.
+bench: sync
+	$(UV) run python -m bench.run $(BENCH_ARGS)

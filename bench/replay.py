@@ -1,0 +1,121 @@
+"""replay: events/s rebuilding weekly totals from a large award log.
+
+Baseline: a scan that only reads and decodes the same rows through ``store.read_all`` pages
+of 5,000, doing nothing else. When the rebuild misses its target, a cProfile of a smaller
+rebuild is attached to the result (the event loop's thread only: time spent in SQLite
+reader/writer threads shows up as waiting).
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import pstats
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from schoolgate_kit.eventstore.sqlite import SqliteEventStore
+from schoolgate_kit.projections import rebuild
+from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
+from schoolgate_points.projections import WEEKLY_TOTALS, weekly_totals
+
+from bench.common import Result, write_award_log
+
+NAME = "replay"
+PAGE = 5000
+PROFILE_EVENTS = 100_000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _scan(store: SqliteEventStore, *, filtered: bool) -> tuple[int, float]:
+    types = weekly_totals.event_types if filtered else None
+    seen = 0
+    position = 0
+    started = time.perf_counter()
+    while True:
+        batch = await store.read_all(after=position, limit=PAGE, types=types)
+        seen += len(batch.events)
+        position = batch.up_to
+        if batch.caught_up:
+            break
+    return seen, time.perf_counter() - started
+
+
+async def _rebuild(store: SqliteEventStore, path: Path) -> tuple[float, int, int]:
+    """Seconds to rebuild into a fresh read-model file; documents and points they hold."""
+    readmodels = await SqliteReadModelStore.open(path)
+    try:
+        started = time.perf_counter()
+        await rebuild(weekly_totals, store, readmodels, batch_size=PAGE)
+        elapsed = time.perf_counter() - started
+        docs = await readmodels.find(WEEKLY_TOTALS, {})
+        return elapsed, len(docs), sum(int(doc["total"]) for doc in docs)
+    finally:
+        await readmodels.close()
+
+
+async def _profile(workdir: Path) -> str:
+    log = workdir / "profile-events.db"
+    write_award_log(log, PROFILE_EVENTS)
+    store = await SqliteEventStore.open(log, clock=utc_now)
+    profiler = cProfile.Profile()
+    try:
+        profiler.enable()
+        await _rebuild(store, workdir / "profile-readmodels.db")
+        profiler.disable()
+    finally:
+        await store.close()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(15)
+    stats.sort_stats("cumulative").print_stats(25)
+    return out.getvalue()
+
+
+async def run(workdir: Path, *, quick: bool, profile: bool = False) -> list[Result]:
+    count = 100_000 if quick else 1_000_000
+    here = workdir / NAME
+    here.mkdir(parents=True, exist_ok=True)
+    log = here / "events.db"
+    started = time.perf_counter()
+    write_award_log(log, count)
+    written = time.perf_counter() - started
+
+    store = await SqliteEventStore.open(log, clock=utc_now)
+    try:
+        scanned, scan_seconds = await _scan(store, filtered=False)
+        assert scanned == count, f"scan saw {scanned} of {count} events"
+        filtered, filtered_seconds = await _scan(store, filtered=True)
+        assert filtered == count, f"filtered scan saw {filtered} of {count} events"
+        seconds, docs, points = await _rebuild(store, here / "readmodels.db")
+    finally:
+        await store.close()
+
+    figure = count / seconds
+    baseline = count / scan_seconds
+    met = figure >= 0.3 * baseline and figure >= 100_000
+    result = Result(
+        name=NAME,
+        unit="events/s",
+        figure=figure,
+        baseline=baseline,
+        baseline_label="read_all pages, decode only",
+        target=">= 30% of baseline and >= 100,000/s",
+        met=met,
+        details={
+            "events": count,
+            "documents": docs,
+            "points_in_documents": points,
+            "consistent": "yes" if points == count else f"NO: {points} != {count}",
+            "rebuild_seconds": seconds,
+            "scan_by_type_events_per_s": count / filtered_seconds,
+            "log_written_seconds": written,
+        },
+    )
+    if profile or not met:
+        result.details["profile"] = await _profile(here)
+    return [result]

@@ -1,0 +1,159 @@
+"""`make bench`: run the benchmarks, print each figure beside its same-run baseline.
+
+    uv run python -m bench.run [--quick] [--only NAME ...] [--profile] [--keep]
+
+Nothing here asserts on time: the table says whether a target was met, and
+bench/results/latest.json keeps the figures. The exit status is non-zero only when a
+benchmark could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from schoolgate_kit.logging import configure_logging
+
+from bench import append, freshness, relay, replay
+from bench.common import Result, machine
+
+RESULTS = Path(__file__).resolve().parent / "results"
+Runner = Callable[[Path, argparse.Namespace], Awaitable[list[Result]]]
+
+BENCHMARKS: dict[str, Runner] = {
+    "append": lambda work, args: append.run(work, quick=args.quick),
+    "relay": lambda work, args: relay.run(work, quick=args.quick),
+    "replay": lambda work, args: replay.run(work, quick=args.quick, profile=args.profile),
+    "freshness": lambda work, args: freshness.run(work, quick=args.quick),
+}
+
+
+def _figure(value: float, unit: str) -> str:
+    if value != value:  # NaN
+        return "n/a"
+    if unit == "ms":
+        return f"{value:,.1f} ms"
+    return f"{value:,.0f} {unit}"
+
+
+def _verdict(result: Result) -> str:
+    return {True: "meets", False: "MISSES", None: ""}[result.met]
+
+
+def _detail(value: float | int | str) -> str:
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.3f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return value
+
+
+def render(results: list[Result], errors: dict[str, str], info: dict[str, str | int]) -> str:
+    lines = [
+        f"machine: {info['cores']} cores · {info['cpu']} · Python {info['python']}"
+        f" · SQLite {info['sqlite']}",
+        "",
+    ]
+    header = ("benchmark", "figure", "baseline (same run)", "ratio", "target", "")
+    rows = [
+        (
+            r.name,
+            _figure(r.figure, r.unit),
+            _figure(r.baseline, r.unit),
+            f"{r.ratio:.2f}x",
+            r.target,
+            _verdict(r),
+        )
+        for r in results
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    for name, error in errors.items():
+        lines.append(f"{name.ljust(widths[0])}  FAILED: {error}")
+    lines.append("")
+    profiles: list[str] = []
+    for r in results:
+        lines.append(f"{r.name}: baseline = {r.baseline_label}")
+        for key, value in r.details.items():
+            if key == "profile":
+                profiles.append(f"-- cProfile of a {r.name} run --\n{value}")
+                continue
+            lines.append(f"    {key}: {_detail(value)}")
+    return "\n".join([*lines, *profiles])
+
+
+async def run(args: argparse.Namespace, work: Path) -> tuple[list[Result], dict[str, str]]:
+    results: list[Result] = []
+    errors: dict[str, str] = {}
+    for name in args.only or list(BENCHMARKS):
+        print(f"[bench] {name}...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        try:
+            results += await BENCHMARKS[name](work, args)
+        except Exception as exc:
+            traceback.print_exc()
+            errors[name] = f"{type(exc).__name__}: {exc}"
+        print(
+            f"[bench] {name} took {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+    return results, errors
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke test)")
+    parser.add_argument(
+        "--only", action="append", choices=list(BENCHMARKS), help="run only this (repeatable)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="attach a cProfile of the replay path"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the working files")
+    parser.add_argument("--workdir", type=Path, default=None, help="where working files go")
+    args = parser.parse_args(argv)
+
+    configure_logging(development=False, level="WARNING")
+    info = machine()
+    started_at = datetime.now(UTC)
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="schoolgate-bench-", dir=args.workdir))
+    try:
+        results, errors = asyncio.run(run(args, work))
+    finally:
+        if args.keep:
+            print(f"[bench] working files kept in {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    seconds = time.perf_counter() - started
+
+    mode = "quick" if args.quick else "full"
+    print(f"\nSchoolgate benchmarks ({mode} run, {started_at:%Y-%m-%d %H:%M} UTC, {seconds:.0f} s)")
+    print(render(results, errors, info))
+    RESULTS.mkdir(exist_ok=True)
+    report = {
+        "started_at": started_at.isoformat(),
+        "mode": mode,
+        "seconds": seconds,
+        "machine": info,
+        "results": [r.as_json() for r in results],
+        "errors": errors,
+    }
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nresults: {RESULTS / 'latest.json'}")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The registry loads every stored version of an event, and refuses what it does not know."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from schoolgate_contracts import BrokenEvent, UnknownEventType, registry
+from schoolgate_contracts.points import PointAwarded
+from schoolgate_contracts.schemas import write_schemas
+
+WHERE = "stream 'award-1' version 0, global position 7"
+
+
+def test_a_version_1_point_awarded_still_loads_as_the_current_model() -> None:
+    stored_v1 = json.dumps(
+        {
+            "award_id": "a1",
+            "pupil_id": "p1",
+            "way": "kindness",
+            "awarded_by": "t1",
+            "awarded_on": "2025-09-08",
+        }
+    )
+    event = registry.decode("PointAwarded", 1, stored_v1, where=WHERE)
+    assert event == PointAwarded(
+        award_id="a1",
+        pupil_id="p1",
+        class_id=None,
+        school_way_id="kindness",
+        awarded_by="t1",
+        points=1,
+        school_date=date(2025, 9, 8),
+    )
+
+
+def test_the_current_version_round_trips() -> None:
+    event = PointAwarded(
+        award_id="a1",
+        pupil_id="p1",
+        class_id="c1",
+        school_way_id="effort",
+        awarded_by="t1",
+        school_date=date(2026, 11, 16),
+    )
+    assert registry.decode("PointAwarded", 2, registry.encode(event), where=WHERE) == event
+
+
+def test_an_unknown_type_fails_loudly_naming_where_it_was() -> None:
+    with pytest.raises(UnknownEventType, match=r"award-1.*position 7"):
+        registry.decode("PointsConfiscated", 1, "{}", where=WHERE)
+
+
+def test_a_version_from_the_future_fails_loudly() -> None:
+    with pytest.raises(UnknownEventType, match="newer"):
+        registry.decode("PointAwarded", 99, "{}", where=WHERE)
+
+
+def test_a_broken_payload_fails_loudly_naming_where_it_was() -> None:
+    with pytest.raises(BrokenEvent, match="position 7"):
+        registry.decode("PointAwarded", 2, '{"pupil_id": 3}', where=WHERE)
+
+
+def test_events_are_frozen_and_refuse_unknown_fields() -> None:
+    event = PointAwarded(
+        award_id="a1",
+        pupil_id="p1",
+        class_id=None,
+        school_way_id="effort",
+        awarded_by="t1",
+        school_date=date(2026, 11, 16),
+    )
+    with pytest.raises(ValueError):
+        event.pupil_id = "p2"  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        PointAwarded.model_validate({**event.model_dump(), "surprise": 1})
+
+
+def test_committed_json_schemas_match_the_models(tmp_path: Path) -> None:
+    committed = Path(__file__).parents[1] / "schemas"
+    for path in write_schemas(tmp_path):
+        assert (committed / path.name).read_text() == path.read_text(), (
+            f"{path.name} is out of date: run `make contracts`"
+        )
+    names = {p.name for p in committed.glob("*.schema.json")}
+    assert names == {p.name for p in tmp_path.glob("*.schema.json")}
