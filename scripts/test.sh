@@ -11,4 +11,5 @@ port=$("$uv" run python -c 'import schoolgate_kit.testing.infrastructure as i; p
 url=$(scripts/rabbitmq.sh start "$state" "$port")
 echo "RabbitMQ test node: $url" >&2
 export SCHOOLGATE_TEST_AMQP_URL="$url" SCHOOLGATE_REQUIRE_RABBITMQ=1
+export SCHOOLGATE_TEST_RABBITMQ_NODE="$(cat "$state/nodename")" SCHOOLGATE_TEST_RABBITMQ_HOME="$state/home"
 "$uv" run pytest "$@"

@@ -143,7 +143,9 @@ async def _relay(settings: Settings) -> None:
     async with open_parts(settings, "relay") as parts:
         bus = await open_bus(settings, parts.readmodels)
         try:
-            await run_relay(parts.store, bus, parts.readmodels)
+            await run_relay(
+                parts.store, bus, parts.readmodels, batch_size=settings.relay_batch_size
+            )
         finally:
             await bus.close()
 

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     consumer_max_deliveries: int = Field(default=5, ge=1, le=100)
     consumer_prefetch: int = Field(default=64, ge=1, le=10_000)
     publish_timeout_seconds: float = Field(default=10.0, gt=0)
+    relay_batch_size: int = Field(default=500, ge=1, le=10_000)
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -142,8 +142,10 @@ class RabbitMqBus:
     async def _declare(
         self, channel: AbstractChannel, queue: str, bindings: Sequence[str]
     ) -> AbstractQueue:
+        # Classic, not quorum: listing dead letters takes them and gives them back, and on a
+        # quorum queue each give-back counts as a delivery (RabbitMQ 3.10 even duplicated some).
         dead = await channel.declare_queue(
-            dead_letter_queue(queue), durable=True, arguments={"x-queue-type": "quorum"}
+            dead_letter_queue(queue), durable=True, arguments={"x-queue-type": "classic"}
         )
         await dead.bind(DEAD_LETTER_EXCHANGE, routing_key=queue)
         declared = await channel.declare_queue(

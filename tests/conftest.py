@@ -1,0 +1,225 @@
+"""Harness for cross-service tests: real processes, real RabbitMQ, real SQLite files."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from schoolgate_kit.identity import Identity, Role, sign
+from schoolgate_kit.testing.infrastructure import free_port_pair, rabbitmq_url
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "test-identity-secret-" + "x" * 20
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Process:
+    """One Schoolgate process: ``python -m MODULE ARGS`` with its own log file."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], logs: Path) -> None:
+        self.name = name
+        self.args = args
+        self.env = env
+        self.log_path = logs / f"{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Process:
+        with self.log_path.open("ab") as log:  # the child keeps its own copy of the handle
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", *self.args],
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                cwd=ROOT,
+            )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, no goodbye, as a crashed machine would leave it."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def assert_alive(self) -> None:
+        assert self.proc is not None and self.proc.poll() is None, (
+            f"{self.name} exited:\n{self.log()}"
+        )
+
+
+class Cluster:
+    """Services as separate processes sharing SQLite files and one RabbitMQ vhost."""
+
+    def __init__(self, tmp: Path, amqp_url: str) -> None:
+        self.tmp = tmp
+        self.processes: list[Process] = []
+        self.env = {
+            **os.environ,
+            "SCHOOLGATE_ENVIRONMENT": "test",
+            "SCHOOLGATE_IDENTITY_SECRET": SECRET,
+            "SCHOOLGATE_DATA_DIR": str(tmp),
+            "SCHOOLGATE_BUS_URL": amqp_url,
+            "SCHOOLGATE_CONSUMER_MAX_DELIVERIES": "3",
+            "SCHOOLGATE_PUBLISH_TIMEOUT_SECONDS": "3",
+            "SCHOOLGATE_LOG_LEVEL": "INFO",
+        }
+        self.points_port = free_port()
+
+    def process(self, name: str, *args: str, **env: str) -> Process:
+        proc = Process(name, list(args), {**self.env, **env}, self.tmp)
+        self.processes.append(proc)
+        return proc.start()
+
+    def start_points_api(self) -> Process:
+        proc = self.process(
+            "points-api", "schoolgate_points", "serve", "--port", str(self.points_port)
+        )
+        wait_for_http(f"http://127.0.0.1:{self.points_port}/readyz", proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.processes:
+            proc.stop()
+
+
+def wait_for_http(url: str, proc: Process, within: float = 30) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        proc.assert_alive()
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer:\n{proc.log()}")
+
+
+def token(
+    role: Role = Role.teacher,
+    *,
+    school: str = "school-1",
+    subject: str = "staff-1",
+    classes: frozenset[str] = frozenset({"class-1"}),
+    pupils: frozenset[str] = frozenset(),
+) -> str:
+    return sign(
+        Identity(subject=subject, role=role, school_id=school, class_ids=classes, pupil_ids=pupils),
+        secret=SECRET,
+        now=datetime.now(UTC),
+        ttl=timedelta(minutes=10),
+    )
+
+
+async def until(check, within: float = 30, every: float = 0.1, why: str = "") -> None:  # type: ignore[no-untyped-def]
+    """Wait for an async or plain predicate to hold."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {within}s: {why}")
+        await asyncio.sleep(every)
+
+
+@pytest.fixture
+def amqp_url() -> str:
+    return rabbitmq_url()
+
+
+@pytest.fixture
+def vhost_url(amqp_url: str) -> Iterator[str]:
+    """A fresh RabbitMQ vhost per test, so queues and dead letters never leak between tests."""
+    vhost = f"t-{uuid.uuid4().hex[:8]}"
+    node = os.environ.get("SCHOOLGATE_TEST_RABBITMQ_NODE", "")
+    home = os.environ.get("SCHOOLGATE_TEST_RABBITMQ_HOME", "")
+    if not node:
+        yield amqp_url
+        return
+    ctl = ["/usr/lib/rabbitmq/bin/rabbitmqctl", "-n", node]
+    env = {**os.environ, "HOME": home}
+    subprocess.run([*ctl, "add_vhost", vhost], check=True, env=env, capture_output=True)
+    subprocess.run(
+        [*ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    yield amqp_url.rstrip("/") + "/" + vhost
+    subprocess.run([*ctl, "delete_vhost", vhost], env=env, capture_output=True)
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, vhost_url: str) -> Iterator[Cluster]:
+    running = Cluster(tmp_path, vhost_url)
+    yield running
+    running.stop()
+
+
+class PrivateBroker:
+    """A RabbitMQ node of the test's own, which the test may stop and start again."""
+
+    def __init__(self, state: Path) -> None:
+        self.state = state
+        self.port = free_port_pair(57100)
+        self.url = ""
+
+    def start(self) -> str:
+        out = subprocess.run(
+            [str(ROOT / "scripts/rabbitmq.sh"), "start", str(self.state), str(self.port)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        self.url = out.stdout.strip().splitlines()[-1]
+        return self.url
+
+    def stop(self) -> None:
+        subprocess.run(
+            [str(ROOT / "scripts/rabbitmq.sh"), "stop", str(self.state)], capture_output=True
+        )
+
+
+@pytest.fixture
+def private_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
+    rabbitmq_url()  # the same requirement as every RabbitMQ test
+    broker = PrivateBroker(tmp_path / "rabbitmq")
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+async def points_client(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client

@@ -1,0 +1,201 @@
+"""Fault tests over real RabbitMQ: afterwards every event reached every consumer, each effect
+happened once, and the weekly totals equal a rebuild from scratch."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pytest
+from schoolgate_kit.bus.port import Message
+from schoolgate_kit.bus.rabbitmq import RabbitMqBus
+from schoolgate_kit.eventstore import NO_STREAM
+from schoolgate_kit.eventstore.sqlite import SqliteEventStore
+from schoolgate_kit.projections import rebuild
+from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
+from schoolgate_kit.testing.events import ManualClock, award
+from schoolgate_notifications.reactors import INBOX, QUEUE
+from schoolgate_points.projections import WEEKLY_TOTALS, weekly_totals
+
+from ..conftest import Cluster, PrivateBroker, until  # type: ignore[import-not-found]
+
+pytestmark = pytest.mark.rabbitmq
+EVENTS = 1500
+
+
+async def write_events(db: Path, count: int) -> set[str]:
+    store = await SqliteEventStore.open(db, clock=ManualClock())
+    ids: set[str] = set()
+
+    async def one(i: int) -> None:
+        event = award(
+            f"p{i % 40}", way=["kindness", "effort"][i % 2], on=date(2026, 11, 2 + i % 20)
+        )
+        ids.add(str(event.event_id))
+        await store.append(f"award-{uuid.uuid4().hex}", [event], expected_version=NO_STREAM)
+
+    for start in range(0, count, 100):
+        await asyncio.gather(*(one(i) for i in range(start, min(start + 100, count))))
+    await store.close()
+    return ids
+
+
+def query(db: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, args).fetchall()
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        conn.close()
+
+
+def relay_checkpoint(tmp: Path) -> int:
+    rows = query(
+        tmp / "readmodels.db", "SELECT checkpoint FROM generations WHERE projection = 'relay'"
+    )
+    return int(str(rows[0][0])) if rows else 0
+
+
+def inbox_ids(tmp: Path) -> set[str]:
+    return {
+        str(r[0])
+        for r in query(
+            tmp / "readmodels.db", "SELECT key FROM documents WHERE projection = ?", INBOX
+        )
+    }
+
+
+async def declare_consumer_queue(url: str) -> None:
+    # The queue exists before the relay publishes, as it does once a worker has ever run.
+    bus = await RabbitMqBus.connect(url, max_deliveries=3)
+    await bus.declare(QUEUE, ["points.PointAwarded"])
+    await bus.close()
+
+
+async def assert_totals_equal_a_rebuild(tmp: Path) -> None:
+    store = await SqliteEventStore.open(tmp / "events.db", clock=ManualClock())
+    live = await SqliteReadModelStore.open(tmp / "readmodels.db")
+    fresh = await SqliteReadModelStore.open(tmp / "rebuilt.db")
+    try:
+        head = await store.head()
+        generation = await live.active_generation(WEEKLY_TOTALS)
+        assert generation is not None
+
+        async def caught_up() -> bool:
+            return await live.checkpoint(WEEKLY_TOTALS, generation) == head
+
+        await until(caught_up, why="weekly totals caught up")
+        await rebuild(weekly_totals, store, fresh)
+        expected = await fresh.find(WEEKLY_TOTALS, {})
+        actual = await live.find(WEEKLY_TOTALS, {})
+        key = lambda d: (d["pupil_id"], d["week_start"])  # noqa: E731
+        assert sorted(actual, key=key) == sorted(expected, key=key)
+        assert sum(d["total"] for d in actual) == head
+    finally:
+        await fresh.close()
+        await live.close()
+        await store.close()
+
+
+async def test_broker_restarted_while_the_relay_publishes(
+    tmp_path: Path, private_broker: PrivateBroker
+) -> None:
+    cluster = Cluster(tmp_path, private_broker.url)
+    try:
+        await declare_consumer_queue(private_broker.url)
+        ids = await write_events(tmp_path / "events.db", EVENTS)
+        cluster.process("notifications-worker", "schoolgate_notifications", "work")
+        cluster.process("points-worker", "schoolgate_points", "work")
+        relay = cluster.process(
+            "relay", "schoolgate_kit", "relay", SCHOOLGATE_RELAY_BATCH_SIZE="20"
+        )
+        await until(lambda: relay_checkpoint(tmp_path) > 0, why="relay started publishing")
+        private_broker.stop()
+        stopped_at = relay_checkpoint(tmp_path)
+        await asyncio.sleep(1)
+        private_broker.start()
+        await until(
+            lambda: relay_checkpoint(tmp_path) == EVENTS,
+            within=90,
+            why=f"relay finished (stopped at {stopped_at})",
+        )
+        assert stopped_at < EVENTS, "the broker went down after the relay was already done"
+        await until(
+            lambda: inbox_ids(tmp_path) == ids,
+            within=90,
+            why="every event reached the notifications worker",
+        )
+        assert "relay.publish_failed" in relay.log()
+        await assert_totals_equal_a_rebuild(tmp_path)
+        for proc in cluster.processes:
+            proc.assert_alive()
+    finally:
+        cluster.stop()
+
+
+async def test_relay_killed_mid_batch_resumes_without_loss(cluster: Cluster) -> None:
+    await declare_consumer_queue(cluster.env["SCHOOLGATE_BUS_URL"])
+    ids = await write_events(cluster.tmp / "events.db", EVENTS)
+    cluster.process("notifications-worker", "schoolgate_notifications", "work")
+    cluster.process("points-worker", "schoolgate_points", "work")
+    relay = cluster.process("relay", "schoolgate_kit", "relay", SCHOOLGATE_RELAY_BATCH_SIZE="20")
+    await until(lambda: relay_checkpoint(cluster.tmp) > 100, every=0.01, why="relay running")
+    relay.kill()
+    killed_at = relay_checkpoint(cluster.tmp)
+    assert 0 < killed_at < EVENTS
+    cluster.process("relay-again", "schoolgate_kit", "relay")
+    await until(lambda: relay_checkpoint(cluster.tmp) == EVENTS, within=60, why="relay resumed")
+    await until(lambda: inbox_ids(cluster.tmp) == ids, within=60, why="every event delivered")
+    await assert_totals_equal_a_rebuild(cluster.tmp)
+
+
+async def test_a_poison_message_ends_in_the_dead_letter_queue(cluster: Cluster) -> None:
+    url = cluster.env["SCHOOLGATE_BUS_URL"]
+    await declare_consumer_queue(url)
+    ids = await write_events(cluster.tmp / "events.db", 50)
+    worker = cluster.process("notifications-worker", "schoolgate_notifications", "work")
+    cluster.process("points-worker", "schoolgate_points", "work")
+    cluster.process("relay", "schoolgate_kit", "relay")
+    bus = await RabbitMqBus.connect(url, max_deliveries=3)
+    try:
+        await bus.publish(
+            [
+                Message(
+                    message_id="poison-1",
+                    routing_key="points.PointAwarded",
+                    body=b'{"type": "PointAwarded", "broken": true}',
+                )
+            ]
+        )
+
+        async def dead() -> list[str]:
+            return [d.message.message_id for d in await bus.dead_letters(QUEUE)]
+
+        await until(lambda: inbox_ids(cluster.tmp) == ids, why="good events handled")
+        await until(lambda: _is(dead(), ["poison-1"]), every=0.5, why="poison dead-lettered")
+        assert await dead() == ["poison-1"], "listing dead letters must not change them"
+    finally:
+        await bus.close()
+    worker.assert_alive()
+    assert worker.log().count("consumer.failed") == 3  # tried exactly max_deliveries times
+    listing = subprocess.run(
+        [sys.executable, "-m", "schoolgate_kit", "dead-letters", "list", QUEUE],
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "poison-1" in listing.stdout
+    assert "1 dead letters" in listing.stderr
+    await assert_totals_equal_a_rebuild(cluster.tmp)
+
+
+async def _is(value, expected: list[str]) -> bool:  # type: ignore[no-untyped-def]
+    return bool(await value == expected)
