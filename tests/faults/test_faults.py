@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
 import sys
 import uuid
 from datetime import date
@@ -184,16 +183,21 @@ async def test_a_poison_message_ends_in_the_dead_letter_queue(cluster: Cluster) 
         await bus.close()
     worker.assert_alive()
     assert worker.log().count("consumer.failed") == 3  # tried exactly max_deliveries times
-    listing = subprocess.run(
-        [sys.executable, "-m", "schoolgate_kit", "dead-letters", "list", QUEUE],
+    listing = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "schoolgate_kit",
+        "dead-letters",
+        "list",
+        QUEUE,
         env=cluster.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
-    assert "poison-1" in listing.stdout
-    assert "1 dead letters" in listing.stderr
+    out, err = await asyncio.wait_for(listing.communicate(), 60)
+    assert listing.returncode == 0, err
+    assert "poison-1" in out.decode()
+    assert "1 dead letters" in err.decode()
     await assert_totals_equal_a_rebuild(cluster.tmp)
 
 

@@ -1,0 +1,157 @@
+"""The slice through the gateway, as `make run` serves it: one embedded process, real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from ..conftest import SECRET, Process, free_port, until, wait_for_http  # type: ignore[import-not-found]
+
+TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
+PARENT = {"email": "parent@demo.school", "password": "demo-parent-pass"}
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("embedded")
+    port = free_port()
+    import os
+
+    proc = Process(
+        "embedded",
+        ["schoolgate_embedded"],
+        {
+            **os.environ,
+            "SCHOOLGATE_DATA_DIR": str(tmp),
+            "SCHOOLGATE_PORT": str(port),
+            "SCHOOLGATE_ENVIRONMENT": "development",
+            "SCHOOLGATE_IDENTITY_SECRET": SECRET,
+        },
+        tmp,
+    ).start()
+    base = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{base}/readyz", proc)
+    yield base
+    proc.stop()
+    assert "Demo accounts" in proc.log()
+
+
+OPEN: list[httpx.Client] = []
+
+
+@pytest.fixture(autouse=True)
+def close_clients() -> Iterator[None]:
+    yield
+    while OPEN:
+        OPEN.pop().close()
+
+
+def client_for(base: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=10)
+    OPEN.append(client)
+    return client
+
+
+def signed_in(base: str, who: dict[str, str]) -> httpx.Client:
+    client = client_for(base)
+    answer = client.post("/api/session", json=who)
+    assert answer.status_code == 200, answer.text
+    cookie = answer.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    return client
+
+
+async def test_a_teachers_award_shows_in_the_parents_weekly_total(embedded: str) -> None:
+    teacher, parent = signed_in(embedded, TEACHER), signed_in(embedded, PARENT)
+    before = parent.get("/api/pupils/ada/weekly-total").json()["total"]
+    answer = teacher.post("/api/awards", json={"pupil_id": "ada", "school_way_id": "kindness"})
+    assert answer.status_code == 201, answer.text
+    assert answer.headers["x-correlation-id"]
+    await until(
+        lambda: parent.get("/api/pupils/ada/weekly-total").json()["total"] == before + 1,
+        within=5,
+        every=0.02,
+        why="the parent sees the new point",
+    )
+    assert parent.get("/api/pupils/ada/weekly-total").json()["by_way"]["kindness"] >= 1
+
+
+def test_a_parent_sees_only_their_own_child_and_cannot_award(embedded: str) -> None:
+    parent = signed_in(embedded, PARENT)
+    assert parent.get("/api/me").json()["pupils"] == {"ada": "Ada"}
+    refused = parent.get("/api/pupils/ben/weekly-total")
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    award = parent.post("/api/awards", json={"pupil_id": "ada", "school_way_id": "kindness"})
+    assert award.status_code == 403
+
+
+def test_signed_out_requests_are_refused(embedded: str) -> None:
+    anonymous = client_for(embedded)
+    assert anonymous.get("/api/me").status_code == 401
+    assert (
+        anonymous.post(
+            "/api/awards", json={"pupil_id": "ada", "school_way_id": "kindness"}
+        ).status_code
+        == 401
+    )
+
+
+def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(embedded: str) -> None:
+    client = client_for(embedded)
+    wrong = client.post("/api/session", json={**TEACHER, "password": "nope"})
+    unknown = client.post("/api/session", json={"email": "nobody@x.y", "password": "nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+
+
+def test_bad_input_through_the_gateway_is_a_problem(embedded: str) -> None:
+    teacher = signed_in(embedded, TEACHER)
+    answer = teacher.post("/api/awards", json={"pupil_id": "../ada", "school_way_id": ""})
+    assert answer.status_code == 422
+    assert answer.json()["type"].endswith("/validation-error")
+
+
+def test_a_cross_site_post_is_refused(embedded: str) -> None:
+    teacher = signed_in(embedded, TEACHER)
+    forged = teacher.post(
+        "/api/awards",
+        json={"pupil_id": "ada", "school_way_id": "kindness"},
+        headers={"sec-fetch-site": "cross-site"},
+    )
+    assert forged.status_code == 403
+    old_browser = teacher.post(
+        "/api/awards",
+        json={"pupil_id": "ada", "school_way_id": "kindness"},
+        headers={"origin": "https://evil.example"},
+    )
+    assert old_browser.status_code == 403
+
+
+def test_password_guessing_is_slowed(embedded: str) -> None:
+    client = client_for(embedded)
+    guesses = [
+        client.post(
+            "/api/session", json={"email": "leader@demo.school", "password": f"guess-{i}"}
+        ).status_code
+        for i in range(12)
+    ]
+    assert guesses[:10] == [401] * 10
+    assert guesses[10:] == [429, 429]
+    # even the right password waits now
+    right = client.post(
+        "/api/session", json={"email": "leader@demo.school", "password": "demo-leader-pass"}
+    )
+    assert right.status_code == 429
+
+
+def test_operations_endpoints(embedded: str) -> None:
+    client = client_for(embedded)
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").status_code == 200
+    metrics = client.get("/metrics").text
+    assert "schoolgate_http_requests_total" in metrics
+    assert "schoolgate_event_append_seconds" in metrics
+    assert client.get("/").status_code == 200
