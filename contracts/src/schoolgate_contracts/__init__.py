@@ -1,6 +1,6 @@
 """Schoolgate's shared language: every event, its envelope and the registry that loads them."""
 
-from schoolgate_contracts import points
+from schoolgate_contracts import consent, points, roster
 from schoolgate_contracts.base import Event
 from schoolgate_contracts.envelope import Metadata, NewEvent, RecordedEvent
 from schoolgate_contracts.registry import BrokenEvent, EventRegistry, UnknownEventType, registry
@@ -13,6 +13,8 @@ __all__ = [
     "NewEvent",
     "RecordedEvent",
     "UnknownEventType",
+    "consent",
     "points",
+    "roster",
     "registry",
 ]

@@ -1,0 +1,3 @@
+"""Events owned by the consent service."""
+
+from __future__ import annotations

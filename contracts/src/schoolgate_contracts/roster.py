@@ -1,0 +1,3 @@
+"""Events owned by the roster service."""
+
+from __future__ import annotations
