@@ -15,6 +15,6 @@ __all__ = [
     "UnknownEventType",
     "consent",
     "points",
-    "roster",
     "registry",
+    "roster",
 ]

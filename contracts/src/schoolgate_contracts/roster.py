@@ -1,3 +1,184 @@
-"""Events owned by the roster service."""
+"""Events owned by the roster service: a school's structure, its people and its values.
+
+Every roster event of a school lives in that school's one roster stream, so a whole import
+is one atomic append. The school is named in each event's metadata (``school_id``).
+"""
 
 from __future__ import annotations
+
+from datetime import date, time
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schoolgate_contracts.base import Event
+from schoolgate_contracts.registry import registry
+
+Id = str
+
+
+class StaffRole(StrEnum):
+    teacher = "teacher"
+    teaching_assistant = "teaching_assistant"
+    leader = "leader"
+    office = "office"
+    school_admin = "school_admin"
+
+
+class Term(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str
+    starts: date
+    ends: date
+
+
+class SchoolDetails(BaseModel):
+    """How a school keeps time. Working hours are Monday to Friday 08:00-17:00 unless set."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str = "Europe/London"
+    working_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    """ISO weekdays counted from Monday = 0."""
+    day_starts: time = time(8, 0)
+    day_ends: time = time(17, 0)
+    week_start: int = Field(default=0, ge=0, le=6)
+    terms: tuple[Term, ...] = ()
+
+
+class _Roster(Event):
+    service = "roster"
+
+
+@registry.register
+class SchoolRegistered(_Roster):
+    event_type = "SchoolRegistered"
+    school_id: Id
+    details: SchoolDetails
+
+
+@registry.register
+class SchoolDetailsChanged(_Roster):
+    event_type = "SchoolDetailsChanged"
+    school_id: Id
+    details: SchoolDetails
+
+
+@registry.register
+class YearGroupAdded(_Roster):
+    event_type = "YearGroupAdded"
+    year_group_id: Id
+    name: str
+
+
+@registry.register
+class ClassAdded(_Roster):
+    event_type = "ClassAdded"
+    class_id: Id
+    name: str
+    year_group_id: Id
+
+
+@registry.register
+class PupilEnrolled(_Roster):
+    event_type = "PupilEnrolled"
+    personal_fields = frozenset({"first_name", "surname"})
+    pupil_id: Id
+    first_name: str
+    surname: str
+    year_group_id: Id
+    class_id: Id
+    avatar: str | None = None
+
+
+@registry.register
+class PupilDetailsChanged(_Roster):
+    event_type = "PupilDetailsChanged"
+    personal_fields = frozenset({"first_name", "surname"})
+    pupil_id: Id
+    first_name: str
+    surname: str
+
+
+@registry.register
+class PupilMovedClass(_Roster):
+    event_type = "PupilMovedClass"
+    pupil_id: Id
+    from_class_id: Id
+    to_class_id: Id
+    year_group_id: Id
+
+
+@registry.register
+class PupilLeft(_Roster):
+    """The pupil left the school. Their record stays, marked as left; nothing is deleted."""
+
+    event_type = "PupilLeft"
+    pupil_id: Id
+    class_id: Id
+
+
+@registry.register
+class StaffMemberAdded(_Roster):
+    event_type = "StaffMemberAdded"
+    personal_fields = frozenset({"display_name", "email"})
+    staff_id: Id
+    display_name: str
+    email: str
+    role: StaffRole
+
+
+@registry.register
+class StaffRoleChanged(_Roster):
+    event_type = "StaffRoleChanged"
+    staff_id: Id
+    role: StaffRole
+
+
+@registry.register
+class StaffAssignedToClass(_Roster):
+    event_type = "StaffAssignedToClass"
+    staff_id: Id
+    class_id: Id
+
+
+@registry.register
+class StaffUnassignedFromClass(_Roster):
+    event_type = "StaffUnassignedFromClass"
+    staff_id: Id
+    class_id: Id
+
+
+@registry.register
+class StaffMemberLeft(_Roster):
+    event_type = "StaffMemberLeft"
+    staff_id: Id
+
+
+@registry.register
+class SchoolWayAdded(_Roster):
+    """One of the school's values that points are awarded for."""
+
+    event_type = "SchoolWayAdded"
+    school_way_id: Id
+    name: str
+    description: str = ""
+
+
+@registry.register
+class SchoolWayRetired(_Roster):
+    event_type = "SchoolWayRetired"
+    school_way_id: Id
+
+
+@registry.register
+class RosterImported(_Roster):
+    """A summary closing the events one import appended."""
+
+    event_type = "RosterImported"
+    import_id: Id
+    source: str
+    added: int
+    moved: int
+    left: int
+    unchanged: int
