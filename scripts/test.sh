@@ -5,6 +5,21 @@ cd "$(dirname "$0")/.."
 uv=$(scripts/ensure-uv.sh)
 "$uv" sync --frozen --all-packages --quiet
 
+# Browser journeys: Debian's Chromium (Playwright's own download does not work here) and
+# axe-core from npm for the accessibility checks.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Debian's chromium..." >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2
+  else
+    echo "Chromium is needed for the browser tests: run 'sudo apt-get install chromium'" >&2
+    exit 1
+  fi
+fi
+if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
+  (cd tests/browser && npm ci --no-audit --no-fund --silent)
+fi
+
 state=$(mktemp -d -t schoolgate-rabbitmq.XXXXXX)
 trap 'scripts/rabbitmq.sh stop "$state"; rm -rf "$state"' EXIT
 port=$("$uv" run python -c 'import schoolgate_kit.testing.infrastructure as i; print(i.free_port_pair())')

@@ -223,3 +223,26 @@ def private_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
 async def points_client(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(timeout=10) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Schoolgate as `make run` starts it (a fresh data directory), at the returned URL."""
+    tmp = tmp_path_factory.mktemp("embedded")
+    port = free_port()
+    proc = Process(
+        "embedded",
+        ["schoolgate_embedded"],
+        {
+            **os.environ,
+            "SCHOOLGATE_DATA_DIR": str(tmp),
+            "SCHOOLGATE_PORT": str(port),
+            "SCHOOLGATE_ENVIRONMENT": "development",
+        },
+        tmp,
+    ).start()
+    base = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{base}/readyz", proc)
+    yield base
+    proc.stop()
+    assert "Demo accounts" in proc.log()

@@ -7,35 +7,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from ..conftest import SECRET, Process, free_port, until, wait_for_http  # type: ignore[import-not-found]
+from ..conftest import until  # type: ignore[import-not-found]
 
 TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
 PARENT = {"email": "parent@demo.school", "password": "demo-parent-pass"}
-
-
-@pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("embedded")
-    port = free_port()
-    import os
-
-    proc = Process(
-        "embedded",
-        ["schoolgate_embedded"],
-        {
-            **os.environ,
-            "SCHOOLGATE_DATA_DIR": str(tmp),
-            "SCHOOLGATE_PORT": str(port),
-            "SCHOOLGATE_ENVIRONMENT": "development",
-            "SCHOOLGATE_IDENTITY_SECRET": SECRET,
-        },
-        tmp,
-    ).start()
-    base = f"http://127.0.0.1:{port}"
-    wait_for_http(f"{base}/readyz", proc)
-    yield base
-    proc.stop()
-    assert "Demo accounts" in proc.log()
 
 
 OPEN: list[httpx.Client] = []
