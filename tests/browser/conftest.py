@@ -12,6 +12,8 @@ from playwright.async_api import Browser, Page, async_playwright
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+HAVE_AXE = AXE.exists()
 # The machine has no internet: keep Chromium from trying to reach Google's services.
 FLAGS = [
     "--no-sandbox",
@@ -26,7 +28,7 @@ FLAGS = [
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
+    if not HAVE_CHROMIUM:
         pytest.fail("Chromium is missing: make test installs Debian's chromium package")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -54,7 +56,7 @@ async def other_phone(browser: Browser) -> Page:
 
 async def accessibility_problems(page: Page) -> list[dict[str, Any]]:
     """Serious or critical axe-core violations on the page as it is now."""
-    if not AXE.exists():
+    if not HAVE_AXE:
         pytest.fail("axe-core is missing: make test runs npm ci in tests/browser")
     await page.add_script_tag(path=str(AXE))
     result: dict[str, Any] = await page.evaluate("async () => await axe.run(document)")
