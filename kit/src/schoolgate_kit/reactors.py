@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
@@ -42,6 +42,3 @@ async def start_reactor(reactor: Reactor, bus: Bus) -> Subscription:
 
     return await bus.consume(reactor.queue, reactor.bindings, on_message)
 
-
-def bindings_for(reactors: Sequence[Reactor]) -> dict[str, list[str]]:
-    return {r.queue: r.bindings for r in reactors}
