@@ -1,0 +1,47 @@
+"""The one place the consent service is put together from real or given parts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from schoolgate_kit.eventstore import EventStore
+from schoolgate_kit.readmodels import ReadModelStore
+
+from schoolgate_consent import domain
+from schoolgate_consent.adapters.private import PrivateStore
+from schoolgate_consent.settings import ConsentSettings
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Consent:
+    settings: ConsentSettings
+    store: EventStore
+    readmodels: ReadModelStore
+    private: PrivateStore
+    clock: Callable[[], datetime] = utc_now
+    new_id: Callable[[], uuid.UUID] = field(default=uuid.uuid4)
+    new_code: Callable[[], str] = field(default=domain.new_code)
+
+
+def bootstrap(
+    settings: ConsentSettings,
+    *,
+    store: EventStore,
+    readmodels: ReadModelStore,
+    private: PrivateStore | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> Consent:
+    return Consent(
+        settings=settings,
+        store=store,
+        readmodels=readmodels,
+        private=private or PrivateStore(settings.private_db_path()),
+        clock=clock,
+    )

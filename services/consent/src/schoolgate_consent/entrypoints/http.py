@@ -1,0 +1,580 @@
+"""The consent service's HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+from schoolgate_kit.app import Kit, create_service_app
+from schoolgate_kit.problems import Conflict, NotFound
+
+from schoolgate_consent import domain, handlers
+from schoolgate_consent.adapters.qr import qr_svg
+from schoolgate_consent.bootstrap import Consent
+from schoolgate_consent.deps import (
+    AcceptanceReader,
+    Address,
+    ConductReader,
+    ConsentDep,
+    CorrelationId,
+    InviteManager,
+    Inviter,
+    MediaSetter,
+    ParentIdentity,
+    ParentLeader,
+    ParentOffice,
+    PathId,
+    PolicySetter,
+    PupilLeader,
+    PupilStaff,
+    SchoolLeader,
+    SchoolParent,
+    SchoolStaff,
+)
+from schoolgate_consent.entrypoints.letter import join_url, letter_html
+
+Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+NO_STORE = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
+
+router = APIRouter(tags=["consent"])
+school = APIRouter(prefix="/schools/{school_id}", tags=["consent"])
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PupilHasLeft(Conflict):
+    slug = "pupil-has-left"
+    title = "The pupil has left the school"
+
+
+def _actor(subject: str, school_id: str, correlation: str) -> handlers.Actor:
+    return handlers.Actor(subject=subject, school_id=school_id, correlation_id=correlation)
+
+
+# -- invites ---------------------------------------------------------------------------------
+
+
+class InviteRequest(Body):
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=90, description="Default: the school's lifetime, else 14 days."
+    )
+
+
+class IssuedInvite(BaseModel):
+    invite_id: str
+    pupil_id: str
+    code: str = Field(description="Grouped for reading: ABCDE-FGHJK. Single use.")
+    expires_at: datetime
+    join_url: str
+    letter_url: str
+    qr_svg: str
+
+
+@school.post("/pupils/{pupil_id}/invites", status_code=201, response_model=IssuedInvite)
+async def issue_invite(
+    school_id: PathId,
+    pupil_id: PathId,
+    scope: Inviter,
+    consent: ConsentDep,
+    correlation: CorrelationId,
+    response: Response,
+    body: InviteRequest | None = None,
+) -> IssuedInvite:
+    """Issue a single-use invite for a parent or carer of a pupil to join."""
+    if scope.pupil["left"]:
+        raise PupilHasLeft(f"pupil {pupil_id} has left: no new parents can join")
+    issued = await handlers.issue_invite(
+        pupil_id,
+        body.expires_in_days if body else None,
+        actor=_actor(scope.identity.subject, school_id, correlation),
+        consent=consent,
+    )
+    url = join_url(consent.settings.public_base_url, issued.code)
+    response.headers.update(NO_STORE)
+    return IssuedInvite(
+        invite_id=issued.invite_id,
+        pupil_id=pupil_id,
+        code=domain.show_code(issued.code),
+        expires_at=issued.expires_at,
+        join_url=url,
+        letter_url=f"/schools/{school_id}/invites/{issued.invite_id}/letter",
+        qr_svg=qr_svg(url),
+    )
+
+
+class InviteView(BaseModel):
+    invite_id: str
+    pupil_id: str
+    issued_by: str
+    issued_at: datetime
+    expires_at: datetime
+    status: Literal["open", "expired", "revoked", "used"]
+    used_by: str | None
+
+
+@school.get("/pupils/{pupil_id}/invites", response_model=list[InviteView])
+async def pupil_invites(pupil_id: PathId, scope: Inviter, consent: ConsentDep) -> list[Any]:
+    """A pupil's invites and what became of them (never their codes)."""
+    return await handlers.invites_of_pupil(pupil_id, consent=consent)
+
+
+@school.get("/invites/{invite_id}/letter", response_class=HTMLResponse)
+async def invite_letter(scope: InviteManager, consent: ConsentDep) -> HTMLResponse:
+    """The printable letter for an open invite: its code and a QR code."""
+    invite = scope.invite
+    status = await handlers.invite_status(invite.invite_id, consent=consent)
+    if status in {"revoked", "used"} or invite.expires_at <= consent.clock():
+        raise NotFound("that invite is no longer open: issue a new one")
+    page = letter_html(
+        code=invite.code,
+        child=await handlers.pupil_name(invite.pupil_id, consent=consent) or "your child",
+        expires_at=invite.expires_at,
+        public_base_url=consent.settings.public_base_url,
+        timezone=consent.settings.school_timezone,
+    )
+    return HTMLResponse(page, headers=NO_STORE)
+
+
+class Done(BaseModel):
+    ok: bool = True
+
+
+@school.post("/invites/{invite_id}/revoke", response_model=Done)
+async def revoke_invite(
+    school_id: PathId, scope: InviteManager, consent: ConsentDep, correlation: CorrelationId
+) -> Done:
+    """Revoke an invite so its code no longer works."""
+    await handlers.revoke_invite(
+        scope.invite.invite_id,
+        scope.invite.pupil_id,
+        actor=_actor(scope.identity.subject, school_id, correlation),
+        consent=consent,
+    )
+    return Done()
+
+
+class RedeemRequest(Body):
+    code: str = Field(min_length=1, max_length=64)
+
+
+class CodeOfConduct(BaseModel):
+    school_id: str
+    version: int
+    text: str
+    published_at: datetime
+
+
+class Redeemed(BaseModel):
+    status: Literal["linked", "pending"]
+    """pending: the pupil already has two guardians, so a leader decides."""
+    pupil_id: str
+    school_id: str
+    code_of_conduct: CodeOfConduct | None
+    code_of_conduct_accepted: bool
+
+
+@router.post("/invites/redeem", response_model=Redeemed)
+async def redeem(
+    body: RedeemRequest,
+    identity: ParentIdentity,
+    consent: ConsentDep,
+    correlation: CorrelationId,
+    address: Address,
+) -> Redeemed:
+    """Join as a guardian of the pupil an invite code is for."""
+    redemption = await handlers.redeem(
+        body.code,
+        parent_id=identity.subject,
+        address=address,
+        correlation_id=correlation,
+        consent=consent,
+    )
+    conduct = await handlers.code_of_conduct(redemption.school_id, consent=consent)
+    acceptance = await handlers.conduct_acceptance(
+        redemption.school_id, identity.subject, consent=consent
+    )
+    return Redeemed(
+        status="linked" if redemption.outcome is domain.Outcome.linked else "pending",
+        pupil_id=redemption.pupil_id,
+        school_id=redemption.school_id,
+        code_of_conduct=None if conduct is None else CodeOfConduct.model_validate(conduct),
+        code_of_conduct_accepted=bool(acceptance["accepted"]),
+    )
+
+
+# -- guardianship ------------------------------------------------------------------------------
+
+
+class MediaSummary(BaseModel):
+    granted: bool
+    may_appear: bool
+
+
+class Child(BaseModel):
+    pupil_id: str
+    school_id: str
+    status: Literal["linked", "pending", "rejected"]
+    since: datetime
+    media: MediaSummary | None = None
+
+
+@router.get("/parents/me/children", response_model=list[Child])
+async def my_children(identity: ParentIdentity, consent: ConsentDep) -> list[Any]:
+    """The children I am linked to, or waiting to be."""
+    return await handlers.children_of(identity.subject, consent=consent)
+
+
+class Link(BaseModel):
+    pupil_id: str
+    parent_id: str
+    school_id: str
+    status: Literal["linked", "pending", "rejected"]
+    since: datetime
+    request_id: str | None
+    decided_by: str | None
+    reason: str | None
+
+
+@school.get("/guardian-requests", response_model=list[Link])
+async def guardian_requests(
+    school_id: PathId, identity: SchoolLeader, consent: ConsentDep
+) -> list[Any]:
+    """Requests for a third guardian waiting for a leader's decision."""
+    return await handlers.pending_requests(school_id, consent=consent)
+
+
+class Decision(Body):
+    decision: Literal["approve", "reject"]
+    reason: Reason
+
+
+@school.post("/pupils/{pupil_id}/guardian-requests/{request_id}/decision", response_model=Done)
+async def decide_request(
+    school_id: PathId,
+    pupil_id: PathId,
+    request_id: PathId,
+    body: Decision,
+    scope: PupilLeader,
+    consent: ConsentDep,
+    correlation: CorrelationId,
+) -> Done:
+    """Approve or reject a request for a further guardian, giving the reason."""
+    await handlers.decide_guardian_request(
+        domain.DecideRequest(
+            request_id=request_id,
+            pupil_id=pupil_id,
+            approve=body.decision == "approve",
+            decided_by=scope.identity.subject,
+            reason=body.reason,
+        ),
+        actor=_actor(scope.identity.subject, school_id, correlation),
+        consent=consent,
+    )
+    return Done()
+
+
+# -- care status and media consent -------------------------------------------------------------
+
+
+class MediaState(BaseModel):
+    pupil_id: str
+    school_id: str
+    granted: bool
+    in_care: bool
+    exception: bool
+    may_appear: bool
+    changed_by: str | None
+    changed_at: datetime | None
+
+
+class PupilConsent(BaseModel):
+    pupil_id: str
+    school_id: str
+    guardians: list[Link]
+    requests: list[Link]
+    media: MediaState
+
+
+@school.get("/pupils/{pupil_id}/consent", response_model=PupilConsent)
+async def pupil_consent(
+    school_id: PathId, pupil_id: PathId, scope: PupilStaff, consent: ConsentDep
+) -> PupilConsent:
+    """A pupil's guardians, guardian requests and media consent."""
+    links = await handlers.links_of_pupil(pupil_id, consent=consent)
+    return PupilConsent(
+        pupil_id=pupil_id,
+        school_id=school_id,
+        guardians=[Link.model_validate(x) for x in links if x["status"] == "linked"],
+        requests=[Link.model_validate(x) for x in links if x["status"] != "linked"],
+        media=MediaState.model_validate(
+            await handlers.media_of(pupil_id, school_id, consent=consent)
+        ),
+    )
+
+
+@school.get("/pupils/{pupil_id}/media", response_model=MediaState)
+async def pupil_media(
+    school_id: PathId, pupil_id: PathId, scope: PupilStaff, consent: ConsentDep
+) -> Any:
+    """May this pupil appear in photos, stories and portfolios?"""
+    return await handlers.media_of(pupil_id, school_id, consent=consent)
+
+
+@school.get("/media", response_model=list[MediaState])
+async def school_media(school_id: PathId, identity: SchoolStaff, consent: ConsentDep) -> Any:
+    """Media consent of every pupil with a recorded choice (no document: no consent)."""
+    return await handlers.school_media(school_id, consent=consent)
+
+
+class MediaChoice(Body):
+    granted: bool
+
+
+class MediaAnswer(BaseModel):
+    pupil_id: str
+    granted: bool
+    may_appear: bool
+
+
+@school.put("/pupils/{pupil_id}/media-consent", response_model=MediaAnswer)
+async def set_media_consent(
+    school_id: PathId,
+    pupil_id: PathId,
+    body: MediaChoice,
+    scope: MediaSetter,
+    consent: ConsentDep,
+    correlation: CorrelationId,
+) -> MediaAnswer:
+    """Grant or withdraw media consent (a guardian, or the office recording a paper form)."""
+    may = await handlers.set_media_consent(
+        domain.SetMediaConsent(
+            pupil_id=pupil_id,
+            granted=body.granted,
+            by=scope.identity.subject,
+            as_guardian=scope.as_guardian,
+        ),
+        actor=_actor(scope.identity.subject, school_id, correlation),
+        consent=consent,
+    )
+    return MediaAnswer(pupil_id=pupil_id, granted=body.granted, may_appear=may)
+
+
+class CareStatus(Body):
+    in_care: bool
+
+
+@school.put("/pupils/{pupil_id}/care-status", response_model=Done)
+async def record_care_status(
+    school_id: PathId,
+    pupil_id: PathId,
+    body: CareStatus,
+    scope: PupilLeader,
+    consent: ConsentDep,
+    correlation: CorrelationId,
+) -> Done:
+    """Record whether a pupil is in local-authority care."""
+    await handlers.record_care_status(
+        domain.RecordCareStatus(pupil_id, body.in_care, scope.identity.subject),
+        actor=_actor(scope.identity.subject, school_id, correlation),
+        consent=consent,
+    )
+    return Done()
+
+
+class ExceptionRequest(Body):
+    reason: Reason
+
+
+@school.post("/pupils/{pupil_id}/media-exception", response_model=Done)
+async def record_media_exception(
+    school_id: PathId,
+    pupil_id: PathId,
+    body: ExceptionRequest,
+    scope: PupilLeader,
+    consent: ConsentDep,
+    correlation: CorrelationId,
+) -> Done:
+    """Allow a pupil in care to have media consent, giving the reason."""
+    await handlers.record_media_exception(
+        domain.RecordMediaException(pupil_id, scope.identity.subject, body.reason),
+        actor=_actor(scope.identity.subject, school_id, correlation),
+        consent=consent,
+    )
+    return Done()
+
+
+# -- code of conduct and invite policy -----------------------------------------------------
+
+
+class ConductText(Body):
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class Version(BaseModel):
+    version: int
+
+
+@school.put("/code-of-conduct", response_model=Version)
+async def publish_code_of_conduct(
+    school_id: PathId,
+    body: ConductText,
+    identity: PolicySetter,
+    consent: ConsentDep,
+    correlation: CorrelationId,
+) -> Version:
+    """Publish a new version of the school's code of conduct for parents."""
+    version = await handlers.publish_code_of_conduct(
+        body.text, actor=_actor(identity.subject, school_id, correlation), consent=consent
+    )
+    return Version(version=version)
+
+
+@school.get("/code-of-conduct", response_model=CodeOfConduct)
+async def read_code_of_conduct(
+    school_id: PathId, identity: ConductReader, consent: ConsentDep
+) -> Any:
+    """The school's current code of conduct."""
+    conduct = await handlers.code_of_conduct(school_id, consent=consent)
+    if conduct is None:
+        raise domain.NoCodeOfConduct(f"school {school_id} has no code of conduct yet")
+    return conduct
+
+
+class Acceptance(Body):
+    version: int = Field(ge=1)
+
+
+class ConductAcceptance(BaseModel):
+    school_id: str
+    parent_id: str
+    current_version: int | None
+    accepted_version: int | None
+    accepted: bool
+
+
+@school.post("/code-of-conduct/acceptances", response_model=Version)
+async def accept_code_of_conduct(
+    school_id: PathId,
+    body: Acceptance,
+    identity: SchoolParent,
+    consent: ConsentDep,
+    correlation: CorrelationId,
+) -> Version:
+    """Accept the current version of the school's code of conduct."""
+    await handlers.accept_code_of_conduct(
+        body.version, actor=_actor(identity.subject, school_id, correlation), consent=consent
+    )
+    return Version(version=body.version)
+
+
+@school.get("/parents/{parent_id}/code-of-conduct", response_model=ConductAcceptance)
+async def parent_conduct(
+    school_id: PathId, parent_id: PathId, identity: AcceptanceReader, consent: ConsentDep
+) -> Any:
+    """Whether a parent has accepted the school's current code of conduct."""
+    return await handlers.conduct_acceptance(school_id, parent_id, consent=consent)
+
+
+class InvitePolicy(Body):
+    lifetime_days: int = Field(ge=1, le=90)
+
+
+@school.put("/invite-policy", response_model=Done)
+async def set_invite_policy(
+    school_id: PathId,
+    body: InvitePolicy,
+    identity: PolicySetter,
+    consent: ConsentDep,
+    correlation: CorrelationId,
+) -> Done:
+    """Set how many days the school's parent invites stay valid."""
+    await handlers.set_invite_lifetime(
+        body.lifetime_days, actor=_actor(identity.subject, school_id, correlation), consent=consent
+    )
+    return Done()
+
+
+# -- suspension --------------------------------------------------------------------------------
+
+
+class SuspendRequest(Body):
+    reason: Reason
+
+
+class Suspension(BaseModel):
+    parent_id: str
+    suspended: bool
+    suspended_by: str | None
+    reason: str | None
+    since: datetime | None
+
+
+@school.post("/parents/{parent_id}/suspension", response_model=Done)
+async def suspend_parent(
+    school_id: PathId,
+    parent_id: PathId,
+    body: SuspendRequest,
+    identity: ParentLeader,
+    consent: ConsentDep,
+    correlation: CorrelationId,
+) -> Done:
+    """Suspend a parent account, giving the reason."""
+    await handlers.suspend_parent(
+        parent_id,
+        body.reason,
+        actor=_actor(identity.subject, school_id, correlation),
+        consent=consent,
+    )
+    return Done()
+
+
+@school.delete("/parents/{parent_id}/suspension", response_model=Done)
+async def lift_suspension(
+    school_id: PathId,
+    parent_id: PathId,
+    identity: ParentLeader,
+    consent: ConsentDep,
+    correlation: CorrelationId,
+) -> Done:
+    """Lift a parent's suspension."""
+    await handlers.lift_suspension(
+        parent_id, actor=_actor(identity.subject, school_id, correlation), consent=consent
+    )
+    return Done()
+
+
+@school.get("/parents/{parent_id}/suspension", response_model=Suspension)
+async def read_suspension(parent_id: PathId, identity: ParentOffice, consent: ConsentDep) -> Any:
+    """Whether a parent account is suspended, by whom and why."""
+    return await handlers.parent(parent_id, consent=consent)
+
+
+def create_app(consent: Consent) -> FastAPI:
+    kit = Kit(
+        name="consent",
+        settings=consent.settings,
+        clock=consent.clock,
+        ready_checks={
+            "event_store": consent.store.ping,
+            "read_models": consent.readmodels.ping,
+            "private_store": consent.private.ping,
+        },
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await consent.private.close()
+
+    app = create_service_app(kit, routers=[router, school], lifespan=lifespan)
+    app.state.consent = consent
+    return app

@@ -1,0 +1,339 @@
+"""Read models of the consent service.
+
+``consent.media`` is the one other services rely on: per pupil, whether they may appear in
+photos, stories and portfolios. A pupil without a document has no consent.
+"""
+
+from __future__ import annotations
+
+from schoolgate_contracts import RecordedEvent
+from schoolgate_contracts.consent import (
+    CodeOfConductAccepted,
+    CodeOfConductPublished,
+    GuardianLinked,
+    GuardianRequestApproved,
+    GuardianRequested,
+    GuardianRequestRejected,
+    InviteLifetimeSet,
+    MediaConsentExceptionRecorded,
+    MediaConsentGranted,
+    MediaConsentWithdrawn,
+    ParentInviteIssued,
+    ParentInviteRevoked,
+    ParentSuspended,
+    ParentSuspensionLifted,
+    PupilCareStatusRecorded,
+)
+from schoolgate_contracts.roster import (
+    PupilDetailsChanged,
+    PupilEnrolled,
+    PupilLeft,
+    PupilMovedClass,
+)
+from schoolgate_kit.projections import Projection
+from schoolgate_kit.readmodels import Doc
+
+from schoolgate_consent.domain import may_appear
+
+PUPILS = "consent.pupils"
+LINKS = "consent.links"
+INVITES = "consent.invites"
+MEDIA = "consent.media"
+POLICIES = "consent.policies"
+PARENTS = "consent.parents"
+
+
+def link_key(pupil_id: str, parent_id: str) -> str:
+    return f"{pupil_id}:{parent_id}"
+
+
+def _when(recorded: RecordedEvent) -> str:
+    return recorded.metadata.occurred_at.isoformat()
+
+
+# -- consent.pupils: the roster facts scope checks need --------------------------------------
+
+RosterPupilEvent = PupilEnrolled | PupilDetailsChanged | PupilMovedClass | PupilLeft
+
+
+def _pupil_key(recorded: RecordedEvent) -> str:
+    event = recorded.event
+    assert isinstance(event, RosterPupilEvent)
+    return event.pupil_id
+
+
+def _pupil(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    match event:
+        case PupilEnrolled():
+            return {
+                "pupil_id": event.pupil_id,
+                "school_id": recorded.metadata.school_id,
+                "class_id": event.class_id,
+                "first_name": event.first_name,
+                "surname": event.surname,
+                "left": False,
+            }
+        case PupilDetailsChanged() if doc is not None:
+            return {**doc, "first_name": event.first_name, "surname": event.surname}
+        case PupilMovedClass() if doc is not None:
+            return {**doc, "class_id": event.to_class_id}
+        case PupilLeft() if doc is not None:
+            return {**doc, "left": True}
+        case _:
+            return doc
+
+
+pupils = Projection(
+    name=PUPILS,
+    handles=(PupilEnrolled, PupilDetailsChanged, PupilMovedClass, PupilLeft),
+    key=_pupil_key,
+    evolve=_pupil,
+)
+
+
+# -- consent.links: one document per pupil and parent ----------------------------------------
+
+LinkEvent = GuardianLinked | GuardianRequested | GuardianRequestApproved | GuardianRequestRejected
+
+
+def _link_key(recorded: RecordedEvent) -> str:
+    event = recorded.event
+    assert isinstance(event, LinkEvent)
+    return link_key(event.pupil_id, event.parent_id)
+
+
+def _link(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    assert isinstance(event, LinkEvent)
+    base = doc or {
+        "pupil_id": event.pupil_id,
+        "parent_id": event.parent_id,
+        "school_id": recorded.metadata.school_id,
+        "request_id": None,
+        "decided_by": None,
+        "reason": None,
+    }
+    match event:
+        case GuardianLinked():
+            return {**base, "status": "linked", "since": _when(recorded)}
+        case GuardianRequested():
+            return {
+                **base,
+                "status": "pending",
+                "since": _when(recorded),
+                "request_id": event.request_id,
+                "decided_by": None,
+                "reason": None,
+            }
+        case GuardianRequestApproved():
+            return {**base, "decided_by": event.decided_by, "reason": event.reason}
+        case GuardianRequestRejected():
+            return {
+                **base,
+                "status": "rejected",
+                "since": _when(recorded),
+                "decided_by": event.decided_by,
+                "reason": event.reason,
+            }
+    raise AssertionError(f"unhandled {event.event_type}")
+
+
+links = Projection(
+    name=LINKS,
+    handles=(GuardianLinked, GuardianRequested, GuardianRequestApproved, GuardianRequestRejected),
+    key=_link_key,
+    evolve=_link,
+)
+
+
+# -- consent.invites: what staff see of invites (never the code) -----------------------------
+
+InviteEvent = ParentInviteIssued | ParentInviteRevoked | GuardianLinked | GuardianRequested
+
+
+def _invite_key(recorded: RecordedEvent) -> str:
+    event = recorded.event
+    assert isinstance(event, InviteEvent)
+    return event.invite_id
+
+
+def _invite(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    match event:
+        case ParentInviteIssued():
+            return {
+                "invite_id": event.invite_id,
+                "pupil_id": event.pupil_id,
+                "school_id": recorded.metadata.school_id,
+                "issued_by": event.issued_by,
+                "issued_at": _when(recorded),
+                "expires_at": event.expires_at.isoformat(),
+                "status": "open",
+                "used_by": None,
+            }
+        case ParentInviteRevoked() if doc is not None:
+            return {**doc, "status": "revoked"}
+        case GuardianLinked() | GuardianRequested() if doc is not None:
+            if doc["status"] == "used":
+                return doc  # an approval links again with the same invite
+            return {**doc, "status": "used", "used_by": event.parent_id}
+        case _:
+            return doc
+
+
+invites = Projection(
+    name=INVITES,
+    handles=(ParentInviteIssued, ParentInviteRevoked, GuardianLinked, GuardianRequested),
+    key=_invite_key,
+    evolve=_invite,
+)
+
+
+# -- consent.media: may pupil P appear in media? ---------------------------------------------
+
+MediaEvent = (
+    MediaConsentGranted
+    | MediaConsentWithdrawn
+    | PupilCareStatusRecorded
+    | MediaConsentExceptionRecorded
+)
+
+
+def no_media_consent(pupil_id: str, school_id: str) -> Doc:
+    return {
+        "pupil_id": pupil_id,
+        "school_id": school_id,
+        "granted": False,
+        "in_care": False,
+        "exception": False,
+        "may_appear": False,
+        "changed_by": None,
+        "changed_at": None,
+    }
+
+
+def _media_key(recorded: RecordedEvent) -> str:
+    event = recorded.event
+    assert isinstance(event, MediaEvent)
+    return event.pupil_id
+
+
+def _media(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    assert isinstance(event, MediaEvent)
+    doc = dict(doc or no_media_consent(event.pupil_id, recorded.metadata.school_id))
+    match event:
+        case MediaConsentGranted():
+            doc.update(granted=True, changed_by=event.granted_by, changed_at=_when(recorded))
+        case MediaConsentWithdrawn():
+            doc.update(granted=False, changed_by=event.withdrawn_by, changed_at=_when(recorded))
+        case PupilCareStatusRecorded():
+            doc.update(in_care=event.in_care, exception=doc["exception"] and not event.in_care)
+        case MediaConsentExceptionRecorded():
+            doc.update(exception=True)
+    doc["may_appear"] = may_appear(doc["granted"], doc["in_care"], doc["exception"])
+    return doc
+
+
+media = Projection(
+    name=MEDIA,
+    handles=(
+        MediaConsentGranted,
+        MediaConsentWithdrawn,
+        PupilCareStatusRecorded,
+        MediaConsentExceptionRecorded,
+    ),
+    key=_media_key,
+    evolve=_media,
+)
+
+
+# -- consent.policies: per school --------------------------------------------------------------
+
+
+def _policy_key(recorded: RecordedEvent) -> str:
+    return recorded.metadata.school_id
+
+
+def _policy(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    doc = dict(
+        doc
+        or {
+            "school_id": recorded.metadata.school_id,
+            "conduct_version": 0,
+            "conduct_text": None,
+            "conduct_published_at": None,
+            "invite_lifetime_days": None,
+        }
+    )
+    match event:
+        case CodeOfConductPublished():
+            doc.update(
+                conduct_version=event.version,
+                conduct_text=event.text,
+                conduct_published_at=_when(recorded),
+            )
+        case InviteLifetimeSet():
+            doc.update(invite_lifetime_days=event.days)
+    return doc
+
+
+policies = Projection(
+    name=POLICIES,
+    handles=(CodeOfConductPublished, InviteLifetimeSet),
+    key=_policy_key,
+    evolve=_policy,
+)
+
+
+# -- consent.parents: suspension and acceptances per parent account ------------------------
+
+ParentEvent = ParentSuspended | ParentSuspensionLifted | CodeOfConductAccepted
+
+
+def _parent_key(recorded: RecordedEvent) -> str:
+    event = recorded.event
+    assert isinstance(event, ParentEvent)
+    return event.parent_id
+
+
+def not_suspended(parent_id: str) -> Doc:
+    return {
+        "parent_id": parent_id,
+        "suspended": False,
+        "suspended_by": None,
+        "reason": None,
+        "since": None,
+        "accepted": {},
+    }
+
+
+def _parent(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    assert isinstance(event, ParentEvent)
+    doc = dict(doc or not_suspended(event.parent_id))
+    match event:
+        case ParentSuspended():
+            doc.update(
+                suspended=True,
+                suspended_by=event.suspended_by,
+                reason=event.reason,
+                since=_when(recorded),
+            )
+        case ParentSuspensionLifted():
+            doc.update(suspended=False, suspended_by=None, reason=None, since=None)
+        case CodeOfConductAccepted():
+            doc["accepted"] = {**doc["accepted"], event.school_id: event.version}
+    return doc
+
+
+parents = Projection(
+    name=PARENTS,
+    handles=(ParentSuspended, ParentSuspensionLifted, CodeOfConductAccepted),
+    key=_parent_key,
+    evolve=_parent,
+)
+
+PROJECTIONS = (pupils, links, invites, media, policies, parents)

@@ -1,0 +1,185 @@
+"""The consent service as real processes: its API and its projection worker, over SQLite files.
+
+Roster facts are seeded the way the roster service would leave them: events appended to the
+same event store file, in the school's roster stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from schoolgate_contracts import Event, Metadata, NewEvent
+from schoolgate_contracts.roster import PupilEnrolled
+from schoolgate_kit.eventstore.sqlite import SqliteEventStore
+from schoolgate_kit.identity import Identity, Role, sign
+
+SECRET = "consent-test-identity-secret-" + "y" * 24
+HERE = Path(__file__).resolve()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def token(role: Role, subject: str, school: str = "school-1", secret: str = SECRET) -> str:
+    identity = Identity(subject=subject, role=role, school_id=school)
+    return sign(identity, secret=secret, now=datetime.now(UTC), ttl=timedelta(minutes=30))
+
+
+def auth(role: Role, subject: str, school: str = "school-1") -> dict[str, str]:
+    return {"authorization": f"Bearer {token(role, subject, school)}"}
+
+
+@dataclass
+class ConsentService:
+    data_dir: Path
+    port: int
+    env: dict[str, str]
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def events_db(self) -> Path:
+        return self.data_dir / "events.db"
+
+    def start(self) -> None:
+        for name, args in (("api", ["serve", "--port", str(self.port)]), ("worker", ["work"])):
+            with (self.data_dir / f"consent-{name}.log").open("ab") as log:
+                self.procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "schoolgate_consent", *args],
+                        env=self.env,
+                        stdout=log,
+                        stderr=log,
+                    )
+                )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            self.assert_alive()
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"consent did not start:\n{self.logs()}")
+
+    def assert_alive(self) -> None:
+        for proc in self.procs:
+            assert proc.poll() is None, f"a consent process exited:\n{self.logs()}"
+
+    def logs(self) -> str:
+        return "\n".join(
+            p.read_text(errors="replace")[-3000:] for p in self.data_dir.glob("consent-*.log")
+        )
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+    def seed(self, school_id: str, *events: Event) -> None:
+        """Append roster facts as the roster service would (from outside any event loop)."""
+        asyncio.run(_append(self.events_db, f"roster-{school_id}", school_id, events))
+
+    async def seed_async(self, school_id: str, *events: Event) -> None:
+        await _append(self.events_db, f"roster-{school_id}", school_id, events)
+
+    def log_bytes(self) -> bytes:
+        """Everything the event store file holds on disk, write-ahead log included."""
+        return b"".join(p.read_bytes() for p in self.data_dir.glob("events.db*") if p.is_file())
+
+
+async def _append(db: Path, stream: str, school_id: str, events: tuple[Event, ...]) -> None:
+    store = await SqliteEventStore.open(db, clock=lambda: datetime.now(UTC))
+    try:
+        metadata = Metadata(
+            occurred_at=datetime.now(UTC),
+            school_id=school_id,
+            actor="roster-import",
+            correlation_id="seed",
+        )
+        await store.append(
+            stream,
+            [NewEvent(event_id=uuid.uuid4(), event=e, metadata=metadata) for e in events],
+            expected_version=None,
+        )
+    finally:
+        await store.close()
+
+
+def enrolled(pupil_id: str, first_name: str = "Ada", class_id: str = "class-1") -> PupilEnrolled:
+    return PupilEnrolled(
+        pupil_id=pupil_id,
+        first_name=first_name,
+        surname="Lovelace",
+        year_group_id="y1",
+        class_id=class_id,
+    )
+
+
+def start_service(data_dir: Path, **settings: str) -> ConsentService:
+    env = {
+        **os.environ,
+        "SCHOOLGATE_ENVIRONMENT": "test",
+        "SCHOOLGATE_IDENTITY_SECRET": SECRET,
+        "SCHOOLGATE_DATA_DIR": str(data_dir),
+        "SCHOOLGATE_BUS_URL": "memory://",
+        "SCHOOLGATE_LOG_LEVEL": "WARNING",
+        "SCHOOLGATE_PUBLIC_BASE_URL": "https://schoolgate.test",
+        **{f"SCHOOLGATE_{k.upper()}": v for k, v in settings.items()},
+    }
+    service = ConsentService(data_dir=data_dir, port=free_port(), env=env)
+    service.start()
+    return service
+
+
+@pytest.fixture(scope="session")
+def consent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsentService]:
+    """One consent service for the suite; tests keep apart by using their own pupils."""
+    service = start_service(tmp_path_factory.mktemp("consent"), redeem_attempts_per_address="1000")
+    yield service
+    service.stop()
+
+
+async def until(check: Callable[[], Awaitable[Any]], within: float = 15, why: str = "") -> None:
+    """Wait for a projection to catch up with what a test just did."""
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached within {within}s: {why}")
+        await asyncio.sleep(0.05)
+
+
+async def pupil_known(client: httpx.AsyncClient, school_id: str, pupil_id: str) -> None:
+    """Wait until the worker has projected the roster fact of a seeded pupil."""
+    leader = auth(Role.leader, f"leader-of-{school_id}", school_id)
+
+    async def known() -> bool:
+        answer = await client.get(f"/schools/{school_id}/pupils/{pupil_id}/media", headers=leader)
+        return answer.status_code == 200
+
+    await until(known, why=f"pupil {pupil_id} projected")
