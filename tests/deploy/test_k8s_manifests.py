@@ -22,8 +22,19 @@ SECRET_NAME = "schoolgate-secrets"
 CONFIG_NAME = "schoolgate-config"
 IDENTITY = "SCHOOLGATE_IDENTITY_SECRET"
 HTTP_PORT = 8000
-EXPECTED_DEPLOYMENTS = {"gateway", "points", "points-worker", "notifications-worker", "relay"}
-EXPECTED_HTTP = {"gateway", "points"}
+EXPECTED_DEPLOYMENTS = {
+    "gateway",
+    "gateway-worker",
+    "points",
+    "points-worker",
+    "roster",
+    "roster-worker",
+    "consent",
+    "consent-worker",
+    "notifications-worker",
+    "relay",
+}
+EXPECTED_HTTP = {"gateway", "points", "roster", "consent"}
 
 Doc = dict[str, Any]
 

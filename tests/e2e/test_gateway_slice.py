@@ -55,7 +55,7 @@ async def test_a_teachers_award_shows_in_the_parents_weekly_total(embedded: str)
 
 def test_a_parent_sees_only_their_own_child_and_cannot_award(embedded: str) -> None:
     parent = signed_in(embedded, PARENT)
-    assert parent.get("/api/me").json()["pupils"] == {"ada": "Ada"}
+    assert [c["pupil_id"] for c in parent.get("/api/me").json()["children"]] == ["ada"]
     refused = parent.get("/api/pupils/ben/weekly-total")
     assert refused.status_code == 403
     assert refused.headers["content-type"] == "application/problem+json"

@@ -68,6 +68,7 @@ async def test_an_award_reaches_the_weekly_total_and_the_family_inbox(
             )
             == 20
         ),
+        within=60,
         why="20 family notifications",
     )
     for proc in cluster.processes:

@@ -72,8 +72,25 @@ class YearGroupAdded(_Roster):
 
 
 @registry.register
+class YearGroupRenamed(_Roster):
+    event_type = "YearGroupRenamed"
+    year_group_id: Id
+    name: str
+
+
+@registry.register
 class ClassAdded(_Roster):
     event_type = "ClassAdded"
+    class_id: Id
+    name: str
+    year_group_id: Id
+
+
+@registry.register
+class ClassDetailsChanged(_Roster):
+    """A class was renamed, or now belongs to another year group (a new school year)."""
+
+    event_type = "ClassDetailsChanged"
     class_id: Id
     name: str
     year_group_id: Id
@@ -126,6 +143,15 @@ class StaffMemberAdded(_Roster):
     display_name: str
     email: str
     role: StaffRole
+
+
+@registry.register
+class StaffDetailsChanged(_Roster):
+    event_type = "StaffDetailsChanged"
+    personal_fields = frozenset({"display_name", "email"})
+    staff_id: Id
+    display_name: str
+    email: str
 
 
 @registry.register

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,9 +16,10 @@ from datetime import UTC, datetime
 import httpx
 import structlog
 from fastapi import FastAPI
-from schoolgate_gateway import demo
+from schoolgate_consent.service import DEFINITION as CONSENT
 from schoolgate_gateway.accounts import Accounts
 from schoolgate_gateway.entrypoints.http import create_app as create_gateway_app
+from schoolgate_gateway.projections import PROJECTIONS as GATEWAY_PROJECTIONS
 from schoolgate_gateway.service import build_gateway
 from schoolgate_gateway.settings import GatewaySettings
 from schoolgate_kit.bus.memory import InProcessBus
@@ -31,8 +31,11 @@ from schoolgate_kit.relay import run_relay
 from schoolgate_kit.runtime import Parts, ServiceDefinition
 from schoolgate_notifications.service import DEFINITION as NOTIFICATIONS
 from schoolgate_points.service import DEFINITION as POINTS
+from schoolgate_roster.service import DEFINITION as ROSTER
 
-SERVICES: tuple[ServiceDefinition, ...] = (POINTS, NOTIFICATIONS)
+from schoolgate_embedded import demo
+
+SERVICES: tuple[ServiceDefinition, ...] = (POINTS, ROSTER, CONSENT, NOTIFICATIONS)
 log = structlog.get_logger()
 
 
@@ -61,14 +64,20 @@ async def run_embedded(
     subscriptions = [
         await start_reactor(reactor, bus) for d in SERVICES for reactor in d.reactors(parts)
     ]
+    projections = [p for d in SERVICES for p in d.projections] + list(GATEWAY_PROJECTIONS)
     tasks = [
         asyncio.create_task(run_projection(p, store, readmodels), name=f"projection:{p.name}")
-        for d in SERVICES
-        for p in d.projections
+        for p in projections
     ]
     tasks.append(asyncio.create_task(run_relay(store, bus, readmodels), name="relay"))
     try:
-        yield Embedded(parts=parts, bus=bus, apps=apps, tasks=tasks)
+        async with contextlib.AsyncExitStack() as lifespans:
+            # each service's own start-up and shutdown, e.g. resuming an unfinished import
+            for service_app in apps.values():
+                await lifespans.enter_async_context(
+                    service_app.router.lifespan_context(service_app)
+                )
+            yield Embedded(parts=parts, bus=bus, apps=apps, tasks=tasks)
     finally:
         for task in tasks:
             task.cancel()
@@ -90,29 +99,32 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with run_embedded(settings, clock=clock) as embedded:
             accounts = await Accounts.open(settings.data_dir / "gateway.db")
-            points_http = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=embedded.apps["points"]),
-                base_url="http://points.internal",
+            gateway = build_gateway(
+                settings,
+                accounts,
+                embedded.parts.readmodels,
+                services={
+                    name: httpx.AsyncClient(
+                        transport=httpx.ASGITransport(app=service_app),
+                        base_url=f"http://{name}.internal",
+                        timeout=60,
+                    )
+                    for name, service_app in embedded.apps.items()
+                },
+                clock=clock,
             )
-            gateway = build_gateway(settings, accounts, points=points_http, clock=clock)
             for name, service_app in embedded.apps.items():
                 app.mount(f"/services/{name}", service_app)
             app.mount("/", create_gateway_app(gateway))
             app.state.embedded = embedded
-            if settings.is_development and await demo.seed(accounts):
-                log.info("demo.seeded", school=demo.SCHOOL)
             if settings.is_development:
-                print_demo_accounts()
+                await demo.seed(gateway, embedded.parts.readmodels)
+                demo.print_accounts()
             try:
                 yield
             finally:
-                await gateway.points.close()
+                for service in gateway.services.values():
+                    await service.close()
                 await accounts.close()
 
     return FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
-
-
-def print_demo_accounts() -> None:
-    lines = ["", "Demo accounts (development only):"]
-    lines += [f"  {a.display_name:<24} {a.email:<22} {a.password}" for a in demo.DEMO_ACCOUNTS]
-    print("\n".join(lines) + "\n", file=sys.stderr, flush=True)

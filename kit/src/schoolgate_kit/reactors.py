@@ -41,4 +41,3 @@ async def start_reactor(reactor: Reactor, bus: Bus) -> Subscription:
         metrics.CONSUMER_MESSAGES.labels(reactor.queue, "processed").inc()
 
     return await bus.consume(reactor.queue, reactor.bindings, on_message)
-

@@ -22,10 +22,12 @@ SYNCHRONOUS = "FULL"
 
 def connect(path: Path, *, synchronous: str = SYNCHRONOUS) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    # Wait for locks before anything else: switching a fresh file to WAL takes a lock that
+    # another process opening the same file at the same moment must wait for, not fail on.
+    conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=30000")
     return conn
 
 

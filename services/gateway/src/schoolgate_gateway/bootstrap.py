@@ -6,21 +6,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from schoolgate_kit.settings import Settings
+from schoolgate_kit.readmodels import ReadModelStore
 
 from schoolgate_gateway.accounts import Accounts
 from schoolgate_gateway.security import RateLimiter
 from schoolgate_gateway.services import ServiceClient
+from schoolgate_gateway.settings import GatewaySettings
+
+SESSION_COOKIE = "schoolgate_session"
 
 
 @dataclass
 class Gateway:
-    settings: Settings
+    settings: GatewaySettings
     accounts: Accounts
-    points: ServiceClient
+    readmodels: ReadModelStore
+    services: dict[str, ServiceClient]
     clock: Callable[[], datetime]
     sign_in_per_account: RateLimiter
     sign_in_per_address: RateLimiter
+    codes_per_address: RateLimiter
 
-
-SESSION_COOKIE = "schoolgate_session"
+    @property
+    def points(self) -> ServiceClient:
+        return self.services["points"]

@@ -1,18 +1,20 @@
-"""Build the gateway from its settings; run it alone in the cluster."""
+"""Build the gateway; run it alone in the cluster (``serve``, and ``work`` for its projections)."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
-from schoolgate_kit.logging import configure_logging
+from schoolgate_kit.readmodels import ReadModelStore
+from schoolgate_kit.runtime import Parts, ServiceDefinition, service_main
+from schoolgate_kit.settings import Settings
 
 from schoolgate_gateway.accounts import Accounts
 from schoolgate_gateway.bootstrap import Gateway
+from schoolgate_gateway.projections import PROJECTIONS
 from schoolgate_gateway.security import RateLimiter
 from schoolgate_gateway.services import ServiceClient
 from schoolgate_gateway.settings import GatewaySettings
@@ -25,8 +27,9 @@ def utc_now() -> datetime:
 def build_gateway(
     settings: GatewaySettings,
     accounts: Accounts,
+    readmodels: ReadModelStore,
     *,
-    points: httpx.AsyncClient,
+    services: Mapping[str, httpx.AsyncClient],
     clock: Callable[[], datetime] = utc_now,
 ) -> Gateway:
     def client(http: httpx.AsyncClient) -> ServiceClient:
@@ -37,44 +40,53 @@ def build_gateway(
             clock=clock,
         )
 
+    window = settings.sign_in_window_seconds
     return Gateway(
         settings=settings,
         accounts=accounts,
-        points=client(points),
+        readmodels=readmodels,
+        services={name: client(http) for name, http in services.items()},
         clock=clock,
-        sign_in_per_account=RateLimiter(
-            settings.sign_in_attempts_per_account, settings.sign_in_window_seconds
-        ),
-        sign_in_per_address=RateLimiter(
-            settings.sign_in_attempts_per_address, settings.sign_in_window_seconds
-        ),
+        sign_in_per_account=RateLimiter(settings.sign_in_attempts_per_account, window),
+        sign_in_per_address=RateLimiter(settings.sign_in_attempts_per_address, window),
+        codes_per_address=RateLimiter(settings.code_attempts_per_address, window),
     )
 
 
-def main() -> None:
-    import argparse
-
+def _app(settings: Settings, parts: Parts) -> FastAPI:
+    """The gateway as its own process: services reached over the network."""
     from schoolgate_gateway.entrypoints.http import create_app
 
-    parser = argparse.ArgumentParser(prog="schoolgate_gateway")
-    parser.add_argument("command", choices=["serve"])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args()
-    settings = GatewaySettings()
-    configure_logging(development=settings.is_development, level=settings.log_level)
+    gateway_settings = GatewaySettings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        accounts = await Accounts.open(settings.data_dir / "gateway.db")
-        http = httpx.AsyncClient(base_url=settings.points_url, timeout=10)
-        gateway = build_gateway(settings, accounts, points=http)
+        accounts = await Accounts.open(gateway_settings.data_dir / "gateway.db")
+        urls = {
+            "points": gateway_settings.points_url,
+            "roster": gateway_settings.roster_url,
+            "consent": gateway_settings.consent_url,
+        }
+        gateway = build_gateway(
+            gateway_settings,
+            accounts,
+            parts.readmodels,
+            services={n: httpx.AsyncClient(base_url=u, timeout=30) for n, u in urls.items()},
+            clock=parts.clock,
+        )
         app.mount("/", create_app(gateway))
         try:
             yield
         finally:
-            await gateway.points.close()
+            for service in gateway.services.values():
+                await service.close()
             await accounts.close()
 
-    outer = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
-    uvicorn.run(outer, host=args.host, port=args.port, log_config=None, access_log=False)
+    return FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+
+
+DEFINITION = ServiceDefinition(name="gateway", create_app=_app, projections=PROJECTIONS)
+
+
+def main() -> None:
+    service_main(DEFINITION)

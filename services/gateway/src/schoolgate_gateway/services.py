@@ -33,7 +33,9 @@ class ServiceClient:
         identity: Identity,
         correlation_id: str,
         json: Any = None,
-        params: dict[str, str] | None = None,
+        params: Any = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         token = sign(identity, secret=self._secret, now=self._clock(), ttl=self._ttl)
         return await self._client.request(
@@ -41,17 +43,31 @@ class ServiceClient:
             path,
             json=json,
             params=params,
-            headers={"authorization": f"Bearer {token}", "x-correlation-id": correlation_id},
+            content=content,
+            headers={
+                **(headers or {}),
+                "authorization": f"Bearer {token}",
+                "x-correlation-id": correlation_id,
+            },
         )
 
     async def close(self) -> None:
         await self._client.aclose()
 
 
+PASSED_HEADERS = ("content-type", "location", "cache-control", "retry-after")
+
+
 def relay_response(response: httpx.Response) -> Response:
-    """Pass a service's answer on as it is, problem+json included."""
-    return JSONResponse(
-        response.json(),
+    """Pass a service's answer on as it is: JSON, problem+json or an HTML letter."""
+    if response.headers.get("content-type", "").endswith("json"):
+        return JSONResponse(
+            response.json() if response.content else None,
+            status_code=response.status_code,
+            media_type=response.headers["content-type"],
+        )
+    return Response(
+        response.content,
         status_code=response.status_code,
-        media_type=response.headers.get("content-type", "application/json"),
+        headers={k: v for k, v in response.headers.items() if k in PASSED_HEADERS},
     )

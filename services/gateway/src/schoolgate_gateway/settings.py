@@ -5,6 +5,12 @@ from schoolgate_kit.settings import Settings
 
 class GatewaySettings(Settings):
     points_url: str = "http://127.0.0.1:8001"
+    roster_url: str = "http://127.0.0.1:8002"
+    consent_url: str = "http://127.0.0.1:8003"
+    public_base_url: str = "http://localhost:8000"
     sign_in_attempts_per_account: int = 10
     sign_in_attempts_per_address: int = 60
+    code_attempts_per_address: int = 30
     sign_in_window_seconds: float = 900
+    staff_setup_link_days: int = 7
+    class_code_hours: int = 12

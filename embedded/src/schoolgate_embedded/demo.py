@@ -1,0 +1,194 @@
+"""The demo school a development instance seeds on its first start, through the services'
+own APIs, exactly as a school would set itself up."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+import structlog
+from schoolgate_gateway.accounts import Kind
+from schoolgate_gateway.bootstrap import Gateway
+from schoolgate_gateway.projections import STAFF
+from schoolgate_kit.identity import Identity, Role
+from schoolgate_kit.readmodels import ReadModelStore
+
+SCHOOL = "demo-school"
+BASE = f"/schools/{SCHOOL}"
+log = structlog.get_logger()
+
+STAFF_ACCOUNTS: tuple[tuple[str, str, str, str, list[str], str], ...] = (
+    # staff id, name, email, role, classes, password
+    ("staff-oak", "Ms Oak", "teacher@demo.school", "teacher", ["oak"], "demo-teacher-pass"),
+    (
+        "staff-birch",
+        "Mr Birch",
+        "ta@demo.school",
+        "teaching_assistant",
+        ["oak"],
+        "demo-assistant-pass",
+    ),
+    ("staff-ash", "Mr Ash", "leader@demo.school", "leader", [], "demo-leader-pass"),
+    ("staff-elm", "Mrs Elm", "office@demo.school", "office", [], "demo-office-pass"),
+)
+PARENT = ("parent@demo.school", "demo-parent-pass", "Ada's parent")
+PUPILS = (
+    ("ada", "Ada", "Lovelace", "oak"),
+    ("ben", "Ben", "Okri", "oak"),
+    ("cara", "Cara", "Diaz", "oak"),
+    ("sam-k", "Sam", "Kay", "oak"),
+    ("sam-l", "Sam", "Lee", "oak"),
+    ("dev", "Dev", "Patel", "ash"),
+    ("eve", "Eve", "Jones", "ash"),
+)
+CODE_OF_CONDUCT = (
+    "We treat everyone at our school with kindness and respect, online and in person. "
+    "We keep messages to staff within school hours unless it is urgent, and we contact the "
+    "office for absence, dinners and appointments."
+)
+
+
+async def _call(
+    gateway: Gateway,
+    service: str,
+    method: str,
+    path: str,
+    identity: Identity,
+    body: Any = None,
+    *,
+    ok: tuple[int, ...] = (200, 201),
+) -> Any:
+    answer = await gateway.services[service].call(
+        method, path, identity=identity, correlation_id="demo-seed", json=body
+    )
+    if answer.status_code not in ok:
+        raise RuntimeError(f"seeding {method} {path}: {answer.status_code} {answer.text}")
+    return answer.json() if answer.content else None
+
+
+async def _eventually(attempt: Any, tries: int = 100) -> Any:
+    """Ask again while projections catch up with what was just written."""
+    for _ in range(tries - 1):
+        try:
+            return await attempt()
+        except RuntimeError:
+            await asyncio.sleep(0.05)
+    return await attempt()
+
+
+async def _staff_known(readmodels: ReadModelStore, staff_id: str) -> None:
+    if await readmodels.get(STAFF, staff_id) is None:
+        raise RuntimeError(f"{staff_id} is not projected yet")
+
+
+async def seed(gateway: Gateway, readmodels: ReadModelStore) -> bool:
+    """Create the demo school if this instance has no accounts yet; say whether it did."""
+    if await gateway.accounts.count():
+        return False
+    admin = Identity(subject="demo-setup", role=Role.school_admin, school_id=SCHOOL)
+    await _call(
+        gateway, "roster", "PUT", BASE, admin, {"name": "Demo Primary School"}, ok=(200, 201)
+    )
+    for year, name in (("y3", "Year 3"), ("y4", "Year 4")):
+        await _call(
+            gateway,
+            "roster",
+            "POST",
+            f"{BASE}/year-groups",
+            admin,
+            {"year_group_id": year, "name": name},
+        )
+    for class_id, name, year in (("oak", "Oak", "y3"), ("ash", "Ash", "y4")):
+        await _call(
+            gateway,
+            "roster",
+            "POST",
+            f"{BASE}/classes",
+            admin,
+            {"class_id": class_id, "name": name, "year_group_id": year},
+        )
+    for way, name in (("kindness", "Kindness"), ("effort", "Effort"), ("teamwork", "Teamwork")):
+        await _call(
+            gateway,
+            "roster",
+            "POST",
+            f"{BASE}/school-ways",
+            admin,
+            {"school_way_id": way, "name": name},
+        )
+    for pupil_id, first, surname, class_id in PUPILS:
+        await _call(
+            gateway,
+            "roster",
+            "POST",
+            f"{BASE}/pupils",
+            admin,
+            {
+                "pupil_id": pupil_id,
+                "first_name": first,
+                "surname": surname,
+                "class_id": class_id,
+                "avatar": pupil_id,
+            },
+        )
+    for staff_id, name, email, role, classes, _password in STAFF_ACCOUNTS:
+        await _call(
+            gateway,
+            "roster",
+            "POST",
+            f"{BASE}/staff",
+            admin,
+            {
+                "staff_id": staff_id,
+                "display_name": name,
+                "email": email,
+                "role": role,
+                "class_ids": classes,
+            },
+        )
+    for staff_id, name, email, _, _, password in STAFF_ACCOUNTS:
+        await _eventually(lambda staff_id=staff_id: _staff_known(readmodels, staff_id))
+        await gateway.accounts.ensure(
+            Kind.staff, staff_id, display_name=name, email=email, password=password
+        )
+
+    leader = Identity(subject="staff-ash", role=Role.leader, school_id=SCHOOL)
+    await _eventually(
+        lambda: _call(
+            gateway, "consent", "PUT", f"{BASE}/code-of-conduct", leader, {"text": CODE_OF_CONDUCT}
+        )
+    )
+    email, password, name = PARENT
+    account = await gateway.accounts.create_parent(
+        email=email, password=password, display_name=name
+    )
+    invite = await _eventually(
+        lambda: _call(gateway, "consent", "POST", f"{BASE}/pupils/ada/invites", leader, {})
+    )
+    parent = Identity(subject=account.person_id, role=Role.parent, school_id="none")
+    await _call(gateway, "consent", "POST", "/invites/redeem", parent, {"code": invite["code"]})
+    joined = Identity(
+        subject=account.person_id, role=Role.parent, school_id=SCHOOL, pupil_ids=frozenset({"ada"})
+    )
+    await _eventually(
+        lambda: _call(
+            gateway,
+            "consent",
+            "POST",
+            f"{BASE}/code-of-conduct/acceptances",
+            joined,
+            {"version": 1},
+        )
+    )
+    log.info("demo.seeded", school=SCHOOL)
+    return True
+
+
+def print_accounts() -> None:
+    rows = [(name, email, password) for _, name, email, _, _, password in STAFF_ACCOUNTS]
+    rows.append((PARENT[2], PARENT[0], PARENT[1]))
+    lines = ["", "Demo accounts (development only):"]
+    lines += [f"  {name:<14} {email:<22} {password}" for name, email, password in rows]
+    lines += ["  Pupils sign in with a class code their teacher shows, then their picture.", ""]
+    print("\n".join(lines), file=sys.stderr, flush=True)

@@ -1,0 +1,173 @@
+"""The gateway's read models: who each signed-in person is in their school right now.
+
+Scopes come from the services' facts, not from the accounts table: a teacher's classes from
+roster events, a parent's children and suspension from consent events. The gateway puts
+them into the short-lived identity it signs for each service call.
+"""
+
+from __future__ import annotations
+
+from schoolgate_contracts import RecordedEvent
+from schoolgate_contracts.consent import (
+    GuardianLinked,
+    GuardianRequestApproved,
+    ParentSuspended,
+    ParentSuspensionLifted,
+)
+from schoolgate_contracts.roster import (
+    ClassAdded,
+    ClassDetailsChanged,
+    PupilDetailsChanged,
+    PupilEnrolled,
+    PupilLeft,
+    PupilMovedClass,
+    SchoolDetailsChanged,
+    SchoolRegistered,
+    SchoolWayAdded,
+    SchoolWayRetired,
+    StaffAssignedToClass,
+    StaffDetailsChanged,
+    StaffMemberAdded,
+    StaffMemberLeft,
+    StaffRoleChanged,
+    StaffUnassignedFromClass,
+)
+from schoolgate_kit.projections import Projection
+from schoolgate_kit.readmodels import Doc
+
+STAFF = "gateway.staff"
+PARENTS = "gateway.parents"
+PUPILS = "gateway.pupils"
+SCHOOLS = "gateway.schools"
+
+
+def _staff(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    match event:
+        case StaffMemberAdded():
+            return {
+                "staff_id": event.staff_id,
+                "school_id": recorded.metadata.school_id,
+                "display_name": event.display_name,
+                "email": event.email.lower(),
+                "role": event.role.value,
+                "class_ids": [],
+                "left": False,
+            }
+        case StaffDetailsChanged() if doc:
+            return {**doc, "display_name": event.display_name, "email": event.email.lower()}
+        case StaffRoleChanged() if doc:
+            return {**doc, "role": event.role.value}
+        case StaffAssignedToClass() if doc:
+            return {**doc, "class_ids": sorted({*doc["class_ids"], event.class_id})}
+        case StaffUnassignedFromClass() if doc:
+            return {**doc, "class_ids": [c for c in doc["class_ids"] if c != event.class_id]}
+        case StaffMemberLeft() if doc:
+            return {**doc, "left": True, "class_ids": []}
+    return doc
+
+
+def _staff_key(recorded: RecordedEvent) -> str:
+    return str(getattr(recorded.event, "staff_id"))  # noqa: B009 - every handled event has it
+
+
+def _parent(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    def current(parent_id: str) -> Doc:
+        return doc or {"parent_id": parent_id, "children": {}, "suspended": False}
+
+    match recorded.event:
+        case (
+            GuardianLinked(parent_id=parent, pupil_id=pupil)
+            | GuardianRequestApproved(parent_id=parent, pupil_id=pupil)
+        ):
+            now = current(parent)
+            return {**now, "children": {**now["children"], pupil: recorded.metadata.school_id}}
+        case ParentSuspended(parent_id=parent):
+            return {**current(parent), "suspended": True}
+        case ParentSuspensionLifted(parent_id=parent):
+            return {**current(parent), "suspended": False}
+    return doc
+
+
+def _pupil(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    match event:
+        case PupilEnrolled():
+            return {
+                "pupil_id": event.pupil_id,
+                "school_id": recorded.metadata.school_id,
+                "first_name": event.first_name,
+                "surname": event.surname,
+                "class_id": event.class_id,
+                "avatar": event.avatar,
+                "left": False,
+            }
+        case PupilDetailsChanged() if doc:
+            return {**doc, "first_name": event.first_name, "surname": event.surname}
+        case PupilMovedClass() if doc:
+            return {**doc, "class_id": event.to_class_id}
+        case PupilLeft() if doc:
+            return {**doc, "left": True}
+    return doc
+
+
+def _school(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    doc = doc or {
+        "school_id": recorded.metadata.school_id,
+        "name": "",
+        "classes": {},
+        "school_ways": {},
+    }
+    match event:
+        case SchoolRegistered() | SchoolDetailsChanged():
+            return {**doc, "name": event.details.name, "timezone": event.details.timezone}
+        case ClassAdded() | ClassDetailsChanged():
+            return {**doc, "classes": {**doc["classes"], event.class_id: event.name}}
+        case SchoolWayAdded():
+            return {**doc, "school_ways": {**doc["school_ways"], event.school_way_id: event.name}}
+        case SchoolWayRetired():
+            ways = {k: v for k, v in doc["school_ways"].items() if k != event.school_way_id}
+            return {**doc, "school_ways": ways}
+    return doc
+
+
+staff = Projection(
+    name=STAFF,
+    handles=(
+        StaffMemberAdded,
+        StaffDetailsChanged,
+        StaffRoleChanged,
+        StaffAssignedToClass,
+        StaffUnassignedFromClass,
+        StaffMemberLeft,
+    ),
+    key=_staff_key,
+    evolve=_staff,
+)
+parents = Projection(
+    name=PARENTS,
+    handles=(GuardianLinked, GuardianRequestApproved, ParentSuspended, ParentSuspensionLifted),
+    key=lambda recorded: str(getattr(recorded.event, "parent_id")),  # noqa: B009
+    evolve=_parent,
+)
+pupils = Projection(
+    name=PUPILS,
+    handles=(PupilEnrolled, PupilDetailsChanged, PupilMovedClass, PupilLeft),
+    key=lambda recorded: str(getattr(recorded.event, "pupil_id")),  # noqa: B009
+    evolve=_pupil,
+)
+schools = Projection(
+    name=SCHOOLS,
+    handles=(
+        SchoolRegistered,
+        SchoolDetailsChanged,
+        ClassAdded,
+        ClassDetailsChanged,
+        SchoolWayAdded,
+        SchoolWayRetired,
+    ),
+    key=lambda recorded: recorded.metadata.school_id,
+    evolve=_school,
+)
+PROJECTIONS = (staff, parents, pupils, schools)

@@ -1,0 +1,50 @@
+"""The one place the roster service is put together from real or given parts."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from schoolgate_kit.eventstore import EventStore
+from schoolgate_kit.readmodels import ReadModelStore
+from schoolgate_kit.settings import Settings
+
+from schoolgate_roster.adapters import ImportJobs
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+"""Base64 in one document stays under MongoDB's 16 MB limit."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Roster:
+    settings: Settings
+    store: EventStore
+    readmodels: ReadModelStore
+    clock: Callable[[], datetime] = utc_now
+    new_id: Callable[[], uuid.UUID] = field(default=uuid.uuid4)
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+    jobs: ImportJobs = field(init=False)
+    _background: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        self.jobs = ImportJobs(self.readmodels)
+
+    def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run ``work`` beside the requests; the app's lifespan cancels it at shutdown."""
+        task = asyncio.create_task(work, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def stop_background(self) -> None:
+        tasks = list(self._background)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

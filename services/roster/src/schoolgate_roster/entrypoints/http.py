@@ -1,0 +1,663 @@
+"""The roster service's HTTP API: a school's directory, its changes and its imports."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from schoolgate_contracts.roster import SchoolDetails, SchoolRegistered, StaffRole, Term
+from schoolgate_kit.app import Kit, create_service_app
+from schoolgate_kit.identity import Identity
+from schoolgate_kit.names import PupilName, display_names
+from schoolgate_kit.problems import Problem
+
+from schoolgate_roster import domain, handlers
+from schoolgate_roster.bootstrap import Roster
+from schoolgate_roster.deps import (
+    ClassReader,
+    CorrelationId,
+    Member,
+    PupilReader,
+    RosterDep,
+    Staff,
+    Writer,
+)
+
+Id = Annotated[str, Field(pattern=domain.ID_PATTERN)]
+PathId = Annotated[str, Path(pattern=domain.ID_PATTERN)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+router = APIRouter(prefix="/schools/{school_id}", tags=["roster"])
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _is_timezone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+class TermBody(Body):
+    name: Name
+    starts: date
+    ends: date
+
+
+class SchoolBody(Body):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    timezone: str = "Europe/London"
+    working_days: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default=[0, 1, 2, 3, 4], min_length=1, max_length=7, description="Monday is 0."
+    )
+    day_starts: time = time(8, 0)
+    day_ends: time = time(17, 0)
+    week_start: int = Field(default=0, ge=0, le=6, description="Monday is 0.")
+    terms: list[TermBody] = Field(default=[], max_length=12)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SchoolBody:
+        if not _is_timezone(self.timezone):
+            raise ValueError(f"{self.timezone!r} is not an IANA timezone")
+        if len(set(self.working_days)) != len(self.working_days):
+            raise ValueError("working_days names a day twice")
+        if self.day_starts >= self.day_ends:
+            raise ValueError("day_starts must be before day_ends")
+        for term in self.terms:
+            if term.ends < term.starts:
+                raise ValueError(f"term {term.name!r} ends before it starts")
+        return self
+
+    def details(self) -> SchoolDetails:
+        return SchoolDetails(
+            name=self.name,
+            timezone=self.timezone,
+            working_days=tuple(sorted(self.working_days)),
+            day_starts=self.day_starts,
+            day_ends=self.day_ends,
+            week_start=self.week_start,
+            terms=tuple(
+                Term(name=t.name, starts=t.starts, ends=t.ends)
+                for t in sorted(self.terms, key=lambda t: t.starts)
+            ),
+        )
+
+
+class YearGroupBody(Body):
+    year_group_id: Id
+    name: Name
+
+
+class ClassBody(Body):
+    class_id: Id
+    name: Name
+    year_group_id: Id
+
+
+class PupilBody(Body):
+    pupil_id: Id
+    first_name: Name
+    surname: Name
+    class_id: Id
+    year_group_id: Id | None = Field(default=None, description="Default: the class's.")
+    avatar: Id | None = None
+
+
+class MoveBody(Body):
+    class_id: Id
+    year_group_id: Id | None = Field(default=None, description="Default: the class's.")
+
+
+class StaffBody(Body):
+    staff_id: Id
+    display_name: Name
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] = Field(
+        default="", pattern=r"^$|^[^@\s]+@[^@\s]+$"
+    )
+    role: StaffRole
+    class_ids: list[Id] = Field(default=[], max_length=100)
+
+
+class SchoolWayBody(Body):
+    school_way_id: Id
+    name: Name
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+
+class SchoolView(BaseModel):
+    school_id: str
+    name: str
+    timezone: str
+    working_days: list[int]
+    day_starts: time
+    day_ends: time
+    week_start: int
+    terms: list[TermBody]
+
+
+class YearGroupView(BaseModel):
+    year_group_id: str
+    name: str
+
+
+class ClassView(BaseModel):
+    class_id: str
+    name: str
+    year_group_id: str
+
+
+class PupilView(BaseModel):
+    """A pupil as staff see them."""
+
+    pupil_id: str
+    first_name: str
+    surname: str
+    display_name: str
+    year_group_id: str
+    class_id: str
+    avatar: str | None
+    status: str
+
+
+class FamilyPupilView(BaseModel):
+    """A pupil as their parents and they themselves see them: no surname."""
+
+    pupil_id: str
+    display_name: str
+    year_group_id: str
+    class_id: str
+    avatar: str | None
+    status: str
+
+
+class ClassNames(BaseModel):
+    class_id: str
+    names: list[str]
+
+
+class StaffView(BaseModel):
+    staff_id: str
+    display_name: str
+    email: str
+    role: StaffRole
+    class_ids: list[str]
+    status: str
+
+
+class SchoolWayView(BaseModel):
+    school_way_id: str
+    name: str
+    description: str
+    status: str
+
+
+class ImportJob(BaseModel):
+    import_id: str
+    status: str = Field(description="validating, applying, done or failed")
+    processed: int
+    total: int
+    source: str
+    full: bool
+    report: dict[str, Any] | None
+    problem: dict[str, Any] | None = Field(
+        description="When failed: the problem (RFC 9457), listing bad rows by file and line."
+    )
+    created_at: str
+    finished_at: str | None
+
+
+class UploadTooLarge(Problem):
+    status, slug, title = 413, "upload-too-large", "The upload is too large"
+
+
+# -- views of the write side's state ----------------------------------------------------------
+
+
+def _school_view(school_id: str, state: domain.Roster) -> SchoolView:
+    assert state.details is not None
+    return SchoolView.model_validate(
+        {"school_id": school_id, **state.details.model_dump(mode="json")}
+    )
+
+
+def _pupil_view(state: domain.Roster, pupil_id: str) -> PupilView:
+    pupil = state.pupils[pupil_id]
+    classmates = [
+        PupilName(p.pupil_id, p.first_name, p.surname)
+        for p in state.pupils.values()
+        if p.class_id == pupil.class_id and (p.on_roll or p.pupil_id == pupil_id)
+    ]
+    return PupilView(
+        pupil_id=pupil.pupil_id,
+        first_name=pupil.first_name,
+        surname=pupil.surname,
+        display_name=display_names(classmates)[pupil_id],
+        year_group_id=pupil.year_group_id,
+        class_id=pupil.class_id,
+        avatar=pupil.avatar,
+        status="on_roll" if pupil.on_roll else "left",
+    )
+
+
+def _staff_view(state: domain.Roster, staff_id: str) -> StaffView:
+    member = state.staff[staff_id]
+    return StaffView(
+        staff_id=member.staff_id,
+        display_name=member.display_name,
+        email=member.email,
+        role=member.role,
+        class_ids=sorted(member.class_ids),
+        status="active" if member.active else "left",
+    )
+
+
+def _way_view(state: domain.Roster, way_id: str) -> SchoolWayView:
+    way = state.school_ways[way_id]
+    return SchoolWayView(
+        school_way_id=way.school_way_id,
+        name=way.name,
+        description=way.description,
+        status="retired" if way.retired else "active",
+    )
+
+
+# -- writes -----------------------------------------------------------------------------------
+
+
+async def _change(
+    command: domain.Command,
+    *,
+    school_id: str,
+    identity: Identity,
+    roster: Roster,
+    correlation_id: str,
+) -> domain.Roster:
+    decided = await handlers.change_roster(
+        command,
+        roster=roster,
+        school_id=school_id,
+        actor=identity.subject,
+        correlation_id=correlation_id,
+    )
+    return decided.state
+
+
+@router.put("", response_model=SchoolView, responses={201: {"model": SchoolView}})
+async def put_school(
+    school_id: PathId,
+    body: SchoolBody,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+    response: Response,
+) -> SchoolView:
+    """Register the school, or change its name, timezone, working hours, terms or week start."""
+    decided = await handlers.change_roster(
+        domain.RegisterSchool(school_id, body.details()),
+        roster=roster,
+        school_id=school_id,
+        actor=identity.subject,
+        correlation_id=correlation,
+    )
+    if any(isinstance(e.event, SchoolRegistered) for e in decided.events):
+        response.status_code = 201
+    return _school_view(school_id, decided.state)
+
+
+@router.post("/year-groups", status_code=201, response_model=YearGroupView)
+async def add_year_group(
+    school_id: PathId,
+    body: YearGroupBody,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+) -> YearGroupView:
+    """Add a year group."""
+    state = await _change(
+        domain.AddYearGroup(body.year_group_id, body.name),
+        school_id=school_id,
+        identity=identity,
+        roster=roster,
+        correlation_id=correlation,
+    )
+    group = state.year_groups[body.year_group_id]
+    return YearGroupView(year_group_id=group.year_group_id, name=group.name)
+
+
+@router.post("/classes", status_code=201, response_model=ClassView)
+async def add_class(
+    school_id: PathId,
+    body: ClassBody,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+) -> ClassView:
+    """Add a class to a year group."""
+    state = await _change(
+        domain.AddClass(body.class_id, body.name, body.year_group_id),
+        school_id=school_id,
+        identity=identity,
+        roster=roster,
+        correlation_id=correlation,
+    )
+    klass = state.classes[body.class_id]
+    return ClassView(class_id=klass.class_id, name=klass.name, year_group_id=klass.year_group_id)
+
+
+@router.post("/pupils", status_code=201, response_model=PupilView)
+async def enrol_pupil(
+    school_id: PathId,
+    body: PupilBody,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+) -> PupilView:
+    """Enrol a pupil in a class (or take back a pupil who left)."""
+    state = await _change(
+        domain.EnrolPupil(
+            pupil_id=body.pupil_id,
+            first_name=body.first_name,
+            surname=body.surname,
+            class_id=body.class_id,
+            year_group_id=body.year_group_id,
+            avatar=body.avatar,
+        ),
+        school_id=school_id,
+        identity=identity,
+        roster=roster,
+        correlation_id=correlation,
+    )
+    return _pupil_view(state, body.pupil_id)
+
+
+@router.post("/pupils/{pupil_id}/move", response_model=PupilView)
+async def move_pupil(
+    school_id: PathId,
+    pupil_id: PathId,
+    body: MoveBody,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+) -> PupilView:
+    """Move a pupil to another class."""
+    state = await _change(
+        domain.MovePupil(pupil_id, body.class_id, body.year_group_id),
+        school_id=school_id,
+        identity=identity,
+        roster=roster,
+        correlation_id=correlation,
+    )
+    return _pupil_view(state, pupil_id)
+
+
+@router.post("/pupils/{pupil_id}/leave", response_model=PupilView)
+async def mark_pupil_left(
+    school_id: PathId,
+    pupil_id: PathId,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+) -> PupilView:
+    """Mark a pupil as having left; their record stays."""
+    state = await _change(
+        domain.MarkPupilLeft(pupil_id),
+        school_id=school_id,
+        identity=identity,
+        roster=roster,
+        correlation_id=correlation,
+    )
+    return _pupil_view(state, pupil_id)
+
+
+@router.post("/staff", status_code=201, response_model=StaffView)
+async def add_staff_member(
+    school_id: PathId,
+    body: StaffBody,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+) -> StaffView:
+    """Add a member of staff with their role and classes."""
+    state = await _change(
+        domain.AddStaffMember(
+            staff_id=body.staff_id,
+            display_name=body.display_name,
+            email=body.email,
+            role=body.role,
+            class_ids=frozenset(body.class_ids),
+        ),
+        school_id=school_id,
+        identity=identity,
+        roster=roster,
+        correlation_id=correlation,
+    )
+    return _staff_view(state, body.staff_id)
+
+
+@router.post("/school-ways", status_code=201, response_model=SchoolWayView)
+async def add_school_way(
+    school_id: PathId,
+    body: SchoolWayBody,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+) -> SchoolWayView:
+    """Add one of the school's values that points are awarded for."""
+    state = await _change(
+        domain.AddSchoolWay(body.school_way_id, body.name, body.description),
+        school_id=school_id,
+        identity=identity,
+        roster=roster,
+        correlation_id=correlation,
+    )
+    return _way_view(state, body.school_way_id)
+
+
+@router.post("/school-ways/{school_way_id}/retire", response_model=SchoolWayView)
+async def retire_school_way(
+    school_id: PathId,
+    school_way_id: PathId,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+) -> SchoolWayView:
+    """Retire a school way: no new points for it; past points keep it."""
+    state = await _change(
+        domain.RetireSchoolWay(school_way_id),
+        school_id=school_id,
+        identity=identity,
+        roster=roster,
+        correlation_id=correlation,
+    )
+    return _way_view(state, school_way_id)
+
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/zip": {"schema": {"type": "string", "format": "binary"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise UploadTooLarge(f"uploads are limited to {limit // (1024 * 1024)} MB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/imports", status_code=202, response_model=ImportJob, openapi_extra=_UPLOAD_BODY)
+async def start_import(
+    school_id: PathId,
+    request: Request,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+    response: Response,
+    full: Annotated[
+        bool, Query(description="Pupils and staff missing from the file have left.")
+    ] = True,
+) -> ImportJob:
+    """Import the whole school from a OneRoster 1.2 zip or a one-row-per-pupil CSV."""
+    data = await _read_body(request, roster.max_upload_bytes)
+    job = await handlers.start_import(
+        request.headers.get("content-type", ""),
+        data,
+        roster=roster,
+        school_id=school_id,
+        full=full,
+        actor=identity.subject,
+        correlation_id=correlation,
+    )
+    response.headers["location"] = f"/schools/{school_id}/imports/{job['import_id']}"
+    return ImportJob.model_validate(job)
+
+
+@router.get("/imports/{import_id}", response_model=ImportJob)
+async def get_import(
+    school_id: PathId, import_id: PathId, identity: Writer, roster: RosterDep
+) -> ImportJob:
+    """An import's progress, then its report (or the rows that stopped it)."""
+    job = await handlers.import_job(school_id, import_id, roster=roster)
+    if job is None:
+        raise domain.EntryNotFound(f"this school has no import {import_id}")
+    return ImportJob.model_validate(job)
+
+
+# -- reads --------------------------------------------------------------------------------------
+
+
+@router.get("", response_model=SchoolView)
+async def get_school(school_id: PathId, identity: Member, roster: RosterDep) -> SchoolView:
+    """The school's name, timezone, working hours, terms and week start."""
+    return SchoolView.model_validate(await handlers.school(school_id, roster=roster))
+
+
+@router.get("/school-ways", response_model=list[SchoolWayView])
+async def list_school_ways(
+    school_id: PathId, identity: Member, roster: RosterDep
+) -> list[SchoolWayView]:
+    """The school's values, retired ones included."""
+    found = await handlers.school_ways(school_id, roster=roster)
+    return [SchoolWayView.model_validate(d) for d in found]
+
+
+@router.get("/year-groups", response_model=list[YearGroupView])
+async def list_year_groups(
+    school_id: PathId, identity: Staff, roster: RosterDep
+) -> list[YearGroupView]:
+    """The school's year groups."""
+    found = await handlers.year_groups(school_id, roster=roster)
+    return [YearGroupView.model_validate(d) for d in found]
+
+
+@router.get("/classes", response_model=list[ClassView])
+async def list_classes(school_id: PathId, identity: Staff, roster: RosterDep) -> list[ClassView]:
+    """The school's classes."""
+    found = await handlers.classes(school_id, roster=roster)
+    return [ClassView.model_validate(d) for d in found]
+
+
+@router.get("/classes/{class_id}", response_model=ClassView)
+async def get_class(
+    school_id: PathId, class_id: PathId, identity: Staff, roster: RosterDep
+) -> ClassView:
+    """One class."""
+    return ClassView.model_validate(await handlers.school_class(school_id, class_id, roster=roster))
+
+
+@router.get("/classes/{class_id}/pupils", response_model=list[PupilView])
+async def list_class_pupils(
+    school_id: PathId, class_id: PathId, identity: Staff, roster: RosterDep
+) -> list[PupilView]:
+    """A class's pupils on roll, with full names: for staff."""
+    await handlers.school_class(school_id, class_id, roster=roster)
+    found = await handlers.pupils(school_id, class_id=class_id, roster=roster)
+    return [PupilView.model_validate(d) for d in found]
+
+
+@router.get("/classes/{class_id}/names", response_model=ClassNames)
+async def list_class_names(
+    school_id: PathId, class_id: PathId, identity: ClassReader, roster: RosterDep
+) -> ClassNames:
+    """The names a class's families see (first names, told apart where two share one)."""
+    await handlers.school_class(school_id, class_id, roster=roster)
+    names = await handlers.class_names(school_id, class_id, roster=roster)
+    return ClassNames(class_id=class_id, names=names)
+
+
+@router.get("/pupils", response_model=list[PupilView])
+async def list_pupils(
+    school_id: PathId,
+    identity: Staff,
+    roster: RosterDep,
+    class_id: Annotated[str | None, Query(pattern=domain.ID_PATTERN)] = None,
+    year_group_id: Annotated[str | None, Query(pattern=domain.ID_PATTERN)] = None,
+    include_left: bool = False,
+) -> list[PupilView]:
+    """The school's pupils, by class or year group: for staff."""
+    found = await handlers.pupils(
+        school_id,
+        class_id=class_id,
+        year_group_id=year_group_id,
+        include_left=include_left,
+        roster=roster,
+    )
+    return [PupilView.model_validate(d) for d in found]
+
+
+@router.get("/pupils/{pupil_id}", response_model=PupilView | FamilyPupilView)
+async def get_pupil(
+    school_id: PathId, pupil_id: PathId, identity: PupilReader, roster: RosterDep
+) -> PupilView | FamilyPupilView:
+    """One pupil: staff see their full name, their family and they see the class's name."""
+    doc = await handlers.pupil(school_id, pupil_id, roster=roster)
+    if identity.is_staff:
+        return PupilView.model_validate(doc)
+    return FamilyPupilView.model_validate(handlers.family_view(doc))
+
+
+@router.get("/staff", response_model=list[StaffView])
+async def list_staff(
+    school_id: PathId, identity: Staff, roster: RosterDep, include_left: bool = False
+) -> list[StaffView]:
+    """The school's staff, their roles and classes."""
+    found = await handlers.staff(school_id, include_left=include_left, roster=roster)
+    return [StaffView.model_validate(d) for d in found]
+
+
+def create_app(roster: Roster) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await handlers.resume_imports(roster=roster)
+        try:
+            yield
+        finally:
+            await roster.stop_background()
+
+    kit = Kit(
+        name="roster",
+        settings=roster.settings,
+        clock=roster.clock,
+        ready_checks={"event_store": roster.store.ping, "read_models": roster.readmodels.ping},
+    )
+    app = create_service_app(kit, routers=[router], lifespan=lifespan)
+    app.state.roster = roster
+    return app

@@ -1,0 +1,313 @@
+"""Command and query handlers: the message first, named dependencies after."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import structlog
+from schoolgate_contracts import Event, Metadata
+from schoolgate_kit.commands import Decided, execute
+from schoolgate_kit.names import PupilName, display_names
+from schoolgate_kit.problems import Problem
+from schoolgate_kit.projections import strip
+from schoolgate_kit.readmodels import Doc
+
+from schoolgate_roster import domain, importing
+from schoolgate_roster.bootstrap import Roster
+from schoolgate_roster.domain import SchoolNotFound
+from schoolgate_roster.projections import (
+    CLASSES,
+    LEFT,
+    ON_ROLL,
+    PUPILS,
+    SCHOOL_WAYS,
+    SCHOOLS,
+    STAFF,
+    YEAR_GROUPS,
+    entry_key,
+)
+
+log = structlog.get_logger()
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+async def change_roster(
+    command: domain.Command,
+    *,
+    roster: Roster,
+    school_id: str,
+    actor: str,
+    correlation_id: str,
+) -> Decided[domain.Roster]:
+    """Decide one command against the school's roster: the roster afterwards, and what
+    was appended (nothing when the command had already been carried out)."""
+    return await execute(
+        roster.store,
+        domain.roster_stream(school_id),
+        initial=domain.initial_state,
+        evolve=domain.evolve,
+        decide=lambda state: domain.decide(state, command),
+        metadata=Metadata(
+            occurred_at=roster.clock(),
+            school_id=school_id,
+            actor=actor,
+            correlation_id=correlation_id,
+        ),
+        new_id=roster.new_id,
+    )
+
+
+# -- imports ---------------------------------------------------------------------------------
+
+
+async def start_import(
+    content_type: str,
+    data: bytes,
+    *,
+    roster: Roster,
+    school_id: str,
+    full: bool,
+    actor: str,
+    correlation_id: str,
+) -> Doc:
+    """Accept an upload as a job: a file that cannot be read at all is refused at once."""
+    kind, tables = importing.open_upload(content_type, data)
+    import_id = roster.new_id().hex
+    job: Doc = {
+        "school_id": school_id,
+        "import_id": import_id,
+        "status": "validating",
+        "processed": 0,
+        "total": importing.count_rows(tables),
+        "source": kind,
+        "full": full,
+        "report": None,
+        "problem": None,
+        "requested_by": actor,
+        "correlation_id": correlation_id,
+        "created_at": roster.clock().isoformat(),
+        "finished_at": None,
+    }
+    await roster.jobs.save_upload(school_id, import_id, content_type, data)
+    await roster.jobs.save(job)
+    roster.spawn(run_import(school_id, import_id, roster=roster), name=f"import:{import_id}")
+    return job
+
+
+async def resume_imports(*, roster: Roster) -> int:
+    """Take up the jobs a stopped process left unfinished; an import applies once anyway."""
+    jobs = await roster.jobs.unfinished()
+    for job in jobs:
+        import_id = job["import_id"]
+        roster.spawn(
+            run_import(job["school_id"], import_id, roster=roster), name=f"import:{import_id}"
+        )
+    return len(jobs)
+
+
+async def run_import(school_id: str, import_id: str, *, roster: Roster) -> None:
+    job = await roster.jobs.get(school_id, import_id)
+    if job is None:
+        return
+    try:
+        upload = await roster.jobs.upload(school_id, import_id)
+        if upload is None:
+            raise ImportFailed("the uploaded file was lost: upload it again")
+        job = await roster.jobs.update(job, status="validating", processed=0)
+        snapshot = await _read(upload, job, roster=roster)
+        job = await roster.jobs.update(job, status="applying", processed=job["total"])
+        report = await _apply(snapshot, job, roster=roster)
+        await roster.jobs.update(
+            job, status="done", report=report, finished_at=roster.clock().isoformat()
+        )
+    except asyncio.CancelledError:
+        raise  # shutting down: the job stays unfinished and is taken up on the next start
+    except Problem as problem:
+        await _failed(job, problem, roster=roster)
+    except Exception as exc:
+        log.exception("roster.import_crashed", school_id=school_id, import_id=import_id)
+        await _failed(job, ImportFailed(f"the import stopped unexpectedly: {exc}"), roster=roster)
+    with contextlib.suppress(Exception):
+        await roster.jobs.drop_upload(school_id, import_id)
+
+
+class ImportFailed(Problem):
+    status, slug, title = 500, "roster-import-failed", "The import could not be completed"
+
+
+async def _failed(job: Doc, problem: Problem, *, roster: Roster) -> None:
+    instance = f"/schools/{job['school_id']}/imports/{job['import_id']}"
+    await roster.jobs.update(
+        job,
+        status="failed",
+        problem=problem.body(instance),
+        finished_at=roster.clock().isoformat(),
+    )
+
+
+async def _read(upload: tuple[str, bytes], job: Doc, *, roster: Roster) -> domain.Snapshot:
+    """Read every row in a worker thread, saving progress as it goes."""
+    kind, tables = importing.open_upload(*upload)
+    done = [0]
+
+    def progress(processed: int, total: int) -> None:
+        done[0] = processed  # called from the worker thread; one int, read below
+
+    reading = asyncio.ensure_future(
+        asyncio.to_thread(
+            importing.read_snapshot, kind, tables, school_id=job["school_id"], progress=progress
+        )
+    )
+    saved = 0
+    while not reading.done():
+        await asyncio.wait({reading}, timeout=0.2)
+        if done[0] != saved:
+            saved = done[0]
+            job.update(await roster.jobs.update(job, processed=saved))
+    return reading.result()
+
+
+async def _apply(snapshot: domain.Snapshot, job: Doc, *, roster: Roster) -> dict[str, Any]:
+    command = domain.ImportRoster(
+        import_id=job["import_id"], school_id=job["school_id"], snapshot=snapshot, full=job["full"]
+    )
+    reports: list[domain.ImportReport] = []
+
+    def decide(state: domain.Roster) -> list[Event]:
+        decision = domain.decide_import(state, command)
+        reports.append(decision.report)  # decided again on a conflict: the last one counts
+        return decision.events
+
+    await execute(
+        roster.store,
+        domain.roster_stream(job["school_id"]),
+        initial=domain.initial_state,
+        evolve=domain.evolve,
+        decide=decide,
+        metadata=Metadata(
+            occurred_at=roster.clock(),
+            school_id=job["school_id"],
+            actor=job["requested_by"],
+            correlation_id=job["correlation_id"],
+            causation_id=job["import_id"],
+        ),
+        new_id=roster.new_id,
+    )
+    return reports[-1].as_json()
+
+
+async def import_job(school_id: str, import_id: str, *, roster: Roster) -> Doc | None:
+    return await roster.jobs.get(school_id, import_id)
+
+
+# -- queries ---------------------------------------------------------------------------------
+
+
+async def school(school_id: str, *, roster: Roster) -> Doc:
+    doc = strip(await roster.readmodels.get(SCHOOLS, school_id))
+    if doc is None:
+        raise SchoolNotFound(f"no school {school_id}")
+    return doc
+
+
+async def year_groups(school_id: str, *, roster: Roster) -> list[Doc]:
+    return await _all(YEAR_GROUPS, {"school_id": school_id}, "name", roster=roster)
+
+
+async def classes(school_id: str, *, roster: Roster) -> list[Doc]:
+    return await _all(CLASSES, {"school_id": school_id}, "name", roster=roster)
+
+
+async def school_class(school_id: str, class_id: str, *, roster: Roster) -> Doc:
+    doc = strip(await roster.readmodels.get(CLASSES, entry_key(school_id, class_id)))
+    if doc is None:
+        raise domain.EntryNotFound(f"this school has no class {class_id}")
+    return doc
+
+
+async def staff(school_id: str, *, roster: Roster, include_left: bool = False) -> list[Doc]:
+    found = await _all(STAFF, {"school_id": school_id}, "display_name", roster=roster)
+    return [d for d in found if include_left or d["status"] != LEFT]
+
+
+async def school_ways(school_id: str, *, roster: Roster) -> list[Doc]:
+    return await _all(SCHOOL_WAYS, {"school_id": school_id}, "name", roster=roster)
+
+
+async def pupils(
+    school_id: str,
+    *,
+    roster: Roster,
+    class_id: str | None = None,
+    year_group_id: str | None = None,
+    include_left: bool = False,
+) -> list[Doc]:
+    """Pupils with full names and the names their class sees: for staff only."""
+    where: dict[str, Any] = {"school_id": school_id}
+    if class_id is not None:
+        where["class_id"] = class_id
+    if year_group_id is not None:
+        where["year_group_id"] = year_group_id
+    if not include_left:
+        where["status"] = ON_ROLL
+    found = await _all(PUPILS, where, "surname", roster=roster)
+    shown = await _shown_names(school_id, {d["class_id"] for d in found}, roster=roster)
+    return [{**d, "display_name": shown.get(d["pupil_id"], d["first_name"])} for d in found]
+
+
+async def pupil(school_id: str, pupil_id: str, *, roster: Roster) -> Doc:
+    doc = strip(await roster.readmodels.get(PUPILS, entry_key(school_id, pupil_id)))
+    if doc is None:
+        raise domain.EntryNotFound(f"this school has no pupil {pupil_id}")
+    shown = await _shown_names(school_id, {doc["class_id"]}, roster=roster, also=doc)
+    return {**doc, "display_name": shown[pupil_id]}
+
+
+def family_view(doc: Doc) -> Doc:
+    """A pupil as a parent or the pupil sees them: the class's display name, no surname."""
+    keep = ("pupil_id", "display_name", "year_group_id", "class_id", "avatar", "status")
+    return {k: doc[k] for k in keep}
+
+
+async def class_names(school_id: str, class_id: str, *, roster: Roster) -> list[str]:
+    """The names a class's families see, and nothing else about the children."""
+    shown = await _shown_names(school_id, {class_id}, roster=roster)
+    return sorted(shown.values(), key=str.casefold)
+
+
+async def is_childs_class(
+    school_id: str, class_id: str, pupil_ids: frozenset[str], *, roster: Roster
+) -> bool:
+    for pupil_id in sorted(pupil_ids):
+        doc = await roster.readmodels.get(PUPILS, entry_key(school_id, pupil_id))
+        if doc is not None and doc["status"] == ON_ROLL and doc["class_id"] == class_id:
+            return True
+    return False
+
+
+async def _shown_names(
+    school_id: str, class_ids: set[str], *, roster: Roster, also: Doc | None = None
+) -> dict[str, str]:
+    """Display names computed per class, among the pupils on roll in it."""
+    shown: dict[str, str] = {}
+    for class_id in sorted(class_ids):
+        members = await roster.readmodels.find(
+            PUPILS, {"school_id": school_id, "class_id": class_id, "status": ON_ROLL}
+        )
+        if also is not None and also["status"] != ON_ROLL:
+            members.append(also)  # a pupil who left keeps the name they had among classmates
+        shown |= display_names(
+            PupilName(d["pupil_id"], d["first_name"], d["surname"]) for d in members
+        )
+    return shown
+
+
+async def _all(
+    projection: str, where: dict[str, Any], order_by: str, *, roster: Roster
+) -> list[Doc]:
+    found = await roster.readmodels.find(projection, where, order_by=order_by)
+    return [d for d in (strip(doc) for doc in found) if d is not None]

@@ -1,0 +1,224 @@
+"""Read models of the roster service: one document per school, year group, class, pupil,
+member of staff and school way, each keyed by school first so no query crosses schools."""
+
+from __future__ import annotations
+
+from schoolgate_contracts import RecordedEvent
+from schoolgate_contracts.roster import (
+    ClassAdded,
+    ClassDetailsChanged,
+    PupilDetailsChanged,
+    PupilEnrolled,
+    PupilLeft,
+    PupilMovedClass,
+    SchoolDetailsChanged,
+    SchoolRegistered,
+    SchoolWayAdded,
+    SchoolWayRetired,
+    StaffAssignedToClass,
+    StaffDetailsChanged,
+    StaffMemberAdded,
+    StaffMemberLeft,
+    StaffRoleChanged,
+    StaffUnassignedFromClass,
+    YearGroupAdded,
+    YearGroupRenamed,
+)
+from schoolgate_kit.projections import Projection
+from schoolgate_kit.readmodels import Doc
+
+SCHOOLS = "roster.schools"
+YEAR_GROUPS = "roster.year_groups"
+CLASSES = "roster.classes"
+PUPILS = "roster.pupils"
+STAFF = "roster.staff"
+SCHOOL_WAYS = "roster.school_ways"
+
+ON_ROLL, LEFT = "on_roll", "left"
+ACTIVE, RETIRED = "active", "retired"
+
+
+def entry_key(school_id: str, entry_id: str) -> str:
+    """Ids are unique within a school only; ids never hold ':'."""
+    return f"{school_id}:{entry_id}"
+
+
+def _school_key(recorded: RecordedEvent) -> str:
+    return recorded.metadata.school_id
+
+
+def _school(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    assert isinstance(event, SchoolRegistered | SchoolDetailsChanged)
+    return {"school_id": recorded.metadata.school_id, **event.details.model_dump(mode="json")}
+
+
+def _year_group_key(recorded: RecordedEvent) -> str:
+    event = recorded.event
+    assert isinstance(event, YearGroupAdded | YearGroupRenamed)
+    return entry_key(recorded.metadata.school_id, event.year_group_id)
+
+
+def _year_group(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    assert isinstance(event, YearGroupAdded | YearGroupRenamed)
+    return {
+        "school_id": recorded.metadata.school_id,
+        "year_group_id": event.year_group_id,
+        "name": event.name,
+    }
+
+
+def _class_key(recorded: RecordedEvent) -> str:
+    event = recorded.event
+    assert isinstance(event, ClassAdded | ClassDetailsChanged)
+    return entry_key(recorded.metadata.school_id, event.class_id)
+
+
+def _class(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    assert isinstance(event, ClassAdded | ClassDetailsChanged)
+    return {
+        "school_id": recorded.metadata.school_id,
+        "class_id": event.class_id,
+        "name": event.name,
+        "year_group_id": event.year_group_id,
+    }
+
+
+PupilEvent = PupilEnrolled | PupilDetailsChanged | PupilMovedClass | PupilLeft
+
+
+def _pupil_key(recorded: RecordedEvent) -> str:
+    event = recorded.event
+    assert isinstance(event, PupilEvent)
+    return entry_key(recorded.metadata.school_id, event.pupil_id)
+
+
+def _pupil(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    match event:
+        case PupilEnrolled():
+            return {
+                "school_id": recorded.metadata.school_id,
+                "pupil_id": event.pupil_id,
+                "first_name": event.first_name,
+                "surname": event.surname,
+                "year_group_id": event.year_group_id,
+                "class_id": event.class_id,
+                "avatar": event.avatar,
+                "status": ON_ROLL,
+            }
+        case PupilDetailsChanged():
+            assert doc is not None
+            return {**doc, "first_name": event.first_name, "surname": event.surname}
+        case PupilMovedClass():
+            assert doc is not None
+            return {**doc, "class_id": event.to_class_id, "year_group_id": event.year_group_id}
+        case PupilLeft():
+            assert doc is not None
+            return {**doc, "status": LEFT}
+    raise AssertionError(f"{PUPILS} does not handle {type(event).__name__}")
+
+
+StaffEvent = (
+    StaffMemberAdded
+    | StaffDetailsChanged
+    | StaffRoleChanged
+    | StaffAssignedToClass
+    | StaffUnassignedFromClass
+    | StaffMemberLeft
+)
+
+
+def _staff_key(recorded: RecordedEvent) -> str:
+    event = recorded.event
+    assert isinstance(event, StaffEvent)
+    return entry_key(recorded.metadata.school_id, event.staff_id)
+
+
+def _staff(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    if isinstance(event, StaffMemberAdded):
+        return {
+            "school_id": recorded.metadata.school_id,
+            "staff_id": event.staff_id,
+            "display_name": event.display_name,
+            "email": event.email,
+            "role": event.role.value,
+            "class_ids": [],
+            "status": ACTIVE,
+        }
+    assert doc is not None
+    match event:
+        case StaffDetailsChanged():
+            return {**doc, "display_name": event.display_name, "email": event.email}
+        case StaffRoleChanged():
+            return {**doc, "role": event.role.value}
+        case StaffAssignedToClass():
+            return {**doc, "class_ids": sorted({*doc["class_ids"], event.class_id})}
+        case StaffUnassignedFromClass():
+            return {**doc, "class_ids": sorted(set(doc["class_ids"]) - {event.class_id})}
+        case StaffMemberLeft():
+            return {**doc, "status": LEFT, "class_ids": []}
+    raise AssertionError(f"{STAFF} does not handle {type(event).__name__}")
+
+
+def _way_key(recorded: RecordedEvent) -> str:
+    event = recorded.event
+    assert isinstance(event, SchoolWayAdded | SchoolWayRetired)
+    return entry_key(recorded.metadata.school_id, event.school_way_id)
+
+
+def _way(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    if isinstance(event, SchoolWayAdded):
+        return {
+            "school_id": recorded.metadata.school_id,
+            "school_way_id": event.school_way_id,
+            "name": event.name,
+            "description": event.description,
+            "status": ACTIVE,
+        }
+    assert doc is not None
+    return {**doc, "status": RETIRED}
+
+
+schools = Projection(
+    name=SCHOOLS,
+    handles=(SchoolRegistered, SchoolDetailsChanged),
+    key=_school_key,
+    evolve=_school,
+)
+year_groups = Projection(
+    name=YEAR_GROUPS,
+    handles=(YearGroupAdded, YearGroupRenamed),
+    key=_year_group_key,
+    evolve=_year_group,
+)
+classes = Projection(
+    name=CLASSES, handles=(ClassAdded, ClassDetailsChanged), key=_class_key, evolve=_class
+)
+pupils = Projection(
+    name=PUPILS,
+    handles=(PupilEnrolled, PupilDetailsChanged, PupilMovedClass, PupilLeft),
+    key=_pupil_key,
+    evolve=_pupil,
+)
+staff = Projection(
+    name=STAFF,
+    handles=(
+        StaffMemberAdded,
+        StaffDetailsChanged,
+        StaffRoleChanged,
+        StaffAssignedToClass,
+        StaffUnassignedFromClass,
+        StaffMemberLeft,
+    ),
+    key=_staff_key,
+    evolve=_staff,
+)
+school_ways = Projection(
+    name=SCHOOL_WAYS, handles=(SchoolWayAdded, SchoolWayRetired), key=_way_key, evolve=_way
+)
+PROJECTIONS = (schools, year_groups, classes, pupils, staff, school_ways)

@@ -1,0 +1,336 @@
+"""Who may read and change what, over real HTTP: every endpoint, every role, own and other
+pupil, class and school. A refusal says nothing about the children; a yes to a family says
+nothing about other children beyond their class's display names; a refused change writes
+nothing."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from schoolgate_kit.identity import Role
+
+ROLES = (
+    Role.teacher,
+    Role.teaching_assistant,
+    Role.leader,
+    Role.office,
+    Role.school_admin,
+    Role.parent,
+    Role.pupil,
+)
+STAFF = frozenset(ROLES[:5])
+WRITERS = frozenset({Role.leader, Role.school_admin})
+
+OWN_PUPIL, OTHER_PUPIL = "stu-0001", "stu-0020"  # Sam Khan in Ash; Arlo Oyelaran in Damson
+OWN_CLASS, OTHER_CLASS = "ash", "damson"
+USERS = Path(__file__).parents[1] / "fixtures" / "oneroster" / "users.csv"
+PUPILS = [
+    r for r in csv.DictReader(USERS.read_text().splitlines()) if r["sourcedId"].startswith("stu-")
+]
+SURNAMES = sorted({r["familyName"] for r in PUPILS})
+FIRST_NAMES = sorted({r["givenName"] for r in PUPILS})
+STAFF_EMAILS = ("okafor@", "patel@", "price@", "nowak@")
+
+# who each role is: subject, classes, children
+WHO = {
+    Role.teacher: ("tch-okafor", {OWN_CLASS}, set()),
+    Role.teaching_assistant: ("aide-patel", {OWN_CLASS, "birch"}, set()),
+    Role.leader: ("head", set(), set()),
+    Role.office: ("office-1", set(), set()),
+    Role.school_admin: ("adm-price", set(), set()),
+    Role.parent: ("gdn-0001", set(), {OWN_PUPIL}),
+    Role.pupil: (OWN_PUPIL, set(), set()),
+}
+
+
+@dataclass(frozen=True)
+class Schools:
+    own: str
+    other: str
+    writable: str
+    import_id: str
+
+
+def as_role(sign: Callable[..., str], role: Role, school: str) -> str:
+    subject, classes, pupils = WHO[role]
+    return sign(
+        role, school=school, subject=subject, classes=frozenset(classes), pupils=frozenset(pupils)
+    )
+
+
+def _prepare(service: Any, sign: Callable[..., str], school: str, sample_zip: bytes) -> str:
+    leader = as_role(sign, Role.leader, school)
+    answer = service.call(
+        "POST",
+        f"/schools/{school}/imports",
+        leader,
+        content=sample_zip,
+        headers={"content-type": "application/zip"},
+    )
+    assert answer.status_code == 202, answer.text
+    job = service.wait_import(school, answer.headers["location"], leader)
+    assert job["status"] == "done", job
+    for way in ("kindness", "courage"):
+        body = {"school_way_id": way, "name": way.title()}
+        answer = service.call("POST", f"/schools/{school}/school-ways", leader, json=body)
+        assert answer.status_code == 201, answer.text
+
+    def complete() -> bool:
+        pupils = service.call("GET", f"/schools/{school}/pupils", leader).json()
+        staff = service.call("GET", f"/schools/{school}/staff", leader).json()
+        ways = service.call("GET", f"/schools/{school}/school-ways", leader).json()
+        details = service.call("GET", f"/schools/{school}", leader).status_code
+        return (len(pupils), len(staff), len(ways), details) == (20, 6, 2, 200)
+
+    service.until(complete, why=f"{school}'s read models")
+    return str(job["import_id"])
+
+
+@pytest.fixture(scope="module")
+def schools(roster_service: Any, sign: Callable[..., str], sample_zip: bytes) -> Schools:
+    run = uuid.uuid4().hex[:8]
+    own, other, writable = f"own-{run}", f"other-{run}", f"writable-{run}"
+    import_id = _prepare(roster_service, sign, own, sample_zip)
+    _prepare(roster_service, sign, other, sample_zip)
+    _prepare(roster_service, sign, writable, sample_zip)
+    return Schools(own=own, other=other, writable=writable, import_id=import_id)
+
+
+# -- reads ------------------------------------------------------------------------------------
+
+READS: dict[str, tuple[str, tuple[str, ...]]] = {
+    # name: (path under /schools/{school}, the targets it is asked about)
+    "school": ("", ("own_school", "other_school")),
+    "school_ways": ("/school-ways", ("own_school", "other_school")),
+    "year_groups": ("/year-groups", ("own_school", "other_school")),
+    "classes": ("/classes", ("own_school", "other_school")),
+    "class": ("/classes/{class_id}", ("own_class", "other_class", "other_school")),
+    "class_pupils": ("/classes/{class_id}/pupils", ("own_class", "other_class", "other_school")),
+    "class_names": ("/classes/{class_id}/names", ("own_class", "other_class", "other_school")),
+    "pupils": ("/pupils", ("own_school", "other_school")),
+    "pupil": ("/pupils/{pupil_id}", ("own_pupil", "other_pupil", "other_school")),
+    "staff": ("/staff", ("own_school", "other_school")),
+    "import": ("/imports/{import_id}", ("own_school", "other_school")),
+}
+
+
+def expected_read(role: Role, endpoint: str, target: str) -> int:
+    """The rule, written out: what each role may read."""
+    if target == "other_school":
+        return 403
+    if endpoint in {"school", "school_ways"}:
+        return 200  # everyone of the school
+    if role in STAFF:
+        if endpoint == "import":
+            return 200 if role in WRITERS else 403
+        return 200  # the whole directory, every class
+    if role is Role.parent and endpoint == "class_names":
+        return 200 if target == "own_class" else 403  # the names in their child's class
+    if endpoint == "pupil":
+        return 200 if target == "own_pupil" else 403  # their own child, or themselves
+    return 403
+
+
+def read_cases() -> list[Any]:
+    return [
+        pytest.param(role, endpoint, target, id=f"{role.value}-{endpoint}-{target}")
+        for role in ROLES
+        for endpoint, (_, targets) in READS.items()
+        for target in targets
+    ]
+
+
+def read_path(schools: Schools, endpoint: str, target: str) -> str:
+    school = schools.other if target == "other_school" else schools.own
+    pupil = OTHER_PUPIL if target == "other_pupil" else OWN_PUPIL
+    klass = OTHER_CLASS if target == "other_class" else OWN_CLASS
+    path = READS[endpoint][0].format(class_id=klass, pupil_id=pupil, import_id=schools.import_id)
+    return f"/schools/{school}{path}"
+
+
+@pytest.mark.parametrize(("role", "endpoint", "target"), read_cases())
+def test_who_may_read_what(
+    roster_service: Any,
+    schools: Schools,
+    sign: Callable[..., str],
+    role: Role,
+    endpoint: str,
+    target: str,
+) -> None:
+    who = as_role(sign, role, schools.own)
+    answer = roster_service.call("GET", read_path(schools, endpoint, target), who)
+    assert answer.status_code == expected_read(role, endpoint, target), answer.text
+    text = answer.text
+    if answer.status_code != 200:
+        assert answer.headers["content-type"] == "application/problem+json"
+        for name in (*FIRST_NAMES, *SURNAMES, *STAFF_EMAILS):
+            assert name not in text, f"a refusal mentions {name}"
+        return
+    if role in STAFF:
+        return
+    # a family's answer: no surname, no other child's id, no staff contact
+    for surname in SURNAMES:
+        assert surname not in text, f"{role.value} sees the surname {surname}"
+    for n in range(2, 21):
+        assert f"stu-{n:04d}" not in text, f"{role.value} sees another child's id"
+    for email in STAFF_EMAILS:
+        assert email not in text
+    if endpoint == "pupil":
+        assert answer.json() == {
+            "pupil_id": OWN_PUPIL,
+            "display_name": "Sam Kh.",
+            "year_group_id": "grade-03",
+            "class_id": OWN_CLASS,
+            "avatar": None,
+            "status": "on_roll",
+        }
+    if endpoint == "class_names":
+        assert answer.json() == {
+            "class_id": OWN_CLASS,
+            "names": ["Ada", "Leo", "Maya", "Sam Ke.", "Sam Kh."],
+        }
+
+
+def test_staff_see_full_names(
+    roster_service: Any, schools: Schools, sign: Callable[..., str]
+) -> None:
+    teacher = as_role(sign, Role.teacher, schools.own)
+    sam = roster_service.call("GET", f"/schools/{schools.own}/pupils/{OWN_PUPIL}", teacher).json()
+    assert (sam["first_name"], sam["surname"], sam["display_name"]) == ("Sam", "Khan", "Sam Kh.")
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["", "Bearer", "Bearer not-a-token", "Basic aGVhZDpwYXNz"],
+    ids=["none", "empty", "garbage", "basic"],
+)
+@pytest.mark.parametrize("endpoint", ["school", "pupil", "class_names", "staff"])
+def test_no_identity_is_401(
+    roster_service: Any, schools: Schools, authorization: str, endpoint: str
+) -> None:
+    headers = {"authorization": authorization} if authorization else {}
+    path = read_path(schools, endpoint, "own_pupil" if endpoint == "pupil" else "own_class")
+    answer = roster_service.call("GET", path, headers=headers)
+    assert answer.status_code == 401, answer.text
+    assert "Khan" not in answer.text
+
+
+def test_a_token_signed_with_another_secret_is_401(roster_service: Any, schools: Schools) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from schoolgate_kit.identity import Identity, sign
+
+    forged = sign(
+        Identity(subject="head", role=Role.leader, school_id=schools.own),
+        secret="someone-elses-secret-" + "z" * 30,
+        now=datetime.now(UTC),
+        ttl=timedelta(minutes=5),
+    )
+    answer = roster_service.call("GET", f"/schools/{schools.own}/pupils", forged)
+    assert answer.status_code == 401
+
+
+# -- writes -----------------------------------------------------------------------------------
+
+WRITES: dict[str, tuple[str, str, Any, int, tuple[str, ...]]] = {
+    # name: (method, path, body, status when allowed, targets)
+    "register_school": ("PUT", "", {"name": "Oakfield Primary School"}, 200, ()),
+    "add_year_group": (
+        "POST",
+        "/year-groups",
+        {"year_group_id": "grade-05", "name": "Year 5"},
+        201,
+        (),
+    ),
+    "add_class": (
+        "POST",
+        "/classes",
+        {"class_id": "elm", "name": "Elm", "year_group_id": "grade-03"},
+        201,
+        (),
+    ),
+    "enrol_pupil": (
+        "POST",
+        "/pupils",
+        {"pupil_id": "stu-0100", "first_name": "Nia", "surname": "Adeyemi", "class_id": "ash"},
+        201,
+        (),
+    ),
+    "move_pupil": ("POST", "/pupils/{pupil_id}/move", "class", 200, ("own_pupil", "other_pupil")),
+    "mark_pupil_left": ("POST", "/pupils/stu-0019/leave", None, 200, ()),
+    "add_staff": (
+        "POST",
+        "/staff",
+        {
+            "staff_id": "tch-new",
+            "display_name": "Nell Newcombe",
+            "email": "n.newcombe@oakfield.sch.example",
+            "role": "teacher",
+            "class_ids": ["ash"],
+        },
+        201,
+        (),
+    ),
+    "add_school_way": (
+        "POST",
+        "/school-ways",
+        {"school_way_id": "kindness", "name": "Kindness"},
+        201,
+        (),
+    ),
+    "retire_school_way": ("POST", "/school-ways/courage/retire", None, 200, ()),
+    "import": ("POST", "/imports", "zip", 202, ()),
+}
+
+
+def write_cases() -> list[Any]:
+    return [
+        pytest.param(role, endpoint, target, id=f"{role.value}-{endpoint}-{target}")
+        for role in ROLES
+        for endpoint, (*_, targets) in WRITES.items()
+        for target in (targets or ("own_school",)) + ("other_school",)
+    ]
+
+
+@pytest.mark.parametrize(("role", "endpoint", "target"), write_cases())
+def test_who_may_change_what(
+    roster_service: Any,
+    schools: Schools,
+    sign: Callable[..., str],
+    sample_zip: bytes,
+    role: Role,
+    endpoint: str,
+    target: str,
+) -> None:
+    method, path, body, allowed, _ = WRITES[endpoint]
+    school = schools.own if target == "other_school" else schools.writable
+    pupil = OTHER_PUPIL if target == "other_pupil" else OWN_PUPIL
+    kwargs: dict[str, Any] = {}
+    if body == "class":  # moved to the class they are in: allowed, and changes nothing
+        kwargs["json"] = {"class_id": OTHER_CLASS if pupil == OTHER_PUPIL else OWN_CLASS}
+    elif body == "zip":
+        kwargs["content"] = sample_zip
+        kwargs["headers"] = {"content-type": "application/zip"}
+    elif body is not None:
+        kwargs["json"] = body
+    who = as_role(sign, role, schools.writable)  # always of the writable school
+    before = roster_service.events(school)
+    answer = roster_service.call(
+        method, f"/schools/{school}{path.format(pupil_id=pupil)}", who, **kwargs
+    )
+    if role in WRITERS and target != "other_school":
+        assert answer.status_code == allowed, answer.text
+        if endpoint == "import":
+            job = roster_service.wait_import(school, answer.headers["location"], who)
+            assert job["status"] == "done", job
+        return
+    assert answer.status_code == 403, answer.text
+    for name in (*FIRST_NAMES, *SURNAMES):
+        assert name not in answer.text
+    assert roster_service.events(school) == before, "a refused change wrote events"

@@ -1,0 +1,223 @@
+"""Changing a school's roster one command at a time, over real HTTP: each answer, each
+problem, and that a refused request writes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+Call = Any
+
+
+def problem(answer: Any, status: int, slug: str) -> dict[str, Any]:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = answer.json()
+    assert body["type"].endswith(f"/{slug}"), body
+    return body
+
+
+@pytest.fixture
+def call(roster_service: Any, school_id: str, leader: str) -> Call:
+    def send(method: str, path: str = "", **kwargs: Any) -> Any:
+        return roster_service.call(method, f"/schools/{school_id}{path}", leader, **kwargs)
+
+    return send
+
+
+def test_a_school_is_registered_then_changed(
+    roster_service: Any, school_id: str, call: Call
+) -> None:
+    answer = call("PUT", json={"name": "Elm Road Primary"})
+    assert answer.status_code == 201, answer.text
+    assert answer.json() == {
+        "school_id": school_id,
+        "name": "Elm Road Primary",
+        "timezone": "Europe/London",
+        "working_days": [0, 1, 2, 3, 4],
+        "day_starts": "08:00:00",
+        "day_ends": "17:00:00",
+        "week_start": 0,
+        "terms": [],
+    }
+    assert call("PUT", json={"name": "Elm Road Primary"}).status_code == 200
+    assert roster_service.events(school_id) == 1  # the same details again: nothing new
+    changed = call(
+        "PUT",
+        json={
+            "name": "Elm Road Primary",
+            "timezone": "Europe/Dublin",
+            "day_starts": "08:30",
+            "day_ends": "15:30",
+            "week_start": 6,
+            "terms": [{"name": "Autumn", "starts": "2026-09-01", "ends": "2026-12-18"}],
+        },
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["day_ends"] == "15:30:00"
+    assert roster_service.events(school_id) == 2
+    roster_service.until(
+        lambda: (
+            call("GET").status_code == 200 and call("GET").json()["timezone"] == "Europe/Dublin"
+        ),
+        why="the changed details in the read model",
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"name": ""},
+        {"name": "Elm", "timezone": "Mars/Olympus"},
+        {"name": "Elm", "day_starts": "17:00", "day_ends": "08:00"},
+        {"name": "Elm", "working_days": [0, 0]},
+        {"name": "Elm", "working_days": [7]},
+        {"name": "Elm", "week_start": 9},
+        {"name": "Elm", "terms": [{"name": "T", "starts": "2026-12-01", "ends": "2026-09-01"}]},
+        {"name": "Elm", "district": "somewhere"},
+    ],
+    ids=[
+        "no-name",
+        "empty-name",
+        "timezone",
+        "hours",
+        "days-twice",
+        "day-7",
+        "week-start",
+        "term",
+        "extra-field",
+    ],
+)
+def test_bad_school_details_are_422_and_write_nothing(
+    roster_service: Any, school_id: str, call: Call, body: dict[str, Any]
+) -> None:
+    problem(call("PUT", json=body), 422, "validation-error")
+    assert roster_service.events(school_id) == 0
+
+
+def test_a_school_is_built_up_command_by_command(
+    roster_service: Any, school_id: str, call: Call
+) -> None:
+    problem(
+        call("POST", "/year-groups", json={"year_group_id": "y3", "name": "Year 3"}),
+        404,
+        "school-not-found",
+    )
+    assert call("PUT", json={"name": "Elm Road Primary"}).status_code == 201
+
+    year = {"year_group_id": "y3", "name": "Year 3"}
+    assert call("POST", "/year-groups", json=year).json() == year
+    assert call("POST", "/year-groups", json=year).status_code == 201  # a safe retry
+    problem(call("POST", "/year-groups", json={**year, "name": "Year Three"}), 409, "id-taken")
+
+    problem(
+        call("POST", "/classes", json={"class_id": "ash", "name": "Ash", "year_group_id": "y9"}),
+        422,
+        "unknown-reference",
+    )
+    for klass in ("ash", "birch"):
+        body = {"class_id": klass, "name": klass.title(), "year_group_id": "y3"}
+        assert call("POST", "/classes", json=body).status_code == 201
+
+    sam_khan = {"pupil_id": "p1", "first_name": "Sam", "surname": "Khan", "class_id": "ash"}
+    answer = call("POST", "/pupils", json=sam_khan)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["display_name"] == "Sam" and answer.json()["year_group_id"] == "y3"
+    sam_kelly = {**sam_khan, "pupil_id": "p2", "surname": "Kelly"}
+    assert call("POST", "/pupils", json=sam_kelly).json()["display_name"] == "Sam Ke."
+    problem(call("POST", "/pupils", json={**sam_khan, "surname": "Other"}), 409, "id-taken")
+
+    moved = call("POST", "/pupils/p2/move", json={"class_id": "birch"})
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["class_id"], moved.json()["display_name"]) == ("birch", "Sam")
+    left = call("POST", "/pupils/p2/leave")
+    assert left.status_code == 200 and left.json()["status"] == "left"
+    assert call("POST", "/pupils/p2/leave").status_code == 200
+    problem(call("POST", "/pupils/p2/move", json={"class_id": "ash"}), 409, "pupil-left")
+    problem(call("POST", "/pupils/p9/leave"), 404, "roster-entry-not-found")
+
+    teacher = {
+        "staff_id": "t1",
+        "display_name": "Grace Okafor",
+        "email": "g.okafor@elm.example",
+        "role": "teacher",
+        "class_ids": ["ash", "birch"],
+    }
+    answer = call("POST", "/staff", json=teacher)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["class_ids"] == ["ash", "birch"]
+    problem(
+        call("POST", "/staff", json={**teacher, "staff_id": "t2", "class_ids": ["oak"]}),
+        422,
+        "unknown-reference",
+    )
+
+    way = {
+        "school_way_id": "kindness",
+        "name": "Kindness",
+        "description": "We look after each other",
+    }
+    assert call("POST", "/school-ways", json=way).json()["status"] == "active"
+    assert call("POST", "/school-ways/kindness/retire").json()["status"] == "retired"
+    problem(call("POST", "/school-ways/courage/retire"), 404, "roster-entry-not-found")
+
+    roster_service.until(
+        lambda: len(call("GET", "/pupils", params={"include_left": "true"}).json()) == 2,
+        why="both pupils in the read model",
+    )
+
+    def ash() -> object:
+        answer = call("GET", "/classes/ash/pupils")
+        return answer.status_code == 200 and [
+            (p["pupil_id"], p["display_name"]) for p in answer.json()
+        ]
+
+    roster_service.until(lambda: ash() == [("p1", "Sam")], why="Sam alone in Ash")
+    roster_service.until(lambda: len(call("GET", "/staff").json()) == 1, why="the teacher")
+    roster_service.until(
+        lambda: [w["status"] for w in call("GET", "/school-ways").json()] == ["retired"],
+        why="the retired school way",
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/year-groups", {"year_group_id": "y 3", "name": "Year 3"}),
+        ("POST", "/year-groups", {"year_group_id": "y3", "name": "   "}),
+        ("POST", "/classes", {"class_id": "ash", "name": "Ash"}),
+        (
+            "POST",
+            "/pupils",
+            {"pupil_id": "p1", "first_name": "Sam", "surname": "K", "class_id": "x" * 65},
+        ),
+        ("POST", "/pupils", {"pupil_id": "p1", "first_name": "Sam", "class_id": "ash"}),
+        ("POST", "/pupils/p1/move", {"class_id": "ash", "extra": True}),
+        ("POST", "/pupils/p!1/leave", None),
+        ("POST", "/staff", {"staff_id": "t1", "display_name": "G", "role": "wizard"}),
+        (
+            "POST",
+            "/staff",
+            {"staff_id": "t1", "display_name": "G", "role": "teacher", "email": "no"},
+        ),
+        ("POST", "/school-ways", {"school_way_id": "k", "name": "K", "description": "x" * 501}),
+    ],
+)
+def test_bad_requests_are_422_and_write_nothing(
+    roster_service: Any, school_id: str, call: Call, method: str, path: str, body: Any
+) -> None:
+    assert call("PUT", json={"name": "Elm Road Primary"}).status_code == 201
+    problem(call(method, path, json=body), 422, "validation-error")
+    assert roster_service.events(school_id) == 1
+
+
+def test_reads_of_what_is_not_there_are_404(
+    roster_service: Any, school_id: str, call: Call
+) -> None:
+    problem(call("GET"), 404, "school-not-found")
+    assert call("PUT", json={"name": "Elm Road Primary"}).status_code == 201
+    problem(call("GET", "/pupils/nobody"), 404, "roster-entry-not-found")
+    problem(call("GET", "/classes/nowhere"), 404, "roster-entry-not-found")
+    problem(call("GET", "/classes/nowhere/pupils"), 404, "roster-entry-not-found")

@@ -1,0 +1,369 @@
+"""Importing whole schools through the real service: an API process and a projection worker
+over real SQLite files, called over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from schoolgate_kit.identity import Role
+from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
+
+ZIP = {"content-type": "application/zip"}
+CSV = {"content-type": "text/csv"}
+Files = dict[str, str]
+
+
+def start(service: Any, school_id: str, who: str, data: bytes, headers: dict[str, str]) -> str:
+    answer = service.call(
+        "POST", f"/schools/{school_id}/imports", who, content=data, headers=headers
+    )
+    assert answer.status_code == 202, answer.text
+    job = answer.json()
+    assert answer.headers["location"] == f"/schools/{school_id}/imports/{job['import_id']}"
+    assert job["status"] == "validating"
+    return str(answer.headers["location"])
+
+
+def imported(
+    service: Any, school_id: str, who: str, data: bytes, headers: dict[str, str] = ZIP
+) -> dict[str, Any]:
+    job = service.wait_import(school_id, start(service, school_id, who, data, headers), who)
+    assert job["status"] == "done", job
+    report: dict[str, Any] = job["report"]
+    return report
+
+
+def pupils(service: Any, school_id: str, who: str, **params: Any) -> list[dict[str, Any]]:
+    answer = service.call("GET", f"/schools/{school_id}/pupils", who, params=params)
+    assert answer.status_code == 200, answer.text
+    found: list[dict[str, Any]] = answer.json()
+    return found
+
+
+def settled(service: Any, school_id: str, who: str, on_roll: int, left: int = 0) -> None:
+    """Wait for the worker to bring the pupils' read model to what the store holds."""
+    service.until(
+        lambda: (
+            len(pupils(service, school_id, who)) == on_roll
+            and len(pupils(service, school_id, who, include_left=True)) == on_roll + left
+        ),
+        why=f"{on_roll} pupils on roll and {left} left in the read model",
+    )
+
+
+def test_the_oneroster_sample_becomes_the_whole_school(
+    roster_service: Any, school_id: str, leader: str, oneroster: Callable[..., bytes]
+) -> None:
+    report = imported(roster_service, school_id, leader, oneroster())
+    assert (report["added"], report["moved"], report["left"], report["unchanged"]) == (20, 0, 0, 0)
+    assert report["classes"]["added"] == ["ash", "birch", "cedar", "damson"]
+    assert report["year_groups"]["added"] == ["grade-03", "grade-04"]
+    assert len(report["staff"]["added"]) == 6
+    assert report["school"]["registered"] is True
+    settled(roster_service, school_id, leader, on_roll=20)
+
+    roster_service.until(
+        lambda: roster_service.call("GET", f"/schools/{school_id}", leader).status_code == 200,
+        why="the school's details",
+    )
+    school = roster_service.call("GET", f"/schools/{school_id}", leader).json()
+    assert school["name"] == "Oakfield Primary School"
+    assert (school["working_days"], school["day_starts"], school["day_ends"]) == (
+        [0, 1, 2, 3, 4],
+        "08:00:00",
+        "17:00:00",
+    )
+    assert [t["name"] for t in school["terms"]] == ["Autumn term", "Spring term", "Summer term"]
+    roster_service.until(
+        lambda: (
+            len(roster_service.call("GET", f"/schools/{school_id}/classes", leader).json()) == 4
+        ),
+        why="the four classes",
+    )
+    classes = roster_service.call("GET", f"/schools/{school_id}/classes", leader).json()
+    assert [(c["name"], c["year_group_id"]) for c in classes] == [
+        ("Ash", "grade-03"),
+        ("Birch", "grade-03"),
+        ("Cedar", "grade-04"),
+        ("Damson", "grade-04"),
+    ]
+    roster_service.until(
+        lambda: (
+            [
+                g["name"]
+                for g in roster_service.call(
+                    "GET", f"/schools/{school_id}/year-groups", leader
+                ).json()
+            ]
+            == ["Year 3", "Year 4"]
+        ),
+        why="both year groups",
+    )
+    ash = roster_service.call("GET", f"/schools/{school_id}/classes/ash/pupils", leader).json()
+    shown = {p["pupil_id"]: p["display_name"] for p in ash}
+    assert shown["stu-0001"] == "Sam Kh." and shown["stu-0002"] == "Sam Ke."
+    assert shown["stu-0003"] == "Ada"
+    roster_service.until(
+        lambda: len(roster_service.call("GET", f"/schools/{school_id}/staff", leader).json()) == 6,
+        why="six staff",
+    )
+    staff = roster_service.call("GET", f"/schools/{school_id}/staff", leader).json()
+    by_id = {s["staff_id"]: s for s in staff}
+    assert by_id["aide-patel"]["role"] == "teaching_assistant"
+    assert by_id["aide-patel"]["class_ids"] == ["ash", "birch"]
+    assert by_id["adm-price"]["role"] == "school_admin"
+
+
+def test_the_same_file_again_reports_all_unchanged_and_appends_nothing(
+    roster_service: Any, school_id: str, leader: str, oneroster: Callable[..., bytes]
+) -> None:
+    imported(roster_service, school_id, leader, oneroster())
+    before = roster_service.events(school_id)
+    report = imported(roster_service, school_id, leader, oneroster())
+    assert (report["added"], report["moved"], report["left"], report["unchanged"]) == (0, 0, 0, 20)
+    assert report["staff"]["unchanged"] == 6
+    assert report["events"] == 0
+    assert roster_service.events(school_id) == before
+
+
+def test_a_moved_and_a_missing_pupil_are_moved_and_marked_left(
+    roster_service: Any, school_id: str, leader: str, oneroster: Callable[..., bytes]
+) -> None:
+    imported(roster_service, school_id, leader, oneroster())
+
+    def move_maya_to_birch(files: Files) -> None:
+        old = "enr-0005,,2026-08-28T09:00:00.000Z,ash,"
+        files["enrollments.csv"] = files["enrollments.csv"].replace(
+            old, "enr-0005,,2026-08-28T09:00:00.000Z,birch,"
+        )
+
+    def arlo_is_gone(files: Files) -> None:
+        for name in ("users.csv", "roles.csv", "enrollments.csv"):
+            files[name] = "".join(
+                line for line in files[name].splitlines(keepends=True) if "stu-0020" not in line
+            )
+
+    report = imported(
+        roster_service, school_id, leader, oneroster(move_maya_to_birch, arlo_is_gone)
+    )
+    assert (report["added"], report["moved"], report["left"], report["unchanged"]) == (0, 1, 1, 18)
+    assert report["pupils"]["moved"] == [
+        {"pupil_id": "stu-0005", "from_class_id": "ash", "to_class_id": "birch"}
+    ]
+    assert report["pupils"]["left"] == ["stu-0020"]
+    settled(roster_service, school_id, leader, on_roll=19, left=1)
+    maya = roster_service.call("GET", f"/schools/{school_id}/pupils/stu-0005", leader).json()
+    assert maya["class_id"] == "birch"
+    arlo = roster_service.call("GET", f"/schools/{school_id}/pupils/stu-0020", leader).json()
+    assert arlo["status"] == "left" and arlo["surname"] == "Oyelaran"  # kept, not deleted
+    damson = roster_service.call("GET", f"/schools/{school_id}/classes/damson/pupils", leader)
+    assert "stu-0020" not in {p["pupil_id"] for p in damson.json()}
+
+
+def test_a_bad_file_applies_nothing_and_names_every_bad_row(
+    roster_service: Any, school_id: str, leader: str, oneroster: Callable[..., bytes]
+) -> None:
+    imported(roster_service, school_id, leader, oneroster())
+    settled(roster_service, school_id, leader, on_roll=20)
+    before = roster_service.events(school_id)
+
+    def break_rows(files: Files) -> None:
+        files["users.csv"] = files["users.csv"].replace("ada.okonkwo,,Ada,", "ada.okonkwo,,,")
+        files["enrollments.csv"] = files["enrollments.csv"].replace(
+            "enr-0007,,2026-08-28T09:00:00.000Z,birch", "enr-0007,,2026-08-28T09:00:00.000Z,elm"
+        )
+        # and a change that would apply if the file were good
+        files["enrollments.csv"] = files["enrollments.csv"].replace(
+            "enr-0005,,2026-08-28T09:00:00.000Z,ash,", "enr-0005,,2026-08-28T09:00:00.000Z,birch,"
+        )
+
+    location = start(roster_service, school_id, leader, oneroster(break_rows), ZIP)
+    job = roster_service.wait_import(school_id, location, leader)
+    assert job["status"] == "failed" and job["report"] is None
+    problem = job["problem"]
+    assert problem["status"] == 422
+    assert problem["type"].endswith("/roster-import-invalid")
+    assert problem["errors"] == [
+        {
+            "file": "enrollments.csv",
+            "line": 8,
+            "reason": "classSourcedId elm is not in classes.csv",
+        },
+        {"file": "users.csv", "line": 4, "reason": "givenName is empty"},
+    ]
+    assert roster_service.events(school_id) == before
+    maya = roster_service.call("GET", f"/schools/{school_id}/pupils/stu-0005", leader).json()
+    assert maya["class_id"] == "ash"
+
+
+def test_an_unreadable_upload_is_refused_before_any_job(
+    roster_service: Any, school_id: str, leader: str, oneroster: Callable[..., bytes]
+) -> None:
+    path = f"/schools/{school_id}/imports"
+    answer = roster_service.call("POST", path, leader, content=b"PK but not really", headers=ZIP)
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["errors"] == [{"file": "upload", "line": 1, "reason": "is not a zip file"}]
+
+    def no_users(files: Files) -> None:
+        del files["users.csv"]
+
+    answer = roster_service.call("POST", path, leader, content=oneroster(no_users), headers=ZIP)
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [
+        {"file": "users.csv", "line": 1, "reason": "is missing from the zip"}
+    ]
+    answer = roster_service.call(
+        "POST", path, leader, content=b"{}", headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 415
+    assert answer.json()["type"].endswith("/unsupported-media-type")
+    assert roster_service.events(school_id) == 0
+
+
+SIMPLE = (
+    "pupil_id,first_name,surname,year_group,class\r\n"
+    "p1,Sam,Khan,Year 3,Ash\r\n"
+    "p2,Sam,Kelly,Year 3,Ash\r\n"
+    "p3,Ada,Okonkwo,Year 3,Birch\r\n"
+    "p4,Theo,Gallagher,Year 4,Cedar\r\n"
+)
+
+
+def test_a_simple_csv_imports_pupils_into_named_year_groups_and_classes(
+    roster_service: Any, school_id: str, leader: str
+) -> None:
+    path = f"/schools/{school_id}/imports"
+    answer = roster_service.call("POST", path, leader, content=SIMPLE.encode(), headers=CSV)
+    job = roster_service.wait_import(school_id, answer.headers["location"], leader)
+    assert job["status"] == "failed"  # no school yet: a pupil list does not name it
+    assert job["problem"]["type"].endswith("/school-not-found")
+
+    answer = roster_service.call("PUT", f"/schools/{school_id}", leader, json={"name": "Elm Road"})
+    assert answer.status_code == 201, answer.text
+    report = imported(roster_service, school_id, leader, SIMPLE.encode(), CSV)
+    assert (report["added"], report["moved"], report["left"], report["unchanged"]) == (4, 0, 0, 0)
+    assert report["classes"]["added"] == ["ash", "birch", "cedar"]
+    assert report["year_groups"]["added"] == ["year-3", "year-4"]
+
+    # next year: Ada moves to Ash, Theo has left, names are spelt a little differently
+    again = (
+        "pupil_id,first_name,surname,year_group,class\r\n"
+        "p1,Sam,Khan,year 3,ASH\r\n"
+        "p2,Sam,Kelly,Year 3,Ash\r\n"
+        "p3,Ada,Okonkwo,Year 3,Ash\r\n"
+    )
+    report = imported(roster_service, school_id, leader, again.encode(), CSV)
+    assert (report["added"], report["moved"], report["left"], report["unchanged"]) == (0, 1, 1, 2)
+    assert report["classes"]["added"] == [] and report["year_groups"]["added"] == []
+    settled(roster_service, school_id, leader, on_roll=3, left=1)
+    ash = pupils(roster_service, school_id, leader, class_id="ash")
+    assert sorted(p["pupil_id"] for p in ash) == ["p1", "p2", "p3"]
+
+
+def test_an_import_reports_progress_until_it_is_done(
+    roster_service: Any, school_id: str, leader: str, oneroster: Callable[..., bytes]
+) -> None:
+    location = start(roster_service, school_id, leader, oneroster(), ZIP)
+    seen: list[tuple[str, int, int]] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        job = roster_service.call("GET", location, leader).json()
+        seen.append((job["status"], job["processed"], job["total"]))
+        if job["status"] in {"done", "failed"}:
+            break
+        time.sleep(0.01)
+    statuses = [s for s, _, _ in seen]
+    assert statuses[-1] == "done"
+    order = ["validating", "applying", "done"]
+    assert [order.index(s) for s in statuses] == sorted(order.index(s) for s in statuses)
+    processed = [p for _, p, _ in seen]
+    assert processed == sorted(processed)
+    assert seen[-1][1] == seen[-1][2] == 114  # every row of the seven files
+    assert job["finished_at"] is not None
+
+
+def test_only_leaders_and_admins_see_an_import(
+    roster_service: Any, school_id: str, leader: str, oneroster: Callable[..., bytes], sign: Any
+) -> None:
+    location = start(roster_service, school_id, leader, oneroster(), ZIP)
+    roster_service.wait_import(school_id, location, leader)
+    admin = sign(Role.school_admin, school=school_id)
+    assert roster_service.call("GET", location, admin).status_code == 200
+    for role in (Role.teacher, Role.office, Role.parent, Role.pupil):
+        assert roster_service.call("GET", location, sign(role, school=school_id)).status_code == 403
+    missing = f"/schools/{school_id}/imports/0123456789abcdef"
+    assert roster_service.call("GET", missing, leader).status_code == 404
+
+
+async def test_an_unfinished_import_is_taken_up_after_a_restart(
+    tmp_path: Path, oneroster: Callable[..., bytes], sign: Any, new_roster_service: Any
+) -> None:
+    """A job the API stopped in the middle of is in the read-model store: the next start
+    finishes it."""
+    from schoolgate_roster.adapters import ImportJobs
+
+    school_id, import_id = "restarted", "feedfacefeedface"
+    store = await SqliteReadModelStore.open(tmp_path / "readmodels.db")
+    try:
+        jobs = ImportJobs(store)
+        await jobs.save_upload(school_id, import_id, "application/zip", oneroster())
+        await jobs.save(
+            {
+                "school_id": school_id,
+                "import_id": import_id,
+                "status": "applying",
+                "processed": 114,
+                "total": 114,
+                "source": "oneroster",
+                "full": True,
+                "report": None,
+                "problem": None,
+                "requested_by": "head",
+                "correlation_id": "before-the-restart",
+                "created_at": "2026-09-01T08:00:00+00:00",
+                "finished_at": None,
+            }
+        )
+    finally:
+        await store.close()
+    service = new_roster_service(tmp_path).start(worker=False)
+    try:
+        leader = sign(Role.leader, school=school_id)
+        location = f"/schools/{school_id}/imports/{import_id}"
+        job = await asyncio.to_thread(service.wait_import, school_id, location, leader)
+        assert job["status"] == "done", job
+        assert job["report"]["added"] == 20
+        # the school, 2 year groups, 4 classes, 20 pupils, 6 staff in 7 classes, the summary
+        assert service.events(school_id) == 1 + 2 + 4 + 20 + 6 + 7 + 1
+    finally:
+        service.close()
+
+
+def test_a_rebuilt_projection_equals_the_live_one(
+    tmp_path: Path, oneroster: Callable[..., bytes], sign: Any, new_roster_service: Any
+) -> None:
+    service = new_roster_service(tmp_path).start()
+    try:
+        leader = sign(Role.leader, school="oak")
+        imported(service, "oak", leader, oneroster())
+        settled(service, "oak", leader, on_roll=20)
+        live = pupils(service, "oak", leader, include_left=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "schoolgate_roster", "rebuild", "roster.pupils"],
+            env=service.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "generation 2 is live" in done.stderr
+        assert pupils(service, "oak", leader, include_left=True) == live
+    finally:
+        service.close()

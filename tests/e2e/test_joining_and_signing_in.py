@@ -1,0 +1,214 @@
+"""Issue 3 through the gateway: families join with a letter's code, staff set passwords with
+a one-time link, pupils sign in the classroom way, and suspended parents are kept out."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from ..conftest import until  # type: ignore[import-not-found]
+
+SCHOOL = "/api/consent/schools/demo-school"
+LEADER = {"email": "leader@demo.school", "password": "demo-leader-pass"}
+TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
+OPEN: list[httpx.Client] = []
+
+
+@pytest.fixture(autouse=True)
+def close_clients() -> Iterator[None]:
+    yield
+    while OPEN:
+        OPEN.pop().close()
+
+
+def client(base: str) -> httpx.Client:
+    opened = httpx.Client(base_url=base, timeout=20)
+    OPEN.append(opened)
+    return opened
+
+
+def signed_in(base: str, who: dict[str, str]) -> httpx.Client:
+    opened = client(base)
+    assert opened.post("/api/session", json=who).status_code == 200
+    return opened
+
+
+def new_parent(base: str) -> tuple[httpx.Client, dict[str, str]]:
+    who = {"email": f"{uuid.uuid4().hex[:8]}@family.example", "password": "a-long-password"}
+    parent = client(base)
+    made = parent.post("/api/join/account", json={**who, "display_name": "A parent"})
+    assert made.status_code == 201, made.text
+    return parent, who
+
+
+def invite(leader: httpx.Client, pupil: str) -> str:
+    answer = leader.post(f"{SCHOOL}/pupils/{pupil}/invites", json={})
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["code"])
+
+
+async def test_a_parent_joins_with_a_letters_code_and_sees_their_child(embedded: str) -> None:
+    leader = signed_in(embedded, LEADER)
+    code = invite(leader, "ben")
+    parent, _ = new_parent(embedded)
+    assert parent.get("/api/me").json()["children"] == []
+    joined = parent.post("/api/join/redeem", json={"code": code})
+    assert joined.status_code == 200, joined.text
+    assert joined.json()["status"] == "linked"
+    conduct = joined.json()["code_of_conduct"]
+    accepted = parent.post(
+        f"{SCHOOL}/code-of-conduct/acceptances", json={"version": conduct["version"]}
+    )
+    assert accepted.status_code in {200, 201}, accepted.text
+
+    def sees_ben() -> bool:
+        return [c["name"] for c in parent.get("/api/me").json()["children"]] == ["Ben"]
+
+    await until(sees_ben, within=5, why="the parent sees Ben")
+    # the code was single-use: a second family cannot use it
+    other, _ = new_parent(embedded)
+    again = other.post("/api/join/redeem", json={"code": code})
+    assert again.status_code == 422
+    # and the new parent sees Ben's points, not Ada's
+    assert parent.get("/api/pupils/ben/weekly-total").status_code == 200
+    assert parent.get("/api/pupils/ada/weekly-total").status_code == 403
+
+
+async def test_a_third_guardian_waits_for_a_leader(embedded: str) -> None:
+    leader = signed_in(embedded, LEADER)
+    for _ in range(2):
+        parent, _ = new_parent(embedded)
+        assert (
+            parent.post("/api/join/redeem", json={"code": invite(leader, "cara")}).json()["status"]
+            == "linked"
+        )
+    third, _ = new_parent(embedded)
+    waiting = third.post("/api/join/redeem", json={"code": invite(leader, "cara")})
+    assert waiting.json()["status"] == "pending"
+
+    def waiting_for_cara() -> list[dict[str, str]]:
+        requests = leader.get(f"{SCHOOL}/guardian-requests").json()
+        return [r for r in requests if r["pupil_id"] == "cara"]
+
+    await until(waiting_for_cara, within=5, why="the leader sees the request")
+    [request] = waiting_for_cara()
+    decided = leader.post(
+        f"{SCHOOL}/pupils/cara/guardian-requests/{request['request_id']}/decision",
+        json={"decision": "approve", "reason": "Grandparent who collects Cara daily"},
+    )
+    assert decided.status_code == 200, decided.text
+
+    def sees_cara() -> bool:
+        return [c["pupil_id"] for c in third.get("/api/me").json()["children"]] == ["cara"]
+
+    await until(sees_cara, within=5, why="the approved guardian sees Cara")
+
+
+async def test_a_suspended_parent_cannot_sign_in_until_it_is_lifted(embedded: str) -> None:
+    leader = signed_in(embedded, LEADER)
+    parent, who = new_parent(embedded)
+    assert parent.post("/api/join/redeem", json={"code": invite(leader, "dev")}).status_code == 200
+
+    def guardians() -> list[str]:
+        consent = leader.get(f"{SCHOOL}/pupils/dev/consent").json()
+        return [g["parent_id"] for g in consent["guardians"]]
+
+    await until(guardians, within=5, why="the leader sees Dev's guardian")
+    [guardian] = guardians()
+    suspended = leader.post(
+        f"{SCHOOL}/parents/{guardian}/suspension", json={"reason": "Abusive messages to staff"}
+    )
+    assert suspended.status_code in {200, 201}, suspended.text
+
+    def refused() -> bool:
+        answer = client(embedded).post("/api/session", json=who)
+        return answer.status_code == 403 and answer.json()["type"].endswith("/account-suspended")
+
+    await until(refused, within=5, why="a suspended parent cannot sign in")
+    assert parent.get("/api/me").status_code == 403  # nor use a session they had
+    assert leader.delete(f"{SCHOOL}/parents/{guardian}/suspension").status_code in {200, 204}
+    await until(
+        lambda: client(embedded).post("/api/session", json=who).status_code == 200,
+        within=5,
+        why="lifting the suspension restores access",
+    )
+
+
+def test_staff_set_their_password_with_a_one_time_link(embedded: str) -> None:
+    leader = signed_in(embedded, LEADER)
+    answer = leader.post("/api/staff/staff-elm/setup-link")
+    assert answer.status_code == 201, answer.text
+    token = answer.json()["link"].split("#setup=")[1]
+    office = client(embedded)
+    done = office.post("/api/setup", json={"token": token, "password": "a-brand-new-password"})
+    assert done.status_code == 200, done.text
+    assert done.json()["role"] == "office"
+    again = client(embedded).post(
+        "/api/setup", json={"token": token, "password": "another-password"}
+    )
+    assert again.status_code == 401
+    assert signed_in(embedded, {"email": "office@demo.school", "password": "a-brand-new-password"})
+    teacher = signed_in(embedded, TEACHER)
+    assert teacher.post("/api/staff/staff-elm/setup-link").status_code == 403
+
+
+def test_a_pupil_signs_in_with_the_class_code_and_their_picture(embedded: str) -> None:
+    teacher = signed_in(embedded, TEACHER)
+    assert teacher.post("/api/classes/ash/code").status_code == 403  # not their class
+    code = teacher.post("/api/classes/oak/code").json()["code"]
+    tablet = client(embedded)
+    pupils = tablet.post("/api/pupil/class", json={"code": code.lower()}).json()["pupils"]
+    names = [p["name"] for p in pupils]
+    assert "Ada" in names and "Sam K." in names and "Sam L." in names
+    assert all("surname" not in p for p in pupils)
+    wrong_class = tablet.post("/api/pupil/session", json={"code": code, "pupil_id": "dev"})
+    assert wrong_class.status_code == 404
+    me = tablet.post("/api/pupil/session", json={"code": code, "pupil_id": "ada"})
+    assert me.status_code == 200 and me.json()["role"] == "pupil"
+    assert tablet.get("/api/pupils/ada/weekly-total").status_code == 200
+    assert tablet.get("/api/pupils/ben/weekly-total").status_code == 403
+    assert (
+        tablet.post(
+            "/api/awards", json={"pupil_id": "ada", "school_way_id": "kindness"}
+        ).status_code
+        == 403
+    )
+
+
+def test_a_pupils_personal_card_signs_them_in(embedded: str) -> None:
+    teacher = signed_in(embedded, TEACHER)
+    card = teacher.post("/api/pupils/ben/card").json()
+    assert "<svg" in card["qr_svg"]
+    assert teacher.post("/api/pupils/dev/card").status_code == 404  # not in their classes
+    path = card["url"].split("localhost:8000")[1]
+    device = client(embedded)
+    assert device.get(path).status_code == 303
+    assert device.get("/api/me").json()["role"] == "pupil"
+    new_card = teacher.post("/api/pupils/ben/card").json()
+    assert new_card["url"] != card["url"]
+    stale = client(embedded)
+    stale.get(path)
+    assert stale.get("/api/me").status_code == 401  # the old card is retired
+
+
+def test_class_code_guessing_is_slowed(embedded: str) -> None:
+    guesser = client(embedded)
+    answers = [
+        guesser.post("/api/pupil/class", json={"code": f"ZZZZ{i:02d}"}).status_code
+        for i in range(31)
+    ]
+    # 30 tries per address in the window (other tests here used some): wrong, then refused
+    refused_from = answers.index(429)
+    assert set(answers[:refused_from]) == {404}
+    assert set(answers[refused_from:]) == {429}
+
+
+def test_the_proxy_refuses_unknown_services_and_signed_out_people(embedded: str) -> None:
+    assert client(embedded).get("/api/roster/schools/demo-school/classes").status_code == 401
+    teacher = signed_in(embedded, TEACHER)
+    assert teacher.get("/api/secrets/anything").status_code == 404
+    assert teacher.get("/api/roster/schools/demo-school/classes").status_code == 200
+    assert teacher.get("/api/roster/schools/other-school/classes").status_code == 403
