@@ -194,21 +194,34 @@ def test_a_pupils_personal_card_signs_them_in(embedded: str) -> None:
     assert stale.get("/api/me").status_code == 401  # the old card is retired
 
 
-def test_class_code_guessing_is_slowed(embedded: str) -> None:
-    guesser = client(embedded)
-    answers = [
-        guesser.post("/api/pupil/class", json={"code": f"ZZZZ{i:02d}"}).status_code
-        for i in range(31)
-    ]
-    # 30 tries per address in the window (other tests here used some): wrong, then refused
-    refused_from = answers.index(429)
-    assert set(answers[:refused_from]) == {404}
-    assert set(answers[refused_from:]) == {429}
-
-
 def test_the_proxy_refuses_unknown_services_and_signed_out_people(embedded: str) -> None:
     assert client(embedded).get("/api/roster/schools/demo-school/classes").status_code == 401
     teacher = signed_in(embedded, TEACHER)
     assert teacher.get("/api/secrets/anything").status_code == 404
     assert teacher.get("/api/roster/schools/demo-school/classes").status_code == 200
     assert teacher.get("/api/roster/schools/other-school/classes").status_code == 403
+
+
+async def test_a_changed_code_of_conduct_is_asked_for_again(embedded: str) -> None:
+    leader = signed_in(embedded, LEADER)
+    parent, _ = new_parent(embedded)
+    joined = parent.post("/api/join/redeem", json={"code": invite(leader, "eve")}).json()
+    version = joined["code_of_conduct"]["version"]
+
+    def due() -> list[tuple[int, bool]]:
+        return [
+            (d["version"], "social media" in d["text"])
+            for d in parent.get("/api/me").json()["code_of_conduct_due"]
+        ]
+
+    assert due() == [(version, False)]
+    parent.post(f"{SCHOOL}/code-of-conduct/acceptances", json={"version": version})
+    await until(lambda: due() == [], within=5, why="the acceptance is recorded")
+    changed = leader.put(
+        f"{SCHOOL}/code-of-conduct",
+        json={"text": "We are kind. We also keep photos of other children off social media."},
+    )
+    assert changed.status_code == 200, changed.text
+    await until(lambda: due() == [(version + 1, True)], within=5, why="the new version is due")
+    parent.post(f"{SCHOOL}/code-of-conduct/acceptances", json={"version": version + 1})
+    await until(lambda: due() == [], within=5, why="the new version is accepted")

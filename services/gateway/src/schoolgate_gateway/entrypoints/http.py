@@ -100,6 +100,8 @@ class Me(BaseModel):
     classes: dict[str, str] = {}
     children: list[Child] = []
     school_ways: dict[str, str] = {}
+    code_of_conduct_due: list[dict[str, Any]] = []
+    """Schools whose current code of conduct this parent has not accepted yet."""
 
 
 async def _class_names(gateway: Gateway, class_id: str) -> dict[str, str]:
@@ -145,6 +147,9 @@ async def _me(gateway: Gateway, account: Account) -> Me:
                     class_name=their_school.get("classes", {}).get(pupil["class_id"], ""),
                 )
             )
+        me.code_of_conduct_due = await _conduct_due(
+            gateway, account, {c.school_id for c in me.children}
+        )
     elif identity.role is Role.pupil:
         pupil = await gateway.readmodels.get(PUPILS, account.person_id) or {}
         names = await _class_names(gateway, pupil.get("class_id", ""))
@@ -158,6 +163,38 @@ async def _me(gateway: Gateway, account: Account) -> Me:
             )
         ]
     return me
+
+
+async def _conduct_due(
+    gateway: Gateway, account: Account, schools: set[str]
+) -> list[dict[str, Any]]:
+    due = []
+    for school_id in sorted(schools):
+        identity = await identity_for(account, gateway.readmodels, school_hint=school_id)
+        answer = await gateway.services["consent"].call(
+            "GET",
+            f"/schools/{school_id}/parents/{account.person_id}/code-of-conduct",
+            identity=identity,
+            correlation_id="me",
+        )
+        if answer.status_code != 200:
+            continue
+        state = answer.json()
+        if state["current_version"] is not None and not state["accepted"]:
+            conduct = await gateway.services["consent"].call(
+                "GET",
+                f"/schools/{school_id}/code-of-conduct",
+                identity=identity,
+                correlation_id="me",
+            )
+            due.append(
+                {
+                    "school_id": school_id,
+                    "version": state["current_version"],
+                    "text": conduct.json().get("text", ""),
+                }
+            )
+    return due
 
 
 def _start_session(response: Response, gateway: Gateway, token: str) -> None:
