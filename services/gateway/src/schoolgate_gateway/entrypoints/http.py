@@ -508,6 +508,12 @@ async def home() -> HTMLResponse:
     return HTMLResponse(_static("index.html"))
 
 
+@pages.get("/join", response_class=HTMLResponse)
+async def join_page() -> HTMLResponse:
+    """The address on invite letters: the app opens on the join steps with the code filled."""
+    return HTMLResponse(_static("index.html"))
+
+
 @pages.get("/app.js")
 async def script() -> Response:
     return Response(_static("app.js"), media_type="text/javascript")

@@ -1,0 +1,114 @@
+"""Families join with the code from a printed letter; a third guardian waits for a leader."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from .steps import (  # type: ignore[import-not-found]
+    assert_accessible,
+    code_in_letter,
+    code_on_screen,
+    issue_invite,
+    join,
+    new_phone,
+    open_join_link,
+    open_letter,
+    open_page,
+    sees_child,
+    sign_in,
+)
+
+pytestmark = pytest.mark.browser
+LEADER = ("leader@demo.school", "demo-leader-pass")
+
+
+async def test_a_parent_joins_with_the_code_from_a_letter_and_sees_their_child(
+    embedded: str, browser: Browser, phone: Page
+) -> None:
+    leader = await browser.new_page()
+    await sign_in(leader, embedded, *LEADER)
+    await open_page(leader, "Invite letters")
+    await assert_accessible(leader)
+    await issue_invite(leader, "Ben Okri")
+    await assert_accessible(leader)
+    letter = await open_letter(leader)
+    await assert_accessible(letter)
+    code = await code_in_letter(letter)
+
+    parent = phone
+    await join(parent, embedded, code, name="Bola Okri", email="bola@example.org")
+    await expect(parent.get_by_role("status")).to_have_text("You are now connected to Ben.")
+    await expect(parent.get_by_role("heading", level=2, name="Ben")).to_be_visible()
+    await expect(parent.locator('.total[data-pupil="ben"]')).to_have_text("0")
+    await assert_accessible(parent)
+
+
+async def test_a_used_code_and_a_taken_email_are_explained(
+    embedded: str, browser: Browser, phone: Page, other_phone: Page
+) -> None:
+    leader = await browser.new_page()
+    await sign_in(leader, embedded, *LEADER)
+    await open_page(leader, "Invite letters")
+    await issue_invite(leader, "Eve Jones")
+    code = await code_on_screen(leader)
+    await join(phone, embedded, code, name="Efe Jones", email="efe@example.org", check=False)
+    await sees_child(phone, "Eve")
+
+    # Someone else types the same email and the already used code.
+    await open_join_link(other_phone, embedded, code)
+    await other_phone.get_by_label("Your name").fill("Someone")
+    await other_phone.get_by_label("Email").fill("efe@example.org")
+    await other_phone.get_by_label("Password").fill("another long password")
+    await other_phone.get_by_role("button", name="Create account and join").click()
+    await expect(other_phone.get_by_role("alert")).to_contain_text("Please sign in instead")
+    await expect(other_phone.get_by_role("heading", name="Sign in to join")).to_be_visible()
+    await assert_accessible(other_phone)
+
+    await other_phone.get_by_role("button", name="I am new: create an account instead").click()
+    await other_phone.get_by_label("Your name").fill("Someone")
+    await other_phone.get_by_label("Email").fill("someone@example.org")
+    await other_phone.get_by_label("Password").fill("another long password")
+    await other_phone.get_by_role("button", name="Create account and join").click()
+    await expect(other_phone.get_by_role("alert")).to_contain_text("That code is not valid")
+    await expect(other_phone.get_by_role("heading", name="Connect to your child")).to_be_visible()
+    await assert_accessible(other_phone)
+
+
+async def test_a_third_guardian_waits_for_a_leader_to_approve(
+    embedded: str, browser: Browser, phone: Page, other_phone: Page
+) -> None:
+    leader = await browser.new_page()
+    await sign_in(leader, embedded, *LEADER)
+    await open_page(leader, "Invite letters")
+    codes = []
+    for _ in range(3):
+        await issue_invite(leader, "Cara Diaz")
+        codes.append(await code_on_screen(leader))
+
+    for n, (parent, code) in enumerate(zip((phone, other_phone), codes[:2], strict=True)):
+        await join(parent, embedded, code, name=f"Carer {n}", email=f"cara{n}@example.org")
+        await sees_child(parent, "Cara")
+
+    third = await new_phone(browser)
+    await join(third, embedded, codes[2], name="Carer 3", email="cara3@example.org", check=False)
+    await expect(
+        third.get_by_role("heading", name="Thank you. The school will check this")
+    ).to_be_visible()
+    await assert_accessible(third)
+    await third.get_by_role("button", name="Go to my page").click()
+    await expect(third.get_by_role("heading", name="Waiting for the school")).to_be_visible()
+    await assert_accessible(third)
+
+    await open_page(leader, "Join requests")
+    request = leader.get_by_role("article", name="Request to join for Cara Diaz")
+    await expect(request).to_be_visible()
+    await assert_accessible(leader)
+    await request.get_by_label("Reason").fill("Cara's grandmother collects her every day.")
+    await request.get_by_role("button", name="Approve").click()
+    await expect(leader.get_by_role("status")).to_have_text("Approved. They can now see Cara Diaz.")
+    await expect(leader.get_by_text("No requests are waiting.")).to_be_visible()
+
+    await sees_child(third, "Cara")
+    await expect(third.get_by_role("heading", name="Waiting for the school")).to_have_count(0)
+    await assert_accessible(third)
