@@ -225,3 +225,25 @@ async def test_a_changed_code_of_conduct_is_asked_for_again(embedded: str) -> No
     await until(lambda: due() == [(version + 1, True)], within=5, why="the new version is due")
     parent.post(f"{SCHOOL}/code-of-conduct/acceptances", json={"version": version + 1})
     await until(lambda: due() == [], within=5, why="the new version is accepted")
+
+
+async def test_leaders_see_who_a_parent_is_and_no_one_else_does(embedded: str) -> None:
+    leader = signed_in(embedded, LEADER)
+    parent, who = new_parent(embedded)
+    parent.post("/api/join/redeem", json={"code": invite(leader, "sam-l")})
+    parent_id = parent.get("/api/me").json()  # the parent's own id is not shown to them
+    assert "parent_id" not in parent_id
+
+    def guardians() -> list[str]:
+        consent = leader.get(f"{SCHOOL}/pupils/sam-l/consent").json()
+        return [g["parent_id"] for g in consent["guardians"]]
+
+    await until(guardians, within=5, why="the leader sees Sam L.'s guardian")
+    [guardian] = guardians()
+    contact = leader.get(f"/api/schools/demo-school/parents/{guardian}")
+    assert contact.status_code == 200
+    assert contact.json()["email"] == who["email"]
+    teacher = signed_in(embedded, TEACHER)
+    assert teacher.get(f"/api/schools/demo-school/parents/{guardian}").status_code == 403
+    assert leader.get(f"/api/schools/other-school/parents/{guardian}").status_code == 404
+    assert leader.get("/api/schools/demo-school/parents/parent-unknown").status_code == 404

@@ -51,6 +51,12 @@ async def _leader(identity: Annotated[Identity, Depends(_identity)]) -> Identity
     return identity
 
 
+async def _school_office(identity: Annotated[Identity, Depends(_identity)]) -> Identity:
+    if identity.role not in {Role.leader, Role.office, Role.school_admin}:
+        raise Forbidden("Only school leaders and the office can do this.")
+    return identity
+
+
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -61,5 +67,6 @@ CurrentIdentity = Annotated[Identity, Depends(_identity)]
 Parent = Annotated[Account, Depends(_parent)]
 ClassroomStaff = Annotated[Identity, Depends(_classroom_staff)]
 Leader = Annotated[Identity, Depends(_leader)]
+SchoolOffice = Annotated[Identity, Depends(_school_office)]
 CorrelationId = Annotated[str, Depends(correlation_id)]
 Address = Annotated[str, Depends(client_address)]

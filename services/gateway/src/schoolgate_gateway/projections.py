@@ -11,6 +11,7 @@ from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.consent import (
     GuardianLinked,
     GuardianRequestApproved,
+    GuardianRequested,
     ParentSuspended,
     ParentSuspensionLifted,
 )
@@ -73,7 +74,7 @@ def _staff_key(recorded: RecordedEvent) -> str:
 
 def _parent(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     def current(parent_id: str) -> Doc:
-        return doc or {"parent_id": parent_id, "children": {}, "suspended": False}
+        return doc or {"parent_id": parent_id, "children": {}, "requested": {}, "suspended": False}
 
     match recorded.event:
         case (
@@ -82,6 +83,10 @@ def _parent(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
         ):
             now = current(parent)
             return {**now, "children": {**now["children"], pupil: recorded.metadata.school_id}}
+        case GuardianRequested(parent_id=parent, pupil_id=pupil):
+            now = current(parent)
+            asked = {**now.get("requested", {}), pupil: recorded.metadata.school_id}
+            return {**now, "requested": asked}
         case ParentSuspended(parent_id=parent):
             return {**current(parent), "suspended": True}
         case ParentSuspensionLifted(parent_id=parent):
@@ -147,7 +152,13 @@ staff = Projection(
 )
 parents = Projection(
     name=PARENTS,
-    handles=(GuardianLinked, GuardianRequestApproved, ParentSuspended, ParentSuspensionLifted),
+    handles=(
+        GuardianLinked,
+        GuardianRequested,
+        GuardianRequestApproved,
+        ParentSuspended,
+        ParentSuspensionLifted,
+    ),
     key=lambda recorded: str(getattr(recorded.event, "parent_id")),  # noqa: B009
     evolve=_parent,
 )

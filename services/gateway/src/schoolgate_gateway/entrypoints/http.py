@@ -27,9 +27,10 @@ from schoolgate_gateway.deps import (
     GatewayDep,
     Leader,
     Parent,
+    SchoolOffice,
     SignedIn,
 )
-from schoolgate_gateway.projections import PUPILS, SCHOOLS, STAFF
+from schoolgate_gateway.projections import PARENTS, PUPILS, SCHOOLS, STAFF
 from schoolgate_gateway.scope import all_children, identity_for
 from schoolgate_gateway.security import CrossSiteRequestGuard
 from schoolgate_gateway.services import relay_response
@@ -295,6 +296,19 @@ async def _until_linked(gateway: Gateway, account: Account, pupil_id: str) -> No
         if pupil_id in await all_children(account, gateway.readmodels):
             return
         await asyncio.sleep(0.02)
+
+
+@api.get("/schools/{school_id}/parents/{parent_id}")
+async def parent_contact(
+    school_id: str, parent_id: str, staff: SchoolOffice, gateway: GatewayDep
+) -> dict[str, str | None]:
+    """Who a parent or carer is, for the school their child is at (or asked to join)."""
+    doc = await gateway.readmodels.get(PARENTS, parent_id) or {}
+    schools = {*doc.get("children", {}).values(), *doc.get("requested", {}).values()}
+    account = await gateway.accounts.find(Kind.parent, parent_id)
+    if staff.school_id != school_id or school_id not in schools or account is None:
+        raise NotFound("There is no such parent or carer at your school.")
+    return {"parent_id": parent_id, "display_name": account.display_name, "email": account.email}
 
 
 # -- staff set-up links ------------------------------------------------------------------

@@ -68,6 +68,11 @@ async function api(method, path, body, { contentType } = {}) {
 const school = () => encodeURIComponent(state.me.school_id);
 const roster = (path) => `/api/roster/schools/${school()}${path}`;
 const consent = (path) => `/api/consent/schools/${school()}${path}`;
+// Leaders need to know who a parent or carer is; the id alone means nothing to them.
+const parentName = (parentId) =>
+  api("GET", `/api/schools/${school()}/parents/${encodeURIComponent(parentId)}`)
+    .then((p) => `${p.display_name} (${p.email})`)
+    .catch(() => `account ${parentId}`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function cached(key, load) {
@@ -1247,7 +1252,7 @@ async function requestsView() {
         h("p", {
           text: `A parent or carer asked to join on ${longDate(request.since)}. ${name} already has two parents or carers on Schoolgate, so a leader decides.`,
         }),
-        h("p", { class: "muted", text: `Account reference: ${request.parent_id}` }),
+        h("p", { text: `Who is asking: ${await parentName(request.parent_id)}` }),
         form,
       ),
     );
@@ -1410,7 +1415,7 @@ async function parentsView() {
       const card = h(
         "article",
         { class: "card", "aria-labelledby": titleId },
-        h("h2", { id: titleId, text: `Parent or carer ${guardian.parent_id}` }),
+        h("h2", { id: titleId, text: await parentName(guardian.parent_id) }),
         h("p", { class: "muted", text: `Connected to ${name} since ${longDate(guardian.since)}.` }),
       );
       if (suspension?.suspended) {
