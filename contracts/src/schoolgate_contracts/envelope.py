@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from schoolgate_contracts.base import Event
 
@@ -32,15 +33,20 @@ class NewEvent(BaseModel):
     metadata: Metadata
 
 
-class RecordedEvent(BaseModel):
-    """An event as the store holds it, decoded and upcast to its current schema version."""
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as the store holds it, decoded and upcast to its current schema version.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    A plain dataclass, not a model: the store built it from validated parts, and a replay
+    makes a million of them (a pydantic envelope cost more than the payload's validation).
+    """
 
     event_id: UUID
     stream: str
-    version: int = Field(ge=0, description="Position of the event in its stream, from 0.")
-    position: int = Field(ge=1, description="Position in the store's global log.")
+    version: int
+    """Position of the event in its stream, from 0."""
+    position: int
+    """Position in the store's global log, from 1."""
     recorded_at: datetime
     metadata: Metadata
     event: Event

@@ -47,9 +47,23 @@ class EventRegistry:
         return event.model_dump_json().encode()
 
     def decode(
-        self, event_type: str, schema_version: int, data: bytes | str, *, where: str
+        self,
+        event_type: str,
+        schema_version: int,
+        data: bytes | str,
+        *,
+        where: str | Callable[[], str],
     ) -> Event:
-        """Load stored data as the current model; ``where`` names stream and position."""
+        """Load stored data as the current model; ``where`` names stream and position.
+
+        ``where`` may be a function, so a replay of a million events only formats the
+        place of the one that fails.
+        """
+        if not isinstance(where, str):
+            try:
+                return self.decode(event_type, schema_version, data, where="")
+            except (UnknownEventType, BrokenEvent):
+                return self.decode(event_type, schema_version, data, where=where())
         cls = self._types.get(event_type)
         if cls is None:
             raise UnknownEventType(f"unknown event type {event_type!r} at {where}")

@@ -17,11 +17,8 @@ def metadata_json(metadata: Metadata) -> str:
 
 
 def load_metadata(raw: str | bytes) -> Metadata:
-    data: dict[str, Any] = json.loads(raw)
-    # Written by our own store from a validated model: construct without re-validating,
-    # which keeps replay fast; the payload itself is always validated.
-    data["occurred_at"] = datetime.fromisoformat(data["occurred_at"])
-    return Metadata.model_construct(**data)
+    # Validating in pydantic-core is faster than json.loads plus model_construct in Python.
+    return Metadata.model_validate_json(raw)
 
 
 def recorded(
@@ -37,8 +34,10 @@ def recorded(
     recorded_at: str | datetime,
     events: EventRegistry = registry,
 ) -> RecordedEvent:
-    where = f"stream {stream!r} version {version}, global position {position}"
-    return RecordedEvent.model_construct(
+    def where() -> str:
+        return f"stream {stream!r} version {version}, global position {position}"
+
+    return RecordedEvent(
         event_id=event_id if isinstance(event_id, UUID) else UUID(event_id),
         stream=stream,
         version=version,
