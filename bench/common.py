@@ -44,6 +44,15 @@ class Result:
         return {**asdict(self), "ratio": self.ratio}
 
 
+def load_average() -> str:
+    """Other work on the machine skews every figure; the table says how busy it was."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "unknown"
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
 def machine() -> dict[str, str | int]:
     model = "unknown"
     try:
@@ -59,6 +68,7 @@ def machine() -> dict[str, str | int]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "platform": platform.platform(),
+        "load_average_at_start": load_average(),
     }
 
 

@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import httpx
@@ -36,8 +37,11 @@ SCHOOL = "bench-school"
 PUPILS = 500
 RATE = 500.0
 LIGHT_RATE = 10.0
+MID_RATE = 200.0
+"""A load between the two, to show where the knee is when 500/s is past capacity."""
 SECRET = "bench-identity-secret-not-for-production"
 WAYS = ("kindness", "courage", "curiosity")
+CLIENTS = 32
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,25 @@ async def _drive(
     return list(await asyncio.gather(*tasks))
 
 
+async def _capacity(
+    client: httpx.AsyncClient, token: str, clients: int, seconds: float, rng: random.Random
+) -> float:
+    """Closed loop: awards/s answered with ``clients`` always waiting on an answer."""
+    deadline = time.monotonic() + seconds
+    answered = 0
+
+    async def one_client() -> None:
+        nonlocal answered
+        while time.monotonic() < deadline:
+            pupil = f"pupil-{rng.randrange(PUPILS):04d}"
+            sent = await _post(client, token, 0.0, pupil, rng.choice(WAYS))
+            answered += sent.status == 201
+
+    started = time.monotonic()
+    await asyncio.gather(*(one_client() for _ in range(clients)))
+    return answered / (time.monotonic() - started)
+
+
 async def _positions(embedded: Embedded) -> dict[str, int]:
     found: dict[str, int] = {}
     position = 0
@@ -134,6 +157,14 @@ def _latencies(sent: list[Sent], positions: dict[str, int], samples: Samples) ->
     return latencies
 
 
+def _collect(receiver: Connection) -> Samples:
+    try:
+        samples: Samples = receiver.recv()
+    except EOFError:  # the watcher died; the missing samples will say so
+        return []
+    return samples
+
+
 def _ms(values: list[float], q: float) -> float:
     return percentile(values, q) * 1000
 
@@ -164,26 +195,38 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
     runs: list[tuple[float, list[Sent]]] = []
     async with run_embedded(settings) as embedded:
         watcher.start()
+        sender.close()  # the watcher holds the only sending end: its death reads as EOF
         try:
-            await asyncio.to_thread(receiver.recv)  # "ready"
+            if not await asyncio.to_thread(receiver.poll, 60):
+                raise TimeoutError("the checkpoint watcher did not start")
+            receiver.recv()  # "ready"
             transport = httpx.ASGITransport(app=embedded.apps["points"])
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://points.internal"
             ) as client:
                 await _drive(client, token, 50.0, 1.0, rng)  # warm up: imports, caches, files
-                for rate, seconds in ((LIGHT_RATE, light_seconds), (RATE, heavy_seconds)):
+                phases = (
+                    (LIGHT_RATE, light_seconds),
+                    (MID_RATE, light_seconds),
+                    (RATE, heavy_seconds),
+                )
+                for rate, seconds in phases:
                     sent = await _drive(client, token, rate, seconds, rng)
                     positions = await _positions(embedded)
                     await _settle(embedded, max(positions[s.award_id] for s in sent))
                     runs.append((rate, sent))
+                capacity = await _capacity(client, token, CLIENTS, light_seconds, rng)
             positions = await _positions(embedded)
+            await _settle(embedded, max(positions.values()))
             docs = await embedded.parts.readmodels.find(WEEKLY_TOTALS, {"school_id": SCHOOL})
         finally:
             stop.set()
-            samples: Samples = await asyncio.to_thread(receiver.recv)
+            samples = await asyncio.to_thread(_collect, receiver)
             watcher.join(timeout=10)
 
-    light, heavy = (Phase(rate, sent, _latencies(sent, positions, samples)) for rate, sent in runs)
+    light, mid, heavy = (
+        Phase(rate, sent, _latencies(sent, positions, samples)) for rate, sent in runs
+    )
     stored = sum(int(doc["total"]) for doc in docs)
     awarded = len(positions)
     details: dict[str, Detail] = {
@@ -195,6 +238,10 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
         "http_p50_ms": _ms([s.answered - s.due for s in heavy.sent], 50),
         "http_p99_ms": _ms([s.answered - s.due for s in heavy.sent], 99),
         "send_lag_p99_ms": _ms([s.sent - s.due for s in heavy.sent], 99),
+        f"capacity_{CLIENTS}_clients_closed_loop_awards_per_s": capacity,
+        f"at_{MID_RATE:g}_per_s_p50_ms": _ms(mid.latencies, 50),
+        f"at_{MID_RATE:g}_per_s_p99_ms": _ms(mid.latencies, 99),
+        f"at_{MID_RATE:g}_per_s_failed_requests": mid.failed,
         "light_rate_awards_per_s": LIGHT_RATE,
         "light_awards": len(light.sent),
         "light_failed_requests": light.failed,

@@ -24,7 +24,7 @@ from pathlib import Path
 from schoolgate_kit.logging import configure_logging
 
 from bench import append, freshness, relay, replay
-from bench.common import Result, machine
+from bench.common import Result, load_average, machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 Runner = Callable[[Path, argparse.Namespace], Awaitable[list[Result]]]
@@ -61,6 +61,8 @@ def render(results: list[Result], errors: dict[str, str], info: dict[str, str | 
     lines = [
         f"machine: {info['cores']} cores · {info['cpu']} · Python {info['python']}"
         f" · SQLite {info['sqlite']}",
+        f"load average (1/5/15 min): {info['load_average_at_start']} at start,"
+        f" {load_average()} at end",
         "",
     ]
     header = ("benchmark", "figure", "baseline (same run)", "ratio", "target", "")
@@ -77,7 +79,8 @@ def render(results: list[Result], errors: dict[str, str], info: dict[str, str | 
     ]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+        cells = (cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+        lines.append("  ".join(cells).rstrip())
     for name, error in errors.items():
         lines.append(f"{name.ljust(widths[0])}  FAILED: {error}")
     lines.append("")
@@ -146,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         "started_at": started_at.isoformat(),
         "mode": mode,
         "seconds": seconds,
-        "machine": info,
+        "machine": {**info, "load_average_at_end": load_average()},
         "results": [r.as_json() for r in results],
         "errors": errors,
     }

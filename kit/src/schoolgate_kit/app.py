@@ -79,7 +79,7 @@ class ObservabilityMiddleware:
             structlog.contextvars.unbind_contextvars("correlation_id")
 
 
-def correlation_id(request: Request) -> str:
+async def correlation_id(request: Request) -> str:
     value: str = request.state.correlation_id
     return value
 

@@ -83,7 +83,7 @@ def verify(token: str, *, secret: str, now: datetime) -> Identity:
     )
 
 
-def _identity(request: Request) -> Identity:
+async def _identity(request: Request) -> Identity:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:

@@ -10,7 +10,7 @@ from position 0 into a fresh generation and swaps that in once it has caught up.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import structlog
@@ -37,21 +37,23 @@ class Projection:
 
 
 def fold(
-    projection: Projection, docs: dict[str, Doc], events: list[RecordedEvent]
+    projection: Projection,
+    docs: Mapping[str, Doc | None],
+    events: list[RecordedEvent],
+    keys: list[str] | None = None,
 ) -> dict[str, Doc | None]:
-    """Apply a batch to the documents it touches; return only the changed ones."""
+    """Apply a batch to the documents it touches; return only the changed ones.
+
+    ``docs`` is read, never copied or changed; ``keys`` (one per event) may be given when the
+    caller already worked them out.
+    """
     changes: dict[str, Doc | None] = {}
-    current: dict[str, Doc | None] = dict(docs)
-    for event in events:
-        key = projection.key(event)
-        doc = current.get(key)
+    for event, key in zip(events, keys or [projection.key(e) for e in events], strict=True):
+        doc = changes[key] if key in changes else docs.get(key)
         if doc is not None and doc.get(POSITION, 0) >= event.position:
             continue  # this document already holds this event
         new = projection.evolve(None if doc is None else _public(doc), event)
-        if new is not None:
-            new = {**new, POSITION: event.position}
-        current[key] = new
-        changes[key] = new
+        changes[key] = None if new is None else {**new, POSITION: event.position}
     return changes
 
 
@@ -75,9 +77,9 @@ async def _ensure_generation(readmodels: ReadModelStore, name: str) -> int:
 async def _apply(
     projection: Projection, readmodels: ReadModelStore, generation: int, batch: Batch
 ) -> bool:
-    keys = {projection.key(e) for e in batch.events}
-    docs = await readmodels.load(projection.name, generation, keys) if keys else {}
-    changes = fold(projection, docs, batch.events)
+    keys = [projection.key(e) for e in batch.events]
+    docs = await readmodels.load(projection.name, generation, set(keys)) if keys else {}
+    changes = fold(projection, docs, batch.events, keys)
     ok = await readmodels.commit(projection.name, generation, changes, batch.up_to)
     if ok:
         metrics.PROJECTION_EVENTS.labels(projection.name).inc(len(batch.events))
@@ -124,19 +126,43 @@ async def catch_up(
     generation: int,
     *,
     batch_size: int = 5000,
+    commit_every: int = 100_000,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Bring one generation up to the head of the log as it is now; return its checkpoint."""
+    """Bring one generation up to the head of the log as it is now; return its checkpoint.
+
+    Documents stay in memory between pages and are written every ``commit_every`` events:
+    a rebuild touches each document many times, and writing it once per page made the
+    writes cost more than everything else.
+    """
     target = await store.head()
     position = await readmodels.checkpoint(projection.name, generation)
+    cache: dict[str, Doc | None] = {}
+    dirty: dict[str, Doc | None] = {}
+    folded = 0
     while position < target:
         batch = await store.read_all(after=position, limit=batch_size, types=projection.event_types)
-        if not await _apply(projection, readmodels, generation, batch):
-            raise RuntimeError(f"generation {generation} of {projection.name} vanished")
+        keys = [projection.key(e) for e in batch.events]
+        missing = {k for k in keys if k not in cache}
+        if missing:
+            found = await readmodels.load(projection.name, generation, missing)
+            cache.update({k: found.get(k) for k in missing})
+        changes = fold(projection, cache, batch.events, keys)
+        cache.update(changes)
+        dirty.update(changes)
+        folded += len(batch.events)
         position = batch.up_to
+        done = batch.caught_up or position >= target
+        if folded >= commit_every or done:
+            if not await readmodels.commit(projection.name, generation, dirty, position):
+                raise RuntimeError(f"generation {generation} of {projection.name} vanished")
+            metrics.PROJECTION_EVENTS.labels(projection.name).inc(folded)
+            dirty, folded = {}, 0
+            if len(cache) > 500_000:
+                cache.clear()  # bounded memory on very large logs; reloaded as needed
         if progress is not None:
             progress(position, target)
-        if batch.caught_up:
+        if done:
             break
     return position
 

@@ -42,7 +42,11 @@ class SqliteReadModelStore:
         self._db = db
 
     @classmethod
-    async def open(cls, path: Path, *, synchronous: str = "FULL") -> SqliteReadModelStore:
+    async def open(cls, path: Path, *, synchronous: str = "NORMAL") -> SqliteReadModelStore:
+        """``NORMAL``, not the event store's ``FULL``: read models can be rebuilt from the
+        log, and in WAL mode a power cut can only lose the newest commits whole, checkpoints
+        with them, so projections and the relay simply redo them. Not waiting for the disk on
+        every commit is what keeps an award visible to the family within milliseconds."""
         db = SqliteDatabase(path, readers=4, synchronous=synchronous)
         await db.write(lambda conn: conn.executescript(SCHEMA))
         return cls(db)

@@ -14,13 +14,13 @@ from schoolgate_gateway.bootstrap import SESSION_COOKIE, Gateway
 from schoolgate_gateway.scope import identity_for
 
 
-def _gateway(request: Request) -> Gateway:
+async def _gateway(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
     return gateway
 
 
 async def _account(request: Request) -> Account:
-    gateway = _gateway(request)
+    gateway = await _gateway(request)
     token = request.cookies.get(SESSION_COOKIE)
     account = await gateway.accounts.session(token, gateway.clock()) if token else None
     if account is None:
@@ -30,7 +30,7 @@ async def _account(request: Request) -> Account:
 
 async def _identity(request: Request, account: Annotated[Account, Depends(_account)]) -> Identity:
     hint = request.path_params.get("school_id")
-    return await identity_for(account, _gateway(request).readmodels, school_hint=hint)
+    return await identity_for(account, (await _gateway(request)).readmodels, school_hint=hint)
 
 
 async def _parent(account: Annotated[Account, Depends(_account)]) -> Account:
@@ -57,7 +57,7 @@ async def _school_office(identity: Annotated[Identity, Depends(_identity)]) -> I
     return identity
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 

@@ -12,26 +12,26 @@ from schoolgate_kit.problems import Forbidden
 from schoolgate_points.bootstrap import Points
 
 
-def _points(request: Request) -> Points:
+async def _points(request: Request) -> Points:
     points: Points = request.app.state.points
     return points
 
 
-def _in_school(school_id: str, identity: CurrentIdentity) -> Identity:
+def _check_school(school_id: str, identity: Identity) -> Identity:
     if identity.school_id != school_id:
         raise Forbidden("that is another school")
     return identity
 
 
-def _awarder(school_id: str, identity: CurrentIdentity) -> Identity:
-    identity = _in_school(school_id, identity)
+async def _awarder(school_id: str, identity: CurrentIdentity) -> Identity:
+    identity = _check_school(school_id, identity)
     if identity.role not in CLASSROOM_ROLES | {Role.leader}:
         raise Forbidden("only teachers, teaching assistants and leaders award points")
     return identity
 
 
-def _pupil_reader(school_id: str, pupil_id: str, identity: CurrentIdentity) -> Identity:
-    identity = _in_school(school_id, identity)
+async def _pupil_reader(school_id: str, pupil_id: str, identity: CurrentIdentity) -> Identity:
+    identity = _check_school(school_id, identity)
     if identity.is_staff:
         return identity
     if identity.role is Role.parent and pupil_id in identity.pupil_ids:
