@@ -859,9 +859,37 @@ async function childCard(child) {
   );
 }
 
+// A school changed its code of conduct: ask again, as when the family joined.
+function conductDue(item, done) {
+  const agree = checkbox("I have read the new code of conduct and I agree to it", { required: true });
+  const button = h("button", { type: "submit", text: "Agree" });
+  const form = h("form", { class: "stack" }, agree, button);
+  const text = h("div", { class: "conduct" });
+  for (const paragraph of item.text.split(/\n\s*\n/)) text.append(h("p", { text: paragraph }));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    working(button, "Saving…", async () => {
+      await api("POST", `/api/consent/schools/${encodeURIComponent(item.school_id)}/code-of-conduct/acceptances`, {
+        version: item.version,
+      });
+      await done();
+    });
+  });
+  const titleId = uid("conduct");
+  return h(
+    "article",
+    { class: "card", "aria-labelledby": titleId },
+    h("h2", { id: titleId, text: "The school's code of conduct has changed" }),
+    h("p", { text: "Please read the new version and agree to it." }),
+    text,
+    form,
+  );
+}
+
 function familyView() {
   const list = h("ul", { class: "cards" });
   const waiting = h("div");
+  const conduct = h("div");
   const refresh = h("button", { type: "button", text: "Check again" });
 
   async function load() {
@@ -869,6 +897,15 @@ function familyView() {
     state.me = me;
     const cards = await Promise.all(me.children.map(childCard));
     fill(list, ...cards);
+    const accepted = (item) => async () => {
+      // the school records the agreement a moment later: wait for it, then show the page
+      await readUntil(
+        () => api("GET", "/api/me"),
+        (m) => !(m.code_of_conduct_due || []).some((d) => d.school_id === item.school_id && d.version === item.version),
+      ).catch(() => null);
+      await load();
+    };
+    conduct.replaceChildren(...(me.code_of_conduct_due || []).map((item) => conductDue(item, accepted(item))));
     let links = [];
     try {
       links = await api("GET", "/api/consent/parents/me/children");
@@ -905,6 +942,7 @@ function familyView() {
   );
   const view = section(
     state.me.children.length === 1 ? "Your child" : "Your children",
+    conduct,
     waiting,
     list,
     refresh,
