@@ -2,40 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import httpx
-import pytest
-
 from ..conftest import until  # type: ignore[import-not-found]
+from .conftest import client_for, signed_in  # type: ignore[import-not-found]
 
 TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
 PARENT = {"email": "parent@demo.school", "password": "demo-parent-pass"}
-
-
-OPEN: list[httpx.Client] = []
-
-
-@pytest.fixture(autouse=True)
-def close_clients() -> Iterator[None]:
-    yield
-    while OPEN:
-        OPEN.pop().close()
-
-
-def client_for(base: str) -> httpx.Client:
-    client = httpx.Client(base_url=base, timeout=10)
-    OPEN.append(client)
-    return client
-
-
-def signed_in(base: str, who: dict[str, str]) -> httpx.Client:
-    client = client_for(base)
-    answer = client.post("/api/session", json=who)
-    assert answer.status_code == 200, answer.text
-    cookie = answer.headers["set-cookie"].lower()
-    assert "httponly" in cookie and "samesite=lax" in cookie
-    return client
 
 
 async def test_a_teachers_award_shows_in_the_parents_weekly_total(embedded: str) -> None:

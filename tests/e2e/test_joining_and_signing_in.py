@@ -4,41 +4,20 @@ a one-time link, pupils sign in the classroom way, and suspended parents are kep
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from ..conftest import until  # type: ignore[import-not-found]
+from .conftest import client_for, signed_in  # type: ignore[import-not-found]
 
 SCHOOL = "/api/consent/schools/demo-school"
 LEADER = {"email": "leader@demo.school", "password": "demo-leader-pass"}
 TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
-OPEN: list[httpx.Client] = []
-
-
-@pytest.fixture(autouse=True)
-def close_clients() -> Iterator[None]:
-    yield
-    while OPEN:
-        OPEN.pop().close()
-
-
-def client(base: str) -> httpx.Client:
-    opened = httpx.Client(base_url=base, timeout=20)
-    OPEN.append(opened)
-    return opened
-
-
-def signed_in(base: str, who: dict[str, str]) -> httpx.Client:
-    opened = client(base)
-    assert opened.post("/api/session", json=who).status_code == 200
-    return opened
 
 
 def new_parent(base: str) -> tuple[httpx.Client, dict[str, str]]:
     who = {"email": f"{uuid.uuid4().hex[:8]}@family.example", "password": "a-long-password"}
-    parent = client(base)
+    parent = client_for(base)
     made = parent.post("/api/join/account", json={**who, "display_name": "A parent"})
     assert made.status_code == 201, made.text
     return parent, who
@@ -124,14 +103,14 @@ async def test_a_suspended_parent_cannot_sign_in_until_it_is_lifted(embedded: st
     assert suspended.status_code in {200, 201}, suspended.text
 
     def refused() -> bool:
-        answer = client(embedded).post("/api/session", json=who)
+        answer = client_for(embedded).post("/api/session", json=who)
         return answer.status_code == 403 and answer.json()["type"].endswith("/account-suspended")
 
     await until(refused, within=5, why="a suspended parent cannot sign in")
     assert parent.get("/api/me").status_code == 403  # nor use a session they had
     assert leader.delete(f"{SCHOOL}/parents/{guardian}/suspension").status_code in {200, 204}
     await until(
-        lambda: client(embedded).post("/api/session", json=who).status_code == 200,
+        lambda: client_for(embedded).post("/api/session", json=who).status_code == 200,
         within=5,
         why="lifting the suspension restores access",
     )
@@ -142,11 +121,11 @@ def test_staff_set_their_password_with_a_one_time_link(embedded: str) -> None:
     answer = leader.post("/api/staff/staff-elm/setup-link")
     assert answer.status_code == 201, answer.text
     token = answer.json()["link"].split("#setup=")[1]
-    office = client(embedded)
+    office = client_for(embedded)
     done = office.post("/api/setup", json={"token": token, "password": "a-brand-new-password"})
     assert done.status_code == 200, done.text
     assert done.json()["role"] == "office"
-    again = client(embedded).post(
+    again = client_for(embedded).post(
         "/api/setup", json={"token": token, "password": "another-password"}
     )
     assert again.status_code == 401
@@ -159,7 +138,7 @@ def test_a_pupil_signs_in_with_the_class_code_and_their_picture(embedded: str) -
     teacher = signed_in(embedded, TEACHER)
     assert teacher.post("/api/classes/ash/code").status_code == 403  # not their class
     code = teacher.post("/api/classes/oak/code").json()["code"]
-    tablet = client(embedded)
+    tablet = client_for(embedded)
     pupils = tablet.post("/api/pupil/class", json={"code": code.lower()}).json()["pupils"]
     names = [p["name"] for p in pupils]
     assert "Ada" in names and "Sam K." in names and "Sam L." in names
@@ -184,18 +163,18 @@ def test_a_pupils_personal_card_signs_them_in(embedded: str) -> None:
     assert "<svg" in card["qr_svg"]
     assert teacher.post("/api/pupils/dev/card").status_code == 404  # not in their classes
     path = card["url"].split("localhost:8000")[1]
-    device = client(embedded)
+    device = client_for(embedded)
     assert device.get(path).status_code == 303
     assert device.get("/api/me").json()["role"] == "pupil"
     new_card = teacher.post("/api/pupils/ben/card").json()
     assert new_card["url"] != card["url"]
-    stale = client(embedded)
+    stale = client_for(embedded)
     stale.get(path)
     assert stale.get("/api/me").status_code == 401  # the old card is retired
 
 
 def test_the_proxy_refuses_unknown_services_and_signed_out_people(embedded: str) -> None:
-    assert client(embedded).get("/api/roster/schools/demo-school/classes").status_code == 401
+    assert client_for(embedded).get("/api/roster/schools/demo-school/classes").status_code == 401
     teacher = signed_in(embedded, TEACHER)
     assert teacher.get("/api/secrets/anything").status_code == 404
     assert teacher.get("/api/roster/schools/demo-school/classes").status_code == 200

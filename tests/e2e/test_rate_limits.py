@@ -3,25 +3,7 @@ the limits they use up would otherwise refuse the other tests' requests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import httpx
-import pytest
-
-OPEN: list[httpx.Client] = []
-
-
-@pytest.fixture(autouse=True)
-def close_clients() -> Iterator[None]:
-    yield
-    while OPEN:
-        OPEN.pop().close()
-
-
-def client_for(base: str) -> httpx.Client:
-    opened = httpx.Client(base_url=base, timeout=20)
-    OPEN.append(opened)
-    return opened
+from .conftest import client_for  # type: ignore[import-not-found]
 
 
 def test_password_guessing_is_slowed(embedded: str) -> None:
