@@ -53,21 +53,21 @@ def recorded(
 
 
 def to_message(event: RecordedEvent) -> Message:
-    body = {
-        "event_id": str(event.event_id),
-        "stream": event.stream,
-        "version": event.version,
-        "position": event.position,
-        "recorded_at": event.recorded_at.isoformat(),
-        "type": event.event.event_type,
-        "schema_version": event.event.schema_version,
-        "metadata": json.loads(metadata_json(event.metadata)),
-        "data": json.loads(event.event.model_dump_json()),
-    }
+    # The payload and metadata are spliced in as pydantic dumps them, not parsed and dumped
+    # again: the relay builds one of these for every event ever written.
+    event_id = str(event.event_id)
+    body = (
+        f'{{"event_id":"{event_id}","stream":{json.dumps(event.stream)},'
+        f'"version":{event.version},"position":{event.position},'
+        f'"recorded_at":"{event.recorded_at.isoformat()}",'
+        f'"type":{json.dumps(event.event.event_type)},'
+        f'"schema_version":{event.event.schema_version},'
+        f'"metadata":{metadata_json(event.metadata)},"data":{event.event.model_dump_json()}}}'
+    )
     return Message(
-        message_id=str(event.event_id),
+        message_id=event_id,
         routing_key=event.routing_key,
-        body=json.dumps(body, separators=(",", ":")).encode(),
+        body=body.encode(),
         headers={
             "stream": event.stream,
             "version": event.version,
