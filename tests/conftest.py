@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
@@ -18,7 +17,9 @@ import httpx
 import pytest
 from schoolgate_kit.identity import Identity, Role, sign
 from schoolgate_kit.testing.infrastructure import free_port_pair, rabbitmq_url
+from schoolgate_kit.testing.waiting import until
 
+__all__ = ["until"]  # the cross-service tests import it from here
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "test-identity-secret-" + "x" * 20
 
@@ -136,20 +137,6 @@ def token(
         now=datetime.now(UTC),
         ttl=timedelta(minutes=10),
     )
-
-
-async def until(check, within: float = 30, every: float = 0.1, why: str = "") -> None:  # type: ignore[no-untyped-def]
-    """Wait for an async or plain predicate to hold."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {within}s: {why}")
-        await asyncio.sleep(every)
 
 
 @pytest.fixture

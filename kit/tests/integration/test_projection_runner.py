@@ -14,8 +14,8 @@ from schoolgate_kit.eventstore import NO_STREAM
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.projections import rebuild, run_projection
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
-from schoolgate_kit.testing.bus_contract import eventually
 from schoolgate_kit.testing.events import ManualClock, award
+from schoolgate_kit.testing.waiting import until
 from schoolgate_points.projections import WEEKLY_TOTALS, weekly_total_key, weekly_totals
 
 
@@ -49,7 +49,7 @@ async def test_live_projection_counts_every_award_once(
     await write_awards(store, 30)
     task = asyncio.create_task(run_projection(weekly_totals, store, readmodels, batch_size=4))
     try:
-        await eventually(lambda: not task.done())
+        await until(lambda: not task.done())
         await write_awards(store, 12)
 
         async def total() -> int:

@@ -7,6 +7,7 @@ import uuid
 from collections import Counter
 
 from schoolgate_kit.bus import Bus, Message
+from schoolgate_kit.testing.waiting import until
 
 MAX_DELIVERIES = 3
 
@@ -18,15 +19,6 @@ def message(routing_key: str = "points.PointAwarded", body: bytes = b"{}") -> Me
         body=body,
         headers={"stream": "points-x", "position": 1},
     )
-
-
-async def eventually(check: object, within: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not check():  # type: ignore[operator]
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 class BusContract:
@@ -46,7 +38,7 @@ class BusContract:
         await bus.consume(self.queue(), ["#"], collect("all"))
         a, b = message("points.PointAwarded"), message("stories.StoryPosted")
         await bus.publish([a, b])
-        await eventually(lambda: len(got["all"]) == 2 and len(got["points"]) == 1)
+        await until(lambda: len(got["all"]) == 2 and len(got["points"]) == 1)
         assert got["points"] == [a.message_id]
         assert sorted(got["all"]) == sorted([a.message_id, b.message_id])
 
@@ -59,7 +51,7 @@ class BusContract:
         await bus.consume(self.queue(), ["points.#"], handler)
         sent = message(body=b'{"hello": "world"}')
         await bus.publish([sent])
-        await eventually(lambda: len(seen) == 1)
+        await until(lambda: len(seen) == 1)
         assert seen[0].message_id == sent.message_id
         assert seen[0].body == sent.body
         assert seen[0].routing_key == sent.routing_key
@@ -82,8 +74,8 @@ class BusContract:
         await bus.consume(queue, ["points.#"], handler)
         poison, fine = message(body=b"poison"), message()
         await bus.publish([poison, fine])
-        await eventually(lambda: fine.message_id in done)
-        await eventually(lambda: tries[poison.message_id] == MAX_DELIVERIES)
+        await until(lambda: fine.message_id in done)
+        await until(lambda: tries[poison.message_id] == MAX_DELIVERIES)
 
         async def dead() -> list[str]:
             return [d.message.message_id for d in await bus.dead_letters(queue)]
@@ -98,5 +90,5 @@ class BusContract:
 
         broken["on"] = False
         assert await bus.replay_dead_letters(queue) == 1
-        await eventually(lambda: poison.message_id in done)
+        await until(lambda: poison.message_id in done)
         assert await dead() == []

@@ -13,11 +13,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +24,7 @@ from schoolgate_contracts import Event, Metadata, NewEvent
 from schoolgate_contracts.roster import PupilEnrolled
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.identity import Identity, Role, sign
+from schoolgate_kit.testing.waiting import until
 
 SECRET = "consent-test-identity-secret-" + "y" * 24
 HERE = Path(__file__).resolve()
@@ -163,15 +163,6 @@ def consent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsentService
     service = start_service(tmp_path_factory.mktemp("consent"), redeem_attempts_per_address="1000")
     yield service
     service.stop()
-
-
-async def until(check: Callable[[], Awaitable[Any]], within: float = 15, why: str = "") -> None:
-    """Wait for a projection to catch up with what a test just did."""
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {within}s: {why}")
-        await asyncio.sleep(0.05)
 
 
 async def pupil_known(client: httpx.AsyncClient, school_id: str, pupil_id: str) -> None:
