@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import uvicorn
 from schoolgate_gateway.settings import GatewaySettings
 from schoolgate_kit.logging import configure_logging
@@ -14,8 +12,8 @@ settings = GatewaySettings()
 configure_logging(development=settings.is_development, level=settings.log_level)
 uvicorn.run(
     create_app(settings),
-    host=os.environ.get("SCHOOLGATE_HOST", "127.0.0.1"),
-    port=int(os.environ.get("SCHOOLGATE_PORT", "8000")),
+    host=settings.host,
+    port=settings.port,
     log_config=None,
     access_log=False,
 )

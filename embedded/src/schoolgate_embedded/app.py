@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 import structlog
@@ -23,6 +23,7 @@ from schoolgate_gateway.projections import PROJECTIONS as GATEWAY_PROJECTIONS
 from schoolgate_gateway.service import build_gateway
 from schoolgate_gateway.settings import GatewaySettings
 from schoolgate_kit.bus.memory import InProcessBus
+from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.projections import run_projection
 from schoolgate_kit.reactors import start_reactor
@@ -37,10 +38,6 @@ from schoolgate_embedded import demo
 
 SERVICES: tuple[ServiceDefinition, ...] = (POINTS, ROSTER, CONSENT, NOTIFICATIONS)
 log = structlog.get_logger()
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

@@ -15,7 +15,7 @@ import contextlib
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 import uvicorn
@@ -23,6 +23,7 @@ from fastapi import FastAPI
 
 from schoolgate_kit.adapters import open_bus, open_event_store, open_read_models
 from schoolgate_kit.bus import Bus
+from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore import EventStore
 from schoolgate_kit.logging import configure_logging
 from schoolgate_kit.projections import Projection, rebuild, run_projection
@@ -32,10 +33,6 @@ from schoolgate_kit.relay import run_relay
 from schoolgate_kit.settings import Settings
 
 log = structlog.get_logger()
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from schoolgate_contracts import UnknownEventType
 from schoolgate_kit.eventstore import NO_STREAM
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
@@ -70,10 +72,6 @@ class TestSqliteReadModelStore(ReadModelStoreContract):
 async def test_an_unknown_stored_type_fails_loudly_with_stream_and_position(
     tmp_path: Path,
 ) -> None:
-    import sqlite3
-
-    from schoolgate_contracts import UnknownEventType
-
     store = await SqliteEventStore.open(tmp_path / "events.db", clock=ManualClock())
     await store.append("award-1", [award()], expected_version=NO_STREAM)
     conn = sqlite3.connect(tmp_path / "events.db")

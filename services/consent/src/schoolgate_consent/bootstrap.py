@@ -5,18 +5,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
+from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore import EventStore
 from schoolgate_kit.readmodels import ReadModelStore
 
 from schoolgate_consent import domain
 from schoolgate_consent.adapters.private import PrivateStore
 from schoolgate_consent.settings import ConsentSettings
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

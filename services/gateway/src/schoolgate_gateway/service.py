@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
+from schoolgate_kit.clock import utc_now
 from schoolgate_kit.readmodels import ReadModelStore
 from schoolgate_kit.runtime import Parts, ServiceDefinition, service_main
 from schoolgate_kit.settings import Settings
@@ -18,10 +19,6 @@ from schoolgate_gateway.projections import PROJECTIONS
 from schoolgate_gateway.security import RateLimiter
 from schoolgate_gateway.services import ServiceClient
 from schoolgate_gateway.settings import GatewaySettings
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def build_gateway(

@@ -4,6 +4,8 @@ from schoolgate_kit.settings import Settings
 
 
 class GatewaySettings(Settings):
+    host: str = "127.0.0.1"
+    port: int = 8000
     points_url: str = "http://127.0.0.1:8001"
     roster_url: str = "http://127.0.0.1:8002"
     consent_url: str = "http://127.0.0.1:8003"

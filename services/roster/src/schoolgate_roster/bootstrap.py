@@ -6,9 +6,10 @@ import asyncio
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore import EventStore
 from schoolgate_kit.readmodels import ReadModelStore
 from schoolgate_kit.settings import Settings
@@ -17,10 +18,6 @@ from schoolgate_roster.adapters import ImportJobs
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 """Base64 in one document stays under MongoDB's 16 MB limit."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
