@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -91,15 +91,7 @@ def create_service_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     **fastapi_args: Any,
 ) -> FastAPI:
-    @asynccontextmanager
-    async def run(app: FastAPI) -> AsyncIterator[None]:
-        if lifespan is None:
-            yield
-            return
-        async with lifespan(app):
-            yield
-
-    app = FastAPI(title=f"Schoolgate {kit.name}", lifespan=run, **fastapi_args)
+    app = FastAPI(title=f"Schoolgate {kit.name}", lifespan=lifespan, **fastapi_args)
     app.state.kit = kit
     install_problem_handlers(app)
     health = APIRouter(tags=["operations"])
