@@ -22,7 +22,8 @@ pytestmark = pytest.mark.rabbitmq
 def count(db: Path, sql: str, *args: object) -> int:
     conn = sqlite3.connect(db)
     try:
-        return int(conn.execute(sql, args).fetchone()[0])
+        row = conn.execute(sql, args).fetchone()
+        return int(row[0]) if row else 0
     except sqlite3.OperationalError:
         return 0  # the table is not there yet
     finally:
@@ -73,6 +74,43 @@ async def test_an_award_reaches_the_weekly_total_and_the_family_inbox(
     )
     for proc in cluster.processes:
         proc.assert_alive()
+
+
+async def test_events_published_before_a_consumer_first_starts_wait_for_it(
+    cluster: Cluster, points_client: httpx.AsyncClient
+) -> None:
+    """The relay declares every consumer queue, so nothing is dropped by the exchange."""
+    cluster.start_points_api()
+    cluster.process("relay", "schoolgate_kit", "relay")
+    base = f"http://127.0.0.1:{cluster.points_port}/schools/school-1"
+    teacher = {"authorization": f"Bearer {token()}"}
+    award = {"pupil_id": "p1", "school_way_id": "kindness", "class_id": "class-1"}
+    for _ in range(5):
+        answer = await points_client.post(f"{base}/awards", headers=teacher, json=award)
+        assert answer.status_code == 201, answer.text
+    await until(
+        lambda: (
+            count(
+                cluster.tmp / "readmodels.db",
+                "SELECT checkpoint FROM generations WHERE projection = 'relay'",
+            )
+            == 5
+        ),
+        why="the relay has published all five awards",
+    )
+    cluster.process("notifications-worker", "schoolgate_notifications", "work")
+    await until(
+        lambda: (
+            count(
+                cluster.tmp / "readmodels.db",
+                "SELECT count(*) FROM documents WHERE projection = ?",
+                "notifications.inbox",
+            )
+            == 5
+        ),
+        within=60,
+        why="five family notifications, published before the worker started",
+    )
 
 
 async def _eq(value, expected: int) -> bool:  # type: ignore[no-untyped-def]

@@ -6,7 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
-from schoolgate_contracts import Event, RecordedEvent
+from schoolgate_contracts import RecordedEvent
+from schoolgate_contracts.topology import ConsumerQueue
 
 from schoolgate_kit import metrics
 from schoolgate_kit.bus import Bus, Message, Subscription
@@ -17,15 +18,14 @@ log = structlog.get_logger()
 
 @dataclass(frozen=True)
 class Reactor:
-    """``handle`` must be idempotent by ``event.event_id``: it may see an event twice."""
+    """``handle`` must be idempotent by ``event.event_id``: it may see an event twice.
 
-    queue: str
-    handles: tuple[type[Event], ...]
+    The queue comes from ``schoolgate_contracts.topology``, so the relay has declared it
+    before publishing: events written while this reactor was not running wait for it.
+    """
+
+    queue: ConsumerQueue
     handle: Callable[[RecordedEvent], Awaitable[None]]
-
-    @property
-    def bindings(self) -> list[str]:
-        return [f"{cls.service}.{cls.event_type}" for cls in self.handles]
 
 
 async def start_reactor(reactor: Reactor, bus: Bus) -> Subscription:
@@ -38,6 +38,6 @@ async def start_reactor(reactor: Reactor, bus: Bus) -> Subscription:
         )
         with bound:
             await reactor.handle(event)
-        metrics.CONSUMER_MESSAGES.labels(reactor.queue, "processed").inc()
+        metrics.CONSUMER_MESSAGES.labels(reactor.queue.name, "processed").inc()
 
-    return await bus.consume(reactor.queue, reactor.bindings, on_message)
+    return await bus.consume(reactor.queue.name, reactor.queue.bindings, on_message)

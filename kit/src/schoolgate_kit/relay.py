@@ -3,14 +3,19 @@
 The store is the outbox. The checkpoint moves only after the broker confirmed a batch; a
 failed or unconfirmed publish is retried, with backoff, from the same checkpoint, so an
 event may be published twice but never skipped.
+
+Before the first publish it declares every consumer queue in the topology, so an event
+written before a consumer ever started still waits in that consumer's queue.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 
 import structlog
+from schoolgate_contracts.topology import QUEUES, ConsumerQueue
 
 from schoolgate_kit import metrics
 from schoolgate_kit.bus import Bus
@@ -29,7 +34,9 @@ async def run_relay(
     *,
     batch_size: int = 500,
     max_backoff: float = 5.0,
+    queues: Sequence[ConsumerQueue] = QUEUES,
 ) -> None:
+    await _declare_queues(bus, queues, max_backoff)
     position = await checkpoints.checkpoint(CHECKPOINT, 0)
     log.info("relay.start", checkpoint=position)
     async for batch in store.subscribe(after=position, batch_size=batch_size):
@@ -56,3 +63,18 @@ async def run_relay(
         else:
             with contextlib.suppress(Exception):
                 metrics.RELAY_LAG.set(max(await store.head() - batch.up_to, 0))
+
+
+async def _declare_queues(bus: Bus, queues: Sequence[ConsumerQueue], max_backoff: float) -> None:
+    backoff = 0.1
+    while True:
+        try:
+            for queue in queues:
+                await bus.declare(queue.name, queue.bindings)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("relay.declare_failed", error=str(exc), retry_in=backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, max_backoff)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.points import PointAwarded
+from schoolgate_contracts.topology import NOTIFICATIONS_FAMILY
 from schoolgate_kit import metrics
 from schoolgate_kit.reactors import Reactor
 from schoolgate_kit.readmodels import ReadModelStore
 
 INBOX = "notifications.inbox"
-QUEUE = "notifications.family"
+QUEUE = NOTIFICATIONS_FAMILY.name
 
 
 async def record_point(event: RecordedEvent, *, readmodels: ReadModelStore) -> None:
@@ -44,4 +45,4 @@ def reactors(readmodels: ReadModelStore) -> list[Reactor]:
     async def handle(event: RecordedEvent) -> None:
         await record_point(event, readmodels=readmodels)
 
-    return [Reactor(queue=QUEUE, handles=(PointAwarded,), handle=handle)]
+    return [Reactor(queue=NOTIFICATIONS_FAMILY, handle=handle)]
