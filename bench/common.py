@@ -131,6 +131,8 @@ def award_rows(
             school_way_id=rng.choice(WAYS),
             awarded_by=teacher,
             school_date=day,
+            week_start=day - timedelta(days=day.weekday()),
+            awarded_at=at,
         )
         yield (
             str(uuid.UUID(int=rng.getrandbits(128), version=4)),

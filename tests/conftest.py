@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.identity import Identity, Role, sign
 from schoolgate_kit.testing.infrastructure import free_port_pair, rabbitmq_url
+from schoolgate_kit.testing.roster import school_facts, seed_school
 from schoolgate_kit.testing.waiting import until
 
 __all__ = ["until"]  # the cross-service tests import it from here
@@ -99,15 +104,54 @@ class Cluster:
         return proc.start()
 
     def start_points_api(self) -> Process:
+        """The points API and its worker, once the worker knows the seeded schools."""
+        # tests call this from inside their event loop: seed from a thread with its own
+        with ThreadPoolExecutor(1) as seeder:
+            seeder.submit(asyncio.run, _seed(self.tmp / "events.db")).result()
+        worker = self.process("points-worker", "schoolgate_points", "work")
         proc = self.process(
             "points-api", "schoolgate_points", "serve", "--port", str(self.points_port)
         )
         wait_for_http(f"http://127.0.0.1:{self.points_port}/readyz", proc)
+        deadline = time.monotonic() + 30
+        while _pupils_known(self.tmp / "readmodels.db") < SEEDED_PUPILS:
+            worker.assert_alive()
+            assert time.monotonic() < deadline, (
+                f"the points worker did not catch up:\n{worker.log()}"
+            )
+            time.sleep(0.05)
         return proc
 
     def stop(self) -> None:
         for proc in self.processes:
             proc.stop()
+
+
+PUPILS = {"school-1": {"class-1": ["p1", "p3"], "class-2": ["p2"]}, "school-2": {"class-9": ["p9"]}}
+"""The schools every cluster starts with: pupil p1 is in class-1, p2 in class-2."""
+SEEDED_PUPILS = sum(len(p) for classes in PUPILS.values() for p in classes.values())
+
+
+async def _seed(events_db: Path) -> None:
+    store = await SqliteEventStore.open(events_db, clock=lambda: datetime.now(UTC))
+    try:
+        for school_id, classes in PUPILS.items():
+            await seed_school(store, school_id, school_facts(school_id, classes))
+    finally:
+        await store.close()
+
+
+def _pupils_known(readmodels_db: Path) -> int:
+    conn = sqlite3.connect(readmodels_db)
+    try:
+        row = conn.execute(
+            "SELECT count(*) FROM documents WHERE projection = 'points.pupils'"
+        ).fetchone()
+        return int(row[0]) if row else 0
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        conn.close()
 
 
 def wait_for_http(url: str, proc: Process, within: float = 30) -> None:

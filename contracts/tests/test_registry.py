@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,28 @@ def test_a_version_1_point_awarded_still_loads_as_the_current_model() -> None:
         awarded_by="t1",
         points=1,
         school_date=date(2025, 9, 8),
+        week_start=date(2025, 9, 8),
+        kind="positive",
+        awarded_at=datetime(2025, 9, 8, tzinfo=UTC),
     )
+
+
+def test_a_version_2_point_awarded_becomes_positive_in_its_monday_week() -> None:
+    stored_v2 = json.dumps(
+        {
+            "award_id": "a1",
+            "pupil_id": "p1",
+            "class_id": "c1",
+            "school_way_id": "kindness",
+            "awarded_by": "t1",
+            "points": 1,
+            "school_date": "2026-11-22",
+        }
+    )
+    event = registry.decode("PointAwarded", 2, stored_v2, where=WHERE)
+    assert isinstance(event, PointAwarded)
+    assert (event.kind, event.week_start) == ("positive", date(2026, 11, 16))
+    assert event.awarded_at == datetime(2026, 11, 22, tzinfo=UTC)
 
 
 def test_the_current_version_round_trips() -> None:
@@ -44,8 +65,11 @@ def test_the_current_version_round_trips() -> None:
         school_way_id="effort",
         awarded_by="t1",
         school_date=date(2026, 11, 16),
+        week_start=date(2026, 11, 16),
+        kind="needs_work",
+        awarded_at=datetime(2026, 11, 16, 9, 5, tzinfo=UTC),
     )
-    assert registry.decode("PointAwarded", 2, registry.encode(event), where=WHERE) == event
+    assert registry.decode("PointAwarded", 3, registry.encode(event), where=WHERE) == event
 
 
 def test_an_unknown_type_fails_loudly_naming_where_it_was() -> None:
@@ -60,7 +84,7 @@ def test_a_version_from_the_future_fails_loudly() -> None:
 
 def test_a_broken_payload_fails_loudly_naming_where_it_was() -> None:
     with pytest.raises(BrokenEvent, match="position 7"):
-        registry.decode("PointAwarded", 2, '{"pupil_id": 3}', where=WHERE)
+        registry.decode("PointAwarded", 3, '{"pupil_id": 3}', where=WHERE)
 
 
 def test_events_are_frozen_and_refuse_unknown_fields() -> None:
@@ -71,6 +95,8 @@ def test_events_are_frozen_and_refuse_unknown_fields() -> None:
         school_way_id="effort",
         awarded_by="t1",
         school_date=date(2026, 11, 16),
+        week_start=date(2026, 11, 16),
+        awarded_at=datetime(2026, 11, 16, 9, 5, tzinfo=UTC),
     )
     with pytest.raises(ValueError):
         event.pupil_id = "p2"  # type: ignore[misc]

@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
 
 from pydantic import Field
 
 from schoolgate_contracts.base import Event
 from schoolgate_contracts.registry import registry
 
+PointKind = Literal["positive", "needs_work"]
+
 
 @registry.register
 class PointAwarded(Event):
     """A member of staff awarded a pupil a point for one of the school's values.
 
-    ``school_date`` is the award's date in the school's own timezone, decided when the
-    point was given, so weekly totals never depend on a clock or timezone at read time.
+    ``school_date`` is the award's date in the school's own timezone and ``week_start`` the
+    first day of that school week, both decided when the point was given, so totals never
+    depend on a clock, a timezone or a setting at read time.
 
-    Version 1 called the value ``way`` and had no class or date; see the upcaster below.
+    One award (``award_id``) may go to several pupils at once, a group or the whole class:
+    it is one stream holding one ``PointAwarded`` per pupil, appended together.
+
+    ``kind`` is ``needs_work`` only where the school turned "needs work" points on; such a
+    point counts against the total. ``awarded_at`` lets the award be undone for a short
+    window.
+
+    Version 1 called the value ``way`` and had no class or date; version 2 had no kind or
+    time. See the upcasters below.
     """
 
     event_type = "PointAwarded"
-    schema_version = 2
+    schema_version = 3
     service = "points"
 
     award_id: str
@@ -32,6 +43,54 @@ class PointAwarded(Event):
     awarded_by: str
     points: int = Field(default=1, ge=1, le=10)
     school_date: date
+    week_start: date
+    kind: PointKind = "positive"
+    awarded_at: datetime
+
+
+@registry.register
+class PointAwardUndone(Event):
+    """An award was taken back within its undo window: the compensating fact, per pupil.
+
+    It repeats what was awarded so every read model can take it off without a lookup.
+    """
+
+    event_type = "PointAwardUndone"
+    service = "points"
+
+    award_id: str
+    pupil_id: str
+    class_id: str | None
+    school_way_id: str
+    kind: PointKind
+    points: int = Field(ge=1, le=10)
+    school_date: date
+    week_start: date
+    undone_by: str
+
+
+@registry.register
+class DailyTargetSet(Event):
+    """A parent or a teacher set a pupil's own daily target; ``None`` takes it away."""
+
+    event_type = "DailyTargetSet"
+    service = "points"
+
+    pupil_id: str
+    points_per_day: int | None = Field(ge=1, le=50)
+    set_by: str
+    set_by_role: str
+
+
+@registry.register
+class PointsSettingsChanged(Event):
+    """A leader changed how the school gives points."""
+
+    event_type = "PointsSettingsChanged"
+    service = "points"
+
+    needs_work_enabled: bool
+    undo_window_seconds: int = Field(ge=10, le=600)
 
 
 @registry.upcaster("PointAwarded", from_version=1)
@@ -42,3 +101,16 @@ def _point_awarded_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     upgraded["school_date"] = data["awarded_on"]
     upgraded.setdefault("class_id", None)
     return upgraded
+
+
+@registry.upcaster("PointAwarded", from_version=2)
+def _point_awarded_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    # v2 awards were all positive, in Monday weeks; their time is taken as the start of
+    # their school day, long past any undo window.
+    day = date.fromisoformat(data["school_date"])
+    return {
+        **data,
+        "kind": "positive",
+        "week_start": (day - timedelta(days=day.weekday())).isoformat(),
+        "awarded_at": datetime.combine(day, time(), UTC).isoformat(),
+    }

@@ -118,6 +118,15 @@ class PupilDetailsChanged(_Roster):
 
 
 @registry.register
+class PupilAvatarChosen(_Roster):
+    """A pupil (or their teacher) chose the pupil's monster: ``avatar`` is its seed."""
+
+    event_type = "PupilAvatarChosen"
+    pupil_id: Id
+    avatar: str = Field(min_length=1, max_length=40)
+
+
+@registry.register
 class PupilMovedClass(_Roster):
     event_type = "PupilMovedClass"
     pupil_id: Id

@@ -110,7 +110,10 @@ def test_new_event_carries_type_id_payload_and_envelope() -> None:
 def test_metadata_holds_exactly_the_envelope_plus_schema_version() -> None:
     new = award()
     envelope = json.loads(new.metadata.model_dump_json())
-    assert json.loads(event_metadata(new)) == {"schema_version": 2, **envelope}
+    assert json.loads(event_metadata(new)) == {
+        "schema_version": PointAwarded.schema_version,
+        **envelope,
+    }
 
 
 # -- events coming out -----------------------------------------------------------------------

@@ -50,6 +50,8 @@ def one_more(count: int) -> list[Event]:
             school_way_id="kindness",
             awarded_by="t1",
             school_date=date(2026, 11, 16),
+            week_start=date(2026, 11, 16),
+            awarded_at=datetime(2026, 11, 16, 10, tzinfo=UTC),
         )
     ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from schoolgate_contracts.points import PointAwarded
 from schoolgate_kit.testing.events import award
 from schoolgate_kit.wire import from_message, metadata_json, recorded, to_message
 
@@ -16,7 +17,7 @@ def test_a_message_round_trips_to_the_same_event() -> None:
         version=3,
         position=42,
         event_type="PointAwarded",
-        schema_version=2,
+        schema_version=PointAwarded.schema_version,
         data=new.event.model_dump_json(),
         metadata=metadata_json(new.metadata),
         recorded_at="2026-11-16T10:00:00+00:00",

@@ -42,6 +42,8 @@ def award(
             school_way_id=way,
             awarded_by="teacher-1",
             school_date=on,
+            week_start=on - timedelta(days=on.weekday()),
+            awarded_at=datetime(on.year, on.month, on.day, 10, tzinfo=UTC),
         ),
         metadata=Metadata(
             occurred_at=datetime(on.year, on.month, on.day, 10, tzinfo=UTC),

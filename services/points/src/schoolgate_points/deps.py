@@ -41,6 +41,40 @@ async def _pupil_reader(school_id: str, pupil_id: str, identity: CurrentIdentity
     raise Forbidden("that pupil's points are not yours to see")
 
 
+async def _staff(school_id: str, identity: CurrentIdentity) -> Identity:
+    identity = _check_school(school_id, identity)
+    if not identity.is_staff:
+        raise Forbidden("only the school's staff can see this")
+    return identity
+
+
+async def _leader(school_id: str, identity: CurrentIdentity) -> Identity:
+    identity = _check_school(school_id, identity)
+    if identity.role is not Role.leader:
+        raise Forbidden("only a school leader can change this")
+    return identity
+
+
+async def _class_viewer(school_id: str, class_id: str, identity: CurrentIdentity) -> Identity:
+    """The class screen: the class's own teachers and assistants, and leaders."""
+    identity = _check_school(school_id, identity)
+    if identity.role is Role.leader:
+        return identity
+    if identity.role in CLASSROOM_ROLES and class_id in identity.class_ids:
+        return identity
+    raise Forbidden("that is not one of your classes")
+
+
+async def _reporter(school_id: str, class_id: str, identity: CurrentIdentity) -> Identity:
+    """Reports by pupil are for the class's teachers and for leaders."""
+    identity = _check_school(school_id, identity)
+    if identity.role is Role.leader:
+        return identity
+    if identity.role is Role.teacher and class_id in identity.class_ids:
+        return identity
+    raise Forbidden("reports are for the class's teachers and the school's leaders")
+
+
 def require_class(identity: Identity, class_id: str | None) -> None:
     """Leaders award anywhere in their school; teachers and TAs only in their classes."""
     if identity.role is Role.leader:
@@ -52,4 +86,8 @@ def require_class(identity: Identity, class_id: str | None) -> None:
 PointsDep = Annotated[Points, Depends(_points)]
 Awarder = Annotated[Identity, Depends(_awarder)]
 PupilReader = Annotated[Identity, Depends(_pupil_reader)]
+Staff = Annotated[Identity, Depends(_staff)]
+Leader = Annotated[Identity, Depends(_leader)]
+ClassViewer = Annotated[Identity, Depends(_class_viewer)]
+Reporter = Annotated[Identity, Depends(_reporter)]
 CorrelationId = Annotated[str, Depends(correlation_id)]
