@@ -27,6 +27,8 @@ from schoolgate_embedded.app import Embedded, run_embedded
 from schoolgate_gateway.settings import GatewaySettings
 from schoolgate_kit.identity import Identity, Role, sign
 from schoolgate_kit.settings import Environment
+from schoolgate_kit.testing.roster import school_facts, seed_school
+from schoolgate_points.projections import PUPILS as PUPILS_READ_MODEL
 from schoolgate_points.projections import WEEKLY_TOTALS
 
 from bench.common import Detail, Result, percentile
@@ -116,6 +118,20 @@ async def _capacity(
     return answered / (time.monotonic() - started)
 
 
+async def _seed(embedded: Embedded) -> None:
+    """The school, its values and its pupils, as roster would record them; wait until the
+    points service knows them, since it checks every award against them."""
+    pupils = [f"pupil-{i:04d}" for i in range(PUPILS)]
+    facts = school_facts(SCHOOL, {"class-1": pupils}, ways=WAYS)
+    await seed_school(embedded.parts.store, SCHOOL, facts)
+    for _ in range(1200):
+        known = await embedded.parts.readmodels.find(PUPILS_READ_MODEL, {"school_id": SCHOOL})
+        if len(known) == PUPILS:
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the points service did not learn the bench school's pupils")
+
+
 async def _positions(embedded: Embedded) -> dict[str, int]:
     found: dict[str, int] = {}
     position = 0
@@ -194,6 +210,7 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
     )
     runs: list[tuple[float, list[Sent]]] = []
     async with run_embedded(settings) as embedded:
+        await _seed(embedded)
         watcher.start()
         sender.close()  # the watcher holds the only sending end: its death reads as EOF
         try:

@@ -64,9 +64,9 @@ async def _get_many(name: str, keys: Sequence[str], *, points: Points) -> dict[s
     return await points.readmodels.load(name, generation, list(keys))
 
 
-async def rules(school_id: str, *, points: Points) -> domain.Rules:
+async def rules(school_id: str, *, points: Points, school: Doc | None = None) -> domain.Rules:
     """The school's clock from roster's facts, and its points settings from its own stream."""
-    school = await points.readmodels.get(SCHOOLS, school_id) or {}
+    school = school or await points.readmodels.get(SCHOOLS, school_id) or {}
     current = domain.Rules(
         timezone=school.get("timezone", points.settings.school_timezone),
         week_starts_on=school.get("week_starts_on", 0),
@@ -87,9 +87,11 @@ async def pupils_to_award(
     *,
     whole_class: bool,
     points: Points,
-) -> tuple[str, ...]:
-    """Check every pupil is in the school and the class, and the value is the school's."""
+) -> tuple[tuple[str, ...], domain.Rules]:
+    """Check every pupil is in the school and the class, and the value is the school's;
+    answer them with the school's rules."""
     school = await points.readmodels.get(SCHOOLS, school_id) or {"school_ways": {}}
+    school_rules = await rules(school_id, points=points, school=school)
     if school_way_id not in school["school_ways"]:
         raise UnknownSchoolWay(f"{school_way_id!r} is not one of this school's values.")
     if whole_class:
@@ -100,7 +102,7 @@ async def pupils_to_award(
         )
         if not members:
             raise Unprocessable("There are no pupils in that class.")
-        return tuple(sorted(m["pupil_id"] for m in members))
+        return tuple(sorted(m["pupil_id"] for m in members)), school_rules
     found = await _get_many(PUPILS, pupil_ids, points=points)
     for pupil_id in pupil_ids:
         pupil = found.get(pupil_id)
@@ -108,7 +110,7 @@ async def pupils_to_award(
             raise UnknownPupil(f"There is no pupil {pupil_id!r} in this school.")
         if class_id is not None and pupil["class_id"] != class_id:
             raise PupilNotInClass(f"{pupil_id!r} is not in class {class_id!r}.")
-    return tuple(pupil_ids)
+    return tuple(pupil_ids), school_rules
 
 
 @dataclass(frozen=True)
@@ -118,10 +120,14 @@ class Given:
 
 
 async def award_points(
-    command: domain.AwardPoints, *, points: Points, school_id: str, correlation_id: str
+    command: domain.AwardPoints,
+    *,
+    points: Points,
+    school_id: str,
+    school_rules: domain.Rules,
+    correlation_id: str,
 ) -> Given:
     now = points.clock()
-    school_rules = await rules(school_id, points=points)
     decided = await execute(
         points.store,
         domain.award_stream(command.award_id),

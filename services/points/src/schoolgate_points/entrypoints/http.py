@@ -180,7 +180,7 @@ async def award(
 ) -> AwardResponse:
     """Award a point for one of the school's values to a pupil, a group or the whole class."""
     require_class(identity, body.class_id)
-    pupil_ids = await handlers.pupils_to_award(
+    pupil_ids, rules = await handlers.pupils_to_award(
         school_id,
         body.class_id,
         body.school_way_id,
@@ -199,6 +199,7 @@ async def award(
         ),
         points=points,
         school_id=school_id,
+        school_rules=rules,
         correlation_id=correlation,
     )
     first = given.awarded[0]
