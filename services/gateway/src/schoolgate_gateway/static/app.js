@@ -247,6 +247,201 @@ function failed(error) {
   warn(error.message || "That did not work. Please try again.");
 }
 
+// -- points: addresses, ids, dates ----------------------------------------------------------
+
+/** The points service behind the gateway; a parent's children may be at other schools. */
+const pointsApi = (path, schoolId = state.me.school_id) =>
+  `/api/points/schools/${encodeURIComponent(schoolId)}${path}`;
+const afterQuery = (position) => (position == null ? "" : `?after=${encodeURIComponent(position)}`);
+
+function randomHex(bytes) {
+  return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** An id of our own for an award, so that sending it again cannot award twice. */
+function newId() {
+  // crypto.randomUUID exists only on https and localhost; a school's own network may be neither.
+  const hex = randomHex(16).split("");
+  hex[12] = "4";
+  hex[16] = "89ab"[parseInt(hex[16], 16) % 4];
+  const s = hex.join("");
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+}
+
+const isoDay = (d) =>
+  `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+
+/** A YYYY-MM-DD school date as a local date (never shifted a day by the browser's timezone). */
+function dayOf(iso) {
+  const [y, m, d] = String(iso).slice(0, 10).split("-").map(Number);
+  return new Date(y, m - 1, d);
+}
+
+function addDays(iso, n) {
+  const d = dayOf(iso);
+  d.setDate(d.getDate() + n);
+  return isoDay(d);
+}
+
+const shortDay = (iso) => dayOf(iso).toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "long" });
+
+function wayName(id, names = state.me?.school_ways || {}) {
+  if (names[id]) return names[id];
+  const plain = String(id).replace(/[-_]+/g, " ");
+  return plain.charAt(0).toUpperCase() + plain.slice(1);
+}
+
+function listOf(names) {
+  try {
+    return new Intl.ListFormat("en-GB", { style: "long", type: "conjunction" }).format(names);
+  } catch {
+    return names.join(", ");
+  }
+}
+
+/** Errors of background refreshes: say nothing unless the person was signed out. */
+function quietly(error) {
+  if (error?.status === 401) failed(error);
+}
+
+/**
+ * Load something again whenever news comes, waiting for the newest position heard of, and show
+ * only answers newer than the one shown: replies can come back in any order.
+ */
+function freshest(load, show) {
+  let position = null;
+  let issued = 0;
+  let shown = 0;
+  return async (at) => {
+    const n = Number(at);
+    if (at != null && Number.isFinite(n) && (position === null || n > position)) position = n;
+    const seq = ++issued;
+    const value = await load(position);
+    if (seq > shown) {
+      shown = seq;
+      show(value);
+    }
+    return value;
+  };
+}
+
+// -- live news: server-sent events from the gateway ----------------------------------------
+
+const streams = new Set();
+
+/**
+ * Listen to a live stream. `onNews(message)` gets each point's news, or `{ refetch: true }` when
+ * the page should fetch again (connected, reconnected, or fell behind). The browser reconnects by
+ * itself; if the server refused outright, try again quietly a little later.
+ */
+function listen(url, onNews) {
+  let source = null;
+  let timer = null;
+  let closed = false;
+  const data = (event) => {
+    try {
+      return JSON.parse(event.data) || {};
+    } catch {
+      return {};
+    }
+  };
+  const connect = () => {
+    if (closed || typeof EventSource === "undefined") return;
+    source = new EventSource(url);
+    source.addEventListener("points", (event) => onNews(data(event)));
+    // Connected (or back again): fetch what there is now. Fell behind: fetch up to that news.
+    source.addEventListener("ready", () => onNews({ refetch: true }));
+    source.addEventListener("refetch", (event) => onNews({ refetch: true, position: data(event).position }));
+    source.addEventListener("error", () => {
+      if (source.readyState === EventSource.CLOSED && !closed) {
+        clearTimeout(timer);
+        timer = setTimeout(connect, 5000);
+      }
+    });
+  };
+  connect();
+  const handle = {
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      source?.close();
+      streams.delete(handle);
+    },
+  };
+  streams.add(handle);
+  return handle;
+}
+
+/** Leaving a page closes its streams. */
+function stopListening() {
+  for (const handle of [...streams]) handle.close();
+}
+
+// -- a happy sound, made in code (no audio files) --------------------------------------------
+
+const SOUND_KEY = "schoolgate-sound";
+let audio = null;
+
+const soundOn = () => {
+  try {
+    return localStorage.getItem(SOUND_KEY) !== "off";
+  } catch {
+    return true;
+  }
+};
+
+function setSound(on) {
+  try {
+    localStorage.setItem(SOUND_KEY, on ? "on" : "off");
+  } catch {
+    // private browsing: the choice lasts until the page is closed
+  }
+}
+
+function audioContext() {
+  const Context = window.AudioContext || window.webkitAudioContext;
+  if (!Context) return null;
+  audio ??= new Context();
+  if (audio.state === "suspended") audio.resume().catch(() => {});
+  return audio;
+}
+
+/** Browsers only let a page play sound after someone touched it: wake the sound up then. */
+function unlockSound() {
+  if (!soundOn()) return;
+  try {
+    audioContext();
+  } catch {
+    // no sound on this device
+  }
+}
+
+/** A short rising chime. Never fails: a device without sound still gives the point. */
+function cheer() {
+  if (!soundOn()) return;
+  try {
+    const ctx = audioContext();
+    if (!ctx) return;
+    const start = ctx.currentTime + 0.02;
+    [523.25, 659.25, 783.99, 1046.5].forEach((frequency, i) => {
+      const tone = ctx.createOscillator();
+      const volume = ctx.createGain();
+      const at = start + i * 0.08;
+      tone.type = "triangle";
+      tone.frequency.setValueAtTime(frequency, at);
+      volume.gain.setValueAtTime(0.0001, at);
+      volume.gain.exponentialRampToValueAtTime(0.2, at + 0.02);
+      volume.gain.exponentialRampToValueAtTime(0.0001, at + 0.35);
+      tone.connect(volume);
+      volume.connect(ctx.destination);
+      tone.start(at);
+      tone.stop(at + 0.4);
+    });
+  } catch {
+    // no sound on this device: the point counts all the same
+  }
+}
+
 // -- friendly monsters: a picture for each pupil, drawn from their avatar id --------------
 
 function hashText(text) {
@@ -818,45 +1013,261 @@ function joinView() {
 
 // -- parents and pupils ---------------------------------------------------------------------
 
-function totalBlock(pupilId, total) {
-  const ways = state.me.school_ways || {};
-  const list = h("ul", { class: "by-way" });
-  for (const [way, count] of Object.entries(total.by_way || {})) {
-    list.append(h("li", null, h("span", { text: ways[way] || way }), h("strong", { text: String(count) })));
+const WHO_SET = { parent: "a parent or carer", teacher: "the teacher", teaching_assistant: "the teacher", leader: "the school" };
+
+/** A table of points for each value, today and this week: one child's only. */
+function byWayTable(today, week, names, caption) {
+  const ids = [...new Set([...Object.keys(names), ...Object.keys(today.by_way || {}), ...Object.keys(week.by_way || {})])];
+  const rows = h("tbody");
+  for (const id of ids) {
+    rows.append(
+      h(
+        "tr",
+        null,
+        h("th", { scope: "row", text: wayName(id, names) }),
+        h("td", { text: String(today.by_way?.[id] ?? 0) }),
+        h("td", { text: String(week.by_way?.[id] ?? 0) }),
+      ),
+    );
+  }
+  if (today.needs_work || week.needs_work) {
+    rows.append(
+      h(
+        "tr",
+        { class: "needs-work-row" },
+        h("th", { scope: "row", text: "Needs work" }),
+        h("td", { text: String(today.needs_work || 0) }),
+        h("td", { text: String(week.needs_work || 0) }),
+      ),
+    );
   }
   return h(
-    "div",
-    { class: "total-block" },
-    h(
-      "p",
-      { class: "total-line" },
-      h("span", { class: "total", dataset: { pupil: pupilId }, text: String(total.total) }),
-      h("span", { text: ` ${points(total.total)} this week` }),
-    ),
-    list.children.length ? list : null,
+    "table",
+    { class: "by-way-table" },
+    h("caption", { text: caption }),
+    h("thead", null, h("tr", null, h("th", { scope: "col", text: "Value" }), h("th", { scope: "col", text: "Today" }), h("th", { scope: "col", text: "This week" }))),
+    rows,
   );
+}
+
+/** Set, change or take away a child's daily target (their parent or their teacher). */
+function targetForm({ path, name, current, saved }) {
+  const input = h("input", { type: "number", min: 1, max: 50, step: 1, inputmode: "numeric", required: true, value: current ?? "" });
+  const save = h("button", { type: "submit", text: current ? "Change target" : "Save target" });
+  const remove = current
+    ? h("button", { type: "button", class: "secondary", text: "Remove target" })
+    : null;
+  const form = h(
+    "form",
+    { class: "stack target-form" },
+    field(`Daily target for ${name}`, {
+      control: input,
+      hint: "How many points to aim for each day, from 1 to 50.",
+    }),
+    h("div", { class: "row" }, save, remove),
+  );
+  async function store(value, button) {
+    await working(button, "Saving…", async () => {
+      await api("PUT", path, { points_per_day: value });
+      await saved(value);
+      say(value ? `Daily target saved: ${value} ${points(value)} a day for ${name}.` : `The daily target for ${name} is removed.`);
+    });
+  }
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = Number(input.value);
+    if (!Number.isInteger(value) || value < 1 || value > 50) {
+      warn("Choose a daily target from 1 to 50 points.");
+      input.focus();
+      return;
+    }
+    store(value, save);
+  });
+  remove?.addEventListener("click", () => store(null, remove));
+  return form;
+}
+
+/**
+ * One child's points: today and this week by value, progress towards their own daily target,
+ * and their weeks so far with their best week. Live: it refreshes when news of the child comes.
+ * Never shows another child's points.
+ */
+function pointsPanel(child, { self = false, targets = false } = {}) {
+  const schoolId = child.school_id || state.me.school_id;
+  const base = pointsApi(`/pupils/${encodeURIComponent(child.pupil_id)}`, schoolId);
+  const names = schoolId === state.me.school_id ? state.me.school_ways || {} : {};
+  const counts = h("div", { class: "counts" });
+  const table = h("div", { class: "table-wrap" });
+  const goal = h("div", { class: "goal" });
+  const goalForm = h("div");
+  const weeks = h("div", { class: "weeks-area" });
+  const news = h("p", { class: "visually-hidden", "aria-live": "polite", "aria-atomic": "true" });
+  const goalTitle = uid("goal");
+  const weeksTitle = uid("weeks");
+  const node = h(
+    "div",
+    { class: "points-panel" },
+    counts,
+    table,
+    h("section", { class: "goal-area", "aria-labelledby": goalTitle }, h("h3", { id: goalTitle, text: self ? "My target" : "Daily target" }), goal, goalForm),
+    h("section", { "aria-labelledby": weeksTitle }, h("h3", { id: weeksTitle, text: self ? "My weeks" : "Weeks" }), weeks),
+    news,
+  );
+  let last = null;
+  let shownTarget;
+
+  function show(summary) {
+    const today = summary.today || { total: 0, by_way: {} };
+    const week = summary.week || { total: 0, by_way: {} };
+    const target = summary.target || {};
+    const stat = (label, cls, n) =>
+      h("p", { class: "stat" }, h("span", { class: "stat-label", text: label }), h("span", { class: cls, dataset: { pupil: child.pupil_id }, text: String(n) }), h("span", { class: "stat-unit", text: points(n) }));
+    fill(counts, stat("Today", "today-total", today.total), stat("This week", "total", week.total));
+    if (self && week.total) counts.append(h("p", { class: "stars", "aria-hidden": "true", text: "★".repeat(Math.min(week.total, 30)) }));
+    fill(table, byWayTable(today, week, names, self ? "My points for each value" : `${child.name}'s points for each value`));
+
+    const aim = target.points_per_day;
+    if (aim) {
+      const id = uid("progress");
+      const reached = target.reached || today.total >= aim;
+      fill(goal,
+        h("label", { for: id, class: "goal-label", text: `${today.total} of ${aim} ${points(aim)} today` }),
+        h("progress", { id, max: aim, value: Math.min(today.total, aim) }),
+        reached
+          ? h("p", { class: "ok", text: self ? "You reached your target today. Well done!" : `${child.name} reached today's target. Well done!` })
+          : h("p", { text: self ? `${aim - today.total} more to reach your target today.` : `${aim - today.total} more to reach today's target.` }),
+        target.set_by_role ? h("p", { class: "muted", text: `Target set by ${WHO_SET[target.set_by_role] || "the school"}.` }) : null,
+      );
+    } else {
+      fill(goal, h("p", { class: "muted", text: self ? "You do not have a daily target yet." : "No daily target yet." }));
+    }
+    if (targets && shownTarget !== (aim ?? null)) {
+      shownTarget = aim ?? null;
+      fill(goalForm,
+        targetForm({
+          path: `${base}/target`,
+          name: child.name,
+          current: shownTarget,
+          saved: async (value) => {
+            await readUntil(() => refresh(), (s) => (s.target?.points_per_day ?? null) === value);
+            goalForm.querySelector("input")?.focus();
+          },
+        }),
+      );
+    }
+
+    const history = summary.history || [];
+    const best = summary.best_week;
+    if (!history.length) {
+      fill(weeks, h("p", { class: "muted", text: "No weeks yet." }));
+    } else {
+      const list = h("ol", { class: "weeks" });
+      for (const w of history.slice(0, 12)) {
+        const isBest = best && best.total > 0 && w.week_start === best.week_start;
+        list.append(
+          h(
+            "li",
+            { class: isBest ? "best" : null },
+            h("span", { text: w.week_start === week.week_start ? "This week" : `Week of ${shortDay(w.week_start)}` }),
+            h("strong", { text: `${w.total} ${points(w.total)}` }),
+            isBest ? h("span", { class: "badge", text: "★ Best week" }) : null,
+          ),
+        );
+      }
+      fill(weeks,
+        best && best.total > 0
+          ? h("p", { class: "best-line", text: `${self ? "My best week" : "Best week"}: ${best.total} ${points(best.total)}, ${best.week_start === week.week_start ? "this week" : `the week of ${shortDay(best.week_start)}`}.` })
+          : null,
+        list,
+      );
+    }
+
+    if (last && today.total !== last.today?.total) {
+      const more = today.total > (last.today?.total ?? 0);
+      const who = self ? "You" : child.name;
+      news.textContent = more
+        ? `${who} got a point! ${today.total} ${points(today.total)} today.`
+        : `${self ? "Your" : `${child.name}'s`} points changed: ${today.total} today.`;
+      for (const number of counts.querySelectorAll(".total, .today-total")) number.classList.add("bump");
+    }
+    last = summary;
+  }
+
+  const refresh = freshest((after) => api("GET", `${base}/summary${afterQuery(after)}`), show);
+  const ready = refresh();
+  const stream = listen(`/api/live/pupils/${encodeURIComponent(child.pupil_id)}`, (message) =>
+    refresh(message.position).catch(quietly),
+  );
+  return { node, ready, refresh, close: () => stream.close() };
 }
 
 async function childCard(child) {
   const titleId = uid("child");
-  let points;
+  const panel = pointsPanel(child, { targets: true });
+  let body = panel.node;
   try {
-    const total = await api("GET", `/api/pupils/${encodeURIComponent(child.pupil_id)}/weekly-total`);
-    points = totalBlock(child.pupil_id, total);
+    await panel.ready;
   } catch (error) {
-    points = h("p", { text: `Points are not available right now. ${error.message}` });
+    panel.close();
+    body = h("p", { text: `Points are not available right now. ${error.message}` });
   }
-  return h(
+  const picture = h("span", { class: "child-monster" }, monster(child.avatar || child.pupil_id));
+  const node = h(
     "li",
     null,
     h(
       "article",
-      { class: "card", "aria-labelledby": titleId },
-      h("h2", { id: titleId, text: child.name }),
-      h("p", { class: "muted", text: [child.class_name && `Class ${child.class_name}`, child.school_name].filter(Boolean).join(", ") }),
-      points,
+      { class: "card child-card", "aria-labelledby": titleId },
+      h("div", { class: "child-head" }, picture, h("div", null, h("h2", { id: titleId, text: child.name }), h("p", { class: "muted", text: [child.class_name && `Class ${child.class_name}`, child.school_name].filter(Boolean).join(", ") }))),
+      body,
     ),
   );
+  return { node, close: panel.close };
+}
+
+/** A few friendly monsters to choose from (with the current one first), saved as the avatar. */
+function monsterChooser(pupilId, current, saved) {
+  let mine = current;
+  const options = h("div", { class: "monster-options" });
+  const save = h("button", { type: "submit", text: "Save my monster" });
+  const deal = () => {
+    const seeds = [mine, ...Array.from({ length: 5 }, () => `m-${randomHex(5)}`)];
+    fill(options,
+      ...seeds.map((seed, i) => {
+        const id = uid("monster");
+        return h(
+          "div",
+          { class: "monster-option" },
+          h("input", { type: "radio", name: "monster", id, value: seed, checked: i === 0 }),
+          h("label", { for: id }, monster(seed), h("span", { text: i === 0 ? "My monster now" : `Monster ${i}` })),
+        );
+      }),
+    );
+  };
+  deal();
+  const other = h("button", { type: "button", class: "secondary", text: "Show me other monsters", onclick: deal });
+  const form = h(
+    "form",
+    { class: "monster-form" },
+    h("fieldset", null, h("legend", { text: "Choose your monster" }), options),
+    h("div", { class: "row" }, save, other),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const seed = form.querySelector("input[name=monster]:checked")?.value;
+    if (!seed || seed === mine) {
+      say("That is your monster already.");
+      return;
+    }
+    working(save, "Saving…", async () => {
+      await api("PUT", roster(`/pupils/${encodeURIComponent(pupilId)}/avatar`), { avatar: seed });
+      mine = seed;
+      saved(seed);
+      deal();
+      say("Your new monster is saved!");
+    });
+  });
+  return h("details", { class: "monster-details" }, h("summary", { text: "Change my monster" }), form);
 }
 
 // A school changed its code of conduct: ask again, as when the family joined.
@@ -891,12 +1302,15 @@ function familyView() {
   const waiting = h("div");
   const conduct = h("div");
   const refresh = h("button", { type: "button", text: "Check again" });
+  let cards = [];
 
   async function load() {
     const me = await api("GET", "/api/me");
     state.me = me;
-    const cards = await Promise.all(me.children.map(childCard));
-    fill(list, ...cards);
+    const fresh = await Promise.all(me.children.map(childCard));
+    for (const card of cards) card.close();
+    cards = fresh;
+    fill(list, ...cards.map((c) => c.node));
     const accepted = (item) => async () => {
       // the school records the agreement a moment later: wait for it, then show the page
       await readUntil(
@@ -942,6 +1356,9 @@ function familyView() {
   );
   const view = section(
     state.me.children.length === 1 ? "Your child" : "Your children",
+    state.me.children.length
+      ? h("p", { class: "muted", text: "Points appear here as soon as the school gives them. Each child is only compared with their own target and their own weeks." })
+      : null,
     conduct,
     waiting,
     list,
@@ -954,90 +1371,344 @@ function familyView() {
 async function pupilHomeView() {
   const me = state.me;
   const self = me.children[0];
-  const block = h("div");
-  const refresh = h("button", { type: "button", text: "Check again" });
-  async function load() {
-    const total = await api("GET", `/api/pupils/${encodeURIComponent(self.pupil_id)}/weekly-total`);
-    const stars = total.total ? "★".repeat(Math.min(total.total, 30)) : "";
-    fill(block, stars ? h("p", { class: "stars", "aria-hidden": "true", text: stars }) : null, totalBlock(self.pupil_id, total));
+  let avatar = self.avatar;
+  if (!avatar) {
+    try {
+      avatar = (await api("GET", roster(`/pupils/${encodeURIComponent(self.pupil_id)}`))).avatar;
+    } catch {
+      // the picture made from their id will do
+    }
   }
-  refresh.addEventListener("click", () => working(refresh, "Checking…", load));
-  await load();
+  avatar ||= self.pupil_id;
+  const picture = h("span", { class: "hello-monster" }, monster(avatar));
+  const panel = pointsPanel(self, { self: true });
+  let body = panel.node;
+  try {
+    await panel.ready;
+  } catch (error) {
+    body = h("p", { text: `Your points are not available right now. ${error.message}` });
+  }
+  const refresh = h("button", { type: "button", text: "Check again" });
+  refresh.addEventListener("click", () => working(refresh, "Checking…", () => panel.refresh()));
   return section(
     `Hello, ${self.name}!`,
-    h("div", { class: "pupil-hello" }, monster(self.pupil_id), h("p", { text: "Here are your points." })),
-    block,
+    h("div", { class: "pupil-hello" }, picture, h("p", { text: "Here are your points." })),
+    body,
     refresh,
+    monsterChooser(self.pupil_id, avatar, (seed) => fill(picture, monster(seed))),
   );
 }
 
 // -- classroom staff -------------------------------------------------------------------------
 
-function awardView() {
+const UNDO_SHOWN = 4;
+
+/** A school-value radio group; the first is chosen. */
+function radioGroup(legend, name, options, cls = "ways") {
+  const set = h("fieldset", { class: cls }, h("legend", { text: legend }));
+  options.forEach(([value, label], i) => {
+    const id = uid(name);
+    set.append(h("div", { class: "way" }, h("input", { type: "radio", name, id, value, checked: i === 0 }), h("label", { for: id, text: label })));
+  });
+  return set;
+}
+
+/**
+ * The classroom screen: tap a child to give a point at once, or choose several, or the whole
+ * class. The class's total this week is the only number shown: never a child's beside another's.
+ * Every open screen of the class updates live; each new point plays a short sound.
+ */
+async function awardView() {
   const ways = Object.entries(state.me.school_ways || {});
-  const { control, select } = classSelect(() => load());
-  const grid = h("ul", { class: "pictures" });
-  const fieldset = h("fieldset", { class: "ways" }, h("legend", { text: "School value" }));
-  ways.forEach(([id, name], i) => {
-    const inputId = uid("way");
-    fieldset.append(
-      h(
-        "div",
-        { class: "way" },
-        h("input", { type: "radio", name: "way", id: inputId, value: id, checked: i === 0 }),
-        h("label", { for: inputId, text: name }),
-      ),
-    );
+  const { control, select } = classSelect(() => switchClass());
+  if (!select.options.length) {
+    return section("Award points", h("p", { text: "You do not have a class yet. Ask a school leader to add you to one." }));
+  }
+  const settings = await api("GET", pointsApi("/settings")).catch(() => ({ needs_work_enabled: false, undo_window_seconds: 60 }));
+  const className = () => state.me.classes[select.value] || select.value;
+
+  const wayField = radioGroup("School value", "way", ways);
+  const kindField = settings.needs_work_enabled
+    ? radioGroup("Kind of point", "kind", [["positive", "Well done"], ["needs_work", "Needs work"]])
+    : null;
+
+  const totalTitle = h("h2", { class: "class-total-title" });
+  const totalNumber = h("span", { class: "class-total-number", text: "…" });
+  const totalWords = h("span", { class: "class-total-words", text: " points this week" });
+  const todayLine = h("p", { class: "class-today" });
+  const totalBox = h(
+    "div",
+    { class: "class-total" },
+    totalTitle,
+    h("div", { "aria-live": "polite", "aria-atomic": "true" }, h("p", { class: "class-total-line" }, totalNumber, totalWords), todayLine),
+  );
+
+  const grid = h("ul", { class: "pictures class-grid" });
+  const several = h("button", { type: "button", class: "secondary", "aria-pressed": "false", text: "Choose several" });
+  const whole = h("button", { type: "button", class: "secondary", text: "Whole class" });
+  const giveChosen = h("button", { type: "button", hidden: true });
+  const clearChosen = h("button", { type: "button", class: "secondary", hidden: true, text: "Clear" });
+  const hint = h("p", { class: "hint" });
+  const sound = checkbox("Play a sound for each point", {
+    checked: soundOn(),
+    onchange: (event) => {
+      setSound(event.currentTarget.checked);
+      if (event.currentTarget.checked) cheer();
+      say(event.currentTarget.checked ? "Sound on." : "Sound off.");
+    },
   });
 
-  async function load() {
+  let classId = select.value;
+  let pupils = [];
+  let choosing = false;
+  const chosen = new Set();
+  const mine = new Set(); // awards made on this screen: their news needs no second cheer
+  const heard = new Set();
+  let stream = null;
+  let refreshTotal = () => Promise.resolve();
+
+  function showTotal(total) {
+    if (total.class_id && total.class_id !== classId) return;
+    totalNumber.textContent = String(total.total);
+    totalWords.textContent = ` ${points(total.total)} this week`;
+    todayLine.textContent = `${total.today ?? 0} ${points(total.today ?? 0)} today`;
+  }
+
+  function updateChoosing() {
+    several.setAttribute("aria-pressed", String(choosing));
+    giveChosen.hidden = !choosing;
+    clearChosen.hidden = !choosing;
+    const n = chosen.size;
+    giveChosen.textContent = n ? `Give to ${n} chosen` : "Give to the chosen children";
+    giveChosen.setAttribute("aria-disabled", String(!n));
+    hint.textContent = choosing
+      ? "Tap the children to choose them, then press “Give to chosen”."
+      : "Choose a value, then tap the child who showed it.";
+    for (const button of grid.querySelectorAll("button.picture")) {
+      if (choosing) button.setAttribute("aria-pressed", String(chosen.has(button.dataset.pupil)));
+      else button.removeAttribute("aria-pressed");
+    }
+  }
+
+  function celebrate(ids) {
+    for (const id of ids) {
+      const button = grid.querySelector(`button.picture[data-pupil="${CSS.escape(id)}"]`);
+      if (!button) continue;
+      button.classList.remove("awarded");
+      void button.offsetWidth; // restart the little celebration
+      button.classList.add("awarded");
+    }
+  }
+
+  async function loadPupils() {
     fill(grid, h("li", { class: "muted", text: "Loading the class…" }));
-    const classId = select.value;
+    const loading = classId;
     try {
-      const pupils = await api("GET", roster(`/classes/${encodeURIComponent(classId)}/pupils`));
-      pupils.sort((a, b) => a.display_name.localeCompare(b.display_name));
-      fill(grid,
-        ...pupils.map((p) =>
-          pictureButton(p.pupil_id, p.avatar, p.display_name, (event) => award(event.currentTarget, p, classId)),
-        ),
-      );
+      const found = await api("GET", roster(`/classes/${encodeURIComponent(loading)}/pupils`));
+      if (loading !== classId) return;
+      pupils = found.sort((a, b) => a.display_name.localeCompare(b.display_name));
+      fill(grid, ...pupils.map((p) => pictureButton(p.pupil_id, p.avatar, p.display_name, (event) => tap(event.currentTarget, p))));
       if (!pupils.length) fill(grid, h("li", { text: "There are no pupils in this class yet." }));
+      updateChoosing();
     } catch (error) {
       grid.replaceChildren();
       failed(error);
     }
   }
 
-  async function award(button, pupil, classId) {
-    const way = fieldset.querySelector("input:checked");
+  function switchClass() {
+    classId = select.value;
+    chosen.clear();
+    stream?.close();
+    totalNumber.dataset.class = classId;
+    totalTitle.textContent = `Class ${className()}`;
+    grid.setAttribute("aria-label", `Class ${className()}`);
+    const loadingFor = classId;
+    refreshTotal = freshest(
+      (after) => api("GET", pointsApi(`/classes/${encodeURIComponent(loadingFor)}/total${afterQuery(after)}`)),
+      showTotal,
+    );
+    refreshTotal().catch((error) => {
+      totalNumber.textContent = "–";
+      quietly(error);
+    });
+    stream = listen(`/api/live/classes/${encodeURIComponent(classId)}`, (news) => {
+      if (news.class_id && news.class_id !== loadingFor) return;
+      refreshTotal(news.position).catch(quietly);
+      if (news.refetch || news.undone || news.kind !== "positive" || mine.has(news.award_id)) return;
+      celebrate([news.pupil_id]);
+      if (!heard.has(news.award_id)) {
+        heard.add(news.award_id); // a group award is news for each child: one cheer is enough
+        cheer();
+      }
+    });
+    loadPupils();
+  }
+
+  function tap(button, pupil) {
+    if (choosing) {
+      if (chosen.has(pupil.pupil_id)) chosen.delete(pupil.pupil_id);
+      else chosen.add(pupil.pupil_id);
+      updateChoosing();
+      return;
+    }
+    award({ chosenPupils: [pupil], button });
+  }
+
+  function describe({ kind, way, whole: all, names }) {
+    const who = all ? "the whole class" : listOf(names);
+    if (kind === "needs_work") {
+      return {
+        said: all ? `Noted: the whole class needs to work on ${way}.` : `Noted: ${who} ${names.length === 1 ? "needs" : "need"} to work on ${way}.`,
+        undone: `The “needs work” note for ${who} (${way}) is undone.`,
+        item: `${all ? "Whole class" : who}: needs work, ${way}`,
+        undo: `Undo the “needs work” note for ${who} (${way})`,
+      };
+    }
+    const many = all || names.length > 1;
+    return {
+      said: all ? `The whole class got a point for ${way}.` : `${who} got a point for ${way}.`,
+      undone: `The ${many ? "points" : "point"} for ${who} (${way}) ${many ? "are" : "is"} undone.`,
+      item: `${all ? "Whole class" : who}: ${way}`,
+      undo: `Undo the ${many ? "points" : "point"} for ${who} (${way})`,
+    };
+  }
+
+  async function award({ chosenPupils = [], all = false, button }) {
+    if (button.dataset.busy) return;
+    const way = wayField.querySelector("input:checked");
     if (!way) {
       warn("Choose a school value first.");
       return;
     }
-    button.disabled = true;
+    const kind = kindField?.querySelector("input:checked")?.value || "positive";
+    const body = { class_id: classId, school_way_id: way.value, kind, award_id: newId() };
+    if (all) body.whole_class = true;
+    else body.pupil_ids = chosenPupils.map((p) => p.pupil_id);
+    const words = describe({ kind, way: wayName(way.value), whole: all, names: chosenPupils.map((p) => p.display_name) });
+    // Not `disabled`: a keyboard user's focus stays on the button they pressed.
+    button.dataset.busy = "yes";
+    button.setAttribute("aria-disabled", "true");
     try {
-      await api("POST", "/api/awards", { pupil_id: pupil.pupil_id, school_way_id: way.value, class_id: classId });
-      say(`${pupil.display_name} got a point for ${state.me.school_ways[way.value]}.`);
-      button.classList.remove("awarded");
-      void button.offsetWidth; // restart the little celebration
-      button.classList.add("awarded");
+      let answer;
+      try {
+        answer = await api("POST", pointsApi("/awards"), body);
+      } catch (error) {
+        if (error.status !== 0) throw error;
+        await sleep(800); // the same award id again: the school cannot count it twice
+        answer = await api("POST", pointsApi("/awards"), body);
+      }
+      mine.add(answer.award_id);
+      if (kind === "positive") {
+        cheer();
+        celebrate(answer.pupil_ids || body.pupil_ids || []);
+      }
+      say(words.said);
+      offerUndo(answer, words);
+      if (!all && chosenPupils.length > 1) {
+        chosen.clear();
+        updateChoosing();
+      }
+      setTimeout(() => refreshTotal().catch(quietly), 1500); // in case live news is slow
     } catch (error) {
       failed(error);
     } finally {
-      button.disabled = false;
+      delete button.dataset.busy;
+      button.removeAttribute("aria-disabled");
+      if (button === giveChosen) updateChoosing();
     }
   }
 
-  if (!select.options.length) {
-    return section("Award points", h("p", { text: "You do not have a class yet. Ask a school leader to add you to one." }));
+  // Undo: the newest few awards, each for its own window, in a bar above the page's messages.
+  const undoList = h("ul", { class: "undo-list", "aria-label": "Points you can still undo" });
+  const undos = [];
+  let ticking = null;
+
+  function tick() {
+    const now = Date.now();
+    for (const entry of [...undos]) {
+      const left = Math.ceil((entry.deadline - now) / 1000);
+      if (left <= 0 || !entry.item.isConnected) drop(entry);
+      else entry.left.textContent = `${left} s`;
+    }
+    if (!undos.length || !undoList.isConnected) {
+      clearInterval(ticking);
+      ticking = null;
+    }
   }
-  load();
+
+  function drop(entry) {
+    entry.item.remove();
+    undos.splice(undos.indexOf(entry), 1);
+    if (!undos.length) undoList.remove();
+  }
+
+  function offerUndo(answer, words) {
+    const windowMs =
+      answer.undo_until && answer.awarded_at
+        ? Date.parse(answer.undo_until) - Date.parse(answer.awarded_at)
+        : settings.undo_window_seconds * 1000;
+    if (!(windowMs > 0)) return;
+    const left = h("span", { class: "undo-left" });
+    const button = h("button", { type: "button", class: "small", text: "Undo", "aria-label": words.undo });
+    const item = h("li", null, h("span", { class: "undo-what", text: words.item }), left, button);
+    const entry = { item, left, deadline: Date.now() + windowMs };
+    button.addEventListener("click", () =>
+      working(button, "Undoing…", async () => {
+        try {
+          await api("POST", pointsApi(`/awards/${encodeURIComponent(answer.award_id)}/undo`));
+        } catch (error) {
+          if (error.status !== 409) throw error;
+          drop(entry);
+          warn("It is too late to undo that now. It stays in the history.");
+          return;
+        }
+        drop(entry);
+        say(words.undone);
+        setTimeout(() => refreshTotal().catch(quietly), 1500);
+      }),
+    );
+    undos.unshift(entry);
+    undoList.prepend(item);
+    while (undos.length > UNDO_SHOWN) drop(undos[undos.length - 1]);
+    if (!undoList.isConnected) $("actions").append(undoList);
+    tick();
+    ticking ??= setInterval(tick, 1000);
+  }
+
+  several.addEventListener("click", () => {
+    choosing = !choosing;
+    if (!choosing) chosen.clear();
+    updateChoosing();
+  });
+  clearChosen.addEventListener("click", () => {
+    chosen.clear();
+    updateChoosing();
+  });
+  giveChosen.addEventListener("click", () => {
+    if (!chosen.size) {
+      warn("Tap the children to choose them first.");
+      return;
+    }
+    award({ chosenPupils: pupils.filter((p) => chosen.has(p.pupil_id)), button: giveChosen });
+  });
+  whole.addEventListener("click", () => award({ all: true, button: whole }));
+  // Browsers let a page make sound only once someone has touched it (the class display too).
+  document.addEventListener("pointerdown", unlockSound, { once: true });
+  document.addEventListener("keydown", unlockSound, { once: true });
+
+  switchClass();
+  updateChoosing();
   return section(
     "Award points",
     control,
-    ways.length ? fieldset : h("p", { text: "The school has not set up its values yet." }),
-    h("p", { class: "hint", text: "Choose a value, then tap the child who showed it." }),
+    totalBox,
+    ways.length ? wayField : h("p", { text: "The school has not set up its values yet." }),
+    kindField,
+    h("div", { class: "row award-tools" }, several, whole, giveChosen, clearChosen),
+    hint,
     grid,
+    sound,
   );
 }
 
@@ -1575,11 +2246,207 @@ async function staffHomeView() {
   return section(`Hello, ${me.display_name}`, h("p", { text: me.school_name }), list);
 }
 
+// -- points: reports, targets, settings ----------------------------------------------------
+
+/** Monday of this week, when the school's own week start cannot be asked. */
+function mondayThisWeek() {
+  const d = new Date();
+  d.setDate(d.getDate() - ((d.getDay() + 6) % 7));
+  return isoDay(d);
+}
+
+async function reportView() {
+  const { control, select } = classSelect(() => setWeek().then(show).catch(failed));
+  if (!select.options.length) {
+    return section("Points report", h("p", { text: "You do not have a class yet." }));
+  }
+  const from = h("input", { type: "date", required: true });
+  const to = h("input", { type: "date", required: true });
+  const button = h("button", { type: "submit", text: "Show points" });
+  const result = h("div", { class: "report" });
+  const form = h(
+    "form",
+    { class: "stack" },
+    control,
+    h("div", { class: "row dates" }, field("From", { control: from }), field("To", { control: to })),
+    button,
+  );
+
+  async function setWeek() {
+    let start = null;
+    try {
+      start = (await api("GET", pointsApi(`/classes/${encodeURIComponent(select.value)}/total`))).week_start;
+    } catch {
+      start = null;
+    }
+    start ||= mondayThisWeek();
+    from.value = start;
+    to.value = addDays(start, 6);
+  }
+
+  async function show() {
+    const classId = select.value;
+    const name = state.me.classes[classId] || classId;
+    const query = `from=${encodeURIComponent(from.value)}&to=${encodeURIComponent(to.value)}`;
+    const path = pointsApi(`/classes/${encodeURIComponent(classId)}/report?${query}`);
+    const report = await api("GET", path);
+    const names = { ...(state.me.school_ways || {}), ...(report.school_ways || {}) };
+    const wayIds = [...new Set([...Object.keys(names), ...Object.keys(report.by_way || {}), ...report.pupils.flatMap((p) => Object.keys(p.by_way || {}))])];
+    const needsWork = report.pupils.some((p) => p.needs_work) || report.needs_work;
+    const period = `${shortDay(report.from || from.value)} to ${shortDay(report.to || to.value)}`;
+    const head = h("tr", null, h("th", { scope: "col", text: "Pupil" }), ...wayIds.map((id) => h("th", { scope: "col", text: wayName(id, names) })), needsWork ? h("th", { scope: "col", text: "Needs work" }) : null, h("th", { scope: "col", text: "Total" }));
+    const body = h("tbody");
+    for (const pupil of [...report.pupils].sort((a, b) => a.name.localeCompare(b.name))) {
+      body.append(
+        h(
+          "tr",
+          null,
+          h("th", { scope: "row", text: pupil.name }),
+          ...wayIds.map((id) => h("td", { text: String(pupil.by_way?.[id] ?? 0) })),
+          needsWork ? h("td", { text: String(pupil.needs_work || 0) }) : null,
+          h("td", { class: "sum", text: String(pupil.total) }),
+        ),
+      );
+    }
+    const classNeeds = report.needs_work ?? report.pupils.reduce((n, p) => n + (p.needs_work || 0), 0);
+    const foot = h(
+      "tr",
+      null,
+      h("th", { scope: "row", text: "Whole class" }),
+      ...wayIds.map((id) => h("td", { text: String(report.by_way?.[id] ?? 0) })),
+      needsWork ? h("td", { text: String(classNeeds) }) : null,
+      h("td", { class: "sum", text: String(report.total) }),
+    );
+    const csv = `${path}&format=csv`;
+    fill(result,
+      heading(2, `Class ${name}: ${period}`),
+      h("p", { text: `${report.total} ${points(report.total)} in all.` }),
+      report.pupils.length
+        ? h("div", { class: "table-wrap" }, h("table", { class: "report-table" }, h("caption", { text: `Points by pupil and value, class ${name}` }), h("thead", null, head), body, h("tfoot", null, foot)))
+        : h("p", { text: "There are no pupils in this class." }),
+      h("p", null, h("a", { class: "button-link", href: csv, download: `points-${classId}-${from.value}-to-${to.value}.csv`, text: "Download CSV" })),
+    );
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (from.value > to.value) {
+      warn("The “From” date must be on or before the “To” date.");
+      from.focus();
+      return;
+    }
+    working(button, "Loading…", async () => {
+      await show();
+      result.querySelector("h2")?.focus();
+    });
+  });
+  await setWeek();
+  await show().catch((error) => {
+    fill(result, h("p", { text: "The report could not be shown." }));
+    setTimeout(() => failed(error));
+  });
+  return section(
+    "Points report",
+    h("p", { text: "A class's points by pupil and by value over a period you choose. It starts with this school week." }),
+    form,
+    result,
+  );
+}
+
+async function targetsView() {
+  const details = h("div");
+  const picker = await pupilSelect("Pupil", () => load().catch(failed));
+
+  async function load(expect) {
+    const pupilId = picker.select.value;
+    if (!pupilId) {
+      details.replaceChildren();
+      return;
+    }
+    const name = picker.pupilName(pupilId);
+    const path = pointsApi(`/pupils/${encodeURIComponent(pupilId)}`);
+    const summary = await readUntil(
+      () => api("GET", `${path}/summary`),
+      expect === undefined ? undefined : (s) => (s.target?.points_per_day ?? null) === expect,
+    );
+    const target = summary.target || {};
+    fill(details,
+      h(
+        "p",
+        { text: target.points_per_day
+          ? `${name}'s target is ${target.points_per_day} ${points(target.points_per_day)} a day, set by ${WHO_SET[target.set_by_role] || "the school"}.`
+          : `${name} has no daily target.` },
+      ),
+      targetForm({
+        path: `${path}/target`,
+        name,
+        current: target.points_per_day ?? null,
+        saved: async (value) => {
+          await load(value);
+          details.querySelector("input")?.focus();
+        },
+      }),
+    );
+  }
+
+  return section(
+    "Daily targets",
+    h("p", { text: "A daily target is a child's own aim, such as 5 points a day. The child and their family see how close they are. A parent or carer can set it too." }),
+    picker.control,
+    details,
+  );
+}
+
+async function pointsSettingsView() {
+  const current = await api("GET", pointsApi("/settings"));
+  const needsWork = h("input", { type: "checkbox", id: uid("check"), checked: current.needs_work_enabled, "aria-describedby": "needs-work-hint" });
+  const undo = h("input", { type: "number", min: 10, max: 600, step: 1, inputmode: "numeric", required: true, value: current.undo_window_seconds });
+  const save = h("button", { type: "submit", text: "Save settings" });
+  const form = h(
+    "form",
+    { class: "stack" },
+    h(
+      "fieldset",
+      null,
+      h("legend", { text: "“Needs work” points" }),
+      h("p", { class: "hint", id: "needs-work-hint", text: "This is off unless you turn it on. When it is on, staff can also note that a child needs to work on one of the school's values. Points a child has earned are never taken away." }),
+      h("div", { class: "check" }, needsWork, h("label", { for: needsWork.id, text: "Allow “needs work” points" })),
+    ),
+    field("Time to undo a point (seconds)", {
+      control: undo,
+      hint: "Staff can take back a point given by mistake for this long. Normally 60 seconds; from 10 to 600.",
+    }),
+    save,
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const seconds = Number(undo.value);
+    if (!Number.isInteger(seconds) || seconds < 10 || seconds > 600) {
+      warn("Choose an undo time from 10 to 600 seconds.");
+      undo.focus();
+      return;
+    }
+    working(save, "Saving…", async () => {
+      const saved = await api("PUT", pointsApi("/settings"), { needs_work_enabled: needsWork.checked, undo_window_seconds: seconds });
+      needsWork.checked = saved.needs_work_enabled;
+      undo.value = saved.undo_window_seconds;
+      say(`Saved. “Needs work” points are ${saved.needs_work_enabled ? "on" : "off"}; staff can undo a point for ${saved.undo_window_seconds} seconds.`);
+    });
+  });
+  return section(
+    "Points settings",
+    h("p", { text: "How your school gives points." }),
+    form,
+  );
+}
+
 // -- pages and routes -------------------------------------------------------------------------
 
 const STAFF_PAGES = [
   { id: "home", title: "Home", roles: ["leader", "office", "school_admin"], build: staffHomeView },
-  { id: "award", title: "Award points", roles: CLASSROOM, build: awardView, about: "Give a point to a child for one of the school's values." },
+  { id: "award", title: "Award points", roles: CLASSROOM, build: awardView, about: "Give points for the school's values to a child, a group or the whole class." },
+  { id: "report", title: "Points report", roles: ["teacher", "leader"], build: reportView, about: "A class's points by pupil and by value over a period, to read or download." },
+  { id: "targets", title: "Daily targets", roles: ["teacher"], build: targetsView, about: "Set a child's own daily points target." },
   { id: "class-code", title: "Class code", roles: CLASSROOM, build: classCodeView, about: "Show a code so pupils can sign in on classroom devices." },
   { id: "cards", title: "Sign-in cards", roles: CLASSROOM, build: cardsView, about: "Print a QR card a pupil can sign in with." },
   { id: "invites", title: "Invite letters", roles: ["teacher", "leader", "office", "school_admin"], build: invitesView, about: "Print a letter with a code for a parent or carer to join." },
@@ -1587,6 +2454,7 @@ const STAFF_PAGES = [
   { id: "requests", title: "Join requests", roles: ["leader"], build: requestsView, about: "Decide about a third parent or carer of a child." },
   { id: "media", title: "Photo consent", roles: ["leader", "office", "school_admin"], build: mediaView, about: "Record whether photos of a child are allowed." },
   { id: "parents", title: "Parent accounts", roles: ["leader"], build: parentsView, about: "Suspend a parent or carer account, or lift a suspension." },
+  { id: "points-settings", title: "Points settings", roles: ["leader"], build: pointsSettingsView, about: "Turn “needs work” points on or off, and set how long a point can be undone." },
   { id: "staff", title: "Staff set-up links", roles: ["leader", "school_admin"], build: staffLinksView, about: "Give staff a link to choose their password." },
 ];
 
@@ -1639,6 +2507,8 @@ let renderSeq = 0;
 
 async function render({ focus = true } = {}) {
   const seq = ++renderSeq;
+  stopListening();
+  $("actions").replaceChildren();
   clearMessages();
   updateChrome();
   const route = currentRoute();
