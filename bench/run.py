@@ -23,7 +23,7 @@ from pathlib import Path
 
 from schoolgate_kit.logging import configure_logging
 
-from bench import append, freshness, relay, replay
+from bench import append, freshness, gateway_awards, relay, replay
 from bench.common import Result, load_average, machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, Runner] = {
     "relay": lambda work, args: relay.run(work, quick=args.quick),
     "replay": lambda work, args: replay.run(work, quick=args.quick, profile=args.profile),
     "freshness": lambda work, args: freshness.run(work, quick=args.quick),
+    "gateway_awards": lambda work, args: gateway_awards.run(work, quick=args.quick),
 }
 
 

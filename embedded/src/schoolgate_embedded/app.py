@@ -108,6 +108,7 @@ def create_app(
                     )
                     for name, service_app in embedded.apps.items()
                 },
+                store=embedded.parts.store,
                 clock=clock,
             )
             for name, service_app in embedded.apps.items():
@@ -120,8 +121,7 @@ def create_app(
             try:
                 yield
             finally:
-                for service in gateway.services.values():
-                    await service.close()
+                await gateway.close()
                 await accounts.close()
 
     return FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)

@@ -9,6 +9,7 @@ from datetime import datetime
 from schoolgate_kit.readmodels import ReadModelStore
 
 from schoolgate_gateway.accounts import Accounts
+from schoolgate_gateway.live import LiveHub
 from schoolgate_gateway.security import RateLimiter
 from schoolgate_gateway.services import ServiceClient
 from schoolgate_gateway.settings import GatewaySettings
@@ -26,7 +27,14 @@ class Gateway:
     sign_in_per_account: RateLimiter
     sign_in_per_address: RateLimiter
     codes_per_address: RateLimiter
+    live: LiveHub
 
     @property
     def points(self) -> ServiceClient:
         return self.services["points"]
+
+    async def close(self) -> None:
+        """Stop following the store and close the connections to the services."""
+        await self.live.close()
+        for service in self.services.values():
+            await service.close()

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from schoolgate_kit.app import correlation_id
 from schoolgate_kit.identity import CLASSROOM_ROLES, Identity, Role
-from schoolgate_kit.problems import Forbidden, Unauthenticated
+from schoolgate_kit.problems import Forbidden, NotFound, Unauthenticated
 
 from schoolgate_gateway.accounts import Account, Kind
 from schoolgate_gateway.bootstrap import SESSION_COOKIE, Gateway
+from schoolgate_gateway.projections import PUPILS, SCHOOLS
 from schoolgate_gateway.scope import identity_for
 
 
@@ -57,6 +58,40 @@ async def _school_office(identity: Annotated[Identity, Depends(_identity)]) -> I
     return identity
 
 
+async def _class_follower(
+    class_id: str,
+    staff: Annotated[Identity, Depends(_classroom_staff)],
+    gateway: Annotated[Gateway, Depends(_gateway)],
+) -> Identity:
+    """Teachers and assistants who have the class, or a leader of its school."""
+    if staff.role is Role.leader:
+        school = await gateway.readmodels.get(SCHOOLS, staff.school_id) or {}
+        if class_id not in school.get("classes", {}):
+            raise NotFound("There is no such class at your school.")
+    elif class_id not in staff.class_ids:
+        raise Forbidden("That is not one of your classes.")
+    return staff
+
+
+async def _pupil_follower(
+    pupil_id: str,
+    account: Annotated[Account, Depends(_account)],
+    gateway: Annotated[Gateway, Depends(_gateway)],
+) -> Identity:
+    """A parent or carer of the pupil, the pupil themself, or staff of the pupil's school."""
+    pupil = await gateway.readmodels.get(PUPILS, pupil_id)
+    school_id = None if pupil is None else pupil["school_id"]
+    identity = await identity_for(account, gateway.readmodels, school_hint=school_id)
+    allowed = identity.school_id == school_id and (
+        identity.is_staff
+        or (identity.role is Role.parent and pupil_id in identity.pupil_ids)
+        or (identity.role is Role.pupil and identity.subject == pupil_id)
+    )
+    if not allowed:
+        raise Forbidden("That pupil's points are not yours to follow.")
+    return identity
+
+
 async def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -70,3 +105,5 @@ Leader = Annotated[Identity, Depends(_leader)]
 SchoolOffice = Annotated[Identity, Depends(_school_office)]
 CorrelationId = Annotated[str, Depends(correlation_id)]
 Address = Annotated[str, Depends(client_address)]
+ClassFollower = Annotated[Identity, Depends(_class_follower)]
+PupilFollower = Annotated[Identity, Depends(_pupil_follower)]

@@ -18,6 +18,7 @@ from schoolgate_contracts.consent import (
 from schoolgate_contracts.roster import (
     ClassAdded,
     ClassDetailsChanged,
+    PupilAvatarChosen,
     PupilDetailsChanged,
     PupilEnrolled,
     PupilLeft,
@@ -109,6 +110,8 @@ def _pupil(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             }
         case PupilDetailsChanged() if doc:
             return {**doc, "first_name": event.first_name, "surname": event.surname}
+        case PupilAvatarChosen() if doc:
+            return {**doc, "avatar": event.avatar}
         case PupilMovedClass() if doc:
             return {**doc, "class_id": event.to_class_id}
         case PupilLeft() if doc:
@@ -164,7 +167,7 @@ parents = Projection(
 )
 pupils = Projection(
     name=PUPILS,
-    handles=(PupilEnrolled, PupilDetailsChanged, PupilMovedClass, PupilLeft),
+    handles=(PupilEnrolled, PupilDetailsChanged, PupilAvatarChosen, PupilMovedClass, PupilLeft),
     key=lambda recorded: str(getattr(recorded.event, "pupil_id")),  # noqa: B009
     evolve=_pupil,
 )

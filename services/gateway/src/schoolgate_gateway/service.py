@@ -9,12 +9,14 @@ from datetime import datetime, timedelta
 import httpx
 from fastapi import FastAPI
 from schoolgate_kit.clock import utc_now
+from schoolgate_kit.eventstore import EventStore
 from schoolgate_kit.readmodels import ReadModelStore
 from schoolgate_kit.runtime import Parts, ServiceDefinition, service_main
 from schoolgate_kit.settings import Settings
 
 from schoolgate_gateway.accounts import Accounts
 from schoolgate_gateway.bootstrap import Gateway
+from schoolgate_gateway.live import LiveHub
 from schoolgate_gateway.projections import PROJECTIONS
 from schoolgate_gateway.security import RateLimiter
 from schoolgate_gateway.services import ServiceClient
@@ -27,8 +29,11 @@ def build_gateway(
     readmodels: ReadModelStore,
     *,
     services: Mapping[str, httpx.AsyncClient],
+    store: EventStore | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Gateway:
+    """``store`` is followed for live updates; without it the live streams answer 503."""
+
     def client(http: httpx.AsyncClient) -> ServiceClient:
         return ServiceClient(
             http,
@@ -47,6 +52,11 @@ def build_gateway(
         sign_in_per_account=RateLimiter(settings.sign_in_attempts_per_account, window),
         sign_in_per_address=RateLimiter(settings.sign_in_attempts_per_address, window),
         codes_per_address=RateLimiter(settings.code_attempts_per_address, window),
+        live=LiveHub(
+            store,
+            keepalive_seconds=settings.live_keepalive_seconds,
+            queue_limit=settings.live_queue_limit,
+        ),
     )
 
 
@@ -69,14 +79,14 @@ def _app(settings: Settings, parts: Parts) -> FastAPI:
             accounts,
             parts.readmodels,
             services={n: httpx.AsyncClient(base_url=u, timeout=30) for n, u in urls.items()},
+            store=parts.store,
             clock=parts.clock,
         )
         app.mount("/", create_app(gateway))
         try:
             yield
         finally:
-            for service in gateway.services.values():
-                await service.close()
+            await gateway.close()
             await accounts.close()
 
     return FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)

@@ -16,3 +16,6 @@ class GatewaySettings(Settings):
     sign_in_window_seconds: float = 900
     staff_setup_link_days: int = 7
     class_code_hours: int = 12
+    live_keepalive_seconds: float = 15.0
+    live_queue_limit: int = 256
+    """News a live page may have waiting before the oldest is dropped (and it refetches)."""

@@ -16,6 +16,7 @@ from schoolgate_contracts import Event
 from schoolgate_contracts.roster import (
     ClassAdded,
     ClassDetailsChanged,
+    PupilAvatarChosen,
     PupilDetailsChanged,
     PupilEnrolled,
     PupilLeft,
@@ -150,6 +151,9 @@ def evolve(state: Roster, event: Event) -> Roster:
                 state.pupils[event.pupil_id], first_name=event.first_name, surname=event.surname
             )
             return replace(state, pupils=_put(state.pupils, event.pupil_id, pupil))
+        case PupilAvatarChosen():
+            pupil = replace(state.pupils[event.pupil_id], avatar=event.avatar)
+            return replace(state, pupils=_put(state.pupils, event.pupil_id, pupil))
         case PupilMovedClass():
             pupil = replace(
                 state.pupils[event.pupil_id],
@@ -271,6 +275,14 @@ class MarkPupilLeft:
 
 
 @dataclass(frozen=True)
+class ChooseAvatar:
+    """The pupil's monster: ``avatar`` is the seed the pictures are drawn from."""
+
+    pupil_id: str
+    avatar: str
+
+
+@dataclass(frozen=True)
 class AddStaffMember:
     staff_id: str
     display_name: str
@@ -298,6 +310,7 @@ Command = (
     | EnrolPupil
     | MovePupil
     | MarkPupilLeft
+    | ChooseAvatar
     | AddStaffMember
     | AddSchoolWay
     | RetireSchoolWay
@@ -394,6 +407,12 @@ def decide(state: Roster, command: Command) -> list[Event]:
             if not found.on_roll:
                 return []
             return [PupilLeft(pupil_id=found.pupil_id, class_id=found.class_id)]
+        case ChooseAvatar():
+            _registered(state)
+            pupil = _on_roll(state, command.pupil_id)
+            if pupil.avatar == command.avatar:
+                return []
+            return [PupilAvatarChosen(pupil_id=pupil.pupil_id, avatar=command.avatar)]
         case AddStaffMember():
             return _add_staff(state, command)
         case AddSchoolWay():
@@ -425,17 +444,19 @@ def _enrol(state: Roster, command: EnrolPupil) -> list[Event]:
     _registered(state)
     klass = _class(state, command.class_id)
     year_group_id = _year_group_for(state, klass, command.year_group_id)
+    existing = state.pupils.get(command.pupil_id)
     wanted = Pupil(
         command.pupil_id,
         command.first_name,
         command.surname,
         year_group_id,
         klass.class_id,
-        command.avatar,
+        # a pupil coming back keeps the monster they chose, unless given another
+        command.avatar or (existing.avatar if existing is not None else None),
     )
-    existing = state.pupils.get(command.pupil_id)
     if existing is not None and existing.on_roll:
-        if existing == wanted:
+        # the monster is the pupil's own choice since: enrolling again does not undo it
+        if replace(existing, avatar=None) == replace(wanted, avatar=None):
             return []
         raise IdTaken(f"pupil {command.pupil_id} is already on roll as someone else")
     # new, or a pupil who left and is coming back under the same id

@@ -7,6 +7,7 @@ from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.roster import (
     ClassAdded,
     ClassDetailsChanged,
+    PupilAvatarChosen,
     PupilDetailsChanged,
     PupilEnrolled,
     PupilLeft,
@@ -86,7 +87,7 @@ def _class(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     }
 
 
-PupilEvent = PupilEnrolled | PupilDetailsChanged | PupilMovedClass | PupilLeft
+PupilEvent = PupilEnrolled | PupilDetailsChanged | PupilAvatarChosen | PupilMovedClass | PupilLeft
 
 
 def _pupil_key(recorded: RecordedEvent) -> str:
@@ -112,6 +113,9 @@ def _pupil(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
         case PupilDetailsChanged():
             assert doc is not None
             return {**doc, "first_name": event.first_name, "surname": event.surname}
+        case PupilAvatarChosen():
+            assert doc is not None
+            return {**doc, "avatar": event.avatar}
         case PupilMovedClass():
             assert doc is not None
             return {**doc, "class_id": event.to_class_id, "year_group_id": event.year_group_id}
@@ -201,7 +205,7 @@ classes = Projection(
 )
 pupils = Projection(
     name=PUPILS,
-    handles=(PupilEnrolled, PupilDetailsChanged, PupilMovedClass, PupilLeft),
+    handles=(PupilEnrolled, PupilDetailsChanged, PupilAvatarChosen, PupilMovedClass, PupilLeft),
     key=_pupil_key,
     evolve=_pupil,
 )

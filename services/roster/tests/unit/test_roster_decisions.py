@@ -8,6 +8,7 @@ import pytest
 from schoolgate_contracts import Event
 from schoolgate_contracts.roster import (
     ClassAdded,
+    PupilAvatarChosen,
     PupilEnrolled,
     PupilLeft,
     PupilMovedClass,
@@ -26,7 +27,9 @@ from schoolgate_roster.domain import (
     AddSchoolWay,
     AddStaffMember,
     AddYearGroup,
+    ChooseAvatar,
     EnrolPupil,
+    EntryNotFound,
     IdTaken,
     MarkPupilLeft,
     MovePupil,
@@ -184,3 +187,32 @@ def test_a_school_way_is_added_then_retired_once() -> None:
     retired = given(REGISTERED, added, SchoolWayRetired(school_way_id="kind"))
     assert decide(retired, RetireSchoolWay("kind")) == []
     assert retired.school_ways["kind"].retired
+
+
+def test_a_pupil_chooses_their_monster_and_choosing_it_again_changes_nothing() -> None:
+    chosen = PupilAvatarChosen(pupil_id="p1", avatar="blue-7")
+    assert decide(given(*SCHOOL, ADA), ChooseAvatar("p1", "blue-7")) == [chosen]
+    state = given(*SCHOOL, ADA, chosen)
+    assert state.pupils["p1"].avatar == "blue-7"
+    assert decide(state, ChooseAvatar("p1", "blue-7")) == []
+    assert decide(state, ChooseAvatar("p1", "green-2")) == [
+        PupilAvatarChosen(pupil_id="p1", avatar="green-2")
+    ]
+
+
+def test_enrolling_a_pupil_again_keeps_the_monster_they_chose() -> None:
+    state = given(*SCHOOL, ADA, PupilAvatarChosen(pupil_id="p1", avatar="blue-7"))
+    assert decide(state, EnrolPupil("p1", "Ada", "Okonkwo", class_id="ash")) == []
+    assert decide(state, EnrolPupil("p1", "Ada", "Okonkwo", "ash", avatar="p1")) == []
+    with pytest.raises(IdTaken):
+        decide(state, EnrolPupil("p1", "Sam", "Khan", class_id="ash"))
+
+
+def test_a_monster_is_chosen_only_for_a_pupil_on_roll() -> None:
+    with pytest.raises(EntryNotFound):
+        decide(given(*SCHOOL), ChooseAvatar("p1", "blue-7"))
+    with pytest.raises(PupilHasLeft):
+        decide(
+            given(*SCHOOL, ADA, PupilLeft(pupil_id="p1", class_id="ash")),
+            ChooseAvatar("p1", "blue-7"),
+        )

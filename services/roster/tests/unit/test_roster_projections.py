@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from schoolgate_contracts import Event, Metadata, RecordedEvent
 from schoolgate_contracts.roster import (
+    PupilAvatarChosen,
     PupilDetailsChanged,
     PupilEnrolled,
     PupilLeft,
@@ -82,6 +83,12 @@ def test_a_pupils_document_follows_them_and_stays_when_they_leave() -> None:
     }
     elm = found["elm:p1"]
     assert isinstance(elm, dict) and elm["status"] == "on_roll" and elm["school_id"] == "elm"
+
+
+def test_a_pupils_chosen_monster_is_in_their_document() -> None:
+    found = docs(pupils, [("oak", ADA), ("oak", PupilAvatarChosen(pupil_id="p1", avatar="b7"))])
+    doc = found["oak:p1"]
+    assert isinstance(doc, dict) and doc["avatar"] == "b7"
 
 
 def test_a_staff_document_keeps_their_classes_until_they_leave() -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from importlib.resources import files
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import segno
-from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, FastAPI, Header, Path, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from schoolgate_kit.app import Kit, create_service_app
 from schoolgate_kit.identity import Identity, Role
@@ -22,11 +24,13 @@ from schoolgate_gateway.accounts import Account, EmailTaken, Kind
 from schoolgate_gateway.bootstrap import SESSION_COOKIE, Gateway
 from schoolgate_gateway.deps import (
     Address,
+    ClassFollower,
     ClassroomStaff,
     CorrelationId,
     GatewayDep,
     Leader,
     Parent,
+    PupilFollower,
     SchoolOffice,
     SignedIn,
 )
@@ -37,7 +41,9 @@ from schoolgate_gateway.services import relay_response
 
 api = APIRouter(prefix="/api", tags=["gateway"])
 pages = APIRouter(include_in_schema=False)
-Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+PathId = Annotated[str, Path(pattern=ID_PATTERN)]
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
 PROXIED = {"points", "roster", "consent"}
@@ -79,15 +85,26 @@ class PupilChoice(BaseModel):
 
 
 class Award(BaseModel):
+    """One point for one pupil, a group (``pupil_ids``) or the whole class; the points
+    service checks the rest."""
+
     model_config = ConfigDict(extra="forbid")
-    pupil_id: Id
+    award_id: uuid.UUID | None = Field(
+        default=None, description="Send your own id to make retries safe."
+    )
+    pupil_id: Id | None = None
+    pupil_ids: Annotated[list[Id], Field(max_length=200)] | None = None
+    whole_class: bool | None = None
     school_way_id: Id
-    class_id: Id | None = None
+    class_id: Id | None = Field(default=None, description="Default: the pupil's class.")
+    kind: Literal["positive", "needs_work"] | None = None
 
 
 class Child(BaseModel):
     pupil_id: str
     name: str
+    avatar: str | None = None
+    """The seed of the pupil's monster (the UI falls back to the pupil id)."""
     school_id: str
     school_name: str
     class_name: str
@@ -143,6 +160,7 @@ async def _me(gateway: Gateway, account: Account) -> Me:
                 Child(
                     pupil_id=pupil_id,
                     name=names.get(pupil_id, pupil["first_name"]),
+                    avatar=pupil.get("avatar"),
                     school_id=school_id,
                     school_name=their_school.get("name", ""),
                     class_name=their_school.get("classes", {}).get(pupil["class_id"], ""),
@@ -158,6 +176,7 @@ async def _me(gateway: Gateway, account: Account) -> Me:
             Child(
                 pupil_id=account.person_id,
                 name=names.get(account.person_id, ""),
+                avatar=pupil.get("avatar"),
                 school_id=identity.school_id,
                 school_name=me.school_name,
                 class_name=school.get("classes", {}).get(pupil.get("class_id"), ""),
@@ -446,14 +465,41 @@ async def pupil_card_sign_in(token: str, gateway: GatewayDep) -> Response:
 async def award(
     body: Award, staff: ClassroomStaff, gateway: GatewayDep, correlation: CorrelationId
 ) -> Response:
-    """Award a point to a pupil."""
-    class_id = body.class_id or next(iter(sorted(staff.class_ids)), None)
+    """Award a point to a pupil, a group of pupils or the whole class."""
+    sent = body.model_dump(mode="json", exclude_none=True)
+    class_id = body.class_id or await _class_of(gateway, body) or min(staff.class_ids, default=None)
+    if class_id is not None:
+        sent["class_id"] = class_id
     answer = await gateway.points.call(
         "POST",
         f"/schools/{staff.school_id}/awards",
         identity=staff,
         correlation_id=correlation,
-        json=body.model_dump(exclude_none=True) | {"class_id": class_id},
+        json=sent,
+    )
+    return relay_response(answer)
+
+
+async def _class_of(gateway: Gateway, body: Award) -> str | None:
+    """The class of the pupils named, when they are all in one."""
+    named = {*(body.pupil_ids or ()), *([body.pupil_id] if body.pupil_id else [])}
+    classes = set()
+    for pupil_id in sorted(named):
+        pupil = await gateway.readmodels.get(PUPILS, pupil_id)
+        classes.add(None if pupil is None else pupil["class_id"])
+    return classes.pop() if len(classes) == 1 else None
+
+
+@api.post("/awards/{award_id}/undo")
+async def undo_award(
+    award_id: PathId, staff: ClassroomStaff, gateway: GatewayDep, correlation: CorrelationId
+) -> Response:
+    """Take back an award within its undo window."""
+    answer = await gateway.points.call(
+        "POST",
+        f"/schools/{staff.school_id}/awards/{award_id}/undo",
+        identity=staff,
+        correlation_id=correlation,
     )
     return relay_response(answer)
 
@@ -474,6 +520,49 @@ async def weekly_total(
         correlation_id=correlation,
     )
     return relay_response(answer)
+
+
+# -- live updates --------------------------------------------------------------------------
+
+LastEventId = Annotated[str | None, Header(include_in_schema=False)]
+
+
+def _event_stream(events: AsyncIterator[str]) -> StreamingResponse:
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+    )
+
+
+def _last_seen(last_event_id: str | None) -> int | None:
+    """The position a reconnecting browser saw last (it sends the last ``id:`` back)."""
+    return int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+
+
+@api.get("/live/classes/{class_id}", response_class=StreamingResponse)
+async def live_class(
+    class_id: PathId, staff: ClassFollower, gateway: GatewayDep, last_event_id: LastEventId = None
+) -> StreamingResponse:
+    """A class's points as they are given, as server-sent events."""
+    await gateway.live.start()
+    return _event_stream(
+        gateway.live.follow_class(staff.school_id, class_id, last_seen=_last_seen(last_event_id))
+    )
+
+
+@api.get("/live/pupils/{pupil_id}", response_class=StreamingResponse)
+async def live_pupil(
+    pupil_id: PathId,
+    follower: PupilFollower,
+    gateway: GatewayDep,
+    last_event_id: LastEventId = None,
+) -> StreamingResponse:
+    """A pupil's points as they are given, as server-sent events."""
+    await gateway.live.start()
+    return _event_stream(
+        gateway.live.follow_pupil(follower.school_id, pupil_id, last_seen=_last_seen(last_event_id))
+    )
 
 
 @api.api_route(

@@ -19,6 +19,7 @@ from schoolgate_kit.problems import Problem
 from schoolgate_roster import domain, handlers
 from schoolgate_roster.bootstrap import Roster
 from schoolgate_roster.deps import (
+    AvatarChooser,
     ClassReader,
     CorrelationId,
     Member,
@@ -110,6 +111,15 @@ class PupilBody(Body):
     class_id: Id
     year_group_id: Id | None = Field(default=None, description="Default: the class's.")
     avatar: Id | None = None
+
+
+class AvatarBody(Body):
+    avatar: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[^\x00-\x1f\x7f]+$"
+        ),
+    ] = Field(description="The seed the pupil's monster is drawn from.")
 
 
 class MoveBody(Body):
@@ -377,6 +387,29 @@ async def enrol_pupil(
         correlation_id=correlation,
     )
     return _pupil_view(state, body.pupil_id)
+
+
+@router.put("/pupils/{pupil_id}/avatar", response_model=PupilView | FamilyPupilView)
+async def choose_avatar(
+    school_id: PathId,
+    pupil_id: PathId,
+    body: AvatarBody,
+    identity: AvatarChooser,
+    roster: RosterDep,
+    correlation: CorrelationId,
+) -> PupilView | FamilyPupilView:
+    """Choose a pupil's monster: the pupil themself, their class's staff or a leader."""
+    state = await _change(
+        domain.ChooseAvatar(pupil_id, body.avatar),
+        school_id=school_id,
+        identity=identity,
+        roster=roster,
+        correlation_id=correlation,
+    )
+    view = _pupil_view(state, pupil_id)
+    if identity.is_staff:
+        return view
+    return FamilyPupilView.model_validate(handlers.family_view(view.model_dump()))
 
 
 @router.post("/pupils/{pupil_id}/move", response_model=PupilView)

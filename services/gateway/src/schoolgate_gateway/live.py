@@ -1,0 +1,319 @@
+"""Live points news for open pages, as server-sent events.
+
+One ``LiveHub`` per gateway process follows the event store from its head (awards and undos
+only) and hands each event to the pages listening for that class or that pupil. Nothing is
+replayed: a page that connects (or reconnects) fetches its totals once, then listens, and
+fetches again with ``?after=POSITION`` when news comes. Every listener has a bounded queue:
+a page too slow to keep up loses the oldest news and is told to fetch everything again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import threading
+import weakref
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+import structlog
+from prometheus_client import Counter, Gauge
+from schoolgate_contracts import RecordedEvent
+from schoolgate_contracts.points import PointAwarded, PointAwardUndone
+from schoolgate_kit.eventstore import EventStore
+from schoolgate_kit.problems import Problem
+
+log = structlog.get_logger()
+
+TYPES = (PointAwarded.event_type, PointAwardUndone.event_type)
+RETRY_MS = 3000
+"""How long a browser's EventSource waits before it reconnects."""
+
+LISTENERS = Gauge(
+    "schoolgate_gateway_live_listeners", "Pages listening for live points news.", ["scope"]
+)
+DROPPED = Counter(
+    "schoolgate_gateway_live_dropped_total",
+    "News dropped because a listener fell behind (it was told to fetch again).",
+)
+DELIVERED = Counter("schoolgate_gateway_live_delivered_total", "News handed to listeners' queues.")
+
+
+class LiveUnavailable(Problem):
+    status, slug, title = 503, "live-unavailable", "Live updates are not available right now"
+
+
+@dataclass(frozen=True, slots=True)
+class PointsNews:
+    """One pupil's award or undo, with the global position a page can wait for."""
+
+    school_id: str
+    pupil_id: str
+    class_id: str | None
+    award_id: str
+    kind: str
+    undone: bool
+    position: int
+
+    @classmethod
+    def of(cls, recorded: RecordedEvent) -> PointsNews | None:
+        event = recorded.event
+        if not isinstance(event, PointAwarded | PointAwardUndone):
+            return None
+        return cls(
+            school_id=recorded.metadata.school_id,
+            pupil_id=event.pupil_id,
+            class_id=event.class_id,
+            award_id=event.award_id,
+            kind=event.kind,
+            undone=isinstance(event, PointAwardUndone),
+            position=recorded.position,
+        )
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "pupil_id": self.pupil_id,
+            "class_id": self.class_id,
+            "award_id": self.award_id,
+            "kind": self.kind,
+            "undone": self.undone,
+            "position": self.position,
+        }
+
+
+def message(event: str, data: dict[str, Any], *, event_id: int | None = None) -> str:
+    """One server-sent event."""
+    lines = [f"event: {event}", f"data: {json.dumps(data, separators=(',', ':'))}"]
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    return "\n".join(lines) + "\n\n"
+
+
+class Listener:
+    """One open page: a bounded queue of news, oldest dropped first when it is full."""
+
+    def __init__(self, limit: int) -> None:
+        self._news: deque[PointsNews] = deque()
+        self._limit = max(1, limit)
+        self._wake = asyncio.Event()
+        self.fell_behind = False
+        self.closed = False
+
+    def offer(self, news: PointsNews) -> None:
+        if len(self._news) >= self._limit:
+            self._news.popleft()
+            self.fell_behind = True
+            DROPPED.inc()
+        self._news.append(news)
+        DELIVERED.inc()
+        self._wake.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self._wake.set()
+
+    async def wait(self) -> None:
+        await self._wake.wait()
+
+    def take(self) -> tuple[list[PointsNews], bool]:
+        """Everything queued, and whether news was dropped since the last take."""
+        news, fell_behind = list(self._news), self.fell_behind
+        self._news.clear()
+        self.fell_behind = False
+        self._wake.clear()
+        return news, fell_behind
+
+
+Key = tuple[str, str]
+"""(school id, class or pupil id): ids are unique within a school only."""
+
+
+class LiveHub:
+    def __init__(
+        self,
+        store: EventStore | None,
+        *,
+        keepalive_seconds: float = 15.0,
+        queue_limit: int = 256,
+        retry_seconds: float = 1.0,
+    ) -> None:
+        self._store = store
+        self.keepalive_seconds = keepalive_seconds
+        self.queue_limit = queue_limit
+        self._retry_seconds = retry_seconds
+        self._classes: dict[Key, weakref.WeakSet[Listener]] = {}
+        self._pupils: dict[Key, weakref.WeakSet[Listener]] = {}
+        self._open: weakref.WeakSet[Listener] = weakref.WeakSet()
+        self._task: asyncio.Task[None] | None = None
+        self._starting = asyncio.Lock()
+        self._closed = False
+        self._restore_signals: Callable[[], None] = lambda: None
+        self.position = 0
+        """Every event at or before this global position has been handed out."""
+
+    # -- following the store ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Follow the store from its head now; idempotent, so the first page starts it."""
+        if self._closed or self._store is None:
+            raise LiveUnavailable("Live updates are not available. Reload the page to refresh.")
+        async with self._starting:
+            if self._task is not None:
+                return
+            self.position = await self._store.head()
+            self._task = asyncio.create_task(self._follow(self._store), name="live-hub")
+            self._restore_signals = _end_streams_on_exit_signals(self)
+
+    async def _follow(self, store: EventStore) -> None:
+        while True:
+            try:
+                async for batch in store.subscribe(after=self.position, types=TYPES):
+                    for recorded in batch.events:
+                        news = PointsNews.of(recorded)
+                        if news is not None:
+                            self.publish(news)
+                    self.position = max(self.position, batch.up_to)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # go on from the last position handed out: nothing is skipped
+                log.exception("gateway.live_follow_failed", position=self.position)
+                await asyncio.sleep(self._retry_seconds)
+
+    def publish(self, news: PointsNews) -> None:
+        """Hand news to every page listening for its class or its pupil (once each)."""
+        targets: set[Listener] = set(self._pupils.get((news.school_id, news.pupil_id), ()))
+        if news.class_id is not None:
+            targets.update(self._classes.get((news.school_id, news.class_id), ()))
+        for listener in targets:
+            listener.offer(news)
+
+    # -- listening --------------------------------------------------------------------------
+
+    def _register(self, index: dict[Key, weakref.WeakSet[Listener]], key: Key) -> Listener:
+        listener = Listener(self.queue_limit)
+        index.setdefault(key, weakref.WeakSet()).add(listener)
+        self._open.add(listener)
+        if self._closed:
+            listener.close()  # stopping: the page gets "ready", then the stream ends
+        return listener
+
+    @staticmethod
+    def _unregister(
+        index: dict[Key, weakref.WeakSet[Listener]], key: Key, listener: Listener
+    ) -> None:
+        listener.close()
+        found = index.get(key)
+        if found is not None:
+            found.discard(listener)
+            if not found:
+                del index[key]
+
+    def follow_class(
+        self, school_id: str, class_id: str, *, last_seen: int | None = None
+    ) -> AsyncIterator[str]:
+        return self._stream(self._classes, (school_id, class_id), "class", last_seen)
+
+    def follow_pupil(
+        self, school_id: str, pupil_id: str, *, last_seen: int | None = None
+    ) -> AsyncIterator[str]:
+        return self._stream(self._pupils, (school_id, pupil_id), "pupil", last_seen)
+
+    async def _stream(
+        self,
+        index: dict[Key, weakref.WeakSet[Listener]],
+        key: Key,
+        scope: str,
+        last_seen: int | None,
+    ) -> AsyncIterator[str]:
+        """The event stream of one page, until the page goes or the gateway stops.
+
+        ``ready`` comes first, with the position from which every event reaches this page;
+        ``refetch`` says news was missed (a reconnect, or a page that fell behind).
+        """
+        listener = self._register(index, key)
+        LISTENERS.labels(scope).inc()
+        try:
+            yield f"retry: {RETRY_MS}\n" + message("ready", {"position": self.position})
+            if last_seen is not None and last_seen < self.position:
+                yield message("refetch", {"position": self.position})
+            while not listener.closed:
+                try:
+                    async with asyncio.timeout(self.keepalive_seconds):
+                        await listener.wait()
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                news, fell_behind = listener.take()
+                if fell_behind:
+                    yield message("refetch", {"position": news[-1].position})
+                for item in news:
+                    yield message("points", item.data(), event_id=item.position)
+        finally:
+            LISTENERS.labels(scope).dec()
+            self._unregister(index, key, listener)
+
+    @property
+    def listeners(self) -> int:
+        return len(self._open)
+
+    # -- stopping ---------------------------------------------------------------------------
+
+    def end_streams(self) -> None:
+        """End every open stream and refuse new ones (the process is stopping)."""
+        self._closed = True
+        for listener in list(self._open):
+            listener.close()
+
+    async def close(self) -> None:
+        self.end_streams()
+        self._restore_signals()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+def _end_streams_on_exit_signals(hub: LiveHub) -> Callable[[], None]:
+    """uvicorn waits for open responses to finish before it runs the app's shutdown, and an
+    event stream never finishes by itself: end the streams as soon as the process is told to
+    stop, then let the server's own handler carry on. Browsers reconnect to another pod.
+
+    Returns what puts the previous handlers back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    installed: dict[int, tuple[Any, Any]] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(signum)
+
+        def handler(
+            number: int,
+            frame: FrameType | None,
+            previous: Callable[[int, FrameType | None], Any] | int | None = previous,
+        ) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is already closed
+                loop.call_soon_threadsafe(hub.end_streams)
+            if callable(previous):
+                previous(number, frame)
+            elif previous == signal.SIG_DFL:
+                signal.signal(number, signal.SIG_DFL)
+                signal.raise_signal(number)
+
+        signal.signal(signum, handler)
+        installed[signum] = (handler, previous)
+
+    def restore() -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum, (handler, previous) in installed.items():
+            if signal.getsignal(signum) is handler and previous is not None:
+                signal.signal(signum, previous)
+
+    return restore

@@ -1,0 +1,232 @@
+"""Issue 4 through the gateway, as `make run` serves it: the classroom and the family pages
+hear of an award as it is given (server-sent events), only the people who may see it can
+listen, and a pupil's chosen monster shows wherever they are listed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from ..conftest import until  # type: ignore[import-not-found]
+from .conftest import client_for, signed_in  # type: ignore[import-not-found]
+
+TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
+ASSISTANT = {"email": "ta@demo.school", "password": "demo-assistant-pass"}
+LEADER = {"email": "leader@demo.school", "password": "demo-leader-pass"}
+OFFICE = {"email": "office@demo.school", "password": "demo-office-pass"}
+PARENT = {"email": "parent@demo.school", "password": "demo-parent-pass"}
+SCHOOL = "demo-school"
+GENEROUS = 10.0
+"""Seconds to wait for news that normally comes within milliseconds: never a timing assert."""
+
+
+class Stream:
+    """A live stream read in the background: its events, in order, as (name, data)."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.events: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        name, data = "", ""
+        async for line in self.response.aiter_lines():
+            if line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                data = line.removeprefix("data: ")
+            elif not line and name:
+                await self.events.put((name, json.loads(data)))
+                name, data = "", ""
+
+    async def next(self, wanted: str = "points") -> dict[str, Any]:
+        """The next event of that name (others are skipped), within a generous wait."""
+        async with asyncio.timeout(GENEROUS):
+            while True:
+                name, data = await self.events.get()
+                if name == wanted:
+                    return data
+
+    async def close(self) -> None:
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+
+
+@contextlib.asynccontextmanager
+async def listening(client: httpx.Client, path: str) -> AsyncIterator[Stream]:
+    """Open a live stream with a signed-in browser's cookies, once it said it is ready."""
+    async with (
+        httpx.AsyncClient(base_url=str(client.base_url), cookies=client.cookies) as browser,
+        browser.stream("GET", path, timeout=httpx.Timeout(20, read=None)) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        stream = Stream(response)
+        try:
+            await stream.next("ready")
+            yield stream
+        finally:
+            await stream.close()
+
+
+def summary(parent: httpx.Client, pupil: str, after: int) -> dict[str, Any]:
+    answer = parent.get(f"/api/points/schools/{SCHOOL}/pupils/{pupil}/summary?after={after}")
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+async def shows(parent: httpx.Client, pupil: str, after: int, total: int) -> None:
+    """The page's follow-up with ``?after=``: it waits for the position, up to a limit, so on
+    a busy machine it may take asking again (tests never bet on time)."""
+    await until(
+        lambda: summary(parent, pupil, after)["week"]["total"] == total,
+        within=GENEROUS,
+        why=f"{pupil}'s week total {total} after position {after}",
+    )
+
+
+async def test_an_award_reaches_the_class_and_the_parent_as_it_is_given(embedded: str) -> None:
+    teacher, parent = signed_in(embedded, TEACHER), signed_in(embedded, PARENT)
+    before = summary(parent, "ada", 0)["week"]["total"]
+    async with (
+        listening(teacher, "/api/live/classes/oak") as classroom,
+        listening(parent, "/api/live/pupils/ada") as family,
+    ):
+        answer = teacher.post("/api/awards", json={"pupil_id": "ada", "school_way_id": "kindness"})
+        assert answer.status_code == 201, answer.text
+        award_id = answer.json()["award_id"]
+        heard = [await classroom.next(), await family.next()]
+        for news in heard:
+            assert news["award_id"] == award_id
+            assert (news["pupil_id"], news["class_id"], news["kind"]) == ("ada", "oak", "positive")
+            assert news["undone"] is False
+        position = heard[1]["position"]
+        assert heard[0]["position"] == position
+        # the family page's follow-up: the summary once it includes that position
+        await shows(parent, "ada", position, before + 1)
+
+        undone = teacher.post(f"/api/awards/{award_id}/undo")
+        assert undone.status_code == 200, undone.text
+        for stream in (classroom, family):
+            news = await stream.next()
+            assert (news["award_id"], news["undone"]) == (award_id, True)
+        await shows(parent, "ada", news["position"], before)
+
+
+async def test_the_class_hears_of_every_pupil_and_a_parent_only_of_their_own(
+    embedded: str,
+) -> None:
+    teacher, parent = signed_in(embedded, TEACHER), signed_in(embedded, PARENT)
+    async with (
+        listening(teacher, "/api/live/classes/oak") as classroom,
+        listening(parent, "/api/live/pupils/ada") as family,
+    ):
+        group = teacher.post(
+            "/api/awards", json={"pupil_ids": ["ben", "ada"], "school_way_id": "teamwork"}
+        )
+        assert group.status_code == 201, group.text
+        award_id = group.json()["award_id"]
+        pupils = {(await classroom.next())["pupil_id"] for _ in range(2)}
+        assert pupils == {"ben", "ada"}
+        news = await family.next()
+        assert (news["pupil_id"], news["award_id"]) == ("ada", award_id)
+        with pytest.raises(TimeoutError):  # Ben's point is not Ada's family's news
+            async with asyncio.timeout(0.5):
+                await family.events.get()
+
+        odd = {"pupil_id": "ada", "school_way_id": "effort", "kind": "sideways"}
+        assert teacher.post("/api/awards", json=odd).status_code == 422
+        everyone = teacher.post(
+            "/api/awards", json={"whole_class": True, "school_way_id": "effort", "class_id": "oak"}
+        )
+        assert everyone.status_code == 201, everyone.text
+        class_size = len(everyone.json()["pupil_ids"])
+        assert class_size >= 5
+        heard = [await classroom.next() for _ in range(class_size)]
+        assert {n["pupil_id"] for n in heard} == set(everyone.json()["pupil_ids"])
+        assert {n["award_id"] for n in heard} == {everyone.json()["award_id"]}
+        assert (await family.next())["award_id"] == everyone.json()["award_id"]
+
+
+def test_a_parent_cannot_follow_another_pupil(embedded: str) -> None:
+    parent = signed_in(embedded, PARENT)
+    for path in ("/api/live/pupils/ben", "/api/live/pupils/nobody", "/api/live/classes/oak"):
+        refused = parent.get(path)
+        assert refused.status_code == 403, path
+        assert refused.headers["content-type"] == "application/problem+json"
+
+
+def test_a_teaching_assistant_follows_only_their_own_class(embedded: str) -> None:
+    assistant = signed_in(embedded, ASSISTANT)
+    refused = assistant.get("/api/live/classes/ash")
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    with assistant.stream("GET", "/api/live/classes/oak") as allowed:
+        assert allowed.status_code == 200
+    with assistant.stream("GET", "/api/live/pupils/dev") as staff_of_the_school:
+        assert staff_of_the_school.status_code == 200
+
+
+def test_leaders_follow_any_class_of_their_school_and_others_are_refused(embedded: str) -> None:
+    leader = signed_in(embedded, LEADER)
+    with leader.stream("GET", "/api/live/classes/ash") as allowed:
+        assert allowed.status_code == 200
+    assert leader.get("/api/live/classes/no-such-class").status_code == 404
+    office = signed_in(embedded, OFFICE)
+    assert office.get("/api/live/classes/oak").status_code == 403
+    anonymous = client_for(embedded)
+    for path in ("/api/live/classes/oak", "/api/live/pupils/ada"):
+        answer = anonymous.get(path)
+        assert answer.status_code == 401
+        assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_pupil_hears_of_their_own_points(embedded: str) -> None:
+    teacher = signed_in(embedded, TEACHER)
+    code = teacher.post("/api/classes/oak/code").json()["code"]
+    tablet = client_for(embedded)
+    assert tablet.post("/api/pupil/session", json={"code": code, "pupil_id": "cara"}).is_success
+    assert tablet.get("/api/live/pupils/ben").status_code == 403
+    async with listening(tablet, "/api/live/pupils/cara") as own:
+        answer = teacher.post("/api/awards", json={"pupil_id": "cara", "school_way_id": "effort"})
+        assert answer.status_code == 201, answer.text
+        assert (await own.next())["award_id"] == answer.json()["award_id"]
+
+
+async def test_a_chosen_monster_shows_in_the_class_list_and_to_the_family(embedded: str) -> None:
+    teacher, parent = signed_in(embedded, TEACHER), signed_in(embedded, PARENT)
+    code = teacher.post("/api/classes/oak/code").json()["code"]
+    tablet = client_for(embedded)
+    assert tablet.post("/api/pupil/session", json={"code": code, "pupil_id": "ada"}).is_success
+    path = f"/api/roster/schools/{SCHOOL}/pupils/ada/avatar"
+    chosen = tablet.put(path, json={"avatar": "sea-dragon-4"})
+    assert chosen.status_code == 200, chosen.text
+    assert parent.put(path, json={"avatar": "parents-choice"}).status_code == 403
+    ben = teacher.put(f"/api/roster/schools/{SCHOOL}/pupils/ben/avatar", json={"avatar": "owl-2"})
+    assert ben.status_code == 200, ben.text
+
+    def avatars() -> dict[str, str]:
+        listed = teacher.get(f"/api/roster/schools/{SCHOOL}/classes/oak/pupils").json()
+        return {p["pupil_id"]: p["avatar"] for p in listed}
+
+    await until(
+        lambda: avatars().get("ada") == "sea-dragon-4" and avatars().get("ben") == "owl-2",
+        within=GENEROUS,
+        why="the class list shows the chosen monsters",
+    )
+    await until(
+        lambda: parent.get("/api/me").json()["children"][0]["avatar"] == "sea-dragon-4",
+        within=GENEROUS,
+        why="the family's page shows Ada's monster",
+    )
+    assert tablet.get("/api/me").json()["children"][0]["avatar"] == "sea-dragon-4"
+    pictures = client_for(embedded).post("/api/pupil/class", json={"code": code}).json()
+    assert {p["pupil_id"]: p["avatar"] for p in pictures["pupils"]}["ada"] == "sea-dragon-4"
