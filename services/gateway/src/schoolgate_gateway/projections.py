@@ -16,17 +16,6 @@ from schoolgate_contracts.consent import (
     ParentSuspensionLifted,
 )
 from schoolgate_contracts.roster import (
-    ClassAdded,
-    ClassDetailsChanged,
-    PupilAvatarChosen,
-    PupilDetailsChanged,
-    PupilEnrolled,
-    PupilLeft,
-    PupilMovedClass,
-    SchoolDetailsChanged,
-    SchoolRegistered,
-    SchoolWayAdded,
-    SchoolWayRetired,
     StaffAssignedToClass,
     StaffDetailsChanged,
     StaffMemberAdded,
@@ -34,6 +23,7 @@ from schoolgate_contracts.roster import (
     StaffRoleChanged,
     StaffUnassignedFromClass,
 )
+from schoolgate_kit.directory import pupils_projection, schools_projection
 from schoolgate_kit.projections import Projection
 from schoolgate_kit.readmodels import Doc
 
@@ -95,51 +85,6 @@ def _parent(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     return doc
 
 
-def _pupil(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
-    event = recorded.event
-    match event:
-        case PupilEnrolled():
-            return {
-                "pupil_id": event.pupil_id,
-                "school_id": recorded.metadata.school_id,
-                "first_name": event.first_name,
-                "surname": event.surname,
-                "class_id": event.class_id,
-                "avatar": event.avatar,
-                "left": False,
-            }
-        case PupilDetailsChanged() if doc:
-            return {**doc, "first_name": event.first_name, "surname": event.surname}
-        case PupilAvatarChosen() if doc:
-            return {**doc, "avatar": event.avatar}
-        case PupilMovedClass() if doc:
-            return {**doc, "class_id": event.to_class_id}
-        case PupilLeft() if doc:
-            return {**doc, "left": True}
-    return doc
-
-
-def _school(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
-    event = recorded.event
-    doc = doc or {
-        "school_id": recorded.metadata.school_id,
-        "name": "",
-        "classes": {},
-        "school_ways": {},
-    }
-    match event:
-        case SchoolRegistered() | SchoolDetailsChanged():
-            return {**doc, "name": event.details.name, "timezone": event.details.timezone}
-        case ClassAdded() | ClassDetailsChanged():
-            return {**doc, "classes": {**doc["classes"], event.class_id: event.name}}
-        case SchoolWayAdded():
-            return {**doc, "school_ways": {**doc["school_ways"], event.school_way_id: event.name}}
-        case SchoolWayRetired():
-            ways = {k: v for k, v in doc["school_ways"].items() if k != event.school_way_id}
-            return {**doc, "school_ways": ways}
-    return doc
-
-
 staff = Projection(
     name=STAFF,
     handles=(
@@ -165,23 +110,6 @@ parents = Projection(
     key=lambda recorded: str(getattr(recorded.event, "parent_id")),  # noqa: B009
     evolve=_parent,
 )
-pupils = Projection(
-    name=PUPILS,
-    handles=(PupilEnrolled, PupilDetailsChanged, PupilAvatarChosen, PupilMovedClass, PupilLeft),
-    key=lambda recorded: str(getattr(recorded.event, "pupil_id")),  # noqa: B009
-    evolve=_pupil,
-)
-schools = Projection(
-    name=SCHOOLS,
-    handles=(
-        SchoolRegistered,
-        SchoolDetailsChanged,
-        ClassAdded,
-        ClassDetailsChanged,
-        SchoolWayAdded,
-        SchoolWayRetired,
-    ),
-    key=lambda recorded: recorded.metadata.school_id,
-    evolve=_school,
-)
+pupils = pupils_projection(PUPILS)
+schools = schools_projection(SCHOOLS)
 PROJECTIONS = (staff, parents, pupils, schools)

@@ -9,16 +9,7 @@ from __future__ import annotations
 
 from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.points import DailyTargetSet, PointAwarded, PointAwardUndone
-from schoolgate_contracts.roster import (
-    PupilDetailsChanged,
-    PupilEnrolled,
-    PupilLeft,
-    PupilMovedClass,
-    SchoolDetailsChanged,
-    SchoolRegistered,
-    SchoolWayAdded,
-    SchoolWayRetired,
-)
+from schoolgate_kit.directory import pupils_projection, schools_projection
 from schoolgate_kit.projections import Projection
 from schoolgate_kit.readmodels import Doc
 
@@ -102,45 +93,6 @@ def _target(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     }
 
 
-def _pupil(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
-    event = recorded.event
-    match event:
-        case PupilEnrolled():
-            return {
-                "school_id": recorded.metadata.school_id,
-                "pupil_id": event.pupil_id,
-                "first_name": event.first_name,
-                "surname": event.surname,
-                "class_id": event.class_id,
-                "left": False,
-            }
-        case PupilDetailsChanged() if doc:
-            return {**doc, "first_name": event.first_name, "surname": event.surname}
-        case PupilMovedClass() if doc:
-            return {**doc, "class_id": event.to_class_id}
-        case PupilLeft() if doc:
-            return {**doc, "left": True}
-    return doc
-
-
-def _school(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
-    event = recorded.event
-    doc = doc or {"school_id": recorded.metadata.school_id, "school_ways": {}}
-    match event:
-        case SchoolRegistered() | SchoolDetailsChanged():
-            return {
-                **doc,
-                "timezone": event.details.timezone,
-                "week_starts_on": event.details.week_start,
-            }
-        case SchoolWayAdded():
-            return {**doc, "school_ways": {**doc["school_ways"], event.school_way_id: event.name}}
-        case SchoolWayRetired():
-            ways = {k: v for k, v in doc["school_ways"].items() if k != event.school_way_id}
-            return {**doc, "school_ways": ways}
-    return doc
-
-
 weekly_totals = Projection(
     name=WEEKLY_TOTALS,
     handles=(PointAwarded, PointAwardUndone),
@@ -161,18 +113,8 @@ targets = Projection(
     key=lambda r: str(getattr(r.event, "pupil_id")),  # noqa: B009
     evolve=_target,
 )
-pupils = Projection(
-    name=PUPILS,
-    handles=(PupilEnrolled, PupilDetailsChanged, PupilMovedClass, PupilLeft),
-    key=lambda r: str(getattr(r.event, "pupil_id")),  # noqa: B009
-    evolve=_pupil,
-)
-schools = Projection(
-    name=SCHOOLS,
-    handles=(SchoolRegistered, SchoolDetailsChanged, SchoolWayAdded, SchoolWayRetired),
-    key=lambda r: r.metadata.school_id,
-    evolve=_school,
-)
+pupils = pupils_projection(PUPILS)
+schools = schools_projection(SCHOOLS)
 PROJECTIONS = (weekly_totals, daily, targets, pupils, schools)
 COUNTING = (WEEKLY_TOTALS, DAILY)
 """The read models an award changes: a reader waiting for an award waits for these."""
