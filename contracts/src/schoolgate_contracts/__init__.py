@@ -1,6 +1,6 @@
 """Schoolgate's shared language: every event, its envelope and the registry that loads them."""
 
-from schoolgate_contracts import consent, points, roster
+from schoolgate_contracts import consent, points, roster, stories
 from schoolgate_contracts.base import Event
 from schoolgate_contracts.envelope import Metadata, NewEvent, RecordedEvent
 from schoolgate_contracts.registry import BrokenEvent, EventRegistry, UnknownEventType, registry
@@ -17,4 +17,5 @@ __all__ = [
     "points",
     "registry",
     "roster",
+    "stories",
 ]

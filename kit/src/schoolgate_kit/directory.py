@@ -20,6 +20,8 @@ from schoolgate_contracts.roster import (
     SchoolRegistered,
     SchoolWayAdded,
     SchoolWayRetired,
+    YearGroupAdded,
+    YearGroupRenamed,
 )
 
 from schoolgate_kit.projections import Projection
@@ -36,6 +38,7 @@ def _pupil(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
                 "first_name": event.first_name,
                 "surname": event.surname,
                 "class_id": event.class_id,
+                "year_group_id": event.year_group_id,
                 "avatar": event.avatar,
                 "left": False,
             }
@@ -44,7 +47,7 @@ def _pupil(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
         case PupilAvatarChosen() if doc:
             return {**doc, "avatar": event.avatar}
         case PupilMovedClass() if doc:
-            return {**doc, "class_id": event.to_class_id}
+            return {**doc, "class_id": event.to_class_id, "year_group_id": event.year_group_id}
         case PupilLeft() if doc:
             return {**doc, "left": True}
     return doc
@@ -58,6 +61,7 @@ def _school(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
         "classes": {},
         "school_ways": {},
     }
+    doc = {"year_groups": {}, "class_year_groups": {}, **doc}
     match event:
         case SchoolRegistered() | SchoolDetailsChanged():
             details = event.details
@@ -67,8 +71,17 @@ def _school(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
                 "timezone": details.timezone,
                 "week_starts_on": details.week_start,
             }
+        case YearGroupAdded() | YearGroupRenamed():
+            return {**doc, "year_groups": {**doc["year_groups"], event.year_group_id: event.name}}
         case ClassAdded() | ClassDetailsChanged():
-            return {**doc, "classes": {**doc["classes"], event.class_id: event.name}}
+            return {
+                **doc,
+                "classes": {**doc["classes"], event.class_id: event.name},
+                "class_year_groups": {
+                    **doc["class_year_groups"],
+                    event.class_id: event.year_group_id,
+                },
+            }
         case SchoolWayAdded():
             return {**doc, "school_ways": {**doc["school_ways"], event.school_way_id: event.name}}
         case SchoolWayRetired():
@@ -78,7 +91,7 @@ def _school(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
 
 
 def pupils_projection(name: str) -> Projection:
-    """Pupils by id: school, names, class, monster, and whether they left."""
+    """Pupils by id: school, names, class and year group, monster, and whether they left."""
     return Projection(
         name=name,
         handles=(PupilEnrolled, PupilDetailsChanged, PupilAvatarChosen, PupilMovedClass, PupilLeft),
@@ -88,12 +101,15 @@ def pupils_projection(name: str) -> Projection:
 
 
 def schools_projection(name: str) -> Projection:
-    """Schools by id: name, timezone, first day of the week, classes and current values."""
+    """Schools by id: name, timezone, first day of the week, year groups, classes (and the
+    year group of each) and current values."""
     return Projection(
         name=name,
         handles=(
             SchoolRegistered,
             SchoolDetailsChanged,
+            YearGroupAdded,
+            YearGroupRenamed,
             ClassAdded,
             ClassDetailsChanged,
             SchoolWayAdded,

@@ -1,0 +1,167 @@
+"""Events owned by the stories service: posts to classes, year groups and the whole school,
+likes and comments, and pupils' portfolios and home learning.
+
+A post lives in its own stream (``post-{post_id}``); a portfolio item in
+``portfolio-{item_id}``; a home-learning task in ``homelearning-{task_id}``; a school's
+story settings in ``storysettings-{school_id}``. The school is named in each event's
+metadata (``school_id``). Media bytes never enter the log: events carry media ids, and the
+bytes live in the media store, already made safe (re-encoded, resized, metadata stripped).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schoolgate_contracts.base import Event
+from schoolgate_contracts.registry import registry
+
+Id = str
+MediaKind = Literal["image", "video", "document"]
+
+
+class Audience(BaseModel):
+    """Who a post is for: some classes, one year group, or the whole school."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["classes", "year_group", "school"]
+    class_ids: tuple[Id, ...] = ()
+    year_group_id: Id | None = None
+
+
+class Attachment(BaseModel):
+    """A photo, short video or PDF on a post or portfolio item, and the pupils shown in it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    media_id: Id
+    kind: MediaKind
+    alt_text: str = Field(default="", max_length=500)
+    tagged_pupil_ids: tuple[Id, ...] = ()
+
+
+class _Stories(Event):
+    service = "stories"
+
+
+# -- posts (stream post-{post_id}) ---------------------------------------------------------
+
+
+@registry.register
+class PostPublished(_Stories):
+    """A member of staff posted once to an audience. Families see it from ``visible_from``
+    (a scheduled post has it in the future)."""
+
+    event_type = "PostPublished"
+    post_id: Id
+    author_id: Id
+    audience: Audience
+    text: str = Field(max_length=10_000)
+    attachments: tuple[Attachment, ...] = ()
+    visible_from: datetime
+
+
+@registry.register
+class PostEdited(_Stories):
+    """The post now reads this way; families always see the current version."""
+
+    event_type = "PostEdited"
+    post_id: Id
+    edited_by: Id
+    text: str = Field(max_length=10_000)
+    attachments: tuple[Attachment, ...] = ()
+    visible_from: datetime
+
+
+@registry.register
+class PostDeleted(_Stories):
+    event_type = "PostDeleted"
+    post_id: Id
+    deleted_by: Id
+
+
+@registry.register
+class PostLiked(_Stories):
+    event_type = "PostLiked"
+    post_id: Id
+    parent_id: Id
+
+
+@registry.register
+class PostUnliked(_Stories):
+    event_type = "PostUnliked"
+    post_id: Id
+    parent_id: Id
+
+
+@registry.register
+class CommentAdded(_Stories):
+    """Only where the school turned comments on."""
+
+    event_type = "CommentAdded"
+    personal_fields = frozenset({"text"})
+    post_id: Id
+    comment_id: Id
+    author_id: Id
+    text: str = Field(min_length=1, max_length=2_000)
+
+
+@registry.register
+class StorySettingsChanged(_Stories):
+    """Comments are off unless a leader turns them on (stream storysettings-{school_id})."""
+
+    event_type = "StorySettingsChanged"
+    comments_enabled: bool
+    changed_by: Id
+
+
+# -- portfolios and home learning ----------------------------------------------------------
+
+
+@registry.register
+class HomeLearningTaskSet(_Stories):
+    event_type = "HomeLearningTaskSet"
+    task_id: Id
+    class_id: Id
+    title: str = Field(min_length=1, max_length=200)
+    instructions: str = Field(default="", max_length=5_000)
+    due_on: date | None = None
+    set_by: Id
+
+
+@registry.register
+class PortfolioItemSubmitted(_Stories):
+    """A pupil posted work they are proud of, or handed in home learning (``task_id``).
+    Families see it only once a teacher approves it."""
+
+    event_type = "PortfolioItemSubmitted"
+    item_id: Id
+    pupil_id: Id
+    class_id: Id
+    text: str = Field(default="", max_length=5_000)
+    attachments: tuple[Attachment, ...] = ()
+    task_id: Id | None = None
+
+
+@registry.register
+class PortfolioItemApproved(_Stories):
+    event_type = "PortfolioItemApproved"
+    item_id: Id
+    pupil_id: Id
+    class_id: Id
+    approved_by: Id
+
+
+@registry.register
+class PortfolioItemSentBack(_Stories):
+    """The teacher asked the pupil to change something; the note says what."""
+
+    event_type = "PortfolioItemSentBack"
+    item_id: Id
+    pupil_id: Id
+    class_id: Id
+    note: str = Field(min_length=1, max_length=1_000)
+    sent_back_by: Id
