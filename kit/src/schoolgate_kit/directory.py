@@ -1,13 +1,20 @@
-"""What a service keeps of the roster's facts: its pupils and schools, folded one way.
+"""What a service keeps of other services' facts, folded one way: roster's pupils and
+schools, and consent's answer to "may pupil P appear in media?".
 
-Several services need to know who is in which class, a school's clock and its values, and
-may not ask roster on the request path. Each keeps its own read model, under its own name,
-built by these two projections.
+Several services need to know who is in which class, a school's clock and values, and who may
+be shown in photos, and may not ask roster or consent on the request path. Each keeps its
+own read models, under its own names, built by these projections.
 """
 
 from __future__ import annotations
 
 from schoolgate_contracts import RecordedEvent
+from schoolgate_contracts.consent import (
+    MediaConsentExceptionRecorded,
+    MediaConsentGranted,
+    MediaConsentWithdrawn,
+    PupilCareStatusRecorded,
+)
 from schoolgate_contracts.roster import (
     ClassAdded,
     ClassDetailsChanged,
@@ -117,4 +124,67 @@ def schools_projection(name: str) -> Projection:
         ),
         key=lambda recorded: recorded.metadata.school_id,
         evolve=_school,
+    )
+
+
+# -- may pupil P appear in media? -----------------------------------------------------------
+
+MediaConsentEvent = (
+    MediaConsentGranted
+    | MediaConsentWithdrawn
+    | PupilCareStatusRecorded
+    | MediaConsentExceptionRecorded
+)
+
+
+def may_appear(granted: bool, in_care: bool, exception: bool) -> bool:
+    """The one rule every service relies on: consent given, and no care placement without a
+    leader's exception."""
+    return granted and (not in_care or exception)
+
+
+def no_media_consent(pupil_id: str, school_id: str) -> Doc:
+    """A pupil nobody has recorded anything for: not shown."""
+    return {
+        "pupil_id": pupil_id,
+        "school_id": school_id,
+        "granted": False,
+        "in_care": False,
+        "exception": False,
+        "may_appear": False,
+        "changed_by": None,
+        "changed_at": None,
+    }
+
+
+def _media_consent(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    assert isinstance(event, MediaConsentEvent)
+    doc = dict(doc or no_media_consent(event.pupil_id, recorded.metadata.school_id))
+    when = recorded.metadata.occurred_at.isoformat()
+    match event:
+        case MediaConsentGranted():
+            doc.update(granted=True, changed_by=event.granted_by, changed_at=when)
+        case MediaConsentWithdrawn():
+            doc.update(granted=False, changed_by=event.withdrawn_by, changed_at=when)
+        case PupilCareStatusRecorded():
+            doc.update(in_care=event.in_care, exception=doc["exception"] and not event.in_care)
+        case MediaConsentExceptionRecorded():
+            doc.update(exception=True)
+    doc["may_appear"] = may_appear(doc["granted"], doc["in_care"], doc["exception"])
+    return doc
+
+
+def media_consent_projection(name: str) -> Projection:
+    """Pupils by id: whether they may appear in photos and videos, and who last changed it."""
+    return Projection(
+        name=name,
+        handles=(
+            MediaConsentGranted,
+            MediaConsentWithdrawn,
+            PupilCareStatusRecorded,
+            MediaConsentExceptionRecorded,
+        ),
+        key=lambda recorded: str(getattr(recorded.event, "pupil_id")),  # noqa: B009
+        evolve=_media_consent,
     )

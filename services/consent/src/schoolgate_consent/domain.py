@@ -35,6 +35,7 @@ from schoolgate_contracts.consent import (
     ParentSuspensionLifted,
     PupilCareStatusRecorded,
 )
+from schoolgate_kit.directory import may_appear
 from schoolgate_kit.problems import Conflict, Forbidden, NotFound, Problem
 
 GUARDIAN_LIMIT = 2
@@ -180,12 +181,6 @@ class Pupil:
     @property
     def may_appear(self) -> bool:
         return may_appear(self.media_granted, self.in_care, self.exception)
-
-
-def may_appear(granted: bool, in_care: bool, exception: bool) -> bool:
-    """The one rule every service relies on: consent given, and no care placement without a
-    leader's exception."""
-    return granted and (not in_care or exception)
 
 
 def initial_pupil() -> Pupil:

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from schoolgate_contracts import Event, Metadata
 from schoolgate_kit.commands import Decided, execute
+from schoolgate_kit.directory import no_media_consent
 from schoolgate_kit.eventstore import WrongExpectedVersion
 from schoolgate_kit.problems import Conflict
 from schoolgate_kit.projections import strip
@@ -26,7 +27,6 @@ from schoolgate_consent.projections import (
     PARENTS,
     POLICIES,
     PUPILS,
-    no_media_consent,
     not_suspended,
 )
 

@@ -15,14 +15,10 @@ from schoolgate_contracts.consent import (
     GuardianRequested,
     GuardianRequestRejected,
     InviteLifetimeSet,
-    MediaConsentExceptionRecorded,
-    MediaConsentGranted,
-    MediaConsentWithdrawn,
     ParentInviteIssued,
     ParentInviteRevoked,
     ParentSuspended,
     ParentSuspensionLifted,
-    PupilCareStatusRecorded,
 )
 from schoolgate_contracts.roster import (
     PupilDetailsChanged,
@@ -30,10 +26,9 @@ from schoolgate_contracts.roster import (
     PupilLeft,
     PupilMovedClass,
 )
+from schoolgate_kit.directory import media_consent_projection
 from schoolgate_kit.projections import Projection
 from schoolgate_kit.readmodels import Doc
-
-from schoolgate_consent.domain import may_appear
 
 PUPILS = "consent.pupils"
 LINKS = "consent.links"
@@ -192,61 +187,7 @@ invites = Projection(
 
 # -- consent.media: may pupil P appear in media? ---------------------------------------------
 
-MediaEvent = (
-    MediaConsentGranted
-    | MediaConsentWithdrawn
-    | PupilCareStatusRecorded
-    | MediaConsentExceptionRecorded
-)
-
-
-def no_media_consent(pupil_id: str, school_id: str) -> Doc:
-    return {
-        "pupil_id": pupil_id,
-        "school_id": school_id,
-        "granted": False,
-        "in_care": False,
-        "exception": False,
-        "may_appear": False,
-        "changed_by": None,
-        "changed_at": None,
-    }
-
-
-def _media_key(recorded: RecordedEvent) -> str:
-    event = recorded.event
-    assert isinstance(event, MediaEvent)
-    return event.pupil_id
-
-
-def _media(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
-    event = recorded.event
-    assert isinstance(event, MediaEvent)
-    doc = dict(doc or no_media_consent(event.pupil_id, recorded.metadata.school_id))
-    match event:
-        case MediaConsentGranted():
-            doc.update(granted=True, changed_by=event.granted_by, changed_at=_when(recorded))
-        case MediaConsentWithdrawn():
-            doc.update(granted=False, changed_by=event.withdrawn_by, changed_at=_when(recorded))
-        case PupilCareStatusRecorded():
-            doc.update(in_care=event.in_care, exception=doc["exception"] and not event.in_care)
-        case MediaConsentExceptionRecorded():
-            doc.update(exception=True)
-    doc["may_appear"] = may_appear(doc["granted"], doc["in_care"], doc["exception"])
-    return doc
-
-
-media = Projection(
-    name=MEDIA,
-    handles=(
-        MediaConsentGranted,
-        MediaConsentWithdrawn,
-        PupilCareStatusRecorded,
-        MediaConsentExceptionRecorded,
-    ),
-    key=_media_key,
-    evolve=_media,
-)
+media = media_consent_projection(MEDIA)
 
 
 # -- consent.policies: per school --------------------------------------------------------------
