@@ -24,12 +24,25 @@ POSITION = "_position"
 log = structlog.get_logger()
 
 
+Derive = Callable[[str, Doc], Mapping[str, Doc]]
+
+
 @dataclass(frozen=True)
 class Projection:
     name: str
     handles: tuple[type[Event], ...]
     key: Callable[[RecordedEvent], str]
     evolve: Callable[[Doc | None, RecordedEvent], Doc | None]
+    derive: Derive | None = None
+    """Documents that follow from the document at a key: ``derive(key, doc)`` -> {key: doc}.
+
+    Their keys must be the projection's alone (never a key an event maps to) and may differ
+    between versions of the document: the runner deletes those that are no longer derived.
+    Events never reach them; they change only with the document they come from.
+    """
+    indexes: tuple[tuple[str, ...], ...] = ()
+    """Field lists ``find`` should be fast on (equality fields first, then the field it
+    orders or bounds by); made by the runner before it projects."""
 
     @property
     def event_types(self) -> list[str]:
@@ -46,15 +59,41 @@ def fold(
 
     ``docs`` is read, never copied or changed; ``keys`` (one per event) may be given when the
     caller already worked them out.
+
+    Derived documents come first in the answer, before the documents they follow from: a
+    store that writes in order (MongoDB) and stops half way then still has the old document,
+    so the events are applied again and its derived documents written again. A derived
+    document left unchanged by an event is not written.
     """
     changes: dict[str, Doc | None] = {}
+    derived: dict[str, Doc | None] = {}
     for event, key in zip(events, keys or [projection.key(e) for e in events], strict=True):
         doc = changes[key] if key in changes else docs.get(key)
         if doc is not None and doc.get(POSITION, 0) >= event.position:
             continue  # this document already holds this event
-        new = projection.evolve(None if doc is None else _public(doc), event)
+        old = None if doc is None else _public(doc)
+        new = projection.evolve(old, event)
         changes[key] = None if new is None else {**new, POSITION: event.position}
-    return changes
+        if projection.derive is not None:
+            _rederive(projection.derive, key, old, new, event.position, derived)
+    return {**derived, **changes} if derived else changes
+
+
+def _rederive(
+    derive: Derive,
+    key: str,
+    old: Doc | None,
+    new: Doc | None,
+    position: int,
+    derived: dict[str, Doc | None],
+) -> None:
+    before = {} if old is None else derive(key, old)
+    after = {} if new is None else derive(key, new)
+    for gone in before.keys() - after.keys():
+        derived[gone] = None
+    for derived_key, doc in after.items():
+        if before.get(derived_key) != doc:
+            derived[derived_key] = {**doc, POSITION: position}
 
 
 def _public(doc: Doc) -> Doc:
@@ -64,6 +103,11 @@ def _public(doc: Doc) -> Doc:
 def strip(doc: Doc | None) -> Doc | None:
     """A read-model document as queries should see it."""
     return None if doc is None else _public(doc)
+
+
+async def _ensure_indexes(projection: Projection, readmodels: ReadModelStore) -> None:
+    for fields in projection.indexes:
+        await readmodels.ensure_index(projection.name, fields)
 
 
 async def _ensure_generation(readmodels: ReadModelStore, name: str) -> int:
@@ -95,6 +139,7 @@ async def run_projection(
     caught_up: asyncio.Event | None = None,
 ) -> None:
     """Keep the active generation of ``projection`` up to date, forever."""
+    await _ensure_indexes(projection, readmodels)
     while True:
         generation = await _ensure_generation(readmodels, projection.name)
         checkpoint = await readmodels.checkpoint(projection.name, generation)
@@ -149,6 +194,10 @@ async def catch_up(
             cache.update({k: found.get(k) for k in missing})
         changes = fold(projection, cache, batch.events, keys)
         cache.update(changes)
+        if projection.derive is not None:
+            # keep fold's order (derived documents before theirs) across pages too
+            for key in changes.keys() & dirty.keys():
+                del dirty[key]
         dirty.update(changes)
         folded += len(batch.events)
         position = batch.up_to
@@ -176,6 +225,7 @@ async def rebuild(
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Build a fresh generation from position 0 and swap it in once it has caught up."""
+    await _ensure_indexes(projection, readmodels)
     generation = await readmodels.start_generation(projection.name)
     await catch_up(
         projection, store, readmodels, generation, batch_size=batch_size, progress=progress

@@ -1,3 +1,3 @@
-from schoolgate_kit.readmodels.port import Doc, ReadModelStore
+from schoolgate_kit.readmodels.port import Doc, OneOf, ReadModelStore
 
-__all__ = ["Doc", "ReadModelStore"]
+__all__ = ["Doc", "OneOf", "ReadModelStore"]

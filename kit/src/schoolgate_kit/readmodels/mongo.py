@@ -9,6 +9,10 @@ A ``commit`` is not one transaction: that would need a replica set. Documents ar
 first, then the checkpoint. A crash in between leaves documents ahead of the checkpoint;
 the runner tolerates that, because each document carries the position it reflects
 (``_position``) and events it already holds are skipped on the way round again.
+
+``ensure_index`` adds a compound index (projection, generation, the fields, key) to
+``documents``. It is not partial: projections asking for the same fields share it, and
+MongoDB refuses a second index on the same keys that differs only in its filter.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, DeleteOne, ReplaceO
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from schoolgate_kit.readmodels.port import Doc
+from schoolgate_kit.readmodels.port import Doc, OneOf
 
 Record = dict[str, Any]
 
@@ -36,11 +40,15 @@ def field(name: str) -> str:
 
 
 def where_filter(where: Mapping[str, Any]) -> Record:
-    """The query for documents whose top-level fields equal ``where``."""
+    """The query for documents whose top-level fields equal ``where`` (or, for a ``OneOf``,
+    any of its values: MongoDB merges the index ranges of an ``$in`` in sort order)."""
     # ``$eq`` keeps a value that happens to be a mapping a value, never an operator.
     query: Record = {}
     for name, value in where.items():
-        query[field(name)] = {"$eq": value}
+        if isinstance(value, OneOf):
+            query[field(name)] = {"$in": list(value.values)}
+        else:
+            query[field(name)] = {"$eq": value}
     return query
 
 
@@ -199,6 +207,12 @@ class MongoReadModelStore:
         )
         return None if record is None else dict(record["doc"])
 
+    async def get_many(self, projection: str, keys: Collection[str]) -> dict[str, Doc]:
+        generation = await self.active_generation(projection)
+        if generation is None:
+            return {}
+        return {k: dict(d) for k, d in (await self.load(projection, generation, keys)).items()}
+
     async def find(
         self,
         projection: str,
@@ -207,8 +221,12 @@ class MongoReadModelStore:
         order_by: str | None = None,
         descending: bool = False,
         limit: int | None = None,
+        before: tuple[str, Any] | None = None,
     ) -> list[Doc]:
         query = where_filter(where)
+        if before is not None:
+            bounded, value = before
+            query.setdefault(field(bounded), {})["$lt"] = value
         sort = None if order_by is None else field(order_by)
         generation = await self.active_generation(projection)
         if generation is None or limit == 0:
@@ -222,6 +240,18 @@ class MongoReadModelStore:
         if limit is not None:
             cursor = cursor.limit(limit)
         return [dict(record["doc"]) async for record in cursor]
+
+    async def ensure_index(self, projection: str, fields: tuple[str, ...]) -> None:
+        if not fields:
+            raise ValueError("an index needs at least one field")
+        await self._documents.create_index(
+            [
+                ("projection", ASCENDING),
+                ("generation", ASCENDING),
+                *((field(name), ASCENDING) for name in fields),
+                ("key", ASCENDING),
+            ]
+        )
 
     async def ping(self) -> None:
         await self._client.admin.command("ping")

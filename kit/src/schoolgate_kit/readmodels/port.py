@@ -4,14 +4,29 @@ A projection writes its document changes and its checkpoint in one ``commit``. W
 backing store cannot make that atomic (MongoDB without transactions), each document also
 carries the global position it reflects (``_position``) and the runner skips events a
 document already holds, so every event takes effect exactly once either way.
+
+``find`` pages through documents: equal fields, an order, and an exclusive bound on the
+ordering field (``before``), e.g. "this family's class, newest first, older than the last
+item shown, 20". A field may also be one of several values (``OneOf``): "any of this
+family's classes, merged newest first, 20". ``ensure_index`` makes such a query index range
+scans instead of a read of every document of the projection. ``get_many`` is ``get`` for a
+page's worth of keys in one round trip.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """A ``find`` condition: the field equals any of ``values`` (none: nothing matches)."""
+
+    values: tuple[Any, ...]
 
 
 class ReadModelStore(Protocol):
@@ -49,6 +64,10 @@ class ReadModelStore(Protocol):
         """A document of the active generation."""
         ...
 
+    async def get_many(self, projection: str, keys: Collection[str]) -> dict[str, Doc]:
+        """Documents of the active generation by key; missing keys are left out."""
+        ...
+
     async def find(
         self,
         projection: str,
@@ -57,8 +76,21 @@ class ReadModelStore(Protocol):
         order_by: str | None = None,
         descending: bool = False,
         limit: int | None = None,
+        before: tuple[str, Any] | None = None,
     ) -> list[Doc]:
-        """Documents of the active generation whose top-level fields equal ``where``."""
+        """Documents of the active generation whose top-level fields equal ``where``
+        (or, for a ``OneOf``, any of its values).
+
+        ``before=(field, value)`` keeps only documents whose ``field`` is below ``value``
+        (those without it are left out; compare like with like). Documents equal in
+        ``order_by`` come in key order (reversed when ``descending``), so pages never
+        shuffle. ``limit`` applies to the whole answer, however many values a ``OneOf`` has.
+        """
+        ...
+
+    async def ensure_index(self, projection: str, fields: tuple[str, ...]) -> None:
+        """Make ``find`` on these top-level fields fast for this projection: equality fields
+        first, the ordering or bounded field last. Idempotent."""
         ...
 
     async def ping(self) -> None: ...

@@ -1,14 +1,21 @@
-"""The embedded read-model store: JSON documents in SQLite, one transaction per commit."""
+"""The embedded read-model store: JSON documents in SQLite, one transaction per commit.
+
+``ensure_index`` makes a partial expression index over one projection's rows only (``WHERE
+projection = '...'``), so no other projection pays for it on its writes; ``find`` writes
+each field as the same literal ``json_extract`` expression, which is what lets SQLite use
+such an index, for the bound and for the order (no sort of every match).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from schoolgate_kit.readmodels.port import Doc
+from schoolgate_kit.readmodels.port import Doc, OneOf
 from schoolgate_kit.sqlite import SqliteDatabase, transaction
 
 SCHEMA = """
@@ -28,13 +35,98 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 """
 
-_FIELD = "json_extract(doc, ?)"
-
 
 def _path(field: str) -> str:
-    if not field.replace("_", "").isalnum():
+    if not field.replace("_", "").isalnum() or not field.isascii():
         raise ValueError(f"not a field name: {field!r}")
     return f"$.{field}"
+
+
+def _field(field: str, table: str = "d.") -> str:
+    """The SQL for a document's top-level field; the path is checked, so it can be inline."""
+    return f"json_extract({table}doc, '{_path(field)}')"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def find_sql(
+    projection: str,
+    where: Mapping[str, Any],
+    *,
+    order_by: str | None = None,
+    descending: bool = False,
+    limit: int | None = None,
+    before: tuple[str, Any] | None = None,
+) -> tuple[str, list[Any]]:
+    """The statement ``find`` runs, and its parameters.
+
+    A ``OneOf`` in an ordered, limited find becomes one ordered, limited range per value,
+    merged by SQLite (``UNION ALL`` under an outer order and limit): each range is an index
+    range scan, where ``IN`` would read every match to sort them.
+    """
+    choices = [(f, v) for f, v in where.items() if isinstance(v, OneOf)]
+    if len(choices) != 1 or order_by is None or limit is None:
+        return _select(projection, where, order_by, descending, limit, before)
+    field, choice = choices[0]
+    if len(set(choice.values)) == 1:
+        where = {**where, field: choice.values[0]}
+        return _select(projection, where, order_by, descending, limit, before)
+    parts: list[str] = []
+    params: list[Any] = []
+    for value in dict.fromkeys(choice.values):
+        part, part_params = _select(
+            projection, {**where, field: value}, order_by, descending, limit, before, merged=True
+        )
+        parts.append(f"SELECT * FROM ({part})")
+        params += part_params
+    if not parts:
+        return "SELECT NULL WHERE 0", []
+    direction = "DESC" if descending else "ASC"
+    sql = f"SELECT doc FROM ({' UNION ALL '.join(parts)}) ORDER BY o {direction}, k {direction}"
+    return f"{sql} LIMIT ?", [*params, limit]
+
+
+def _select(
+    projection: str,
+    where: Mapping[str, Any],
+    order_by: str | None,
+    descending: bool,
+    limit: int | None,
+    before: tuple[str, Any] | None,
+    *,
+    merged: bool = False,
+) -> tuple[str, list[Any]]:
+    # One statement (the generation as a subquery), so a rebuild swapping generations never
+    # shows a half; equality on the generation lets an index serve the rest.
+    columns = "d.doc"
+    if merged and order_by is not None:
+        columns = f"d.doc AS doc, {_field(order_by)} AS o, d.key AS k"
+    sql = (
+        f"SELECT {columns} FROM documents d WHERE d.projection = ? AND d.generation ="
+        " (SELECT generation FROM generations WHERE projection = ? AND active = 1)"
+    )
+    params: list[Any] = [projection, projection]
+    for field, value in where.items():
+        if isinstance(value, OneOf):
+            marks = ", ".join("?" * len(value.values))
+            sql += f" AND {_field(field)} IN ({marks})" if marks else " AND 0"
+            params += value.values
+        else:
+            sql += f" AND {_field(field)} = ?"
+            params.append(value)
+    if before is not None:
+        field, value = before
+        sql += f" AND {_field(field)} < ?"
+        params.append(value)
+    if order_by is not None:
+        direction = "DESC" if descending else "ASC"
+        sql += f" ORDER BY {_field(order_by)} {direction}, d.key {direction}"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return sql, params
 
 
 class SqliteReadModelStore:
@@ -190,6 +282,27 @@ class SqliteReadModelStore:
 
         return await self._db.read(get)
 
+    async def get_many(self, projection: str, keys: Collection[str]) -> dict[str, Doc]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+
+        def get_many(conn: sqlite3.Connection) -> dict[str, Doc]:
+            found: dict[str, Doc] = {}
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for key, doc in conn.execute(
+                    "SELECT key, doc FROM documents WHERE projection = ? AND generation ="
+                    " (SELECT generation FROM generations WHERE projection = ? AND active = 1)"
+                    f" AND key IN ({marks})",
+                    (projection, projection, *chunk),
+                ):
+                    found[key] = json.loads(doc)
+            return found
+
+        return await self._db.read(get_many)
+
     async def find(
         self,
         projection: str,
@@ -198,24 +311,29 @@ class SqliteReadModelStore:
         order_by: str | None = None,
         descending: bool = False,
         limit: int | None = None,
+        before: tuple[str, Any] | None = None,
     ) -> list[Doc]:
-        sql = (
-            "SELECT d.doc FROM documents d JOIN generations g"
-            " ON g.projection = d.projection AND g.generation = d.generation AND g.active = 1"
-            " WHERE d.projection = ?"
+        sql, params = find_sql(
+            projection,
+            where,
+            order_by=order_by,
+            descending=descending,
+            limit=limit,
+            before=before,
         )
-        params: list[Any] = [projection]
-        for field, value in where.items():
-            sql += f" AND {_FIELD} = ?"
-            params += [_path(field), value]
-        if order_by is not None:
-            sql += f" ORDER BY {_FIELD} {'DESC' if descending else 'ASC'}"
-            params.append(_path(order_by))
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
         rows = await self._db.read(lambda c: c.execute(sql, params).fetchall())
         return [dict(json.loads(row[0])) for row in rows]
+
+    async def ensure_index(self, projection: str, fields: tuple[str, ...]) -> None:
+        if not fields:
+            raise ValueError("an index needs at least one field")
+        columns = ", ".join(["generation", *(_field(f, table="") for f in fields), "key"])
+        digest = hashlib.sha256(f"{projection}\0{fields}".encode()).hexdigest()[:16]
+        sql = (
+            f"CREATE INDEX IF NOT EXISTS readmodel_{digest} ON documents ({columns})"
+            f" WHERE projection = {_literal(projection)}"
+        )
+        await self._db.write(lambda conn: conn.execute(sql))
 
     async def ping(self) -> None:
         await self._db.read(lambda c: c.execute("SELECT 1").fetchone())

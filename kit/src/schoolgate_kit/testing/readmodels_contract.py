@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from schoolgate_kit.readmodels import ReadModelStore
+from schoolgate_kit.readmodels import Doc, OneOf, ReadModelStore
 
 
 class ReadModelStoreContract:
@@ -75,3 +75,107 @@ class ReadModelStoreContract:
         assert await readmodels.commit(name, 0, {"seen": {"x": 1}}, 42)
         assert await readmodels.checkpoint(name, 0) == 42
         assert await readmodels.load(name, 0, ["seen"]) == {"seen": {"x": 1}}
+
+    async def test_find_pages_below_a_bound_newest_first(self, readmodels: ReadModelStore) -> None:
+        name = self.name()
+        generation = await readmodels.start_generation(name)
+        await readmodels.activate(name, generation)
+        docs = {
+            f"k{i:02d}": {"target": "class:a" if i % 3 else "class:b", "sort": f"{i:04d}"}
+            for i in range(20)
+        }
+        await readmodels.commit(name, generation, docs, 1)
+
+        async def page(before: str | None) -> list[str]:
+            found = await readmodels.find(
+                name,
+                {"target": "class:a"},
+                order_by="sort",
+                descending=True,
+                limit=4,
+                before=None if before is None else ("sort", before),
+            )
+            return [d["sort"] for d in found]
+
+        first = await page(None)
+        assert first == ["0019", "0017", "0016", "0014"]
+        assert await page(first[-1]) == ["0013", "0011", "0010", "0008"]
+        assert await page("0002") == ["0001"]
+        assert await page("0001") == []
+        # a bound without an order, and on numbers
+        await readmodels.commit(name, generation, {"n": {"target": "x", "n": 3}}, 2)
+        assert await readmodels.find(name, {"target": "x"}, before=("n", 4)) == [
+            {"target": "x", "n": 3}
+        ]
+        assert await readmodels.find(name, {"target": "x"}, before=("n", 3)) == []
+
+    async def test_an_index_changes_no_answer(self, readmodels: ReadModelStore) -> None:
+        name = self.name()
+        generation = await readmodels.start_generation(name)
+        await readmodels.activate(name, generation)
+        docs = {f"k{i}": {"t": f"t{i % 2}", "s": i % 5} for i in range(12)}
+        await readmodels.commit(name, generation, docs, 1)
+
+        async def odd_below_4() -> list[Doc]:
+            return await readmodels.find(
+                name, {"t": "t1"}, order_by="s", descending=True, limit=5, before=("s", 4)
+            )
+
+        unindexed = await odd_below_4()
+        # equal order values come in key order, reversed when descending: k11 before k1
+        assert unindexed == [docs["k3"], docs["k7"], docs["k11"], docs["k1"], docs["k5"]]
+        await readmodels.ensure_index(name, ("t", "s"))
+        await readmodels.ensure_index(name, ("t", "s"))  # idempotent
+        await readmodels.ensure_index(name, ("s",))
+        assert await odd_below_4() == unindexed
+        ties = await readmodels.find(name, {"s": 1}, order_by="s")
+        assert ties == [docs["k1"], docs["k11"], docs["k6"]]
+        # a rebuilt generation is served the same way
+        new = await readmodels.start_generation(name)
+        await readmodels.commit(name, new, {"z": {"t": "t1", "s": 0}}, 2)
+        await readmodels.activate(name, new)
+        assert await odd_below_4() == [{"t": "t1", "s": 0}]
+
+    async def test_one_of_several_values_merges_in_order(self, readmodels: ReadModelStore) -> None:
+        name = self.name()
+        generation = await readmodels.start_generation(name)
+        await readmodels.activate(name, generation)
+        docs = {f"k{i:02d}": {"t": f"t{i % 4}", "s": i, "kind": i % 2} for i in range(24)}
+        await readmodels.commit(name, generation, docs, 1)
+        await readmodels.ensure_index(name, ("t", "s"))
+
+        async def page(*values: str, before: int = 100, kind: int | None = None) -> list[int]:
+            where: dict[str, object] = {"t": OneOf(values)}
+            if kind is not None:
+                where["kind"] = kind
+            found = await readmodels.find(
+                name, where, order_by="s", descending=True, limit=5, before=("s", before)
+            )
+            return [d["s"] for d in found]
+
+        assert await page("t1", "t2") == [22, 21, 18, 17, 14]
+        assert await page("t1", "t2", before=14) == [13, 10, 9, 6, 5]
+        assert await page("t1", "t2", "t1", before=6) == [5, 2, 1]
+        assert await page("t0", "t1", kind=1) == [21, 17, 13, 9, 5]
+        assert await page("t3") == [23, 19, 15, 11, 7]
+        assert await page() == []
+        unordered = await readmodels.find(name, {"t": OneOf(("t0", "t3"))})
+        assert sorted(d["s"] for d in unordered) == sorted(i for i in range(24) if i % 4 in (0, 3))
+        assert await readmodels.find(name, {"t": OneOf(())}) == []
+
+    async def test_get_many_reads_the_active_generation(self, readmodels: ReadModelStore) -> None:
+        name = self.name()
+        assert await readmodels.get_many(name, ["a"]) == {}
+        old = await readmodels.start_generation(name)
+        await readmodels.activate(name, old)
+        await readmodels.commit(name, old, {"a": {"v": 1}, "b": {"v": 2}, "c": {"v": 3}}, 1)
+        assert await readmodels.get_many(name, ["a", "c", "missing", "a"]) == {
+            "a": {"v": 1},
+            "c": {"v": 3},
+        }
+        assert await readmodels.get_many(name, []) == {}
+        new = await readmodels.start_generation(name)
+        await readmodels.commit(name, new, {"a": {"v": 10}}, 1)
+        assert await readmodels.get_many(name, ["a", "b"]) == {"a": {"v": 1}, "b": {"v": 2}}
+        await readmodels.activate(name, new)
+        assert await readmodels.get_many(name, ["a", "b"]) == {"a": {"v": 10}}
