@@ -31,10 +31,12 @@ EXPECTED_DEPLOYMENTS = {
     "roster-worker",
     "consent",
     "consent-worker",
+    "stories",
+    "stories-worker",
     "notifications-worker",
     "relay",
 }
-EXPECTED_HTTP = {"gateway", "points", "roster", "consent"}
+EXPECTED_HTTP = {"gateway", "points", "roster", "consent", "stories"}
 
 Doc = dict[str, Any]
 

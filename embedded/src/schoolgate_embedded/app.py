@@ -25,6 +25,7 @@ from schoolgate_gateway.settings import GatewaySettings
 from schoolgate_kit.bus.memory import InProcessBus
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
+from schoolgate_kit.media.filesystem import FilesystemMediaStore
 from schoolgate_kit.projections import run_projection
 from schoolgate_kit.reactors import start_reactor
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
@@ -33,10 +34,11 @@ from schoolgate_kit.runtime import Parts, ServiceDefinition
 from schoolgate_notifications.service import DEFINITION as NOTIFICATIONS
 from schoolgate_points.service import DEFINITION as POINTS
 from schoolgate_roster.service import DEFINITION as ROSTER
+from schoolgate_stories.service import DEFINITION as STORIES
 
 from schoolgate_embedded import demo
 
-SERVICES: tuple[ServiceDefinition, ...] = (POINTS, ROSTER, CONSENT, NOTIFICATIONS)
+SERVICES: tuple[ServiceDefinition, ...] = (POINTS, ROSTER, CONSENT, STORIES, NOTIFICATIONS)
 log = structlog.get_logger()
 
 
@@ -56,7 +58,8 @@ async def run_embedded(
     store = await SqliteEventStore.open(data / "events.db", clock=clock)
     readmodels = await SqliteReadModelStore.open(data / "readmodels.db")
     bus = InProcessBus(readmodels, max_deliveries=settings.consumer_max_deliveries)
-    parts = Parts(store=store, readmodels=readmodels, clock=clock)
+    media = await FilesystemMediaStore.open(data / "media", clock=clock)
+    parts = Parts(store=store, readmodels=readmodels, media=media, clock=clock)
     apps = {d.name: d.create_app(settings, parts) for d in SERVICES}
     subscriptions = [
         await start_reactor(reactor, bus) for d in SERVICES for reactor in d.reactors(parts)
@@ -83,6 +86,7 @@ async def run_embedded(
                 await task
         for subscription in subscriptions:
             await subscription.stop()
+        await media.close()
         await readmodels.close()
         await store.close()
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from schoolgate_kit.bus import Bus
 from schoolgate_kit.eventstore import EventStore
+from schoolgate_kit.media import MediaStore
 from schoolgate_kit.readmodels import ReadModelStore
 from schoolgate_kit.settings import Settings
 
@@ -58,3 +59,19 @@ async def open_bus(settings: Settings, dead_letters: ReadModelStore) -> Bus:
             publish_timeout=settings.publish_timeout_seconds,
         )
     raise ValueError(f"SCHOOLGATE_BUS_URL: no adapter for {url!r}")
+
+
+async def open_media(settings: Settings, clock: Callable[[], datetime]) -> MediaStore:
+    """``file://path`` (relative like ``file://var/media`` or absolute like
+    ``file:///srv/media``) or ``mongodb://...``: GridFS, bucket ``media``, in the URL's
+    database or ``schoolgate``."""
+    url = settings.media_location()
+    if url.startswith("file://"):
+        from schoolgate_kit.media.filesystem import FilesystemMediaStore
+
+        return await FilesystemMediaStore.open(Path(url.removeprefix("file://")), clock=clock)
+    if url.startswith(("mongodb://", "mongodb+srv://")):
+        from schoolgate_kit.media.gridfs import GridFsMediaStore
+
+        return await GridFsMediaStore.open(url, bucket="media", clock=clock)
+    raise ValueError(f"SCHOOLGATE_MEDIA_URL: no adapter for {url!r}")

@@ -21,11 +21,12 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
-from schoolgate_kit.adapters import open_bus, open_event_store, open_read_models
+from schoolgate_kit.adapters import open_bus, open_event_store, open_media, open_read_models
 from schoolgate_kit.bus import Bus
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore import EventStore
 from schoolgate_kit.logging import configure_logging
+from schoolgate_kit.media import MediaStore
 from schoolgate_kit.projections import Projection, rebuild, run_projection
 from schoolgate_kit.reactors import Reactor, start_reactor
 from schoolgate_kit.readmodels import ReadModelStore
@@ -39,6 +40,7 @@ log = structlog.get_logger()
 class Parts:
     store: EventStore
     readmodels: ReadModelStore
+    media: MediaStore
     clock: Callable[[], datetime]
 
 
@@ -52,13 +54,14 @@ class ServiceDefinition:
 
 @contextlib.asynccontextmanager
 async def open_parts(settings: Settings, database: str) -> AsyncIterator[Parts]:
-    store = await open_event_store(settings, utc_now)
-    readmodels = await open_read_models(settings, database=database)
-    try:
-        yield Parts(store=store, readmodels=readmodels, clock=utc_now)
-    finally:
-        await readmodels.close()
-        await store.close()
+    async with contextlib.AsyncExitStack() as opened:
+        store = await open_event_store(settings, utc_now)
+        opened.push_async_callback(store.close)
+        readmodels = await open_read_models(settings, database=database)
+        opened.push_async_callback(readmodels.close)
+        media = await open_media(settings, utc_now)
+        opened.push_async_callback(media.close)
+        yield Parts(store=store, readmodels=readmodels, media=media, clock=utc_now)
 
 
 async def run_workers(definition: ServiceDefinition, parts: Parts, bus: Bus) -> None:

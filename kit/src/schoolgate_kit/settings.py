@@ -29,6 +29,10 @@ class Settings(BaseSettings):
         default="", description="sqlite:///path or mongodb://...; default: data_dir/readmodels.db"
     )
     bus_url: str = Field(default="memory://", description="memory:// or amqp://...")
+    media_url: str = Field(
+        default="",
+        description="file://path or mongodb://... (GridFS); default: data_dir/media",
+    )
     identity_secret: SecretStr = SecretStr(DEV_IDENTITY_SECRET)
     identity_ttl_seconds: int = Field(default=60, ge=5, le=3600)
     school_timezone: str = "Europe/London"
@@ -59,3 +63,6 @@ class Settings(BaseSettings):
 
     def read_model_location(self) -> str:
         return self.read_model_url or f"sqlite:///{self.data_dir / 'readmodels.db'}"
+
+    def media_location(self) -> str:
+        return self.media_url or f"file://{self.data_dir / 'media'}"

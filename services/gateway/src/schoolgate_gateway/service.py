@@ -73,6 +73,7 @@ def _app(settings: Settings, parts: Parts) -> FastAPI:
             "points": gateway_settings.points_url,
             "roster": gateway_settings.roster_url,
             "consent": gateway_settings.consent_url,
+            "stories": gateway_settings.stories_url,
         }
         gateway = build_gateway(
             gateway_settings,

@@ -55,11 +55,19 @@ class ServiceClient:
         await self._client.aclose()
 
 
-PASSED_HEADERS = ("content-type", "location", "cache-control", "retry-after")
+PASSED_HEADERS = (
+    "content-type",
+    "location",
+    "cache-control",
+    "retry-after",
+    "content-disposition",
+    "x-content-type-options",
+)
 
 
 def relay_response(response: httpx.Response) -> Response:
-    """Pass a service's answer on as it is: JSON, problem+json or an HTML letter."""
+    """Pass a service's answer on as it is: JSON, problem+json, an HTML letter or media
+    bytes (with their type, caching and how the browser should show them)."""
     if response.headers.get("content-type", "").endswith("json"):
         return JSONResponse(
             response.json() if response.content else None,

@@ -9,6 +9,7 @@ class GatewaySettings(Settings):
     points_url: str = "http://127.0.0.1:8001"
     roster_url: str = "http://127.0.0.1:8002"
     consent_url: str = "http://127.0.0.1:8003"
+    stories_url: str = "http://127.0.0.1:8004"
     public_base_url: str = "http://localhost:8000"
     sign_in_attempts_per_account: int = 10
     sign_in_attempts_per_address: int = 60
