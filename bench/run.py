@@ -23,7 +23,7 @@ from pathlib import Path
 
 from schoolgate_kit.logging import configure_logging
 
-from bench import append, freshness, gateway_awards, relay, replay
+from bench import append, feed, freshness, gateway_awards, relay, replay
 from bench.common import Result, load_average, machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, Runner] = {
     "replay": lambda work, args: replay.run(work, quick=args.quick, profile=args.profile),
     "freshness": lambda work, args: freshness.run(work, quick=args.quick),
     "gateway_awards": lambda work, args: gateway_awards.run(work, quick=args.quick),
+    "feed": lambda work, args: feed.run(work, quick=args.quick),
 }
 
 

@@ -3,9 +3,13 @@
 Scopes come from the services' facts, not from the accounts table: a teacher's classes from
 roster events, a parent's children and suspension from consent events. The gateway puts
 them into the short-lived identity it signs for each service call.
+
+The parent feed and the media consent it applies are folded in ``feed.py``.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.consent import (
@@ -26,6 +30,8 @@ from schoolgate_contracts.roster import (
 from schoolgate_kit.directory import pupils_projection, schools_projection
 from schoolgate_kit.projections import Projection
 from schoolgate_kit.readmodels import Doc
+
+from schoolgate_gateway.feed import FEED_PROJECTIONS
 
 STAFF = "gateway.staff"
 PARENTS = "gateway.parents"
@@ -110,6 +116,7 @@ parents = Projection(
     key=lambda recorded: str(getattr(recorded.event, "parent_id")),  # noqa: B009
     evolve=_parent,
 )
-pupils = pupils_projection(PUPILS)
+# classmates by class, for display names (the family pages and the feed ask on every view)
+pupils = replace(pupils_projection(PUPILS), indexes=(("class_id", "left"),))
 schools = schools_projection(SCHOOLS)
-PROJECTIONS = (staff, parents, pupils, schools)
+PROJECTIONS = (staff, parents, pupils, schools, *FEED_PROJECTIONS)

@@ -12,7 +12,7 @@ from importlib.resources import files
 from typing import Annotated, Any, Literal
 
 import segno
-from fastapi import APIRouter, FastAPI, Header, Path, Request, Response
+from fastapi import APIRouter, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from schoolgate_kit.app import Kit, create_service_app
@@ -34,6 +34,7 @@ from schoolgate_gateway.deps import (
     SchoolOffice,
     SignedIn,
 )
+from schoolgate_gateway.feed import CURSOR_PATTERN, MAX_PAGE_SIZE, PAGE_SIZE, FeedPage, parent_feed
 from schoolgate_gateway.projections import PARENTS, PUPILS, SCHOOLS, STAFF
 from schoolgate_gateway.scope import all_children, identity_for
 from schoolgate_gateway.security import CrossSiteRequestGuard
@@ -46,7 +47,7 @@ Id = Annotated[str, Field(pattern=ID_PATTERN)]
 PathId = Annotated[str, Path(pattern=ID_PATTERN)]
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
-PROXIED = {"points", "roster", "consent"}
+PROXIED = {"points", "roster", "consent", "stories"}
 SCHOOL_IN_PATH = re.compile(r"^schools/([A-Za-z0-9_-]{1,64})(/|$)")
 
 
@@ -563,6 +564,30 @@ async def live_pupil(
     return _event_stream(
         gateway.live.follow_pupil(follower.school_id, pupil_id, last_seen=_last_seen(last_event_id))
     )
+
+
+# -- the parent feed (issue 5) -------------------------------------------------------------
+
+FeedCursor = Annotated[
+    str | None,
+    Query(pattern=CURSOR_PATTERN, description="The `next` of the page before (older items)."),
+]
+FeedLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+
+
+@api.get("/feed", response_model=FeedPage)
+async def feed(
+    account: Parent, gateway: GatewayDep, before: FeedCursor = None, limit: FeedLimit = PAGE_SIZE
+) -> Response:
+    """Your children's points, posts and approved portfolio items, newest first."""
+    page = await parent_feed(
+        gateway.readmodels, account.person_id, now=gateway.clock(), before=before, limit=limit
+    )
+    # already a FeedPage: serialised once, not validated again on the way out
+    return Response(page.model_dump_json(), media_type="application/json")
+
+
+# -- the services behind the gateway ---------------------------------------------------------
 
 
 @api.api_route(
