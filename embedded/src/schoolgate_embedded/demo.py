@@ -32,7 +32,12 @@ STAFF_ACCOUNTS: tuple[tuple[str, str, str, str, list[str], str], ...] = (
     ("staff-ash", "Mr Ash", "leader@demo.school", "leader", [], "demo-leader-pass"),
     ("staff-elm", "Mrs Elm", "office@demo.school", "office", [], "demo-office-pass"),
 )
-PARENT = ("parent@demo.school", "demo-parent-pass", "Ada's parent")
+PARENTS = (
+    # email, password, name, child: two families in Year 3, in different classes
+    ("parent@demo.school", "demo-parent-pass", "Ada's parent", "ada"),
+    ("parent2@demo.school", "demo-parent2-pass", "Leo's parent", "leo"),
+)
+CLASSES = (("oak", "Oak", "y3"), ("willow", "Willow", "y3"), ("ash", "Ash", "y4"))
 PUPILS = (
     ("ada", "Ada", "Lovelace", "oak"),
     ("ben", "Ben", "Okri", "oak"),
@@ -41,7 +46,12 @@ PUPILS = (
     ("sam-l", "Sam", "Lee", "oak"),
     ("dev", "Dev", "Patel", "ash"),
     ("eve", "Eve", "Jones", "ash"),
+    ("leo", "Leo", "Hart", "willow"),
+    ("isla", "Isla", "Wood", "willow"),
 )
+NO_MEDIA_CONSENT = frozenset({"cara"})
+"""The families of every other demo pupil agreed to photos; Cara's did not, so a post that
+shows her is refused with the reason, as the consent gate does for a real school."""
 CODE_OF_CONDUCT = (
     "We treat everyone at our school with kindness and respect, online and in person. "
     "We keep messages to staff within school hours unless it is urgent, and we contact the "
@@ -99,7 +109,7 @@ async def seed(gateway: Gateway, readmodels: ReadModelStore) -> bool:
             admin,
             {"year_group_id": year, "name": name},
         )
-    for class_id, name, year in (("oak", "Oak", "y3"), ("ash", "Ash", "y4")):
+    for class_id, name, year in CLASSES:
         await _call(
             gateway,
             "roster",
@@ -159,17 +169,43 @@ async def seed(gateway: Gateway, readmodels: ReadModelStore) -> bool:
             gateway, "consent", "PUT", f"{BASE}/code-of-conduct", leader, {"text": CODE_OF_CONDUCT}
         )
     )
-    email, password, name = PARENT
+    for email, password, name, pupil_id in PARENTS:
+        await _join_as_parent(gateway, leader, email, password, name, pupil_id)
+    office = Identity(subject="staff-elm", role=Role.office, school_id=SCHOOL)
+    for pupil_id, *_ in PUPILS:
+        if pupil_id not in NO_MEDIA_CONSENT:
+            await _eventually(
+                lambda pupil_id=pupil_id: _call(
+                    gateway,
+                    "consent",
+                    "PUT",
+                    f"{BASE}/pupils/{pupil_id}/media-consent",
+                    office,
+                    {"granted": True},
+                )
+            )
+    log.info("demo.seeded", school=SCHOOL)
+    return True
+
+
+async def _join_as_parent(
+    gateway: Gateway, leader: Identity, email: str, password: str, name: str, pupil_id: str
+) -> None:
+    """A family joins the way a real one does: an invite letter's code, then the school's
+    code of conduct."""
     account = await gateway.accounts.create_parent(
         email=email, password=password, display_name=name
     )
     invite = await _eventually(
-        lambda: _call(gateway, "consent", "POST", f"{BASE}/pupils/ada/invites", leader, {})
+        lambda: _call(gateway, "consent", "POST", f"{BASE}/pupils/{pupil_id}/invites", leader, {})
     )
     parent = Identity(subject=account.person_id, role=Role.parent, school_id="none")
     await _call(gateway, "consent", "POST", "/invites/redeem", parent, {"code": invite["code"]})
     joined = Identity(
-        subject=account.person_id, role=Role.parent, school_id=SCHOOL, pupil_ids=frozenset({"ada"})
+        subject=account.person_id,
+        role=Role.parent,
+        school_id=SCHOOL,
+        pupil_ids=frozenset({pupil_id}),
     )
     await _eventually(
         lambda: _call(
@@ -181,13 +217,11 @@ async def seed(gateway: Gateway, readmodels: ReadModelStore) -> bool:
             {"version": 1},
         )
     )
-    log.info("demo.seeded", school=SCHOOL)
-    return True
 
 
 def print_accounts() -> None:
     rows = [(name, email, password) for _, name, email, _, _, password in STAFF_ACCOUNTS]
-    rows.append((PARENT[2], PARENT[0], PARENT[1]))
+    rows += [(name, email, password) for email, password, name, _ in PARENTS]
     lines = ["", "Demo accounts (development only):"]
     lines += [f"  {name:<14} {email:<22} {password}" for name, email, password in rows]
     lines += ["  Pupils sign in with a class code their teacher shows, then their picture.", ""]

@@ -13,7 +13,6 @@ const ROLE_NAMES = {
   pupil: "Pupil",
 };
 const CLASSROOM = ["teacher", "teaching_assistant", "leader"];
-const STAFF = ["teacher", "teaching_assistant", "leader", "office", "school_admin"];
 
 // -- talking to the gateway ----------------------------------------------------------------
 
@@ -2440,11 +2439,1346 @@ async function pointsSettingsView() {
   );
 }
 
+// -- stories, portfolios and home learning -------------------------------------------------
+
+/** The stories service behind the gateway; a parent's children may be at other schools. */
+const storiesApi = (path, schoolId = state.me.school_id) =>
+  `/api/stories/schools/${encodeURIComponent(schoolId)}${path}`;
+const mediaUrl = (mediaId, size, schoolId) =>
+  storiesApi(`/media/${encodeURIComponent(mediaId)}?size=${size}`, schoolId);
+
+/** Where an attachment's bytes are: the service names its own paths, the browser asks the gateway. */
+function mediaSrc(a, size, schoolId) {
+  const given = size === "thumb" ? a.thumb_url || a.url : a.url;
+  if (given && given.startsWith("/api/")) return given;
+  if (a.media_id) return mediaUrl(a.media_id, size === "thumb" && a.kind === "image" ? "thumb" : "full", schoolId);
+  if (given && given.startsWith("/schools/")) return `/api/stories${given}`;
+  return given || "";
+}
+const yearGroupsList = () => cached("year-groups", () => api("GET", roster("/year-groups")));
+/** Services answer with a uuid's 32 hex digits; we send it with dashes. */
+const sameId = (a, b) => String(a).replace(/-/g, "") === String(b).replace(/-/g, "");
+const countOf = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const MEDIA_WORD = { image: "photo", video: "video", document: "PDF" };
+
+/** A list from an answer that is either a list or an object holding one under one of `keys`. */
+function listIn(answer, ...keys) {
+  if (Array.isArray(answer)) return answer;
+  for (const key of [...keys, "items"]) if (Array.isArray(answer?.[key])) return answer[key];
+  return [];
+}
+
+function when(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  return d.toLocaleString("en-GB", { weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" });
+}
+
+/** An ISO time as the value a datetime-local input shows (the browser's own time). */
+function localInput(iso) {
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${isoDay(d)}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function paragraphs(text, cls = "story-text") {
+  if (!text) return null;
+  const box = h("div", { class: cls });
+  for (const part of String(text).split(/\n\s*\n/)) box.append(h("p", { text: part }));
+  return box;
+}
+
+function mediaKindOf(file) {
+  if (file.type.startsWith("video/")) return "video";
+  if (file.type === "application/pdf" || /\.pdf$/i.test(file.name)) return "document";
+  return "image";
+}
+
+/** Send one file to the stories service, telling `onProgress` how much has gone (0 to 1). */
+function uploadMedia(file, onProgress, schoolId) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", storiesApi("/media", schoolId));
+    xhr.setRequestHeader("accept", "application/json");
+    xhr.setRequestHeader("content-type", file.type || "application/octet-stream");
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    });
+    xhr.addEventListener("load", () => {
+      let data = null;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data || {});
+      else reject(new ApiError(data || {}, xhr.status));
+    });
+    xhr.addEventListener("error", () =>
+      reject(new ApiError({ detail: "We could not reach Schoolgate. Check your internet connection and try again." }, 0)),
+    );
+    xhr.send(file);
+  });
+}
+
+/** Photos, videos and PDFs to look at: small pictures for staff, bigger ones for families. */
+function gallery(attachments, { schoolId, size = "thumb" } = {}) {
+  const items = (attachments || []).filter((a) => a && (a.media_id || a.url));
+  if (!items.length) return null;
+  const list = h("ul", { class: `gallery ${size}` });
+  for (const a of items) {
+    const kind = a.kind || "image";
+    const full = mediaSrc(a, "full", schoolId);
+    const small = mediaSrc(a, "thumb", schoolId);
+    const alt = a.alt_text || (kind === "image" ? "A photo from school" : "");
+    let node;
+    if (kind === "video") {
+      node = h("video", { src: full, controls: true, preload: "metadata", playsinline: true, "aria-label": alt || "A video from school" });
+    } else if (kind === "document") {
+      node = h("a", { class: "file-link", href: full, target: "_blank", rel: "noopener", text: `Open the PDF${alt ? `: ${alt}` : ""} (opens in a new tab)` });
+    } else {
+      node = h("img", { src: size === "thumb" ? small : full, alt, loading: "lazy", decoding: "async" });
+    }
+    const hidden = a.hidden ? h("p", { class: "hidden-note", text: "Families do not see this: a child in it has no photo consent." }) : null;
+    list.append(h("li", { class: hidden ? "hidden-media" : null }, node, hidden));
+  }
+  return list;
+}
+
+/**
+ * The files on a story or a piece of work. Each file is sent as soon as it is chosen, with a
+ * progress bar; then it shows a preview, a box to describe it for people who cannot see it
+ * and, when `tagging`, which pupils are in it.
+ */
+function attachmentsEditor({ initial = [], tagging = true, label, hint, accept, multiple = true, schoolId } = {}) {
+  const entries = [];
+  let pupils = [];
+  let counter = 0;
+  const list = h("ul", { class: "attachments" });
+  const input = h("input", { type: "file", accept: accept || "image/*,video/*,application/pdf,.pdf", multiple });
+  const picker = field(label || "Add photos, a short video or a PDF", {
+    control: input,
+    hint: hint || "Photos are made smaller and their hidden details, such as where they were taken, are removed.",
+  });
+  input.addEventListener("change", () => {
+    for (const file of [...input.files]) addFile(file);
+    input.value = "";
+  });
+
+  function tagsFor(entry) {
+    if (!tagging || entry.kind === "document") return null;
+    const word = `${MEDIA_WORD[entry.kind]} ${entry.n}`;
+    const known = new Set(pupils.map((p) => p.pupil_id));
+    const everyone = [...pupils, ...[...entry.tags].filter((id) => !known.has(id)).map((id) => ({ pupil_id: id, name: id }))];
+    const set = h("fieldset", { class: "tags" }, h("legend", { text: `Who is in ${word}?` }));
+    if (!everyone.length) set.append(h("p", { class: "hint", text: "Choose who will see the story first." }));
+    for (const pupil of everyone) {
+      set.append(
+        checkbox(pupil.name, {
+          value: pupil.pupil_id,
+          checked: entry.tags.has(pupil.pupil_id),
+          onchange: (event) => {
+            if (event.currentTarget.checked) entry.tags.add(pupil.pupil_id);
+            else entry.tags.delete(pupil.pupil_id);
+          },
+        }),
+      );
+    }
+    return set;
+  }
+
+  function draw(entry) {
+    const word = `${MEDIA_WORD[entry.kind]} ${entry.n}`;
+    let preview;
+    if (entry.kind === "image" && (entry.preview || entry.media_id)) {
+      preview = h("img", { src: entry.preview || mediaUrl(entry.media_id, "thumb", schoolId), alt: `Preview of ${word}` });
+    } else {
+      preview = h("span", { class: "file-badge", "aria-hidden": "true", text: entry.kind === "video" ? "▶" : "PDF" });
+    }
+    const parts = [h("p", { class: "attachment-name", text: entry.file ? `${word[0].toUpperCase()}${word.slice(1)}: ${entry.file.name}` : `${word[0].toUpperCase()}${word.slice(1)}` })];
+    if (entry.status === "uploading") {
+      const id = uid("upload");
+      entry.bar = h("progress", { id, max: 100, value: Math.round(entry.progress * 100) });
+      entry.barLabel = h("label", { for: id, text: `Sending ${word}: ${Math.round(entry.progress * 100)}%` });
+      parts.push(h("div", { class: "progress-area" }, entry.barLabel, entry.bar));
+    } else if (entry.status === "failed") {
+      parts.push(h("p", { class: "notice-text", text: `${word[0].toUpperCase()}${word.slice(1)} was not added. ${entry.error}` }));
+    } else {
+      const alt = h("textarea", { rows: 2, maxlength: 500, value: entry.alt });
+      alt.addEventListener("input", () => {
+        entry.alt = alt.value;
+      });
+      parts.push(
+        field(`Describe ${word}`, {
+          control: alt,
+          hint: entry.kind === "document" ? "What is in it, for example “Letter about the school trip”." : "For people who cannot see it, for example “Children planting seeds in the garden”.",
+        }),
+        tagsFor(entry),
+      );
+    }
+    parts.push(
+      h("button", {
+        type: "button",
+        class: "secondary small",
+        text: "Remove",
+        "aria-label": `Remove ${word}`,
+        onclick: () => remove(entry),
+      }),
+    );
+    fill(entry.node, h("div", { class: "attachment-preview" }, preview), h("div", { class: "attachment-body" }, ...parts));
+  }
+
+  function remove(entry) {
+    entries.splice(entries.indexOf(entry), 1);
+    entry.node.remove();
+    if (entry.preview) URL.revokeObjectURL(entry.preview);
+    say(`${MEDIA_WORD[entry.kind]} ${entry.n} removed.`);
+    input.focus();
+  }
+
+  function make(values) {
+    const entry = { n: ++counter, alt: "", tags: new Set(), status: "ready", progress: 0, node: h("li", { class: "attachment" }), ...values };
+    entries.push(entry);
+    list.append(entry.node);
+    draw(entry);
+    return entry;
+  }
+
+  async function addFile(file) {
+    const kind = mediaKindOf(file);
+    const entry = make({
+      file,
+      kind,
+      status: "uploading",
+      preview: kind === "image" && file.type.startsWith("image/") ? URL.createObjectURL(file) : null,
+    });
+    say(`Sending ${MEDIA_WORD[kind]} ${entry.n}…`);
+    let lastShown = -1;
+    try {
+      const stored = await uploadMedia(
+        file,
+        (share) => {
+          entry.progress = share;
+          const percent = Math.round(share * 100);
+          if (entry.bar && percent !== lastShown) {
+            lastShown = percent;
+            entry.bar.value = percent;
+            entry.barLabel.textContent = `Sending ${MEDIA_WORD[entry.kind]} ${entry.n}: ${percent}%`;
+          }
+        },
+        schoolId,
+      );
+      entry.media_id = stored.media_id;
+      entry.kind = stored.kind || kind;
+      entry.status = "ready";
+      draw(entry);
+      say(`${MEDIA_WORD[entry.kind][0].toUpperCase()}${MEDIA_WORD[entry.kind].slice(1)} ${entry.n} is ready. Describe it below.`);
+    } catch (error) {
+      if (error.status === 401) {
+        failed(error);
+        return;
+      }
+      entry.status = "failed";
+      entry.error = error.message;
+      draw(entry);
+      warn(`${file.name} was not added. ${error.message}`);
+    }
+  }
+
+  const keep = (list) => {
+    for (const a of list) {
+      make({ media_id: a.media_id, kind: a.kind || "image", alt: a.alt_text || "", tags: new Set(a.tagged_pupil_ids || []) });
+    }
+  };
+  keep(initial);
+
+  return {
+    node: h("div", { class: "attachments-editor" }, picker, list),
+    input,
+    addFile,
+    busy: () => entries.some((e) => e.status === "uploading"),
+    values: () =>
+      entries
+        .filter((e) => e.status === "ready" && e.media_id)
+        .map((e) => ({ media_id: e.media_id, kind: e.kind, alt_text: e.alt.trim(), tagged_pupil_ids: tagging ? [...e.tags] : [] })),
+    setPupils(list) {
+      pupils = list;
+      const allowed = new Set(list.map((p) => p.pupil_id));
+      for (const entry of entries) {
+        for (const id of [...entry.tags]) if (!allowed.has(id)) entry.tags.delete(id);
+        if (entry.status === "ready") draw(entry);
+      }
+    },
+    clear() {
+      for (const entry of entries) if (entry.preview) URL.revokeObjectURL(entry.preview);
+      entries.length = 0;
+      list.replaceChildren();
+    },
+    /** Start again from files already sent, such as those of work handed back. */
+    reset(attachments) {
+      this.clear();
+      keep(attachments || []);
+    },
+  };
+}
+
+/** The pupils a story's audience includes, by the names their classes know them by. */
+async function audiencePupils(audience) {
+  if (!audience) return [];
+  let found;
+  if (audience.kind === "classes") {
+    found = (
+      await Promise.all(
+        (audience.class_ids || []).map((c) =>
+          cached(`class-pupils-${c}`, () => api("GET", roster(`/classes/${encodeURIComponent(c)}/pupils`))),
+        ),
+      )
+    ).flat();
+  } else if (audience.kind === "year_group") {
+    const y = audience.year_group_id;
+    found = await cached(`year-pupils-${y}`, () => api("GET", roster(`/pupils?year_group_id=${encodeURIComponent(y)}`)));
+  } else {
+    found = await cached("pupils", () => api("GET", roster("/pupils")));
+  }
+  return found
+    .map((p) => ({ pupil_id: p.pupil_id, name: p.display_name || p.first_name || p.pupil_id }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Words for who a story is for: "Class Oak", "Classes Oak and Willow", "Year 3". */
+function audienceLabel(audience, { classes = [], years = [] } = {}) {
+  if (!audience) return "Story";
+  const className = (id) => classes.find((c) => c.class_id === id)?.name || state.me?.classes?.[id] || id;
+  if (audience.kind === "school") return "The whole school";
+  if (audience.kind === "year_group") {
+    return years.find((y) => y.year_group_id === audience.year_group_id)?.name || audience.year_group_id || "A year group";
+  }
+  const names = (audience.class_ids || []).map(className);
+  return `${names.length === 1 ? "Class" : "Classes"} ${listOf(names)}`;
+}
+
+/** "Publish later": a tick box that shows a date and time. */
+function publishLater(current) {
+  const scheduled = current && new Date(current) > new Date();
+  const at = h("input", { type: "datetime-local", value: scheduled ? localInput(current) : "" });
+  const atField = field("Show it to families from", { control: at, hint: "Families will not see it before then." });
+  atField.hidden = !scheduled;
+  const later = checkbox("Publish later", {
+    checked: scheduled,
+    onchange: (event) => {
+      atField.hidden = !event.currentTarget.checked;
+      if (event.currentTarget.checked) at.focus();
+    },
+  });
+  const box = later.querySelector("input");
+  return {
+    node: h("div", { class: "stack" }, later, atField),
+    /** The ISO time to show it from, null for now; throws a plain reason when it is not right. */
+    value() {
+      if (!box.checked) return null;
+      const chosen = at.value ? new Date(at.value) : null;
+      if (!chosen || Number.isNaN(chosen.getTime())) throw new Error("Choose the day and time families should see it.");
+      if (chosen <= new Date()) throw new Error("Choose a time in the future, or untick “Publish later”.");
+      return chosen.toISOString();
+    },
+    focus: () => (box.checked ? at : box).focus(),
+    reset() {
+      box.checked = false;
+      at.value = "";
+      atField.hidden = true;
+    },
+  };
+}
+
+/** Say plainly why a story was refused, beside the button that was pressed. */
+function refusal(box, title, error) {
+  const next =
+    error.slug === "no-media-consent"
+      ? "Untick those children, or remove the photo they are in, then try again."
+      : null;
+  fill(box, h("div", { class: "notice" }, heading(2, title), h("p", { text: error.message }), next ? h("p", { text: next }) : null));
+  warn(error.message);
+}
+
+/** Who may see a new story: some of my classes, a year group, or (leaders) the whole school. */
+function audienceChooser({ classes, years, wholeSchool, onChange }) {
+  const name = uid("audience");
+  const options = h("div", { class: "audience-options" });
+  const changed = () => onChange(value());
+  const choice = (kind, label, checked) => {
+    const id = uid("audience");
+    return h("div", { class: "way" }, h("input", { type: "radio", name, id, value: kind, checked, onchange: () => show() }), h("label", { for: id, text: label }));
+  };
+  const classBoxes = classes.map((c, i) => checkbox(c.name, { value: c.class_id, checked: i === 0, onchange: changed }));
+  const classSet = classes.length > 1 ? h("fieldset", { class: "sub-choice" }, h("legend", { text: "Which classes?" }), ...classBoxes) : null;
+  const yearSelect = h("select", { onchange: changed });
+  for (const y of years) yearSelect.append(h("option", { value: y.year_group_id, text: y.name }));
+  const yearField = field("Year group", { control: yearSelect });
+  yearField.classList.add("sub-choice");
+  const classLabel = classes.length === 1 ? `My class, ${classes[0].name}` : wholeSchool ? "One or more classes" : "One or more of my classes";
+  options.append(choice("classes", classLabel, true));
+  if (classSet) options.append(classSet);
+  if (years.length) options.append(choice("year_group", "A year group", false), yearField);
+  if (wholeSchool) options.append(choice("school", "The whole school", false));
+  const set = h("fieldset", { class: "audience" }, h("legend", { text: "Who will see it?" }), options);
+
+  function kind() {
+    return set.querySelector(`input[name="${name}"]:checked`)?.value || "classes";
+  }
+  function show() {
+    if (classSet) classSet.hidden = kind() !== "classes";
+    yearField.hidden = kind() !== "year_group";
+    changed();
+  }
+  function value() {
+    const k = kind();
+    if (k === "year_group") return { kind: k, class_ids: [], year_group_id: yearSelect.value };
+    if (k === "school") return { kind: k, class_ids: [], year_group_id: null };
+    const ids = classes.length === 1 ? [classes[0].class_id] : classBoxes.map((b) => b.querySelector("input")).filter((i) => i.checked).map((i) => i.value);
+    return { kind: k, class_ids: ids, year_group_id: null };
+  }
+  setTimeout(show);
+  return { node: set, value, focus: () => set.querySelector("input")?.focus() };
+}
+
+async function composeView() {
+  const isLeader = state.me.role === "leader";
+  const [classes, years] = await Promise.all([schoolClasses(), yearGroupsList().catch(() => [])]);
+  const mine = isLeader ? classes : classes.filter((c) => c.class_id in (state.me.classes || {}));
+  if (!mine.length) {
+    return section("Post a story", h("p", { text: "You do not have a class yet. Ask a school leader to add you to one." }));
+  }
+  mine.sort((a, b) => a.name.localeCompare(b.name));
+  // A year-group story is for the teachers of its classes and leaders; the whole school, leaders.
+  const myYears = isLeader
+    ? years
+    : state.me.role === "teacher"
+      ? years.filter((y) => mine.some((c) => c.year_group_id === y.year_group_id))
+      : [];
+  const names = { classes, years };
+  let postId = newId();
+  let pupilsSeq = 0;
+  const editor = attachmentsEditor();
+  const chooser = audienceChooser({
+    classes: mine,
+    years: myYears,
+    wholeSchool: isLeader,
+    onChange: async (audience) => {
+      const seq = ++pupilsSeq;
+      const pupils = await audiencePupils(audience).catch(() => []);
+      if (seq === pupilsSeq) editor.setPupils(pupils);
+    },
+  });
+  const text = h("textarea", { rows: 5, maxlength: 10000 });
+  const later = publishLater(null);
+  const post = h("button", { type: "submit", text: "Post" });
+  const problem = h("div");
+  const done = h("div");
+  const form = h(
+    "form",
+    { class: "stack composer" },
+    chooser.node,
+    field("Your story", { control: text, hint: "What happened? Families read this on their phones, so keep it short and friendly." }),
+    editor.node,
+    later.node,
+    problem,
+    post,
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    problem.replaceChildren();
+    done.replaceChildren();
+    const audience = chooser.value();
+    if (audience.kind === "classes" && !audience.class_ids.length) {
+      warn("Choose at least one class to see the story.");
+      chooser.focus();
+      return;
+    }
+    if (editor.busy()) {
+      warn("Please wait until the files have finished sending.");
+      return;
+    }
+    const attachments = editor.values();
+    const story = text.value.trim();
+    if (!story && !attachments.length) {
+      warn("Write your story or add a photo first.");
+      text.focus();
+      return;
+    }
+    let visibleFrom;
+    try {
+      visibleFrom = later.value();
+    } catch (error) {
+      warn(error.message);
+      later.focus();
+      return;
+    }
+    const label = audienceLabel(audience, names);
+    working(post, "Posting…", async () => {
+      try {
+        await api("POST", storiesApi("/posts"), {
+          post_id: postId,
+          audience,
+          text: story,
+          attachments,
+          ...(visibleFrom ? { visible_from: visibleFrom } : {}),
+        });
+      } catch (error) {
+        if (error.status === 422 || error.status === 403) {
+          refusal(problem, "Your story was not posted", error);
+          problem.querySelector("h2")?.focus();
+          return;
+        }
+        throw error;
+      }
+      postId = newId();
+      text.value = "";
+      editor.clear();
+      later.reset();
+      const words = visibleFrom ? `Your story for ${label} will show from ${when(visibleFrom)}.` : `Your story is posted to ${label}.`;
+      fill(done, h("p", { class: "ok" }, `${words} `, h("a", { href: "#stories", text: "See it in Our stories" })));
+      say(words);
+    });
+  });
+  return section(
+    "Post a story",
+    h("p", { text: "Share what the children have been doing. One story can go to several classes, a year group or the whole school." }),
+    done,
+    form,
+  );
+}
+
+const guardiansOf = (pupilId) =>
+  cached(`guardians-${pupilId}`, () =>
+    api("GET", consent(`/pupils/${encodeURIComponent(pupilId)}/consent`)).then((info) => info.guardians.map((g) => g.parent_id)),
+  );
+
+/** Staff know families by their children: "a parent or carer of Ada" for each parent id. */
+async function likerNames(parentIds, audience) {
+  if (!parentIds.length) return [];
+  const children = new Map();
+  const pupils = await audiencePupils(audience).catch(() => []);
+  await Promise.all(
+    pupils.map(async (pupil) => {
+      for (const id of await guardiansOf(pupil.pupil_id).catch(() => [])) {
+        if (!children.has(id)) children.set(id, []);
+        children.get(id).push(pupil.name);
+      }
+    }),
+  );
+  return parentIds.map((id) => (children.has(id) ? `a parent or carer of ${listOf(children.get(id))}` : "a parent or carer"));
+}
+
+/** How many parents liked a story, and who. */
+async function likesLine(post, line) {
+  try {
+    const answer = await api("GET", storiesApi(`/posts/${encodeURIComponent(post.post_id)}/likes`));
+    const named = listIn(answer, "parents").map((p) => (typeof p === "string" ? p : p.display_name || p.name || "a parent or carer"));
+    const who = named.length ? named : await likerNames(answer?.parent_ids || [], post.audience);
+    const count = answer?.count ?? who.length;
+    line.textContent = count ? `${countOf(count, "like")}: ${listOf(who)}.` : "No likes yet.";
+  } catch {
+    line.textContent = post.like_count != null ? `${countOf(post.like_count, "like")}.` : "Likes are not available right now.";
+  }
+}
+
+function postWhen(post) {
+  const from = post.visible_from ? new Date(post.visible_from) : null;
+  if (post.scheduled || (from && from > new Date())) return `Scheduled: families will see it from ${when(post.visible_from)}.`;
+  const at = post.published_at || post.posted_at || post.created_at || post.visible_from;
+  const edited = post.edited_at ? " (edited)" : "";
+  return at ? `Posted ${when(at)}${edited}.` : "";
+}
+
+function staffStoryCard(post, names, { removed }) {
+  const titleId = uid("story");
+  const article = h("article", { class: "card story", "aria-labelledby": titleId });
+  const item = h("li", null, article);
+
+  function show(focusEdit) {
+    const likes = h("p", { class: "likes", text: "Counting likes…" });
+    const edit = h("button", { type: "button", class: "secondary", text: "Edit", onclick: () => editing() });
+    const remove = h("button", { type: "button", class: "secondary", text: "Delete", onclick: () => confirming() });
+    fill(article,
+      h("h2", { id: titleId, text: post.audience_label || audienceLabel(post.audience, names) }),
+      h("p", { class: "muted", text: postWhen(post) }),
+      paragraphs(post.text),
+      gallery(post.attachments),
+      likes,
+      h("div", { class: "row" }, edit, remove),
+      commentsArea(post.post_id),
+    );
+    likesLine(post, likes);
+    if (focusEdit) edit.focus();
+  }
+
+  function confirming() {
+    const yes = h("button", { type: "button", class: "danger", text: "Yes, delete it" });
+    const no = h("button", { type: "button", class: "secondary", text: "No, keep it", onclick: () => show(true) });
+    yes.addEventListener("click", () =>
+      working(yes, "Deleting…", async () => {
+        await api("DELETE", storiesApi(`/posts/${encodeURIComponent(post.post_id)}`));
+        item.remove();
+        removed();
+        say("The story is deleted. Families no longer see it.");
+      }),
+    );
+    const box = h("div", { class: "notice confirm" }, h("p", { text: "Delete this story? Families will not see it any more." }), h("div", { class: "row" }, yes, no));
+    article.querySelector(".row")?.replaceWith(box);
+    no.focus();
+  }
+
+  async function editing() {
+    const text = h("textarea", { rows: 5, maxlength: 10000, value: post.text || "" });
+    const editor = attachmentsEditor({ initial: post.attachments || [] });
+    editor.setPupils(await audiencePupils(post.audience).catch(() => []));
+    const scheduled = post.visible_from && new Date(post.visible_from) > new Date();
+    const later = scheduled ? publishLater(post.visible_from) : null;
+    const save = h("button", { type: "submit", text: "Save changes" });
+    const cancel = h("button", { type: "button", class: "secondary", text: "Cancel", onclick: () => show(true) });
+    const problem = h("div");
+    const form = h(
+      "form",
+      { class: "stack" },
+      field("Your story", { control: text }),
+      editor.node,
+      later?.node,
+      problem,
+      h("div", { class: "row" }, save, cancel),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      problem.replaceChildren();
+      if (editor.busy()) {
+        warn("Please wait until the files have finished sending.");
+        return;
+      }
+      let visibleFrom = post.visible_from;
+      try {
+        if (later) visibleFrom = later.value() || new Date().toISOString();
+      } catch (error) {
+        warn(error.message);
+        later.focus();
+        return;
+      }
+      const changes = { text: text.value.trim(), attachments: editor.values(), ...(visibleFrom ? { visible_from: visibleFrom } : {}) };
+      if (!changes.text && !changes.attachments.length) {
+        warn("A story needs some words or a photo. To take it away, delete it.");
+        text.focus();
+        return;
+      }
+      working(save, "Saving…", async () => {
+        let saved;
+        try {
+          saved = await api("PUT", storiesApi(`/posts/${encodeURIComponent(post.post_id)}`), changes);
+        } catch (error) {
+          if (error.status === 422 || error.status === 403) {
+            refusal(problem, "Your changes were not saved", error);
+            return;
+          }
+          throw error;
+        }
+        post = { ...post, ...changes, ...(saved && typeof saved === "object" ? saved : {}) };
+        show(true);
+        say("Saved. Families see the new version.");
+      });
+    });
+    fill(article, heading(2, `Edit: ${post.audience_label || audienceLabel(post.audience, names)}`, { id: titleId }), form);
+    text.focus();
+  }
+
+  show();
+  return item;
+}
+
+async function storiesView() {
+  const [classes, years] = await Promise.all([schoolClasses(), yearGroupsList().catch(() => [])]);
+  const names = { classes, years };
+  const select = h("select");
+  for (const [id, name] of Object.entries(state.me.classes || {})) select.append(h("option", { value: id, text: `Class ${name}` }));
+  if (!select.options.length) {
+    return section("Our stories", h("p", { text: "You do not have a class yet." }));
+  }
+  const list = h("ul", { class: "stories" });
+  const refresh = h("button", { type: "button", class: "secondary", text: "Check again" });
+
+  async function load() {
+    // who is whose parent may have changed since the page was opened
+    for (const key of Object.keys(state.cache)) if (key.startsWith("guardians-")) delete state.cache[key];
+    const posts = listIn(await api("GET", storiesApi(`/posts?class_id=${encodeURIComponent(select.value)}`)), "posts");
+    const time = (p) => new Date(p.visible_from || p.published_at || 0).getTime();
+    posts.sort((a, b) => time(b) - time(a));
+    const empty = () => h("li", { class: "muted", text: "No stories yet. Post one from “Post a story”." });
+    fill(list, ...posts.map((post) => staffStoryCard(post, names, { removed: () => list.children.length || list.append(empty()) })));
+    if (!posts.length) list.append(empty());
+  }
+
+  select.addEventListener("change", () => load().catch(failed));
+  refresh.addEventListener("click", () =>
+    working(refresh, "Checking…", async () => {
+      await load();
+      say("Updated just now.");
+    }),
+  );
+  await load();
+  return section(
+    "Our stories",
+    h("p", { text: "Stories for a class, including those to its year group and the whole school, newest first, with who liked them." }),
+    select.options.length > 1 ? field("Show stories for", { control: select }) : null,
+    h("p", null, h("a", { href: "#post", class: "button-link", text: "Post a story" })),
+    refresh,
+    list,
+  );
+}
+
+// -- the family's news feed --------------------------------------------------------------------
+
+// Feed items are the gateway's (feed.py): kind post, portfolio or points; `about` names the
+// family's own children the item is for.
+const feedKind = (item) => (["post", "portfolio", "points"].includes(item.kind) ? item.kind : "post");
+const feedChildren = (item) => listIn(item.about).map((c) => c.name || c.pupil_id);
+const feedSchool = (item) => item.school_id || state.me.children?.[0]?.school_id || state.me.school_id;
+
+function likeControl(item, schoolId) {
+  let liked = Boolean(item.liked);
+  let count = Number(item.likes) || 0;
+  const countText = h("span", { class: "like-count", "aria-live": "polite" });
+  const button = h("button", { type: "button", class: "like secondary", "aria-pressed": String(liked) }, h("span", { class: "heart", "aria-hidden": "true", text: "♥" }), " Like");
+  const draw = () => {
+    button.setAttribute("aria-pressed", String(liked));
+    countText.textContent = count ? countOf(count, "like") : "";
+  };
+  let sending = false;
+  button.addEventListener("click", async () => {
+    if (sending) return;
+    sending = true;
+    const path = storiesApi(`/posts/${encodeURIComponent(item.post_id)}/like`, schoolId);
+    const was = { liked, count };
+    liked = !liked;
+    count = Math.max(0, count + (liked ? 1 : -1));
+    draw();
+    try {
+      await api(liked ? "POST" : "DELETE", path);
+    } catch (error) {
+      ({ liked, count } = was);
+      draw();
+      failed(error);
+    } finally {
+      sending = false;
+    }
+  });
+  draw();
+  return h("div", { class: "like-row" }, button, countText);
+}
+
+const commentsOn = (schoolId) =>
+  cached(`comments-on-${schoolId}`, () => api("GET", storiesApi("/settings", schoolId)).then((s) => Boolean(s?.comments_enabled)));
+
+/**
+ * A post's comments, where the school turned them on: families and staff who can see the post
+ * read them and add their own.
+ */
+function commentsArea(postId, schoolId) {
+  const box = h("div", { class: "comments-area" });
+  const path = storiesApi(`/posts/${encodeURIComponent(postId)}/comments`, schoolId);
+  const line = (c) => h("li", null, c.text, c.added_at ? h("span", { class: "muted comment-when", text: ` (${when(c.added_at)})` }) : null);
+  (async () => {
+    if (!(await commentsOn(schoolId).catch(() => false))) return;
+    const shown = listIn(await api("GET", path).catch(() => []), "comments");
+    const titleId = uid("comments");
+    const list = h("ul", { class: "comments", "aria-labelledby": titleId }, ...shown.map(line));
+    const text = h("textarea", { rows: 2, maxlength: 2000, required: true });
+    const send = h("button", { type: "submit", class: "secondary", text: "Send comment" });
+    const form = h("form", { class: "stack comment-form" }, field("Add a comment", { control: text, hint: "Everyone who can see this story can read it. Please be kind." }), send);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const words = text.value.trim();
+      if (!words) {
+        text.focus();
+        return;
+      }
+      working(send, "Sending…", async () => {
+        const added = await api("POST", path, { comment_id: newId(), text: words });
+        list.append(line(added || { text: words }));
+        text.value = "";
+        say("Your comment is added.");
+      });
+    });
+    fill(box, h("h3", { id: titleId, text: shown.length ? `Comments (${shown.length})` : "Comments" }), list, form);
+  })().catch(quietly);
+  return box;
+}
+
+/** A child's points on one school day: the gateway words it ("Ada got 3 points today: …"). */
+function pointsOfTheDay(item) {
+  const day = item.points || {};
+  const ways = listIn(day.ways);
+  const total = Number(day.total ?? 0);
+  const stars = Math.min(Math.max(total, 0), 10);
+  return [
+    item.text ? h("p", { class: "points-text", text: `${item.text}.` }) : null,
+    !item.text && ways.length
+      ? h("ul", { class: "by-way" }, ...ways.map((w) => h("li", null, h("span", { text: w.name || wayName(w.school_way_id) }), h("span", { text: String(w.points) }))))
+      : null,
+    stars ? h("p", { class: "stars small-stars", "aria-hidden": "true", text: "★".repeat(stars) }) : null,
+  ];
+}
+
+function feedCard(item) {
+  const kind = feedKind(item);
+  const schoolId = feedSchool(item);
+  const children = feedChildren(item);
+  const about = children.length ? listOf(children) : "";
+  const titleId = uid("news");
+  let title;
+  let body;
+  if (kind === "post") {
+    // The gateway names the audience as this family knows it: their class, year group or school.
+    title = typeof item.audience === "string" && item.audience ? item.audience : audienceLabel(item.audience);
+    const from = item.author ? `from ${item.author}` : "";
+    body = [
+      about || from ? h("p", { class: "about", text: [about && `For ${about}`, from].filter(Boolean).join(", ") }) : null,
+      paragraphs(item.text),
+      gallery(item.attachments, { schoolId, size: "full" }),
+      item.post_id ? likeControl(item, schoolId) : null,
+      item.post_id ? commentsArea(item.post_id, schoolId) : null,
+    ];
+  } else if (kind === "portfolio") {
+    title = about ? `${about}'s work` : "Work from school";
+    body = [
+      item.task_id ? h("p", { class: "about", text: "Home learning" }) : null,
+      paragraphs(item.text),
+      gallery(item.attachments, { schoolId, size: "full" }),
+      h("p", { class: "muted", text: "Approved by the teacher to share with you." }),
+    ];
+  } else {
+    title = about ? `${about}'s points` : "Points";
+    body = pointsOfTheDay(item);
+  }
+  const at = kind === "points" ? null : item.at || item.published_at || item.visible_from;
+  return h(
+    "li",
+    null,
+    h(
+      "article",
+      { class: `card news ${kind}`, "aria-labelledby": titleId, dataset: { kind } },
+      h("h2", { id: titleId, tabindex: "-1", text: title }),
+      at ? h("p", { class: "muted when", text: `${when(at)}${item.edited ? " (edited)" : ""}` }) : null,
+      body,
+    ),
+  );
+}
+
+async function newsView() {
+  const list = h("ul", { class: "feed" });
+  const more = h("button", { type: "button", class: "secondary", text: "Load more", hidden: true });
+  const refresh = h("button", { type: "button", class: "secondary", text: "Check for news" });
+  let next = null;
+
+  async function page(cursor) {
+    const query = new URLSearchParams({ limit: "20" });
+    if (cursor) query.set("before", cursor);
+    const answer = await api("GET", `/api/feed?${query}`);
+    next = answer?.next || null;
+    more.hidden = !next;
+    return listIn(answer, "items").map(feedCard);
+  }
+
+  async function load() {
+    const cards = await page(null);
+    fill(list, ...cards);
+    if (!cards.length) list.append(h("li", { class: "muted", text: "No news yet. Stories from school and your child's work will appear here." }));
+  }
+
+  more.addEventListener("click", () =>
+    working(more, "Loading…", async () => {
+      const cards = await page(next);
+      add(list, cards);
+      cards[0]?.querySelector("h2")?.focus();
+      say(cards.length ? `${countOf(cards.length, "more item")} shown.` : "There is no older news.");
+    }),
+  );
+  refresh.addEventListener("click", () =>
+    working(refresh, "Checking…", async () => {
+      await load();
+      say("Updated just now.");
+    }),
+  );
+  await load();
+  return section("News", h("p", { class: "muted", text: "Stories from school and your children's work, newest first." }), refresh, list, more);
+}
+
+// -- pupils' work and home learning -------------------------------------------------------------
+
+const WORK_STATUS = {
+  waiting: ["waiting", "Waiting for your teacher to look at it"],
+  submitted: ["waiting", "Waiting for your teacher to look at it"],
+  pending: ["waiting", "Waiting for your teacher to look at it"],
+  approved: ["shown", "On show to your family"],
+  sent_back: ["back", "Sent back by your teacher"],
+};
+
+async function pupilClass() {
+  const self = state.me.children[0];
+  const pupil = await cached(`pupil-${self.pupil_id}`, () => api("GET", roster(`/pupils/${encodeURIComponent(self.pupil_id)}`)));
+  return pupil.class_id;
+}
+
+const INKS = [["#1a1a1a", "Black"], ["#0b5394", "Blue"], ["#a4001d", "Red"], ["#1d6b31", "Green"], ["#b07a00", "Yellow"]];
+
+/** A simple drawing board (finger, pen or mouse); the drawing is sent like a photo. */
+function drawingBoard(use) {
+  const canvas = h("canvas", { class: "drawing", width: 800, height: 560, role: "img", "aria-label": "Drawing board" });
+  const ctx = canvas.getContext("2d");
+  const blank = () => {
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+  };
+  blank();
+  let drawn = false;
+  let last = null;
+  const point = (event) => {
+    const box = canvas.getBoundingClientRect();
+    return [((event.clientX - box.left) * canvas.width) / box.width, ((event.clientY - box.top) * canvas.height) / box.height];
+  };
+  const inks = radioGroup("Colour", uid("ink"), INKS, "ways inks");
+  canvas.addEventListener("pointerdown", (event) => {
+    canvas.setPointerCapture(event.pointerId);
+    last = point(event);
+  });
+  canvas.addEventListener("pointermove", (event) => {
+    if (!last) return;
+    const next = point(event);
+    ctx.strokeStyle = inks.querySelector("input:checked")?.value || "#1a1a1a";
+    ctx.lineWidth = 8;
+    ctx.lineCap = "round";
+    ctx.beginPath();
+    ctx.moveTo(...last);
+    ctx.lineTo(...next);
+    ctx.stroke();
+    last = next;
+    drawn = true;
+  });
+  for (const end of ["pointerup", "pointercancel", "pointerleave"]) canvas.addEventListener(end, () => (last = null));
+  const clear = h("button", { type: "button", class: "secondary", text: "Start again", onclick: () => { blank(); drawn = false; } });
+  const done = h("button", {
+    type: "button",
+    text: "Add my drawing",
+    onclick: () => {
+      if (!drawn) {
+        warn("Draw something first.");
+        return;
+      }
+      canvas.toBlob((blob) => {
+        if (!blob) return;
+        use(new File([blob], "drawing.png", { type: "image/png" }));
+        blank();
+        drawn = false;
+      }, "image/png");
+    },
+  });
+  return h(
+    "details",
+    { class: "drawing-details" },
+    h("summary", { text: "Draw a picture instead" }),
+    inks,
+    canvas,
+    h("div", { class: "row" }, done, clear),
+  );
+}
+
+/** A pupil's own page of work: send a photo, a drawing or words, and see what happened to it. */
+async function workView() {
+  const self = state.me.children[0];
+  const classId = await pupilClass().catch(() => null);
+  const tasks = classId ? listIn(await api("GET", storiesApi(`/classes/${encodeURIComponent(classId)}/home-learning`)).catch(() => []), "tasks") : [];
+  let itemId = newId();
+  const editor = attachmentsEditor({
+    tagging: false,
+    label: "Add a photo of your work",
+    hint: "A photo of your drawing, writing or model.",
+    accept: "image/*",
+    multiple: false,
+  });
+  const text = h("textarea", { rows: 4, maxlength: 5000 });
+  const task = h("select");
+  task.append(h("option", { value: "", text: "No, it is work I am proud of" }));
+  for (const t of tasks) task.append(h("option", { value: t.task_id, text: t.title }));
+  const send = h("button", { type: "submit", text: "Send to my teacher" });
+  const form = h(
+    "form",
+    { class: "stack" },
+    editor.node,
+    drawingBoard((file) => editor.addFile(file)),
+    field("Tell us about it", { control: text, hint: "What did you make? What are you proud of?" }),
+    tasks.length ? field("Is it home learning?", { control: task }) : null,
+    send,
+  );
+  const mine = h("ul", { class: "cards work-list" });
+  const homeLearning = h("div");
+
+  async function load(done) {
+    const items = listIn(
+      await readUntil(() => api("GET", storiesApi(`/pupils/${encodeURIComponent(self.pupil_id)}/portfolio`)), done),
+      "items",
+    );
+    const taskNames = Object.fromEntries(tasks.map((t) => [t.task_id, t.title]));
+    fill(mine,
+      ...items.map((item) => {
+        const [cls, words] = WORK_STATUS[item.status] || ["waiting", String(item.status || "Sent")];
+        const titleId = uid("work");
+        return h(
+          "li",
+          null,
+          h(
+            "article",
+            { class: "card work", "aria-labelledby": titleId },
+            h("h3", { id: titleId, text: item.task_id ? `Home learning: ${taskNames[item.task_id] || item.task_title || "a task"}` : "My work" }),
+            gallery(item.attachments),
+            paragraphs(item.text),
+            h("p", { class: `work-status ${cls}`, text: words }),
+            item.status === "sent_back" && item.note ? h("p", { class: "teacher-note" }, h("strong", { text: "Your teacher says: " }), item.note) : null,
+            item.status === "sent_back"
+              ? h("button", { type: "button", class: "secondary", text: "Change it and send it again", onclick: () => again(item) })
+              : null,
+          ),
+        );
+      }),
+    );
+    if (!items.length) mine.append(h("li", { class: "muted", text: "Nothing yet. Send your first piece of work!" }));
+    const handedIn = new Set(items.filter((i) => i.task_id && i.status !== "sent_back").map((i) => i.task_id));
+    fill(homeLearning,
+      tasks.length
+        ? h(
+            "ul",
+            { class: "cards" },
+            ...tasks.map((t) => {
+              const titleId = uid("task");
+              return h(
+                "li",
+                null,
+                h(
+                  "article",
+                  { class: "card", "aria-labelledby": titleId },
+                  h("h3", { id: titleId, text: t.title }),
+                  t.due_on ? h("p", { class: "muted", text: `Hand it in by ${shortDay(t.due_on)}` }) : null,
+                  paragraphs(t.instructions, "instructions"),
+                  handedIn.has(t.task_id)
+                    ? h("p", { class: "ok", text: "You handed this in." })
+                    : h("button", {
+                        type: "button",
+                        class: "secondary",
+                        text: "Hand this in",
+                        "aria-describedby": titleId,
+                        onclick: () => {
+                          task.value = t.task_id;
+                          editor.input.focus();
+                          say(`Send your work for ${t.title} with the form above.`);
+                        },
+                      }),
+                ),
+              );
+            }),
+          )
+        : h("p", { class: "muted", text: "No home learning right now." }),
+    );
+  }
+
+  /** Work that was sent back goes again under its own id, changed as the teacher asked. */
+  function again(item) {
+    itemId = item.item_id;
+    text.value = item.text || "";
+    task.value = item.task_id || "";
+    editor.reset(item.attachments);
+    send.textContent = "Send it again";
+    text.focus();
+    say("Change your work, then press “Send it again”.");
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (editor.busy()) {
+      warn("Please wait until your photo has finished sending.");
+      return;
+    }
+    const attachments = editor.values().map((a) => ({ ...a, alt_text: a.alt_text || text.value.trim().slice(0, 500) || "My work" }));
+    const words = text.value.trim();
+    if (!words && !attachments.length) {
+      warn("Add a photo or write about your work first.");
+      text.focus();
+      return;
+    }
+    const sentId = itemId;
+    working(send, "Sending…", async () => {
+      await api("POST", storiesApi("/portfolio"), {
+        item_id: sentId,
+        text: words,
+        attachments,
+        ...(task.value ? { task_id: task.value } : {}),
+      });
+      itemId = newId();
+      text.value = "";
+      task.value = "";
+      editor.clear();
+      send.textContent = "Send to my teacher";
+      await load((answer) => listIn(answer, "items").some((i) => sameId(i.item_id, sentId) && i.status === "submitted"));
+      say("Sent! Your teacher will look at it soon.");
+    });
+  });
+
+  await load();
+  return section(
+    "My work",
+    h("p", { text: "Show your family work you are proud of. Your teacher looks at it first." }),
+    form,
+    h("h2", { text: "Home learning" }),
+    homeLearning,
+    h("h2", { text: "My work so far" }),
+    mine,
+  );
+}
+
+/** The pupils of a class by the names the class knows them by. */
+async function classPupilNames(classId) {
+  const pupils = await cached(`class-pupils-${classId}`, () => api("GET", roster(`/classes/${encodeURIComponent(classId)}/pupils`)));
+  return Object.fromEntries(pupils.map((p) => [p.pupil_id, p.display_name || p.first_name]));
+}
+
+async function approveView() {
+  const { control, select } = classSelect(() => load().catch(failed));
+  if (!select.options.length) return section("Approve work", h("p", { text: "You do not have a class yet." }));
+  const list = h("ul", { class: "cards queue" });
+  const refresh = h("button", { type: "button", class: "secondary", text: "Check again" });
+
+  async function load() {
+    const classId = select.value;
+    const [answer, names, tasks] = await Promise.all([
+      api("GET", storiesApi(`/classes/${encodeURIComponent(classId)}/portfolio/queue`)),
+      classPupilNames(classId).catch(() => ({})),
+      api("GET", storiesApi(`/classes/${encodeURIComponent(classId)}/home-learning`)).catch(() => []),
+    ]);
+    const taskNames = Object.fromEntries(listIn(tasks, "tasks").map((t) => [t.task_id, t.title]));
+    const items = listIn(answer, "items");
+    const empty = () => h("li", { class: "muted", text: "Nothing is waiting. Well done!" });
+    fill(list, ...items.map((item) => queueCard(item, names[item.pupil_id] || item.pupil_name || item.pupil_id, taskNames, () => list.children.length || list.append(empty()))));
+    if (!items.length) list.append(empty());
+  }
+
+  function queueCard(item, name, taskNames, gone) {
+    const titleId = uid("queue");
+    const note = h("textarea", { rows: 2, maxlength: 1000 });
+    const approve = h("button", { type: "submit", value: "approve", text: "Approve" });
+    const back = h("button", { type: "submit", value: "back", class: "secondary", text: "Send back" });
+    const form = h(
+      "form",
+      { class: "stack" },
+      field(`Note for ${name}`, { control: note, hint: "Needed only when you send it back: say what to change." }),
+      h("div", { class: "row" }, approve, back),
+    );
+    const node = h(
+      "li",
+      null,
+      h(
+        "article",
+        { class: "card", "aria-labelledby": titleId },
+        h("h2", { id: titleId, text: `${name}'s work` }),
+        item.task_id ? h("p", { class: "about", text: `Home learning: ${taskNames[item.task_id] || item.task_title || "a task"}` }) : null,
+        paragraphs(item.text),
+        gallery(item.attachments),
+        form,
+      ),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const sendBack = event.submitter?.value === "back";
+      const path = storiesApi(`/portfolio/${encodeURIComponent(item.item_id)}/${sendBack ? "send-back" : "approve"}`);
+      if (sendBack && !note.value.trim()) {
+        warn(`Write a note for ${name} first, so they know what to change.`);
+        note.focus();
+        return;
+      }
+      working(sendBack ? back : approve, "Saving…", async () => {
+        await api("POST", path, sendBack ? { note: note.value.trim() } : {});
+        node.remove();
+        gone();
+        list.closest("section")?.querySelector("h1")?.focus();
+        say(sendBack ? `Sent back to ${name} with your note.` : `Approved. ${name}'s family can see it now.`);
+      });
+    });
+    return node;
+  }
+
+  refresh.addEventListener("click", () =>
+    working(refresh, "Checking…", async () => {
+      await load();
+      say("Updated just now.");
+    }),
+  );
+  await load();
+  return section(
+    "Approve work",
+    h("p", { text: "Work your pupils sent. Families see it only once you approve it." }),
+    control,
+    refresh,
+    list,
+  );
+}
+
+const SUBMISSION_WORDS = {
+  waiting: "Handed in: waiting for you",
+  submitted: "Handed in: waiting for you",
+  pending: "Handed in: waiting for you",
+  approved: "Handed in and approved",
+  sent_back: "Sent back to change",
+  not_yet: "Not yet",
+  missing: "Not yet",
+  not_submitted: "Not yet",
+  none: "Not yet",
+};
+
+async function homeLearningView() {
+  const { control, select } = classSelect(() => load().catch(failed));
+  if (!select.options.length) return section("Home learning", h("p", { text: "You do not have a class yet." }));
+  const title = h("input", { type: "text", required: true, maxlength: 200 });
+  const instructions = h("textarea", { rows: 4, maxlength: 5000 });
+  const due = h("input", { type: "date" });
+  const set = h("button", { type: "submit", text: "Set home learning" });
+  const form = h(
+    "form",
+    { class: "stack" },
+    heading(2, "Set a task"),
+    field("Title", { control: title, hint: "For example “Draw your favourite animal”." }),
+    field("What to do", { control: instructions }),
+    field("Hand in by", { control: due }),
+    set,
+  );
+  const list = h("ul", { class: "cards tasks-list" });
+  let taskId = newId();
+
+  async function load(done) {
+    const classId = select.value;
+    const tasks = listIn(await readUntil(() => api("GET", storiesApi(`/classes/${encodeURIComponent(classId)}/home-learning`)), done), "tasks");
+    fill(list, ...tasks.map((t) => taskCard(t, classId)));
+    if (!tasks.length) list.append(h("li", { class: "muted", text: "No home learning set yet." }));
+  }
+
+  function taskCard(task, classId) {
+    const titleId = uid("task");
+    const who = h("div");
+    const check = h("button", { type: "button", class: "secondary", text: "Who has handed it in?", "aria-describedby": titleId });
+    check.addEventListener("click", () =>
+      working(check, "Checking…", async () => {
+        const [answer, names] = await Promise.all([
+          api("GET", storiesApi(`/home-learning/${encodeURIComponent(task.task_id)}/submissions`)),
+          classPupilNames(classId).catch(() => ({})),
+        ]);
+        const rows = listIn(answer, "pupils", "submissions");
+        const status = (r) => r.status || (r.submitted || r.item_id ? "submitted" : "missing");
+        const handed = rows.filter((r) => !["not_yet", "missing", "not_submitted", "none"].includes(status(r))).length;
+        fill(who,
+          h("p", { text: `${handed} of ${rows.length} handed in.` }),
+          h(
+            "div",
+            { class: "table-wrap" },
+            h(
+              "table",
+              null,
+              h("caption", { text: `Who has handed in “${task.title}”` }),
+              h("thead", null, h("tr", null, h("th", { scope: "col", text: "Pupil" }), h("th", { scope: "col", text: "Handed in?" }))),
+              h("tbody", null, ...rows.map((r) => h("tr", null, h("th", { scope: "row", text: r.name || r.display_name || names[r.pupil_id] || r.pupil_id }), h("td", { text: SUBMISSION_WORDS[status(r)] || status(r) })))),
+            ),
+          ),
+        );
+        say(`${handed} of ${rows.length} handed in.`);
+      }),
+    );
+    return h(
+      "li",
+      null,
+      h(
+        "article",
+        { class: "card", "aria-labelledby": titleId },
+        h("h3", { id: titleId, text: task.title }),
+        task.due_on ? h("p", { class: "muted", text: `Hand in by ${shortDay(task.due_on)}` }) : null,
+        paragraphs(task.instructions, "instructions"),
+        check,
+        who,
+      ),
+    );
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const sent = taskId;
+    const name = title.value.trim();
+    if (!name) {
+      warn("Give the task a title.");
+      title.focus();
+      return;
+    }
+    working(set, "Saving…", async () => {
+      await api("POST", storiesApi("/home-learning"), {
+        task_id: sent,
+        class_id: select.value,
+        title: name,
+        instructions: instructions.value.trim(),
+        ...(due.value ? { due_on: due.value } : {}),
+      });
+      taskId = newId();
+      title.value = "";
+      instructions.value = "";
+      due.value = "";
+      await load((answer) => listIn(answer, "tasks").some((t) => sameId(t.task_id, sent)));
+      say(`Home learning set: ${name}. Your pupils see it on their “My work” page.`);
+    });
+  });
+  await load();
+  return section(
+    "Home learning",
+    h("p", { text: "Set a task for a class. Pupils hand in their work from their “My work” page, and you can see who has." }),
+    control,
+    form,
+    h("h2", { text: "Tasks set" }),
+    list,
+  );
+}
+
+async function storySettingsView() {
+  const current = await api("GET", storiesApi("/settings"));
+  const comments = h("input", { type: "checkbox", id: uid("check"), checked: Boolean(current?.comments_enabled), "aria-describedby": "comments-hint" });
+  const save = h("button", { type: "submit", text: "Save settings" });
+  const form = h(
+    "form",
+    { class: "stack" },
+    h(
+      "fieldset",
+      null,
+      h("legend", { text: "Comments on stories" }),
+      h("p", { class: "hint", id: "comments-hint", text: "Off unless you turn it on. When it is on, parents and carers can write comments under stories, and everyone who can see the story can read them." }),
+      h("div", { class: "check" }, comments, h("label", { for: comments.id, text: "Let families comment on stories" })),
+    ),
+    save,
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    working(save, "Saving…", async () => {
+      const saved = await api("PUT", storiesApi("/settings"), { comments_enabled: comments.checked });
+      comments.checked = Boolean(saved?.comments_enabled ?? comments.checked);
+      say(`Saved. Comments on stories are ${comments.checked ? "on" : "off"}.`);
+    });
+  });
+  return section("Story settings", h("p", { text: "How families can respond to your school's stories." }), form);
+}
+
 // -- pages and routes -------------------------------------------------------------------------
 
 const STAFF_PAGES = [
   { id: "home", title: "Home", roles: ["leader", "office", "school_admin"], build: staffHomeView },
   { id: "award", title: "Award points", roles: CLASSROOM, build: awardView, about: "Give points for the school's values to a child, a group or the whole class." },
+  { id: "post", title: "Post a story", roles: CLASSROOM, build: composeView, about: "Share news with photos to your class, a year group or the whole school." },
+  { id: "stories", title: "Our stories", roles: CLASSROOM, build: storiesView, about: "Stories posted so far, who liked them; edit or delete them." },
+  { id: "approve", title: "Approve work", roles: CLASSROOM, build: approveView, about: "Work pupils sent: approve it for their family, or send it back with a note." },
+  { id: "home-learning", title: "Home learning", roles: ["teacher", "leader"], build: homeLearningView, about: "Set a task for a class and see who has handed it in." },
   { id: "report", title: "Points report", roles: ["teacher", "leader"], build: reportView, about: "A class's points by pupil and by value over a period, to read or download." },
   { id: "targets", title: "Daily targets", roles: ["teacher"], build: targetsView, about: "Set a child's own daily points target." },
   { id: "class-code", title: "Class code", roles: CLASSROOM, build: classCodeView, about: "Show a code so pupils can sign in on classroom devices." },
@@ -2455,6 +3789,7 @@ const STAFF_PAGES = [
   { id: "media", title: "Photo consent", roles: ["leader", "office", "school_admin"], build: mediaView, about: "Record whether photos of a child are allowed." },
   { id: "parents", title: "Parent accounts", roles: ["leader"], build: parentsView, about: "Suspend a parent or carer account, or lift a suspension." },
   { id: "points-settings", title: "Points settings", roles: ["leader"], build: pointsSettingsView, about: "Turn “needs work” points on or off, and set how long a point can be undone." },
+  { id: "story-settings", title: "Story settings", roles: ["leader"], build: storySettingsView, about: "Turn comments on stories on or off." },
   { id: "staff", title: "Staff set-up links", roles: ["leader", "school_admin"], build: staffLinksView, about: "Give staff a link to choose their password." },
 ];
 
@@ -2466,8 +3801,18 @@ function pagesFor(me) {
       { id: "pupil", title: "Pupil sign in", build: pupilSignInView },
     ];
   }
-  if (me.role === "parent") return [{ id: "home", title: "Your children", build: familyView }];
-  if (me.role === "pupil") return [{ id: "home", title: "My points", build: pupilHomeView }];
+  if (me.role === "parent") {
+    return [
+      { id: "home", title: me.children?.length === 1 ? "Your child" : "Your children", build: familyView },
+      { id: "news", title: "News", build: newsView },
+    ];
+  }
+  if (me.role === "pupil") {
+    return [
+      { id: "home", title: "My points", build: pupilHomeView },
+      { id: "work", title: "My work", build: workView },
+    ];
+  }
   return STAFF_PAGES.filter((p) => p.roles.includes(me.role));
 }
 
@@ -2496,7 +3841,7 @@ function updateChrome() {
   $("who").hidden = !me;
   $("who").textContent = me ? `${me.display_name}${me.role in ROLE_NAMES && me.role !== "parent" ? `, ${ROLE_NAMES[me.role]}` : ""}` : "";
   $("school-name").textContent = me?.school_name ? ` · ${me.school_name}` : "";
-  const pages = me && STAFF.includes(me.role) ? pagesFor(me) : [];
+  const pages = me ? pagesFor(me) : [];
   $("nav").hidden = pages.length < 2;
   fill($("nav-list"),
     ...pages.map((page) => h("li", null, h("a", { href: `#${page.id}`, text: page.title, dataset: { page: page.id } }))),
