@@ -8,13 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,16 +19,11 @@ from schoolgate_contracts import Event, Metadata, NewEvent
 from schoolgate_contracts.roster import PupilEnrolled
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.identity import Identity, Role, sign
+from schoolgate_kit.testing.processes import ServiceProcesses, free_port
 from schoolgate_kit.testing.waiting import until
 
 SECRET = "consent-test-identity-secret-" + "y" * 24
 HERE = Path(__file__).resolve()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def token(role: Role, subject: str, school: str = "school-1", secret: str = SECRET) -> str:
@@ -45,61 +35,9 @@ def auth(role: Role, subject: str, school: str = "school-1") -> dict[str, str]:
     return {"authorization": f"Bearer {token(role, subject, school)}"}
 
 
-@dataclass
-class ConsentService:
-    data_dir: Path
-    port: int
-    env: dict[str, str]
-    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def events_db(self) -> Path:
-        return self.data_dir / "events.db"
-
-    def start(self) -> None:
-        for name, args in (("api", ["serve", "--port", str(self.port)]), ("worker", ["work"])):
-            with (self.data_dir / f"consent-{name}.log").open("ab") as log:
-                self.procs.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "schoolgate_consent", *args],
-                        env=self.env,
-                        stdout=log,
-                        stderr=log,
-                    )
-                )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            self.assert_alive()
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"consent did not start:\n{self.logs()}")
-
-    def assert_alive(self) -> None:
-        for proc in self.procs:
-            assert proc.poll() is None, f"a consent process exited:\n{self.logs()}"
-
-    def logs(self) -> str:
-        return "\n".join(
-            p.read_text(errors="replace")[-3000:] for p in self.data_dir.glob("consent-*.log")
-        )
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+class ConsentService(ServiceProcesses):
+    package = "schoolgate_consent"
+    name = "consent"
 
     def seed(self, school_id: str, *events: Event) -> None:
         """Append roster facts as the roster service would (from outside any event loop)."""

@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import io
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,18 +32,13 @@ from schoolgate_contracts.roster import ClassAdded, PupilEnrolled, YearGroupAdde
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.identity import Identity, Role, sign
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
+from schoolgate_kit.testing.processes import ServiceProcesses, free_port
 from schoolgate_kit.testing.roster import school_facts, seed_school
 from schoolgate_kit.testing.waiting import until
 from schoolgate_stories.projections import PROJECTIONS
 
 SECRET = "stories-test-identity-secret-" + "z" * 24
 UPLOAD_LIMIT = 2_000_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def auth(
@@ -69,61 +60,9 @@ def auth(
     return {"authorization": f"Bearer {token}"}
 
 
-@dataclass
-class StoriesService:
-    data_dir: Path
-    port: int
-    env: dict[str, str]
-    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def events_db(self) -> Path:
-        return self.data_dir / "events.db"
-
-    def start(self) -> None:
-        for name, args in (("api", ["serve", "--port", str(self.port)]), ("worker", ["work"])):
-            with (self.data_dir / f"stories-{name}.log").open("ab") as log:
-                self.procs.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "schoolgate_stories", *args],
-                        env=self.env,
-                        stdout=log,
-                        stderr=log,
-                    )
-                )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            self.assert_alive()
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"stories did not start:\n{self.logs()}")
-
-    def assert_alive(self) -> None:
-        for proc in self.procs:
-            assert proc.poll() is None, f"a stories process exited:\n{self.logs()}"
-
-    def logs(self) -> str:
-        return "\n".join(
-            p.read_text(errors="replace")[-3000:] for p in self.data_dir.glob("stories-*.log")
-        )
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+class StoriesService(ServiceProcesses):
+    package = "schoolgate_stories"
+    name = "stories"
 
     async def append(self, stream: str, school_id: str, *events: Event) -> None:
         store = await SqliteEventStore.open(self.events_db, clock=lambda: datetime.now(UTC))

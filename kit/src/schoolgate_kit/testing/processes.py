@@ -1,0 +1,82 @@
+"""A service as real processes for its own tests: its API and its worker, over the SQLite
+files in one data directory."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ServiceProcesses:
+    """``python -m <package> serve`` and ``work``; subclasses name the package."""
+
+    package: ClassVar[str]
+    name: ClassVar[str]
+
+    data_dir: Path
+    port: int
+    env: dict[str, str]
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def events_db(self) -> Path:
+        return self.data_dir / "events.db"
+
+    def start(self) -> None:
+        for role, args in (("api", ["serve", "--port", str(self.port)]), ("worker", ["work"])):
+            with (self.data_dir / f"{self.name}-{role}.log").open("ab") as log:
+                self.procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", self.package, *args],
+                        env=self.env,
+                        stdout=log,
+                        stderr=log,
+                    )
+                )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            self.assert_alive()
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"{self.name} did not start:\n{self.logs()}")
+
+    def assert_alive(self) -> None:
+        for proc in self.procs:
+            assert proc.poll() is None, f"a {self.name} process exited:\n{self.logs()}"
+
+    def logs(self) -> str:
+        return "\n".join(
+            p.read_text(errors="replace")[-3000:] for p in self.data_dir.glob(f"{self.name}-*.log")
+        )
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
