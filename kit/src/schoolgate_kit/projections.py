@@ -43,10 +43,19 @@ class Projection:
     indexes: tuple[tuple[str, ...], ...] = ()
     """Field lists ``find`` should be fast on (equality fields first, then the field it
     orders or bounds by); made by the runner before it projects."""
+    version: int = 1
+    """Raise it when ``evolve`` or ``derive`` changes what they write: the runner then
+    rebuilds the read model from position 0 before it goes on (as it does by itself when
+    the events handled change)."""
 
     @property
     def event_types(self) -> list[str]:
         return [cls.event_type for cls in self.handles]
+
+    @property
+    def fingerprint(self) -> str:
+        """What the stored read model was built by: version and the events it handles."""
+        return f"v{self.version}:" + ",".join(sorted(self.event_types))
 
 
 def fold(
@@ -130,6 +139,33 @@ async def _apply(
     return ok
 
 
+FINGERPRINTS = "kit.projection_fingerprints"
+"""Plain state (generation 0): for each projection, the fingerprint its read model has."""
+
+
+async def _rebuild_if_changed(
+    projection: Projection, store: EventStore, readmodels: ReadModelStore
+) -> None:
+    """A new release may fold events differently, or follow new ones: a read model built by
+    an older release is rebuilt from position 0 and swapped in before the runner goes on."""
+    stored = (await readmodels.load(FINGERPRINTS, 0, [projection.name])).get(projection.name)
+    if stored is not None and stored.get("fingerprint") == projection.fingerprint:
+        return
+    generation = await readmodels.active_generation(projection.name)
+    built = generation is not None and await readmodels.checkpoint(projection.name, generation)
+    if built:
+        log.info(
+            "projection.definition_changed",
+            projection=projection.name,
+            was=None if stored is None else stored.get("fingerprint"),
+            now=projection.fingerprint,
+        )
+        await rebuild(projection, store, readmodels)
+    await readmodels.commit(
+        FINGERPRINTS, 0, {projection.name: {"fingerprint": projection.fingerprint}}, None
+    )
+
+
 async def run_projection(
     projection: Projection,
     store: EventStore,
@@ -140,6 +176,7 @@ async def run_projection(
 ) -> None:
     """Keep the active generation of ``projection`` up to date, forever."""
     await _ensure_indexes(projection, readmodels)
+    await _rebuild_if_changed(projection, store, readmodels)
     while True:
         generation = await _ensure_generation(readmodels, projection.name)
         checkpoint = await readmodels.checkpoint(projection.name, generation)

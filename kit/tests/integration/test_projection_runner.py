@@ -6,13 +6,16 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
+from schoolgate_contracts import RecordedEvent
 from schoolgate_kit.eventstore import NO_STREAM
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
-from schoolgate_kit.projections import rebuild, run_projection
+from schoolgate_kit.projections import Projection, rebuild, run_projection
+from schoolgate_kit.readmodels import Doc
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
 from schoolgate_kit.testing.events import ManualClock, award
 from schoolgate_kit.testing.waiting import until
@@ -99,6 +102,64 @@ async def test_rebuild_equals_live_and_the_live_runner_follows_the_new_generatio
                 break
             await asyncio.sleep(0.02)
         assert sum(int(d["total"]) for d in (await all_docs(readmodels)).values()) == 55
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_a_changed_projection_is_rebuilt_before_the_runner_goes_on(
+    parts: tuple[SqliteEventStore, SqliteReadModelStore],
+) -> None:
+    """A release that folds events differently must not keep documents the old one made."""
+    store, readmodels = parts
+    await write_awards(store, 9)
+
+    async def run_until_caught_up(projection: Projection) -> None:
+        """Run it until it has projected one more award, written after it started."""
+        caught_up = asyncio.Event()
+        task = asyncio.create_task(
+            run_projection(projection, store, readmodels, caught_up=caught_up)
+        )
+        try:
+            await write_awards(store, 1)
+            await asyncio.wait_for(caught_up.wait(), 30)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    await run_until_caught_up(weekly_totals)
+    before = await all_docs(readmodels)
+    assert sum(int(d["total"]) for d in before.values()) == 10
+
+    def doubled(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+        once = weekly_totals.evolve(doc, recorded)
+        return None if once is None else {**once, "doubled": True}
+
+    # the same fold again: nothing is rebuilt, the one new award is simply added
+    await run_until_caught_up(weekly_totals)
+    again = await all_docs(readmodels)
+    assert sum(int(d["total"]) for d in again.values()) == 11
+    assert not any(d.get("doubled") for d in again.values())
+    # a new version: every document is made again by the new fold
+    task = asyncio.create_task(
+        run_projection(replace(weekly_totals, evolve=doubled, version=2), store, readmodels)
+    )
+
+    async def rebuilt() -> bool:
+        after = await all_docs(readmodels)
+        return after.keys() == again.keys() and all(d.get("doubled") for d in after.values())
+
+    try:
+        await until(rebuilt, why="every document made again by version 2")
+        await write_awards(store, 1)  # and it goes on live afterwards
+
+        async def counted() -> bool:
+            docs = await all_docs(readmodels)
+            return sum(int(d["total"]) for d in docs.values()) == 12
+
+        await until(counted, why="the runner follows new awards after the rebuild")
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
