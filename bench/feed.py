@@ -26,20 +26,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import multiprocessing
 import os
 import random
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from multiprocessing.connection import Connection
-from multiprocessing.synchronize import Event as ProcessEvent
 from pathlib import Path
 
 import httpx
@@ -76,7 +69,8 @@ from schoolgate_kit.projections import rebuild
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
 from schoolgate_kit.wire import metadata_json
 
-from bench.common import Detail, Result, percentile
+from bench.common import Detail, Result
+from bench.serving import Load, LoadProcess, ms, serving
 
 NAME = "feed"
 SCHOOL = "bench-school"
@@ -402,19 +396,6 @@ async def _rebuild(store: SqliteEventStore, readmodels_path: Path) -> tuple[floa
 # -- (b) pages, the load in a process of its own ---------------------------------------------
 
 
-@dataclass
-class Load:
-    answered: int = 0
-    failed: int = 0
-    items: int = 0
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-
-    @property
-    def rate(self) -> float:
-        return self.answered / self.seconds if self.seconds else float("nan")
-
-
 async def _load(base: str, cookies: list[str], kind: str, clients: int, seconds: float) -> Load:
     result = Load()
     visitors = itertools.cycle(cookies)
@@ -451,51 +432,6 @@ async def _load(base: str, cookies: list[str], kind: str, clients: int, seconds:
     return result
 
 
-def _load_process(
-    base: str,
-    cookies: list[str],
-    kind: str,
-    clients: int,
-    seconds: float,
-    go: ProcessEvent,
-    out: Connection,
-) -> None:
-    try:
-        go.wait()
-        out.send(asyncio.run(_load(base, cookies, kind, clients, seconds)))
-    finally:
-        out.close()
-
-
-class LoadProcess:
-    """Started early (a new interpreter takes a while to import), it waits for ``go``."""
-
-    def __init__(self, base: str, cookies: list[str], kind: str, seconds: float) -> None:
-        spawn = multiprocessing.get_context("spawn")
-        self._go = spawn.Event()
-        self._receiver, sender = spawn.Pipe(duplex=False)
-        self._proc = spawn.Process(
-            target=_load_process,
-            args=(base, cookies, kind, CLIENTS, seconds, self._go, sender),
-            daemon=True,
-        )
-        self._proc.start()
-        sender.close()
-
-    async def run(self) -> Load:
-        self._go.set()
-        if not await asyncio.to_thread(self._receiver.poll, 120):
-            raise TimeoutError("the load generator did not finish")
-        load: Load = self._receiver.recv()
-        await asyncio.to_thread(self._proc.join, 10)
-        return load
-
-    def stop(self) -> None:
-        if self._proc.is_alive():
-            self._proc.terminate()
-            self._proc.join(10)
-
-
 async def _sessions(path: Path, school: School) -> tuple[list[str], str]:
     """A signed-in session for every parent and for the teacher, as signing in leaves one."""
     accounts = await Accounts.open(path)
@@ -511,54 +447,15 @@ async def _sessions(path: Path, school: School) -> tuple[list[str], str]:
         await accounts.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _gateway(here: Path) -> Iterator[str]:
+def _gateway(here: Path) -> contextlib.AbstractContextManager[str]:
     """``python -m schoolgate_gateway serve`` over the files in ``here``; its URL."""
-    port = _free_port()
     env = {
         **os.environ,
         "SCHOOLGATE_DATA_DIR": str(here),
         "SCHOOLGATE_ENVIRONMENT": "development",
         "SCHOOLGATE_LOG_LEVEL": "WARNING",
     }
-    log_path = here / "gateway.log"
-    with log_path.open("ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "schoolgate_gateway", "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the gateway exited:\n{log_path.read_text()[-3000:]}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise TimeoutError("the gateway did not start within 60 s")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-
-
-def _ms(values: list[float], q: float) -> float:
-    return percentile(values, q) * 1000
+    return serving("gateway", ["schoolgate_gateway", "serve", "--port"], env, here)
 
 
 async def run(workdir: Path, *, quick: bool) -> list[Result]:
@@ -582,8 +479,8 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
     parent_cookies, teacher_cookie = await _sessions(here / "gateway.db", school)
 
     with _gateway(here) as base:
-        feed_load = LoadProcess(base, parent_cookies, "feed", seconds)
-        me_load = LoadProcess(base, [teacher_cookie], "me", seconds)
+        feed_load = LoadProcess(_load, base, parent_cookies, "feed", CLIENTS, seconds)
+        me_load = LoadProcess(_load, base, [teacher_cookie], "me", CLIENTS, seconds)
         try:
             async with httpx.AsyncClient(base_url=base, timeout=WAIT) as warm:
                 for cookie in parent_cookies:  # each parent's first page once: caches, imports
@@ -606,12 +503,12 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
         "pages_answered_200": pages.answered,
         "pages_failed": pages.failed,
         "items_per_page": pages.items / pages.answered if pages.answered else 0.0,
-        "page_p50_ms": _ms(pages.latencies, 50),
-        "page_p99_ms": _ms(pages.latencies, 99),
+        "page_p50_ms": ms(pages.latencies, 50),
+        "page_p99_ms": ms(pages.latencies, 99),
         "me_answered_200": me.answered,
         "me_failed": me.failed,
-        "me_p50_ms": _ms(me.latencies, 50),
-        "me_p99_ms": _ms(me.latencies, 99),
+        "me_p50_ms": ms(me.latencies, 50),
+        "me_p99_ms": ms(me.latencies, 99),
     }
     return [
         Result(
@@ -627,8 +524,8 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
         Result(
             name=f"{NAME} page p99",
             unit="ms",
-            figure=_ms(pages.latencies, 99),
-            baseline=_ms(me.latencies, 99),
+            figure=ms(pages.latencies, 99),
+            baseline=ms(me.latencies, 99),
             baseline_label="GET /api/me p99, same clients, same run",
             target=f"(under {CLIENTS} clients' closed-loop load)",
             met=None,

@@ -31,7 +31,8 @@ from schoolgate_kit.testing.roster import school_facts, seed_school
 from schoolgate_points.projections import PUPILS as PUPILS_READ_MODEL
 from schoolgate_points.projections import WEEKLY_TOTALS
 
-from bench.common import Detail, Result, percentile
+from bench.common import Detail, Result
+from bench.serving import ms
 from bench.watch import Samples, watch
 
 NAME = "freshness"
@@ -181,10 +182,6 @@ def _collect(receiver: Connection) -> Samples:
     return samples
 
 
-def _ms(values: list[float], q: float) -> float:
-    return percentile(values, q) * 1000
-
-
 async def run(workdir: Path, *, quick: bool) -> list[Result]:
     heavy_seconds = 5.0 if quick else 20.0
     light_seconds = 3.0 if quick else 10.0
@@ -252,25 +249,25 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
         "awards": len(heavy.sent),
         "achieved_rate_awards_per_s": heavy.achieved_rate,
         "failed_requests": heavy.failed,
-        "http_p50_ms": _ms([s.answered - s.due for s in heavy.sent], 50),
-        "http_p99_ms": _ms([s.answered - s.due for s in heavy.sent], 99),
-        "send_lag_p99_ms": _ms([s.sent - s.due for s in heavy.sent], 99),
+        "http_p50_ms": ms([s.answered - s.due for s in heavy.sent], 50),
+        "http_p99_ms": ms([s.answered - s.due for s in heavy.sent], 99),
+        "send_lag_p99_ms": ms([s.sent - s.due for s in heavy.sent], 99),
         f"capacity_{CLIENTS}_clients_closed_loop_awards_per_s": capacity,
-        f"at_{MID_RATE:g}_per_s_p50_ms": _ms(mid.latencies, 50),
-        f"at_{MID_RATE:g}_per_s_p99_ms": _ms(mid.latencies, 99),
+        f"at_{MID_RATE:g}_per_s_p50_ms": ms(mid.latencies, 50),
+        f"at_{MID_RATE:g}_per_s_p99_ms": ms(mid.latencies, 99),
         f"at_{MID_RATE:g}_per_s_failed_requests": mid.failed,
         "light_rate_awards_per_s": LIGHT_RATE,
         "light_awards": len(light.sent),
         "light_failed_requests": light.failed,
         "consistent": "yes" if stored == awarded else f"NO: totals {stored} != awards {awarded}",
     }
-    p99 = _ms(heavy.latencies, 99)
+    p99 = ms(heavy.latencies, 99)
     return [
         Result(
             name=f"{NAME} p50",
             unit="ms",
-            figure=_ms(heavy.latencies, 50),
-            baseline=_ms(light.latencies, 50),
+            figure=ms(heavy.latencies, 50),
+            baseline=ms(light.latencies, 50),
             baseline_label=f"same, at {LIGHT_RATE:g} awards/s",
             target="(p99 is the target)",
             met=None,
@@ -281,7 +278,7 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
             name=f"{NAME} p99",
             unit="ms",
             figure=p99,
-            baseline=_ms(light.latencies, 99),
+            baseline=ms(light.latencies, 99),
             baseline_label=f"same, at {LIGHT_RATE:g} awards/s",
             target=f"< 100 ms at {RATE:g} awards/s",
             met=p99 < 100 and heavy.failed == 0,

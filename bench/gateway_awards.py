@@ -20,23 +20,17 @@ import asyncio
 import contextlib
 import itertools
 import json
-import multiprocessing
 import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from multiprocessing.synchronize import Event
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-from bench.common import Detail, Result, percentile
+from bench.common import Detail, Result
+from bench.serving import Load, LoadProcess, ms, serving
 
 NAME = "gateway_awards"
 CLIENTS = 16
@@ -54,52 +48,18 @@ PROBE_GAP = 0.02
 WAIT = 30.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 # -- the server -------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _embedded(here: Path) -> Any:
+def _embedded(here: Path) -> contextlib.AbstractContextManager[str]:
     """``python -m schoolgate_embedded`` on loopback with a fresh demo school; its URL."""
-    port = _free_port()
     env = {
         **os.environ,
         "SCHOOLGATE_DATA_DIR": str(here),
-        "SCHOOLGATE_HOST": "127.0.0.1",
-        "SCHOOLGATE_PORT": str(port),
         "SCHOOLGATE_ENVIRONMENT": "development",  # seeds the demo school
         "SCHOOLGATE_LOG_LEVEL": "WARNING",
     }
-    log_path = here / "embedded.log"
-    with log_path.open("ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "schoolgate_embedded"], env=env, stdout=log, stderr=log
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the embedded app exited:\n{log_path.read_text()[-3000:]}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise TimeoutError("the embedded app did not start within 60 s")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+    return serving("embedded", ["schoolgate_embedded"], env, here)
 
 
 async def _sign_in(base: str, who: dict[str, str]) -> str:
@@ -110,18 +70,6 @@ async def _sign_in(base: str, who: dict[str, str]) -> str:
 
 
 # -- the load, in a process of its own ---------------------------------------------------------
-
-
-@dataclass
-class Load:
-    answered: int = 0
-    failed: int = 0
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-
-    @property
-    def rate(self) -> float:
-        return self.answered / self.seconds if self.seconds else float("nan")
 
 
 async def _load(base: str, cookie: str, kind: str, clients: int, seconds: float) -> Load:
@@ -152,48 +100,6 @@ async def _load(base: str, cookie: str, kind: str, clients: int, seconds: float)
         await asyncio.gather(*(one_client() for _ in range(clients)))
         result.seconds = time.monotonic() - started
     return result
-
-
-def _load_process(
-    base: str, cookie: str, kind: str, clients: int, seconds: float, go: Event, out: Connection
-) -> None:
-    try:
-        go.wait()
-        out.send(asyncio.run(_load(base, cookie, kind, clients, seconds)))
-    finally:
-        out.close()
-
-
-class LoadProcess:
-    """Started early (a new interpreter takes a while to import), it waits for ``go``."""
-
-    def __init__(self, base: str, cookie: str, kind: str, clients: int, seconds: float) -> None:
-        spawn = multiprocessing.get_context("spawn")
-        self._go = spawn.Event()
-        self._receiver, sender = spawn.Pipe(duplex=False)
-        self._proc = spawn.Process(
-            target=_load_process,
-            args=(base, cookie, kind, clients, seconds, self._go, sender),
-            daemon=True,
-        )
-        self._proc.start()
-        sender.close()
-
-    def go(self) -> LoadProcess:
-        self._go.set()
-        return self
-
-    def stop(self) -> None:
-        if self._proc.is_alive():
-            self._proc.terminate()
-            self._proc.join(10)
-
-    async def result(self) -> Load:
-        if not await asyncio.to_thread(self._receiver.poll, 120):
-            raise TimeoutError("the load generator did not finish")
-        load: Load = self._receiver.recv()
-        await asyncio.to_thread(self._proc.join, 10)
-        return load
 
 
 # -- the parent's page ---------------------------------------------------------------------------
@@ -294,10 +200,6 @@ async def _probes(
     return found, total
 
 
-def _ms(values: list[float], q: float) -> float:
-    return percentile(values, q) * 1000
-
-
 async def run(workdir: Path, *, quick: bool) -> list[Result]:
     seconds = 3.0 if quick else 15.0
     settle = 0.5 if quick else 1.0
@@ -306,8 +208,10 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
     with _embedded(here) as base:
         teacher_cookie = await _sign_in(base, TEACHER)
         parent_cookie = await _sign_in(base, PARENT)
-        me_load = LoadProcess(base, teacher_cookie, "me", CLIENTS, seconds)
-        award_load = LoadProcess(base, teacher_cookie, "awards", CLIENTS, seconds + 2 * settle)
+        me_load = LoadProcess(_load, base, teacher_cookie, "me", CLIENTS, seconds)
+        award_load = LoadProcess(
+            _load, base, teacher_cookie, "awards", CLIENTS, seconds + 2 * settle
+        )
         try:
             async with (
                 httpx.AsyncClient(
@@ -338,21 +242,21 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
         "seconds_per_phase": seconds,
         "awards_answered_201": load.answered,
         "awards_failed": load.failed,
-        "award_http_p50_ms": _ms(load.latencies, 50),
-        "award_http_p99_ms": _ms(load.latencies, 99),
+        "award_http_p50_ms": ms(load.latencies, 50),
+        "award_http_p99_ms": ms(load.latencies, 99),
         "me_answered_200": me.answered,
         "me_failed": me.failed,
-        "me_http_p50_ms": _ms(me.latencies, 50),
-        "me_http_p99_ms": _ms(me.latencies, 99),
+        "me_http_p50_ms": ms(me.latencies, 50),
+        "me_http_p99_ms": ms(me.latencies, 99),
     }
     latency_details: dict[str, Detail] = {
         "probes_under_load": len(loaded),
         "probes_idle": len(idle),
-        "under_load_stream_only_p50_ms": _ms([x.stream for x in loaded], 50),
-        "under_load_stream_only_p99_ms": _ms([x.stream for x in loaded], 99),
-        "under_load_award_answered_p50_ms": _ms([x.http for x in loaded], 50),
-        "idle_stream_only_p50_ms": _ms([x.stream for x in idle], 50),
-        "idle_stream_only_p99_ms": _ms([x.stream for x in idle], 99),
+        "under_load_stream_only_p50_ms": ms([x.stream for x in loaded], 50),
+        "under_load_stream_only_p99_ms": ms([x.stream for x in loaded], 99),
+        "under_load_award_answered_p50_ms": ms([x.http for x in loaded], 50),
+        "idle_stream_only_p50_ms": ms([x.stream for x in idle], 50),
+        "idle_stream_only_p99_ms": ms([x.stream for x in idle], 99),
         "summaries_without_the_new_total": sum(not x.fresh for x in [*idle, *loaded]),
     }
     label = "same, with no other load"
@@ -370,8 +274,8 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
         Result(
             name=f"{NAME} to parent p50",
             unit="ms",
-            figure=_ms(totals(loaded), 50),
-            baseline=_ms(totals(idle), 50),
+            figure=ms(totals(loaded), 50),
+            baseline=ms(totals(idle), 50),
             baseline_label=label,
             target="(p99 is the figure to watch)",
             met=None,
@@ -380,8 +284,8 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
         Result(
             name=f"{NAME} to parent p99",
             unit="ms",
-            figure=_ms(totals(loaded), 99),
-            baseline=_ms(totals(idle), 99),
+            figure=ms(totals(loaded), 99),
+            baseline=ms(totals(idle), 99),
             baseline_label=label,
             target=f"(under {CLIENTS} clients' award load)",
             met=None,
