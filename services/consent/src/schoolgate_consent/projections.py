@@ -20,13 +20,7 @@ from schoolgate_contracts.consent import (
     ParentSuspended,
     ParentSuspensionLifted,
 )
-from schoolgate_contracts.roster import (
-    PupilDetailsChanged,
-    PupilEnrolled,
-    PupilLeft,
-    PupilMovedClass,
-)
-from schoolgate_kit.directory import media_consent_projection
+from schoolgate_kit.directory import media_consent_projection, pupils_projection
 from schoolgate_kit.projections import Projection
 from schoolgate_kit.readmodels import Doc
 
@@ -48,43 +42,7 @@ def _when(recorded: RecordedEvent) -> str:
 
 # -- consent.pupils: the roster facts scope checks need --------------------------------------
 
-RosterPupilEvent = PupilEnrolled | PupilDetailsChanged | PupilMovedClass | PupilLeft
-
-
-def _pupil_key(recorded: RecordedEvent) -> str:
-    event = recorded.event
-    assert isinstance(event, RosterPupilEvent)
-    return event.pupil_id
-
-
-def _pupil(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
-    event = recorded.event
-    match event:
-        case PupilEnrolled():
-            return {
-                "pupil_id": event.pupil_id,
-                "school_id": recorded.metadata.school_id,
-                "class_id": event.class_id,
-                "first_name": event.first_name,
-                "surname": event.surname,
-                "left": False,
-            }
-        case PupilDetailsChanged() if doc is not None:
-            return {**doc, "first_name": event.first_name, "surname": event.surname}
-        case PupilMovedClass() if doc is not None:
-            return {**doc, "class_id": event.to_class_id}
-        case PupilLeft() if doc is not None:
-            return {**doc, "left": True}
-        case _:
-            return doc
-
-
-pupils = Projection(
-    name=PUPILS,
-    handles=(PupilEnrolled, PupilDetailsChanged, PupilMovedClass, PupilLeft),
-    key=_pupil_key,
-    evolve=_pupil,
-)
+pupils = pupils_projection(PUPILS)
 
 
 # -- consent.links: one document per pupil and parent ----------------------------------------

@@ -254,7 +254,7 @@ def _tally(docs: Sequence[Doc]) -> dict[str, Any]:
     return {
         "total": sum(d["total"] for d in docs),
         "by_way": {k: v for k, v in by_way.items() if v},
-        "needs_work": sum(d.get("needs_work", 0) for d in docs),
+        "needs_work": sum(d["needs_work"] for d in docs),
     }
 
 
@@ -265,17 +265,13 @@ async def today(school_id: str, *, points: Points) -> date:
 
 async def weekly_total(pupil_id: str, week: str, *, points: Points) -> Doc:
     doc = strip(await points.readmodels.get(WEEKLY_TOTALS, weekly_total_key(pupil_id, week)))
-    return (
-        {"needs_work": 0, **doc}
-        if doc
-        else {
-            "pupil_id": pupil_id,
-            "week_start": week,
-            "total": 0,
-            "by_way": {},
-            "needs_work": 0,
-        }
-    )
+    return doc or {
+        "pupil_id": pupil_id,
+        "week_start": week,
+        "total": 0,
+        "by_way": {},
+        "needs_work": 0,
+    }
 
 
 async def summary(pupil_id: str, *, school_id: str, points: Points) -> Doc:

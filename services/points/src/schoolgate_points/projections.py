@@ -64,7 +64,7 @@ def _weekly(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
         "by_way": {},
         "needs_work": 0,
     }
-    return _add({"needs_work": 0, **doc}, event)
+    return _add(doc, event)
 
 
 def _daily(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
