@@ -64,13 +64,21 @@ async def _get_many(name: str, keys: Sequence[str], *, points: Points) -> dict[s
     return await points.readmodels.load(name, generation, list(keys))
 
 
-async def rules(school_id: str, *, points: Points, school: Doc | None = None) -> domain.Rules:
-    """The school's clock from roster's facts, and its points settings from its own stream."""
+async def school_clock(
+    school_id: str, *, points: Points, school: Doc | None = None
+) -> domain.Rules:
+    """The school's timezone and week from roster's facts: all a reader needs."""
     school = school or await points.readmodels.get(SCHOOLS, school_id) or {}
-    current = domain.Rules(
+    return domain.Rules(
         timezone=school.get("timezone", points.settings.school_timezone),
         week_starts_on=school.get("week_starts_on", 0),
     )
+
+
+async def rules(school_id: str, *, points: Points, school: Doc | None = None) -> domain.Rules:
+    """The school's clock, and its points settings from its own stream: what an award or
+    an undo is decided by."""
+    current = await school_clock(school_id, points=points, school=school)
     for recorded in await points.store.read_stream(domain.settings_stream(school_id)):
         current = domain.evolve_rules(current, recorded.event)
     return current
@@ -258,11 +266,6 @@ def _tally(docs: Sequence[Doc]) -> dict[str, Any]:
     }
 
 
-async def today(school_id: str, *, points: Points) -> date:
-    school_rules = await rules(school_id, points=points)
-    return domain.school_date(points.clock(), school_rules.timezone)
-
-
 async def weekly_total(pupil_id: str, week: str, *, points: Points) -> Doc:
     doc = strip(await points.readmodels.get(WEEKLY_TOTALS, weekly_total_key(pupil_id, week)))
     return doc or {
@@ -276,9 +279,9 @@ async def weekly_total(pupil_id: str, week: str, *, points: Points) -> Doc:
 
 async def summary(pupil_id: str, *, school_id: str, points: Points) -> Doc:
     """One child against their own target and their own history; nobody else's points."""
-    school_rules = await rules(school_id, points=points)
-    day = domain.school_date(points.clock(), school_rules.timezone)
-    week = domain.week_start(day, school_rules.week_starts_on)
+    clock = await school_clock(school_id, points=points)
+    day = domain.school_date(points.clock(), clock.timezone)
+    week = domain.week_start(day, clock.week_starts_on)
     days = await points.readmodels.find(
         DAILY, {"school_id": school_id, "pupil_id": pupil_id, "school_date": day.isoformat()}
     )
@@ -315,9 +318,9 @@ async def summary(pupil_id: str, *, school_id: str, points: Points) -> Doc:
 
 
 async def class_total(class_id: str, *, school_id: str, points: Points) -> Doc:
-    school_rules = await rules(school_id, points=points)
-    day = domain.school_date(points.clock(), school_rules.timezone)
-    week = domain.week_start(day, school_rules.week_starts_on).isoformat()
+    clock = await school_clock(school_id, points=points)
+    day = domain.school_date(points.clock(), clock.timezone)
+    week = domain.week_start(day, clock.week_starts_on).isoformat()
     docs = await points.readmodels.find(
         DAILY, {"school_id": school_id, "class_id": class_id, "week_start": week}
     )

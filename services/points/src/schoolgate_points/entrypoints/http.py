@@ -250,7 +250,7 @@ async def weekly_total(
     ] = None,
 ) -> WeeklyTotal:
     """A pupil's points in one school week (school time)."""
-    rules = await handlers.rules(school_id, points=points)
+    rules = await handlers.school_clock(school_id, points=points)
     day = week or domain.school_date(points.clock(), rules.timezone)
     start = domain.week_start(day, rules.week_starts_on).isoformat()
     return WeeklyTotal.model_validate(await handlers.weekly_total(pupil_id, start, points=points))
