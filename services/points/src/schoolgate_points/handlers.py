@@ -57,13 +57,6 @@ def _metadata(points: Points, school_id: str, actor: str, correlation_id: str) -
     )
 
 
-async def _get_many(name: str, keys: Sequence[str], *, points: Points) -> dict[str, Doc]:
-    generation = await points.readmodels.active_generation(name)
-    if generation is None:
-        return {}
-    return await points.readmodels.load(name, generation, list(keys))
-
-
 async def school_clock(
     school_id: str, *, points: Points, school: Doc | None = None
 ) -> domain.Rules:
@@ -111,7 +104,7 @@ async def pupils_to_award(
         if not members:
             raise Unprocessable("There are no pupils in that class.")
         return tuple(sorted(m["pupil_id"] for m in members)), school_rules
-    found = await _get_many(PUPILS, pupil_ids, points=points)
+    found = await points.readmodels.get_many(PUPILS, pupil_ids)
     for pupil_id in pupil_ids:
         pupil = found.get(pupil_id)
         if pupil is None or pupil["school_id"] != school_id or pupil["left"]:
@@ -349,7 +342,7 @@ async def class_report(
         PUPILS, {"school_id": school_id, "class_id": class_id, "left": False}
     )
     ids = {m["pupil_id"] for m in members} | {d["pupil_id"] for d in docs}
-    known = await _get_many(PUPILS, sorted(ids), points=points)
+    known = await points.readmodels.get_many(PUPILS, ids)
     names = display_names(
         PupilName(p["pupil_id"], p["first_name"], p["surname"]) for p in known.values()
     )

@@ -110,12 +110,7 @@ def _metadata(stories: Stories, actor: Actor) -> Metadata:
 
 
 async def _get_many(name: str, keys: Collection[str], *, stories: Stories) -> dict[str, Doc]:
-    if not keys:
-        return {}
-    generation = await stories.readmodels.active_generation(name)
-    if generation is None:
-        return {}
-    found = await stories.readmodels.load(name, generation, list(keys))
+    found = await stories.readmodels.get_many(name, keys)
     return {k: v for k, v in ((k, strip(d)) for k, d in found.items()) if v is not None}
 
 
