@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
 from schoolgate_contracts.base import Event
+from schoolgate_contracts.registry import BrokenEvent
 
 
 class Metadata(BaseModel):
@@ -33,23 +33,68 @@ class NewEvent(BaseModel):
     metadata: Metadata
 
 
-@dataclass(frozen=True, slots=True)
 class RecordedEvent:
     """An event as the store holds it, decoded and upcast to its current schema version.
 
-    A plain dataclass, not a model: the store built it from validated parts, and a replay
-    makes a million of them (a pydantic envelope cost more than the payload's validation).
+    A plain class, not a model: the store built it from validated parts, and a replay makes
+    a million of them. The envelope's id and metadata may be handed over still encoded (a
+    string, as stored) and are decoded the first time they are read: most projections never
+    read them, and decoding them cost as much as the payload. A broken metadata document
+    then fails where it is read, naming its stream and position. Treat it as immutable.
     """
 
-    event_id: UUID
+    __slots__ = ("_event_id", "_metadata", "event", "position", "recorded_at", "stream", "version")
+
+    _event_id: UUID | str
+    _metadata: Metadata | str | bytes
     stream: str
     version: int
     """Position of the event in its stream, from 0."""
     position: int
     """Position in the store's global log, from 1."""
     recorded_at: datetime
-    metadata: Metadata
     event: Event
+
+    def __init__(
+        self,
+        *,
+        event_id: UUID | str,
+        stream: str,
+        version: int,
+        position: int,
+        recorded_at: datetime,
+        metadata: Metadata | str | bytes,
+        event: Event,
+    ) -> None:
+        self._event_id = event_id
+        self.stream = stream
+        self.version = version
+        self.position = position
+        self.recorded_at = recorded_at
+        self._metadata = metadata
+        self.event = event
+
+    @property
+    def event_id(self) -> UUID:
+        value = self._event_id
+        if isinstance(value, UUID):
+            return value
+        try:
+            self._event_id = decoded = UUID(value)
+        except ValueError as exc:
+            raise BrokenEvent(f"broken event id {value!r} at {self._where()}") from exc
+        return decoded
+
+    @property
+    def metadata(self) -> Metadata:
+        value = self._metadata
+        if isinstance(value, Metadata):
+            return value
+        try:
+            self._metadata = decoded = Metadata.model_validate_json(value)
+        except ValueError as exc:
+            raise BrokenEvent(f"broken metadata at {self._where()}: {exc}") from exc
+        return decoded
 
     @property
     def event_type(self) -> str:
@@ -58,3 +103,30 @@ class RecordedEvent:
     @property
     def routing_key(self) -> str:
         return f"{self.event.service}.{self.event.event_type}"
+
+    def _where(self) -> str:
+        return f"stream {self.stream!r} version {self.version}, global position {self.position}"
+
+    def _fields(self) -> tuple[object, ...]:
+        return (
+            self.event_id,
+            self.stream,
+            self.version,
+            self.position,
+            self.recorded_at,
+            self.metadata,
+            self.event,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RecordedEvent):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and not meant as a key
+
+    def __repr__(self) -> str:
+        return (
+            f"RecordedEvent(stream={self.stream!r}, version={self.version}, "
+            f"position={self.position}, event={self.event!r})"
+        )

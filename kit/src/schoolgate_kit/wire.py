@@ -16,11 +16,6 @@ def metadata_json(metadata: Metadata) -> str:
     return metadata.model_dump_json()
 
 
-def load_metadata(raw: str | bytes) -> Metadata:
-    # Validating in pydantic-core is faster than json.loads plus model_construct in Python.
-    return Metadata.model_validate_json(raw)
-
-
 def recorded(
     *,
     event_id: str | UUID,
@@ -37,8 +32,9 @@ def recorded(
     def where() -> str:
         return f"stream {stream!r} version {version}, global position {position}"
 
+    # The id and metadata stay encoded until something reads them (most projections don't).
     return RecordedEvent(
-        event_id=event_id if isinstance(event_id, UUID) else UUID(event_id),
+        event_id=event_id,
         stream=stream,
         version=version,
         position=position,
@@ -47,7 +43,7 @@ def recorded(
             if isinstance(recorded_at, datetime)
             else datetime.fromisoformat(recorded_at)
         ),
-        metadata=load_metadata(metadata),
+        metadata=metadata,
         event=events.decode(event_type, schema_version, data, where=where),
     )
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from schoolgate_contracts import UnknownEventType
+from schoolgate_contracts import BrokenEvent, UnknownEventType
 from schoolgate_kit.eventstore import NO_STREAM
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
@@ -82,4 +82,50 @@ async def test_an_unknown_stored_type_fails_loudly_with_stream_and_position(
         await store.read_stream("award-1")
     with pytest.raises(UnknownEventType, match=r"award-1.*position 1"):
         await store.read_all()
+    await store.close()
+
+
+async def test_broken_metadata_fails_where_it_is_read_naming_stream_and_position(
+    tmp_path: Path,
+) -> None:
+    """Metadata is decoded when first read (most projections never read it)."""
+    store = await SqliteEventStore.open(tmp_path / "events.db", clock=ManualClock())
+    await store.append("award-1", [award(), award()], expected_version=NO_STREAM)
+    conn = sqlite3.connect(tmp_path / "events.db")
+    conn.execute("UPDATE events SET metadata = '{\"school_id\": 5}' WHERE position = 2")
+    conn.commit()
+    conn.close()
+    first, second = (await store.read_all()).events
+    assert first.metadata.school_id == "school-1"
+    assert second.event.event_type == "PointAwarded"
+    with pytest.raises(BrokenEvent, match=r"award-1.*position 2"):
+        second.metadata  # noqa: B018
+    await store.close()
+
+
+async def test_a_typed_page_never_sorts_the_rest_of_the_log(tmp_path: Path) -> None:
+    """A page of some types comes from the type index in order, then by position: no
+    temporary sort of every later event of those types (which made a rebuild quadratic)."""
+    store = await SqliteEventStore.open(tmp_path / "events.db", clock=ManualClock())
+    await store.append("award-1", [award() for _ in range(3)], expected_version=NO_STREAM)
+    plans: list[str] = []
+    conn = sqlite3.connect(tmp_path / "events.db")
+    conn.set_trace_callback(None)
+
+    def page(c: sqlite3.Connection) -> object:
+        c.set_trace_callback(plans.append)
+        try:
+            return store._page(c, 0, 2, ["PointAwarded", "DailyTargetSet"])
+        finally:
+            c.set_trace_callback(None)
+
+    rows, _head = await store._db.read(page)  # type: ignore[misc]
+    assert [row[3] for row in rows] == [1, 2]
+    for statement in plans:
+        if statement.startswith("SELECT") and "FROM events" in statement:
+            plan = " ".join(
+                str(step[-1]) for step in conn.execute(f"EXPLAIN QUERY PLAN {statement}")
+            )
+            assert "TEMP B-TREE" not in plan, (statement, plan)
+    conn.close()
     await store.close()

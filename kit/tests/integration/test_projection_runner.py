@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -14,7 +15,7 @@ import pytest
 from schoolgate_contracts import RecordedEvent
 from schoolgate_kit.eventstore import NO_STREAM
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
-from schoolgate_kit.projections import Projection, rebuild, run_projection
+from schoolgate_kit.projections import Projection, catch_up, rebuild, run_projection
 from schoolgate_kit.readmodels import Doc
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
 from schoolgate_kit.testing.events import ManualClock, award
@@ -92,6 +93,7 @@ async def test_rebuild_equals_live_and_the_live_runner_follows_the_new_generatio
             progress=lambda at, of: progress.append((at, of)),
         )
         assert generation == 2
+        assert gc.isenabled(), "a rebuild pauses cycle collection only while it runs"
         assert await readmodels.active_generation(WEEKLY_TOTALS) == 2
         assert await all_docs(readmodels) == live
         assert progress and progress[-1][0] == progress[-1][1]
@@ -164,3 +166,23 @@ async def test_a_changed_projection_is_rebuilt_before_the_runner_goes_on(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_catching_up_a_generation_that_holds_documents_adds_to_them(
+    parts: tuple[SqliteEventStore, SqliteReadModelStore],
+) -> None:
+    """The second pass of a rebuild, or a resumed one: documents written by an earlier pass
+    are loaded, not started again, and no event is counted twice."""
+    store, readmodels = parts
+    await write_awards(store, 20)
+    generation = await readmodels.start_generation(WEEKLY_TOTALS)
+    first = await catch_up(weekly_totals, store, readmodels, generation, fresh=True)
+    await write_awards(store, 9)
+    second = await catch_up(
+        weekly_totals, store, readmodels, generation, batch_size=4, commit_every=5
+    )
+    assert first == 20 and second == 29
+    await readmodels.activate(WEEKLY_TOTALS, generation)
+    docs = await all_docs(readmodels)
+    assert sum(int(d["total"]) for d in docs.values()) == 29
+    assert docs["p0:2026-11-16"]["total"] == 3  # awards 0 and 14 of the first pass, 0 of the second

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from schoolgate_contracts import Metadata, NewEvent
-from schoolgate_contracts.points import PointAwarded
+from schoolgate_contracts.points import DailyTargetSet, PointAwarded
 
 
 class ManualClock:
@@ -50,5 +50,23 @@ def award(
             school_id=school_id,
             actor="teacher-1",
             correlation_id=correlation_id,
+        ),
+    )
+
+
+def target(
+    pupil_id: str = "pupil-1", *, points: int | None = 3, school_id: str = "school-1"
+) -> NewEvent:
+    """A parent set a pupil's daily target: an event far rarer than awards."""
+    return NewEvent(
+        event_id=uuid.uuid4(),
+        event=DailyTargetSet(
+            pupil_id=pupil_id, points_per_day=points, set_by="parent-1", set_by_role="parent"
+        ),
+        metadata=Metadata(
+            occurred_at=datetime(2026, 11, 16, 10, tzinfo=UTC),
+            school_id=school_id,
+            actor="parent-1",
+            correlation_id="test",
         ),
     )

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from schoolgate_contracts import NewEvent
 from schoolgate_contracts.points import PointAwarded
 
 from schoolgate_kit.eventstore import (
@@ -20,7 +21,7 @@ from schoolgate_kit.eventstore import (
     EventStore,
     WrongExpectedVersion,
 )
-from schoolgate_kit.testing.events import award
+from schoolgate_kit.testing.events import award, target
 
 
 class EventStoreContract:
@@ -106,6 +107,39 @@ class EventStoreContract:
         assert len(only.events) == 5
         none = await store.read_all(after=before, limit=100, types=["SomethingElse"])
         assert none.events == [] and none.caught_up
+
+    async def test_pages_of_some_types_are_exactly_those_events_in_order(
+        self, store: EventStore
+    ) -> None:
+        """Dense types (most of the log) and a sparse one (a few events far apart)."""
+        before = await store.head()
+        stream = self.stream()
+        written: list[NewEvent] = []
+        for i in range(40):
+            written.append(target(f"pupil-{i}") if i % 13 == 5 else award(f"pupil-{i}"))
+        await store.append(stream, written, expected_version=NO_STREAM)
+
+        async def paged(types: list[str], limit: int) -> list[uuid.UUID]:
+            seen: list[uuid.UUID] = []
+            position = before
+            while True:
+                batch = await store.read_all(after=position, limit=limit, types=types)
+                assert len(batch.events) <= limit
+                assert all(e.event_type in types for e in batch.events)
+                seen += [e.event_id for e in batch.events]
+                assert batch.up_to >= position
+                position = batch.up_to
+                if batch.caught_up:
+                    return seen
+
+        def ids(*types: str) -> list[uuid.UUID]:
+            return [e.event_id for e in written if e.event.event_type in types]
+
+        assert await paged(["PointAwarded"], 7) == ids("PointAwarded")
+        assert await paged(["DailyTargetSet"], 2) == ids("DailyTargetSet")
+        both = ["PointAwarded", "DailyTargetSet"]
+        assert await paged(both, 4) == ids(*both)
+        assert await paged(["DailyTargetSet", "SomethingElse"], 1) == ids("DailyTargetSet")
 
     async def test_concurrent_appends_to_one_stream_never_both_win(self, store: EventStore) -> None:
         stream = self.stream()

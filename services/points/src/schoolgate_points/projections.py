@@ -32,38 +32,50 @@ def daily_key(class_id: str | None, pupil_id: str, day: str) -> str:
 
 def _counted(recorded: RecordedEvent) -> Counted:
     event = recorded.event
-    assert isinstance(event, PointAwarded | PointAwardUndone)
-    return event
+    if type(event) is PointAwarded or type(event) is PointAwardUndone:
+        return event
+    raise TypeError(f"not an award: {event!r}")
+
+
+def _weekly_key(recorded: RecordedEvent) -> str:
+    event = _counted(recorded)
+    return f"{event.pupil_id}:{event.week_start.isoformat()}"
+
+
+def _daily_key(recorded: RecordedEvent) -> str:
+    event = _counted(recorded)
+    return daily_key(event.class_id, event.pupil_id, event.school_date.isoformat())
 
 
 def _add(doc: Doc, event: Counted) -> Doc:
-    """Add an award to a tally, or take an undone one off it."""
-    sign = 1 if isinstance(event, PointAwarded) else -1
+    """Add an award to a tally, or take an undone one off it.
+
+    Written for speed as well as clarity: a rebuild runs it once per award ever given.
+    """
+    points = event.points if type(event) is PointAwarded else -event.points
     if event.kind == "needs_work":
-        return {
-            **doc,
-            "total": doc["total"] - sign * event.points,
-            "needs_work": doc["needs_work"] + sign * event.points,
-        }
-    by_way = dict(doc["by_way"])
-    count = by_way.get(event.school_way_id, 0) + sign * event.points
+        return {**doc, "total": doc["total"] - points, "needs_work": doc["needs_work"] + points}
+    way = event.school_way_id
+    by_way = doc["by_way"].copy()
+    count = by_way.get(way, 0) + points
     if count:
-        by_way[event.school_way_id] = count
+        by_way[way] = count
     else:
-        by_way.pop(event.school_way_id, None)
-    return {**doc, "total": doc["total"] + sign * event.points, "by_way": by_way}
+        del by_way[way]
+    return {**doc, "total": doc["total"] + points, "by_way": by_way}
 
 
 def _weekly(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = _counted(recorded)
-    doc = doc or {
-        "school_id": recorded.metadata.school_id,
-        "pupil_id": event.pupil_id,
-        "week_start": event.week_start.isoformat(),
-        "total": 0,
-        "by_way": {},
-        "needs_work": 0,
-    }
+    if doc is None:
+        doc = {
+            "school_id": recorded.metadata.school_id,
+            "pupil_id": event.pupil_id,
+            "week_start": event.week_start.isoformat(),
+            "total": 0,
+            "by_way": {},
+            "needs_work": 0,
+        }
     return _add(doc, event)
 
 
@@ -96,15 +108,13 @@ def _target(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
 weekly_totals = Projection(
     name=WEEKLY_TOTALS,
     handles=(PointAwarded, PointAwardUndone),
-    key=lambda r: weekly_total_key(_counted(r).pupil_id, _counted(r).week_start.isoformat()),
+    key=_weekly_key,
     evolve=_weekly,
 )
 daily = Projection(
     name=DAILY,
     handles=(PointAwarded, PointAwardUndone),
-    key=lambda r: daily_key(
-        _counted(r).class_id, _counted(r).pupil_id, _counted(r).school_date.isoformat()
-    ),
+    key=_daily_key,
     evolve=_daily,
 )
 targets = Projection(
