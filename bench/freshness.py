@@ -1,18 +1,24 @@
 """freshness: how long after an award is sent its weekly total shows it, under steady load.
 
-The embedded composition runs in this process; awards go to the points app in-process over
-httpx's ASGI transport at a fixed rate (open loop: latency counts from when each award was
-due, so a load generator that falls behind shows up instead of hiding). A watcher process
-records when the weekly-totals checkpoint moves; each award's position in the log then says
-when it became visible. Baseline: the same latency at a light load, in the same run.
+The embedded composition runs as `make run` starts it (uvicorn on loopback), in a process of
+its own; awards go to its points service over real HTTP from a load process of its own, at
+a fixed rate (open loop: latency counts from when each award was due, so a load generator
+that falls behind shows up instead of hiding). A watcher process records when the
+weekly-totals checkpoint moves; each award's position in the log then says when it became
+visible. Baseline: the same latency at a light load, in the same run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
+import json
 import multiprocessing
+import os
 import random
+import shutil
+import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
@@ -20,20 +26,18 @@ from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-import httpx
-from pydantic import SecretStr
+import aiohttp
 from schoolgate_contracts.points import PointAwarded
-from schoolgate_embedded.app import Embedded, run_embedded
-from schoolgate_gateway.settings import GatewaySettings
+from schoolgate_kit.clock import utc_now
+from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.identity import Identity, Role, sign
-from schoolgate_kit.settings import Environment
 from schoolgate_kit.testing.roster import school_facts, seed_school
 from schoolgate_points.projections import PUPILS as PUPILS_READ_MODEL
 from schoolgate_points.projections import WEEKLY_TOTALS
 
 from bench.common import Detail, Result
-from bench.serving import ms
-from bench.watch import Samples, watch
+from bench.serving import LoadProcess, ms, serving
+from bench.watch import QUERY, Samples, watch
 
 NAME = "freshness"
 SCHOOL = "bench-school"
@@ -73,91 +77,149 @@ class Phase:
         return (len(self.sent) - 1) / span if span > 0 else float("nan")
 
 
-async def _post(client: httpx.AsyncClient, token: str, due: float, pupil: str, way: str) -> Sent:
+async def _post(client: aiohttp.ClientSession, due: float, pupil: str, way: str) -> Sent:
     award_id = uuid.uuid4()
     sent = time.monotonic()
-    response = await client.post(
-        f"/schools/{SCHOOL}/awards",
-        json={"pupil_id": pupil, "school_way_id": way, "award_id": str(award_id)},
+    try:
+        async with client.post(
+            f"/services/points/schools/{SCHOOL}/awards",
+            json={"pupil_id": pupil, "school_way_id": way, "award_id": str(award_id)},
+        ) as response:
+            await response.read()
+            status = response.status
+    except aiohttp.ClientError:
+        status = 0
+    return Sent(award_id.hex, due, sent, time.monotonic(), status)
+
+
+def _client(base: str, token: str) -> aiohttp.ClientSession:
+    """aiohttp, not httpx, for the load: httpx's pool scans every connection on every
+    request, and at these rates the load process then needed most of a core."""
+    return aiohttp.ClientSession(
+        base_url=base,
         headers={"authorization": f"Bearer {token}"},
+        connector=aiohttp.TCPConnector(limit=CLIENTS * 2),
+        timeout=aiohttp.ClientTimeout(total=60),
     )
-    return Sent(award_id.hex, due, sent, time.monotonic(), response.status_code)
 
 
-async def _drive(
-    client: httpx.AsyncClient, token: str, rate: float, seconds: float, rng: random.Random
-) -> list[Sent]:
-    count = max(2, round(rate * seconds))
-    start = time.monotonic() + 0.01
-    tasks: list[asyncio.Task[Sent]] = []
-    for i in range(count):
-        due = start + i / rate
-        delay = due - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        pupil = f"pupil-{rng.randrange(PUPILS):04d}"
-        tasks.append(asyncio.create_task(_post(client, token, due, pupil, rng.choice(WAYS))))
-    return list(await asyncio.gather(*tasks))
-
-
-async def _capacity(
-    client: httpx.AsyncClient, token: str, clients: int, seconds: float, rng: random.Random
-) -> float:
-    """Closed loop: awards/s answered with ``clients`` always waiting on an answer."""
-    deadline = time.monotonic() + seconds
-    answered = 0
-
-    async def one_client() -> None:
-        nonlocal answered
-        while time.monotonic() < deadline:
+async def _drive(base: str, token: str, rate: float, seconds: float, seed: int) -> list[Sent]:
+    """Open loop, in the load process: one award every 1/rate s, whatever the answers."""
+    rng = random.Random(seed)
+    async with _client(base, token) as client:
+        count = max(2, round(rate * seconds))
+        start = time.monotonic() + 0.01
+        tasks: list[asyncio.Task[Sent]] = []
+        for i in range(count):
+            due = start + i / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
             pupil = f"pupil-{rng.randrange(PUPILS):04d}"
-            sent = await _post(client, token, 0.0, pupil, rng.choice(WAYS))
-            answered += sent.status == 201
-
-    started = time.monotonic()
-    await asyncio.gather(*(one_client() for _ in range(clients)))
-    return answered / (time.monotonic() - started)
+            tasks.append(asyncio.create_task(_post(client, due, pupil, rng.choice(WAYS))))
+        return list(await asyncio.gather(*tasks))
 
 
-async def _seed(embedded: Embedded) -> None:
-    """The school, its values and its pupils, as roster would record them; wait until the
-    points service knows them, since it checks every award against them."""
+async def _capacity(base: str, token: str, clients: int, seconds: float, seed: int) -> float:
+    """Closed loop, in the load process: awards/s answered with ``clients`` always waiting."""
+    rng = random.Random(seed)
+    answered = 0
+    async with _client(base, token) as client:
+        deadline = time.monotonic() + seconds
+
+        async def one_client() -> None:
+            nonlocal answered
+            while time.monotonic() < deadline:
+                pupil = f"pupil-{rng.randrange(PUPILS):04d}"
+                sent = await _post(client, 0.0, pupil, rng.choice(WAYS))
+                answered += sent.status == 201
+
+        started = time.monotonic()
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+        return answered / (time.monotonic() - started)
+
+
+async def _seed(here: Path) -> None:
+    """The school, its values and its pupils, as roster would record them, written to the
+    log before the server starts."""
     pupils = [f"pupil-{i:04d}" for i in range(PUPILS)]
-    facts = school_facts(SCHOOL, {"class-1": pupils}, ways=WAYS)
-    await seed_school(embedded.parts.store, SCHOOL, facts)
+    store = await SqliteEventStore.open(here / "events.db", clock=utc_now)
+    try:
+        await seed_school(store, SCHOOL, school_facts(SCHOOL, {"class-1": pupils}, ways=WAYS))
+    finally:
+        await store.close()
+
+
+def _read_model_count(path: Path, projection: str) -> int:
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        row = conn.execute(
+            "SELECT count(*) FROM documents d JOIN generations g ON g.projection ="
+            " d.projection AND g.generation = d.generation AND g.active = 1"
+            " WHERE d.projection = ?",
+            (projection,),
+        ).fetchone()
+        return int(row[0])
+    except sqlite3.OperationalError:  # not made yet
+        return 0
+    finally:
+        conn.close()
+
+
+def _checkpoint(path: Path, projection: str) -> int:
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        row = conn.execute(QUERY, (projection,)).fetchone()
+        return 0 if row is None else int(row[0])
+    finally:
+        conn.close()
+
+
+async def _known(here: Path) -> None:
+    """Wait until the points service knows the pupils: it checks every award against them."""
     for _ in range(1200):
-        known = await embedded.parts.readmodels.find(PUPILS_READ_MODEL, {"school_id": SCHOOL})
-        if len(known) == PUPILS:
+        if _read_model_count(here / "readmodels.db", PUPILS_READ_MODEL) >= PUPILS:
             return
         await asyncio.sleep(0.05)
     raise TimeoutError("the points service did not learn the bench school's pupils")
 
 
-async def _positions(embedded: Embedded) -> dict[str, int]:
+async def _positions(here: Path) -> dict[str, int]:
     found: dict[str, int] = {}
-    position = 0
-    while True:
-        batch = await embedded.parts.store.read_all(after=position, limit=5000)
-        for recorded in batch.events:
-            if isinstance(recorded.event, PointAwarded):
-                found[recorded.event.award_id] = recorded.position
-        position = batch.up_to
-        if batch.caught_up:
-            return found
-
-
-async def _settle(embedded: Embedded, position: int) -> None:
-    """Wait until weekly totals hold everything up to ``position`` (at most two minutes)."""
-    readmodels = embedded.parts.readmodels
-    async with asyncio.timeout(120):
+    store = await SqliteEventStore.open(here / "events.db", clock=utc_now)
+    try:
+        position = 0
         while True:
-            generation = await readmodels.active_generation(WEEKLY_TOTALS)
-            reached = (
-                0 if generation is None else await readmodels.checkpoint(WEEKLY_TOTALS, generation)
-            )
-            if reached >= position:
-                return
+            batch = await store.read_all(after=position, limit=5000, types=["PointAwarded"])
+            for recorded in batch.events:
+                assert isinstance(recorded.event, PointAwarded)
+                found[recorded.event.award_id] = recorded.position
+            position = batch.up_to
+            if batch.caught_up:
+                return found
+    finally:
+        await store.close()
+
+
+async def _settle(here: Path, position: int) -> None:
+    """Wait until weekly totals hold everything up to ``position`` (at most two minutes)."""
+    async with asyncio.timeout(120):
+        # another process writes it: there is nothing here to wait on but the file
+        while _checkpoint(here / "readmodels.db", WEEKLY_TOTALS) < position:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
+
+
+async def _weekly_totals(here: Path) -> list[dict[str, object]]:
+    conn = sqlite3.connect(here / "readmodels.db", timeout=30)
+    try:
+        rows = conn.execute(
+            "SELECT d.doc FROM documents d JOIN generations g ON g.projection = d.projection"
+            " AND g.generation = d.generation AND g.active = 1 WHERE d.projection = ?",
+            (WEEKLY_TOTALS,),
+        ).fetchall()
+    finally:
+        conn.close()
+    return [json.loads(row[0]) for row in rows]
 
 
 def _latencies(sent: list[Sent], positions: dict[str, int], samples: Samples) -> list[float]:
@@ -182,20 +244,27 @@ def _collect(receiver: Connection) -> Samples:
     return samples
 
 
+def _server(here: Path) -> contextlib.AbstractContextManager[str]:
+    """``python -m schoolgate_embedded`` on loopback, as `make run` starts it; its URL."""
+    env = {
+        **os.environ,
+        "SCHOOLGATE_DATA_DIR": str(here),
+        "SCHOOLGATE_ENVIRONMENT": "test",
+        "SCHOOLGATE_IDENTITY_SECRET": SECRET,
+        "SCHOOLGATE_LOG_LEVEL": "WARNING",
+    }
+    return serving("embedded", ["schoolgate_embedded"], env, here)
+
+
 async def run(workdir: Path, *, quick: bool) -> list[Result]:
     heavy_seconds = 5.0 if quick else 20.0
     light_seconds = 3.0 if quick else 10.0
     here = workdir / NAME
-    here.mkdir(parents=True, exist_ok=True)
-    settings = GatewaySettings(
-        data_dir=here,
-        environment=Environment.test,
-        identity_secret=SecretStr(SECRET),
-        log_level="WARNING",
-    )
+    shutil.rmtree(here, ignore_errors=True)
+    here.mkdir(parents=True)
     leader = Identity(subject="bench-leader", role=Role.leader, school_id=SCHOOL)
-    token = sign(leader, secret=SECRET, now=datetime.now(UTC), ttl=timedelta(minutes=5))
-    rng = random.Random(7)
+    token = sign(leader, secret=SECRET, now=datetime.now(UTC), ttl=timedelta(minutes=30))
+    await _seed(here)
 
     spawn = multiprocessing.get_context("spawn")
     stop = spawn.Event()
@@ -205,38 +274,32 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
         args=(str(here / "readmodels.db"), WEEKLY_TOTALS, sender, stop, 0.0005),
         daemon=True,
     )
+    phases = ((LIGHT_RATE, light_seconds), (MID_RATE, light_seconds), (RATE, heavy_seconds))
     runs: list[tuple[float, list[Sent]]] = []
-    async with run_embedded(settings) as embedded:
-        await _seed(embedded)
+    with _server(here) as base:
+        await _known(here)
         watcher.start()
         sender.close()  # the watcher holds the only sending end: its death reads as EOF
         try:
             if not await asyncio.to_thread(receiver.poll, 60):
                 raise TimeoutError("the checkpoint watcher did not start")
             receiver.recv()  # "ready"
-            transport = httpx.ASGITransport(app=embedded.apps["points"])
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://points.internal"
-            ) as client:
-                await _drive(client, token, 50.0, 1.0, rng)  # warm up: imports, caches, files
-                phases = (
-                    (LIGHT_RATE, light_seconds),
-                    (MID_RATE, light_seconds),
-                    (RATE, heavy_seconds),
-                )
-                for rate, seconds in phases:
-                    sent = await _drive(client, token, rate, seconds, rng)
-                    positions = await _positions(embedded)
-                    await _settle(embedded, max(positions[s.award_id] for s in sent))
-                    runs.append((rate, sent))
-                capacity = await _capacity(client, token, CLIENTS, light_seconds, rng)
-            positions = await _positions(embedded)
-            await _settle(embedded, max(positions.values()))
-            docs = await embedded.parts.readmodels.find(WEEKLY_TOTALS, {"school_id": SCHOOL})
+            await LoadProcess(_drive, base, token, 50.0, 1.0, 1).run()  # warm up
+            for seed, (rate, seconds) in enumerate(phases, start=2):
+                sent = await LoadProcess(_drive, base, token, rate, seconds, seed).run()
+                positions = await _positions(here)
+                await _settle(here, max(positions[s.award_id] for s in sent if s.status == 201))
+                runs.append((rate, sent))
+            capacity = await LoadProcess(
+                _capacity, base, token, CLIENTS, light_seconds, len(phases) + 2
+            ).run()
+            positions = await _positions(here)
+            await _settle(here, max(positions.values()))
         finally:
             stop.set()
             samples = await asyncio.to_thread(_collect, receiver)
             watcher.join(timeout=10)
+    docs = await _weekly_totals(here)
 
     light, mid, heavy = (
         Phase(rate, sent, _latencies(sent, positions, samples)) for rate, sent in runs

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 from schoolgate_kit.testing.processes import free_port
@@ -74,10 +74,12 @@ class Load:
         return self.answered / self.seconds if self.seconds else float("nan")
 
 
-LoadFunction = Callable[..., Awaitable[Load]]
+T = TypeVar("T")
 
 
-def _run_load(load: LoadFunction, args: tuple[Any, ...], go: Event, out: Connection) -> None:
+def _run_load(
+    load: Callable[..., Awaitable[Any]], args: tuple[Any, ...], go: Event, out: Connection
+) -> None:
     try:
         go.wait()
         out.send(asyncio.run(load(*args)))
@@ -85,11 +87,11 @@ def _run_load(load: LoadFunction, args: tuple[Any, ...], go: Event, out: Connect
         out.close()
 
 
-class LoadProcess:
+class LoadProcess(Generic[T]):
     """Runs ``load(*args)`` in a new interpreter; started early (importing takes a while),
     it waits for ``go``. ``load`` must be a module-level function (it is pickled)."""
 
-    def __init__(self, load: LoadFunction, *args: Any) -> None:
+    def __init__(self, load: Callable[..., Awaitable[T]], *args: Any) -> None:
         spawn = multiprocessing.get_context("spawn")
         self._go = spawn.Event()
         self._receiver, sender = spawn.Pipe(duplex=False)
@@ -99,18 +101,18 @@ class LoadProcess:
         self._proc.start()
         sender.close()
 
-    def go(self) -> LoadProcess:
+    def go(self) -> LoadProcess[T]:
         self._go.set()
         return self
 
-    async def result(self) -> Load:
+    async def result(self) -> T:
         if not await asyncio.to_thread(self._receiver.poll, 120):
             raise TimeoutError("the load generator did not finish")
-        load: Load = self._receiver.recv()
+        load: T = self._receiver.recv()
         await asyncio.to_thread(self._proc.join, 10)
         return load
 
-    async def run(self) -> Load:
+    async def run(self) -> T:
         return await self.go().result()
 
     def stop(self) -> None:

@@ -35,9 +35,15 @@ async def execute(
     decide: Callable[[S], Sequence[Event]],
     metadata: Metadata,
     new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+    expect_new: bool = False,
 ) -> Decided[S]:
-    for attempt in (1, 2):
-        history = await store.read_stream(stream)
+    """``expect_new``: the stream is most likely new (named by a fresh id), so the first
+    attempt decides on the empty state and appends without reading; a stream that exists
+    after all (a retry) conflicts, and is read and decided again like any conflict."""
+    attempts = (1, 2, 3) if expect_new else (1, 2)
+    for attempt in attempts:
+        fresh = expect_new and attempt == 1
+        history = [] if fresh else await store.read_stream(stream)
         state = initial()
         for recorded in history:
             state = evolve(state, recorded.event)
@@ -48,7 +54,7 @@ async def execute(
         try:
             await store.append(stream, events, expected_version=expected)
         except WrongExpectedVersion as exc:
-            if attempt == 2:
+            if attempt == attempts[-1]:
                 raise Conflict(f"{stream} changed while this request was decided") from exc
             continue
         for new in events:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -63,24 +64,34 @@ def sign(identity: Identity, *, secret: str, now: datetime, ttl: timedelta) -> s
 
 def verify(token: str, *, secret: str, now: datetime) -> Identity:
     try:
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=[ALGORITHM],
-            audience=AUDIENCE,
-            options={"require": ["exp", "sub", "aud"], "verify_exp": False},
-        )
+        identity, expires = _verified(token, secret)
     except jwt.InvalidTokenError as exc:
         raise Unauthenticated(f"identity token refused: {exc}") from exc
-    if int(claims["exp"]) < now.timestamp():
+    if expires < now.timestamp():
         raise Unauthenticated("identity token expired")
-    return Identity(
+    return identity
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified(token: str, secret: str) -> tuple[Identity, int]:
+    """A token's identity and expiry, checked once: a page sends the same token many times,
+    and checking its signature and claims cost more than many requests' own work. Refused
+    tokens raise, so are never kept; expiry is checked on every use."""
+    claims = jwt.decode(
+        token,
+        secret,
+        algorithms=[ALGORITHM],
+        audience=AUDIENCE,
+        options={"require": ["exp", "sub", "aud"], "verify_exp": False},
+    )
+    identity = Identity(
         subject=claims["sub"],
         role=Role(claims["role"]),
         school_id=claims["school"],
         class_ids=frozenset(claims.get("classes", ())),
         pupil_ids=frozenset(claims.get("pupils", ())),
     )
+    return identity, int(claims["exp"])
 
 
 async def _identity(request: Request) -> Identity:

@@ -76,13 +76,13 @@ def fold(
     so the events are applied again and its derived documents written again. A derived
     document left unchanged by an event is not written.
     """
-    folding = _Folding()
+    folding = Folding()
     folding.add(docs)
     folding.apply(projection, events, keys or [projection.key(e) for e in events])
     return folding.take()
 
 
-class _Folding:
+class Folding:
     """Documents as ``evolve`` sees them, each with the position it reflects, kept apart.
 
     Keeping the position beside the document, not in it, spares copying every document
@@ -270,7 +270,7 @@ async def catch_up(
     """
     target = await store.head()
     position = await readmodels.checkpoint(projection.name, generation)
-    folding = _Folding()
+    folding = Folding()
     folded = 0
 
     def read(after: int) -> asyncio.Task[Batch]:

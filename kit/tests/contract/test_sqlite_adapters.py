@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from schoolgate_contracts import BrokenEvent, UnknownEventType
-from schoolgate_kit.eventstore import NO_STREAM
+from schoolgate_kit.eventstore import NO_STREAM, Batch
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
-from schoolgate_kit.testing.events import ManualClock, award
+from schoolgate_kit.testing.events import ManualClock, award, target
 from schoolgate_kit.testing.eventstore_contract import EventStoreContract
 from schoolgate_kit.testing.readmodels_contract import ReadModelStoreContract
+from schoolgate_kit.testing.waiting import until
 
 
 @pytest.fixture
@@ -129,3 +133,53 @@ async def test_a_typed_page_never_sorts_the_rest_of_the_log(tmp_path: Path) -> N
             assert "TEMP B-TREE" not in plan, (statement, plan)
     conn.close()
     await store.close()
+
+
+async def test_a_typed_subscriber_is_not_woken_by_each_commit_of_other_types(
+    tmp_path: Path,
+) -> None:
+    """It moves past this process's commits of other types without reading the log, is
+    told how far it got within a poll interval, and still sees its own types, including
+    those another process wrote between ours."""
+    store = await SqliteEventStore.open(
+        tmp_path / "events.db", clock=ManualClock(), poll_interval=0.05
+    )
+    other = await SqliteEventStore.open(tmp_path / "events.db", clock=ManualClock())
+    reads = 0
+    read_all = store.read_all
+
+    async def counted(**kwargs: Any) -> Batch:
+        nonlocal reads
+        reads += 1
+        return await read_all(**kwargs)
+
+    store.read_all = counted  # type: ignore[method-assign]
+    batches: list[Batch] = []
+
+    async def follow() -> None:
+        async for batch in store.subscribe(types=["DailyTargetSet"]):
+            batches.append(batch)
+
+    await store.append("award-0", [award()], expected_version=NO_STREAM)
+    task = asyncio.create_task(follow())
+    try:
+        await until(lambda: bool(batches))  # told at once that there is nothing for it
+        reads_before = reads
+        for _ in range(40):
+            await store.append(f"award-{uuid.uuid4().hex}", [award()], expected_version=NO_STREAM)
+        head = await store.head()
+        await until(lambda: batches[-1].up_to == head)
+        assert all(not b.events for b in batches)
+        assert reads - reads_before < 10, f"{reads - reads_before} reads for 40 other commits"
+
+        await other.append("targets-1", [target()], expected_version=NO_STREAM)  # not ours
+        await store.append("award-x", [award()], expected_version=NO_STREAM)
+        await store.append("targets-2", [target()], expected_version=NO_STREAM)
+        await until(lambda: sum(len(b.events) for b in batches) == 2)
+        assert [e.stream for b in batches for e in b.events] == ["targets-1", "targets-2"]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await other.close()
+        await store.close()

@@ -97,6 +97,31 @@ async def test_nothing_to_decide_appends_nothing(tmp_path: Path) -> None:
     await store.close()
 
 
+async def test_a_stream_expected_new_that_exists_is_read_and_decided_again(
+    tmp_path: Path,
+) -> None:
+    """``expect_new`` skips the first read; a retry into an existing stream conflicts and is
+    decided on what is really there, never appended blind."""
+    store = await SqliteEventStore.open(tmp_path / "e.db", clock=ManualClock())
+
+    def once(count: int) -> list[Event]:
+        return one_more(count) if count == 0 else []  # the award is given once
+
+    for _ in range(2):
+        decided = await execute(
+            store,
+            "award-1",
+            initial=lambda: 0,
+            evolve=count_events,
+            decide=once,
+            metadata=META,
+            expect_new=True,
+        )
+        assert decided.state == 1
+    assert len(await store.read_stream("award-1")) == 1
+    await store.close()
+
+
 def test_the_default_identity_secret_is_refused_outside_development(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

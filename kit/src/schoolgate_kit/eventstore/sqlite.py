@@ -59,6 +59,14 @@ CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
 COLUMNS = "event_id, stream, version, position, type, schema_version, data, metadata, recorded_at"
 MAX_GROUP = 256
 LOOKUP_CHUNK = 500
+RECENT_COMMITS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class _Commit:
+    first: int
+    last: int
+    types: frozenset[str]
 
 
 @dataclass
@@ -85,6 +93,8 @@ class SqliteEventStore:
         self._queue: asyncio.Queue[_Append] = asyncio.Queue()
         self._writer_task: asyncio.Task[None] | None = None
         self._committed = asyncio.Event()
+        self._commits: list[_Commit] = []
+        self._last_remembered = 0
 
     @classmethod
     async def open(
@@ -133,6 +143,7 @@ class SqliteEventStore:
                 if isinstance(exc, asyncio.CancelledError):
                     raise
                 continue
+            self._remember(group, outcomes)
             for item, outcome in zip(group, outcomes, strict=True):
                 if item.future.done():
                     continue
@@ -142,6 +153,42 @@ class SqliteEventStore:
                     item.future.set_result(outcome)
             self._committed.set()
             self._committed = asyncio.Event()
+
+    def _remember(self, group: list[_Append], outcomes: list[AppendResult | Exception]) -> None:
+        """Which positions this commit wrote, and of which types (see ``_nothing_for``).
+
+        A group's events are one run of positions: SQLite has one writer, and a rolled-back
+        append frees its rowids for the next. An append that was a retry wrote nothing.
+        """
+        first, last = 0, 0
+        types: set[str] = set()
+        for item, outcome in zip(group, outcomes, strict=True):
+            if isinstance(outcome, Exception) or outcome.position <= self._last_remembered:
+                continue
+            start = outcome.position - len(item.events) + 1
+            first = start if first == 0 else min(first, start)
+            last = max(last, outcome.position)
+            types.update(new.event.event_type for new in item.events)
+        if last:
+            self._commits.append(_Commit(first, last, frozenset(types)))
+            self._last_remembered = last
+            if len(self._commits) > 2 * RECENT_COMMITS:
+                del self._commits[:RECENT_COMMITS]
+
+    def _nothing_for(self, types: Collection[str], after: int) -> int:
+        """How far past ``after`` the log holds only this process's commits, none of them
+        of ``types``: a subscriber may move there without reading. ``after`` when unsure
+        (a commit by another process, or one too old to be remembered)."""
+        commits = self._commits
+        start = len(commits)
+        while start > 0 and commits[start - 1].last > after:  # subscribers are near the end
+            start -= 1
+        reached = after
+        for commit in commits[start:]:
+            if commit.first != reached + 1 or not commit.types.isdisjoint(types):
+                break
+            reached = commit.last
+        return reached
 
     def _write_group(
         self, conn: sqlite3.Connection, *, group: list[_Append], recorded_at: str
@@ -329,15 +376,33 @@ class SqliteEventStore:
     async def subscribe(
         self, *, after: int = 0, types: Collection[str] | None = None, batch_size: int = 1000
     ) -> AsyncIterator[Batch]:
+        """Batches from ``after`` on, then live.
+
+        A subscriber to some types is not woken for commits holding none of them: it moves
+        past them without reading, and is told how far it has got (an empty batch) at most
+        once per ``poll_interval``. Told after every commit, each of a service's
+        projections read the log and wrote its checkpoint on every award.
+        """
         position = after
+        told, told_at = after, 0.0  # the first "nothing for you" is told at once
         while True:
             waiter = self._committed  # taken before reading, so no commit slips between
-            batch = await self.read_all(after=position, limit=batch_size, types=types)
-            if batch.events or batch.up_to > position:
-                position = batch.up_to
-                yield batch
-                if not batch.caught_up:
-                    continue
+            skipped = position if types is None else self._nothing_for(types, position)
+            if skipped > position:
+                position = skipped
+            else:
+                batch = await self.read_all(after=position, limit=batch_size, types=types)
+                if batch.events:
+                    position = told = batch.up_to
+                    told_at = time.monotonic()
+                    yield batch
+                    if not batch.caught_up:
+                        continue
+                else:
+                    position = max(position, batch.up_to)
+            if position > told and time.monotonic() - told_at >= self._poll_interval:
+                told, told_at = position, time.monotonic()
+                yield Batch(events=[], up_to=position, caught_up=True)
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
             # that lands as the wait completes, and the subscription would never stop
             with contextlib.suppress(TimeoutError):

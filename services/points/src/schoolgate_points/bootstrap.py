@@ -12,6 +12,8 @@ from schoolgate_kit.eventstore import EventStore
 from schoolgate_kit.readmodels import ReadModelStore
 from schoolgate_kit.settings import Settings
 
+from schoolgate_points.facts import Facts
+
 
 @dataclass
 class Points:
@@ -20,3 +22,6 @@ class Points:
     readmodels: ReadModelStore
     clock: Callable[[], datetime] = utc_now
     new_id: Callable[[], uuid.UUID] = field(default=uuid.uuid4)
+    facts: Facts = field(default_factory=Facts)
+    """In-memory views of what awards are checked against; they follow the log while the
+    app runs (its lifespan), and are simply not used before they have caught up."""

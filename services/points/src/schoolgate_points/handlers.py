@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from schoolgate_contracts import Metadata
-from schoolgate_contracts.points import PointAwarded, PointAwardUndone
+from schoolgate_contracts.points import PointAwarded, PointAwardUndone, PointKind
 from schoolgate_kit.commands import execute
 from schoolgate_kit.identity import Identity
 from schoolgate_kit.names import PupilName, display_names
@@ -87,10 +87,24 @@ async def pupils_to_award(
     pupil_ids: Sequence[str],
     *,
     whole_class: bool,
+    kind: PointKind = "positive",
     points: Points,
 ) -> tuple[tuple[str, ...], domain.Rules]:
     """Check every pupil is in the school and the class, and the value is the school's;
-    answer them with the school's rules."""
+    answer them with the school's rules.
+
+    The in-memory facts answer most awards; anything they cannot allow is checked against
+    the stored read models and the settings stream, which decide every refusal."""
+    if kind == "positive" and not whole_class:
+        known = points.facts.allowed(
+            school_id,
+            class_id,
+            school_way_id,
+            pupil_ids,
+            default_timezone=points.settings.school_timezone,
+        )
+        if known is not None:
+            return tuple(pupil_ids), known
     school = await points.readmodels.get(SCHOOLS, school_id) or {"school_ways": {}}
     school_rules = await rules(school_id, points=points, school=school)
     if school_way_id not in school["school_ways"]:
@@ -137,6 +151,7 @@ async def award_points(
         decide=lambda state: domain.decide_award(state, command, now, school_rules),
         metadata=_metadata(points, school_id, command.awarded_by, correlation_id),
         new_id=points.new_id,
+        expect_new=True,  # an award's id is new unless this is a retry
     )
     awarded = decided.state.awarded
     return Given(awarded, domain.undo_until(awarded[0].awarded_at, school_rules))

@@ -8,7 +8,12 @@ in which class) are followed here too, so the points service answers without ask
 from __future__ import annotations
 
 from schoolgate_contracts import RecordedEvent
-from schoolgate_contracts.points import DailyTargetSet, PointAwarded, PointAwardUndone
+from schoolgate_contracts.points import (
+    DailyTargetSet,
+    PointAwarded,
+    PointAwardUndone,
+    PointsSettingsChanged,
+)
 from schoolgate_kit.directory import pupils_projection, schools_projection
 from schoolgate_kit.projections import Projection
 from schoolgate_kit.readmodels import Doc
@@ -18,6 +23,7 @@ DAILY = "points.daily"
 TARGETS = "points.targets"
 PUPILS = "points.pupils"
 SCHOOLS = "points.schools"
+SETTINGS = "points.settings"
 
 Counted = PointAwarded | PointAwardUndone
 
@@ -123,6 +129,25 @@ targets = Projection(
     key=lambda r: str(getattr(r.event, "pupil_id")),  # noqa: B009
     evolve=_target,
 )
+
+
+def _settings(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    assert isinstance(event, PointsSettingsChanged)
+    return {
+        "needs_work_enabled": event.needs_work_enabled,
+        "undo_window_seconds": event.undo_window_seconds,
+    }
+
+
+settings = Projection(
+    name=SETTINGS,
+    handles=(PointsSettingsChanged,),
+    key=lambda r: r.metadata.school_id,
+    evolve=_settings,
+)
+"""Each school's points settings. Kept in memory only (see ``facts``): the settings stream
+itself is what undo and "needs work" are decided by."""
 pupils = pupils_projection(PUPILS)
 schools = schools_projection(SCHOOLS)
 PROJECTIONS = (weekly_totals, daily, targets, pupils, schools)

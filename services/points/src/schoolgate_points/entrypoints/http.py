@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -186,6 +188,7 @@ async def award(
         body.school_way_id,
         body.chosen,
         whole_class=body.whole_class,
+        kind=body.kind,
         points=points,
     )
     given = await handlers.award_points(
@@ -386,6 +389,12 @@ def create_app(points: Points) -> FastAPI:
         clock=points.clock,
         ready_checks={"event_store": points.store.ping, "read_models": points.readmodels.ping},
     )
-    app = create_service_app(kit, routers=[router])
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with points.facts.following(points.store):
+            yield
+
+    app = create_service_app(kit, routers=[router], lifespan=lifespan)
     app.state.points = points
     return app
