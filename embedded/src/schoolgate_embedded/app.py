@@ -22,6 +22,7 @@ from schoolgate_gateway.entrypoints.http import create_app as create_gateway_app
 from schoolgate_gateway.projections import PROJECTIONS as GATEWAY_PROJECTIONS
 from schoolgate_gateway.service import build_gateway
 from schoolgate_gateway.settings import GatewaySettings
+from schoolgate_kit.app import telemetry
 from schoolgate_kit.bus.memory import InProcessBus
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
@@ -30,7 +31,7 @@ from schoolgate_kit.projections import run_projection
 from schoolgate_kit.reactors import start_reactor
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
 from schoolgate_kit.relay import run_relay
-from schoolgate_kit.runtime import Parts, ServiceDefinition
+from schoolgate_kit.runtime import Parts, ServiceDefinition, settle_heap
 from schoolgate_notifications.service import DEFINITION as NOTIFICATIONS
 from schoolgate_points.service import DEFINITION as POINTS
 from schoolgate_roster.service import DEFINITION as ROSTER
@@ -122,10 +123,17 @@ def create_app(
             if settings.is_development:
                 await demo.seed(gateway, embedded.parts.readmodels)
                 demo.print_accounts()
+            settle_heap()
             try:
                 yield
             finally:
                 await gateway.close()
                 await accounts.close()
 
-    return FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    return FastAPI(
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        telemetry=telemetry(settings),  # type: ignore[arg-type]
+    )

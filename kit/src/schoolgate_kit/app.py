@@ -84,6 +84,12 @@ async def correlation_id(request: Request) -> str:
     return value
 
 
+def telemetry(settings: Settings) -> dict[str, Any]:
+    """FastAPI's ``telemetry`` argument: its OpenTelemetry only where the settings ask."""
+    on = settings.opentelemetry
+    return {"tracing": on, "metrics": on, "logs": on}
+
+
 def create_service_app(
     kit: Kit,
     *,
@@ -91,7 +97,12 @@ def create_service_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     **fastapi_args: Any,
 ) -> FastAPI:
-    app = FastAPI(title=f"Schoolgate {kit.name}", lifespan=lifespan, **fastapi_args)
+    app = FastAPI(
+        title=f"Schoolgate {kit.name}",
+        lifespan=lifespan,
+        telemetry=telemetry(kit.settings),  # type: ignore[arg-type]
+        **fastapi_args,
+    )
     app.state.kit = kit
     install_problem_handlers(app)
     health = APIRouter(tags=["operations"])

@@ -176,15 +176,39 @@ async def _ensure_generation(readmodels: ReadModelStore, name: str) -> int:
     return generation
 
 
+LIVE_CACHE = 50_000
+"""Documents a live runner keeps as it last wrote them, so a hot document (this week's
+total of a pupil given points all day) is not read back before each change."""
+
+
 async def _apply(
-    projection: Projection, readmodels: ReadModelStore, generation: int, batch: Batch
+    projection: Projection,
+    readmodels: ReadModelStore,
+    generation: int,
+    batch: Batch,
+    cache: dict[str, Doc | None],
 ) -> bool:
+    """Fold a batch into the documents it touches and commit them with the checkpoint.
+
+    ``cache`` holds documents as this runner last committed them (``None``: known absent);
+    only the others are loaded. Every runner of a projection folds every event in order,
+    so what it wrote is what the store holds, until a rebuild swaps the generation (the
+    commit then fails, and the caller drops the cache).
+    """
     keys = [projection.key(e) for e in batch.events]
-    docs = await readmodels.load(projection.name, generation, set(keys)) if keys else {}
+    missing = {k for k in keys if k not in cache}
+    docs = {k: cache[k] for k in keys if k in cache}
+    if missing:
+        loaded = await readmodels.load(projection.name, generation, missing)
+        docs.update({k: loaded.get(k) for k in missing})
     changes = fold(projection, docs, batch.events, keys)
     ok = await readmodels.commit(projection.name, generation, changes, batch.up_to)
     if ok:
         metrics.PROJECTION_EVENTS.labels(projection.name).inc(len(batch.events))
+        if len(cache) + len(docs) > LIVE_CACHE:
+            cache.clear()
+        cache.update({k: docs[k] for k in missing})
+        cache.update(changes)
     return ok
 
 
@@ -235,10 +259,11 @@ async def run_projection(
             generation=generation,
             checkpoint=checkpoint,
         )
+        cache: dict[str, Doc | None] = {}
         async for batch in store.subscribe(
             after=checkpoint, types=projection.event_types, batch_size=batch_size
         ):
-            if not await _apply(projection, readmodels, generation, batch):
+            if not await _apply(projection, readmodels, generation, batch, cache):
                 log.info("projection.generation_replaced", projection=projection.name)
                 break  # a rebuild swapped in a new generation: follow it
             if batch.caught_up:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from schoolgate_kit.adapters import open_bus, open_event_store, open_media, open_read_models
+from schoolgate_kit.app import telemetry
 from schoolgate_kit.bus import Bus
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore import EventStore
@@ -50,6 +52,15 @@ class ServiceDefinition:
     create_app: Callable[[Settings, Parts], FastAPI]
     projections: Sequence[Projection] = ()
     reactors: Callable[[Parts], Sequence[Reactor]] = lambda parts: ()
+
+
+def settle_heap() -> None:
+    """Start-up is over: what it made (modules, models, routes, schemas, seeded state) lives
+    as long as the process, so move it out of the cycle collector's way. Its full
+    collections walked all of it, and under load paused the event loop for 80-100 ms at a
+    time; afterwards they took about 5 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 @contextlib.asynccontextmanager
@@ -89,15 +100,23 @@ def _serve(definition: ServiceDefinition, settings: Settings, host: str, port: i
             inner = definition.create_app(settings, parts)
             app.mount("/", inner)
             async with inner.router.lifespan_context(inner):
+                settle_heap()
                 yield
 
-    outer = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    outer = FastAPI(
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        telemetry=telemetry(settings),  # type: ignore[arg-type]
+    )
     uvicorn.run(outer, host=host, port=port, log_config=None, access_log=False)
 
 
 async def _work(definition: ServiceDefinition, settings: Settings) -> None:
     async with open_parts(settings, definition.name) as parts:
         bus = await open_bus(settings, parts.readmodels)
+        settle_heap()
         try:
             await run_workers(definition, parts, bus)
         finally:
@@ -142,6 +161,7 @@ def service_main(definition: ServiceDefinition, argv: Sequence[str] | None = Non
 async def _relay(settings: Settings) -> None:
     async with open_parts(settings, "relay") as parts:
         bus = await open_bus(settings, parts.readmodels)
+        settle_heap()
         try:
             await run_relay(
                 parts.store, bus, parts.readmodels, batch_size=settings.relay_batch_size

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     consumer_max_deliveries: int = Field(default=5, ge=1, le=100)
     consumer_prefetch: int = Field(default=64, ge=1, le=10_000)
     publish_timeout_seconds: float = Field(default=10.0, gt=0)
+    opentelemetry: bool = Field(
+        default=False,
+        description="FastAPI's own OpenTelemetry spans, metrics and logs, to the providers"
+        " configured for the process. Off by default: Prometheus at /metrics and the logs"
+        " cover operations, and checking for providers on every request cost a twentieth"
+        " of an award.",
+    )
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
 
     @model_validator(mode="after")

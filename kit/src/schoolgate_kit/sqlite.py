@@ -7,12 +7,14 @@ and connection (SQLite has one writer anyway), readers get their own connections
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -97,3 +99,75 @@ class transaction:
             self.conn.execute("COMMIT")
         else:
             self.conn.execute("ROLLBACK")
+
+
+class GroupCommit:
+    """Writes from concurrent callers, taken together in one transaction.
+
+    Each write runs in its own savepoint, so one that raises is rolled back alone and its
+    caller gets the exception; the others commit. A caller is answered once the whole group
+    has committed. Under load this turns many small transactions into a few larger ones;
+    alone, a write goes at once.
+    """
+
+    def __init__(self, db: SqliteDatabase, *, max_group: int = 256) -> None:
+        self._db = db
+        self._max_group = max_group
+        self._queue: asyncio.Queue[
+            tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]
+        ] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name=f"group-commit:{self._db.path}")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        await self._queue.put((fn, future))
+        return await future
+
+    async def _loop(self) -> None:
+        while True:
+            group = [await self._queue.get()]
+            while len(group) < self._max_group and not self._queue.empty():
+                group.append(self._queue.get_nowait())
+            try:
+                outcomes = await self._db.write(functools.partial(_run_group, group=group))
+            except BaseException as exc:  # the transaction itself failed: tell every caller
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(exc)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                continue
+            for (_, future), (ok, value) in zip(group, outcomes, strict=True):
+                if future.done():
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+def _run_group(
+    conn: sqlite3.Connection,
+    group: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]],
+) -> list[tuple[bool, Any]]:
+    outcomes: list[tuple[bool, Any]] = []
+    with transaction(conn):
+        for fn, _ in group:
+            conn.execute("SAVEPOINT one")
+            try:
+                outcomes.append((True, fn(conn)))
+                conn.execute("RELEASE one")
+            except Exception as exc:
+                conn.execute("ROLLBACK TO one")
+                conn.execute("RELEASE one")
+                outcomes.append((False, exc))
+    return outcomes

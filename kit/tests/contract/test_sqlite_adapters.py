@@ -6,15 +6,16 @@ import asyncio
 import contextlib
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from schoolgate_contracts import BrokenEvent, UnknownEventType
+from schoolgate_contracts import BrokenEvent, RecordedEvent, UnknownEventType
 from schoolgate_kit.eventstore import NO_STREAM, Batch
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
+from schoolgate_kit.sqlite import GroupCommit, SqliteDatabase
 from schoolgate_kit.testing.events import ManualClock, award, target
 from schoolgate_kit.testing.eventstore_contract import EventStoreContract
 from schoolgate_kit.testing.readmodels_contract import ReadModelStoreContract
@@ -182,4 +183,85 @@ async def test_a_typed_subscriber_is_not_woken_by_each_commit_of_other_types(
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await other.close()
+        await store.close()
+
+
+async def test_concurrent_writes_commit_together_and_one_failure_stays_its_own(
+    tmp_path: Path,
+) -> None:
+    db = SqliteDatabase(tmp_path / "group.db")
+    await db.write(lambda c: c.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+    commits = GroupCommit(db)
+    transactions = 0
+
+    def count(statement: str) -> None:
+        nonlocal transactions
+        transactions += statement.startswith("BEGIN")
+
+    await db.write(lambda c: c.set_trace_callback(count))
+
+    def insert(n: int) -> Callable[[sqlite3.Connection], int]:
+        def run(conn: sqlite3.Connection) -> int:
+            conn.execute("INSERT INTO t (n) VALUES (?)", (n,))
+            if n == 7:
+                raise ValueError("seven is refused after writing")
+            return n
+
+        return run
+
+    outcomes = await asyncio.gather(
+        *(commits.write(insert(n)) for n in range(20)), return_exceptions=True
+    )
+    assert isinstance(outcomes[7], ValueError)
+    assert [o for o in outcomes if not isinstance(o, Exception)] == [n for n in range(20) if n != 7]
+    rows = await db.read(lambda c: [r[0] for r in c.execute("SELECT n FROM t ORDER BY n")])
+    assert rows == [n for n in range(20) if n != 7]
+    assert transactions < 20, "concurrent writes should share transactions"
+    await commits.close()
+    await db.close()
+
+
+async def test_live_batches_from_memory_equal_the_events_read_from_the_file(
+    tmp_path: Path,
+) -> None:
+    """Live, a subscriber gets this process's commits without reading the file: exactly
+    the events a reader of the file gets, positions, versions, envelopes and all."""
+    store = await SqliteEventStore.open(tmp_path / "events.db", clock=ManualClock())
+    await store.append("award-0", [award()], expected_version=NO_STREAM)
+    heard: list[RecordedEvent] = []
+    reads = 0
+    read_all = store.read_all
+
+    async def counted(**kwargs: Any) -> Batch:
+        nonlocal reads
+        reads += 1
+        return await read_all(**kwargs)
+
+    store.read_all = counted  # type: ignore[method-assign]
+
+    async def follow() -> None:
+        async for batch in store.subscribe(after=1, types=["PointAwarded", "DailyTargetSet"]):
+            heard.extend(batch.events)
+
+    task = asyncio.create_task(follow())
+    try:
+        await asyncio.sleep(0.05)
+        reads_before = reads
+        appends = [
+            store.append(
+                f"mixed-{i}", [award(f"p{i}"), target(f"p{i}"), award()], expected_version=NO_STREAM
+            )
+            for i in range(10)
+        ]
+        await asyncio.gather(*appends)  # several appends in one group commit
+        await store.append("mixed-0", [award()], expected_version=2)
+        await until(lambda: len(heard) == 31)
+        assert reads == reads_before, "live batches came from the file"
+        from_file = (await store.read_all(after=1, limit=100)).events
+        assert heard == from_file
+        assert [e.position for e in heard] == list(range(2, 33))
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
         await store.close()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from schoolgate_contracts import RecordedEvent
@@ -186,3 +188,35 @@ async def test_catching_up_a_generation_that_holds_documents_adds_to_them(
     docs = await all_docs(readmodels)
     assert sum(int(d["total"]) for d in docs.values()) == 29
     assert docs["p0:2026-11-16"]["total"] == 3  # awards 0 and 14 of the first pass, 0 of the second
+
+
+async def test_the_live_runner_does_not_read_back_what_it_just_wrote(
+    parts: tuple[SqliteEventStore, SqliteReadModelStore],
+) -> None:
+    store, readmodels = parts
+    loaded: list[set[str]] = []
+    load = readmodels.load
+
+    async def counted(projection: str, generation: int, keys: Any) -> dict[str, Doc]:
+        if projection == WEEKLY_TOTALS:
+            loaded.append(set(keys))
+        return await load(projection, generation, keys)
+
+    readmodels.load = counted  # type: ignore[method-assign]
+    task = asyncio.create_task(run_projection(weekly_totals, store, readmodels))
+    try:
+        for _ in range(6):  # one pupil, one week, six separate commits
+            await write_awards(store, 1, pupils=1)
+            head = await store.head()
+            await until(functools.partial(_at, readmodels, head), why="reached the head")
+        doc = await readmodels.get(WEEKLY_TOTALS, weekly_total_key("p0", "2026-11-16"))
+        assert doc is not None and doc["total"] == 6
+        assert sum(1 for keys in loaded if "p0:2026-11-16" in keys) == 1
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _at(readmodels: SqliteReadModelStore, head: int) -> bool:
+    return await readmodels.checkpoint(WEEKLY_TOTALS, 1) >= head

@@ -64,9 +64,16 @@ RECENT_COMMITS = 4096
 
 @dataclass(frozen=True, slots=True)
 class _Commit:
+    """One group commit of this process: positions ``first`` to ``last``, as recorded."""
+
     first: int
     last: int
     types: frozenset[str]
+    events: tuple[RecordedEvent, ...]
+
+
+_Outcome = tuple[AppendResult | Exception, bool]
+"""An append's result (or why it failed), and whether it wrote anything."""
 
 
 @dataclass
@@ -94,7 +101,6 @@ class SqliteEventStore:
         self._writer_task: asyncio.Task[None] | None = None
         self._committed = asyncio.Event()
         self._commits: list[_Commit] = []
-        self._last_remembered = 0
 
     @classmethod
     async def open(
@@ -143,8 +149,8 @@ class SqliteEventStore:
                 if isinstance(exc, asyncio.CancelledError):
                     raise
                 continue
-            self._remember(group, outcomes)
-            for item, outcome in zip(group, outcomes, strict=True):
+            self._remember(group, outcomes, datetime.fromisoformat(recorded_at))
+            for item, (outcome, _) in zip(group, outcomes, strict=True):
                 if item.future.done():
                     continue
                 if isinstance(outcome, Exception):
@@ -154,46 +160,75 @@ class SqliteEventStore:
             self._committed.set()
             self._committed = asyncio.Event()
 
-    def _remember(self, group: list[_Append], outcomes: list[AppendResult | Exception]) -> None:
-        """Which positions this commit wrote, and of which types (see ``_nothing_for``).
+    def _remember(
+        self, group: list[_Append], outcomes: list[_Outcome], recorded_at: datetime
+    ) -> None:
+        """Keep what this commit wrote, as a reader would get it, for live subscribers.
 
         A group's events are one run of positions: SQLite has one writer, and a rolled-back
-        append frees its rowids for the next. An append that was a retry wrote nothing.
+        append frees its rowids for the next. Anything unexpected is simply not kept, and
+        subscribers then read the file as before.
         """
-        first, last = 0, 0
-        types: set[str] = set()
-        for item, outcome in zip(group, outcomes, strict=True):
-            if isinstance(outcome, Exception) or outcome.position <= self._last_remembered:
+        written: list[RecordedEvent] = []
+        for item, (outcome, wrote) in zip(group, outcomes, strict=True):
+            if not wrote or isinstance(outcome, Exception):
                 continue
-            start = outcome.position - len(item.events) + 1
-            first = start if first == 0 else min(first, start)
-            last = max(last, outcome.position)
-            types.update(new.event.event_type for new in item.events)
-        if last:
-            self._commits.append(_Commit(first, last, frozenset(types)))
-            self._last_remembered = last
-            if len(self._commits) > 2 * RECENT_COMMITS:
-                del self._commits[:RECENT_COMMITS]
+            count = len(item.events)
+            for offset, new in enumerate(item.events, start=1 - count):
+                written.append(
+                    RecordedEvent(
+                        event_id=new.event_id,
+                        stream=item.stream,
+                        version=outcome.version + offset,
+                        position=outcome.position + offset,
+                        recorded_at=recorded_at,
+                        metadata=new.metadata,
+                        event=new.event,
+                    )
+                )
+        if not written:
+            return
+        written.sort(key=lambda e: e.position)
+        first, last = written[0].position, written[-1].position
+        if last - first + 1 != len(written):
+            return
+        types = frozenset(e.event.event_type for e in written)
+        self._commits.append(_Commit(first, last, types, tuple(written)))
+        if len(self._commits) > 2 * RECENT_COMMITS:
+            del self._commits[:RECENT_COMMITS]
 
-    def _nothing_for(self, types: Collection[str], after: int) -> int:
-        """How far past ``after`` the log holds only this process's commits, none of them
-        of ``types``: a subscriber may move there without reading. ``after`` when unsure
-        (a commit by another process, or one too old to be remembered)."""
+    def _recent(self, types: Collection[str] | None, after: int, limit: int) -> Batch | None:
+        """The next batch from this process's own recent commits, without reading the file.
+
+        Only while the log past ``after`` is exactly those commits, one after another;
+        ``None`` when unsure (another process wrote in between, or they are too old to be
+        remembered), and the subscriber reads the file. Commits holding none of ``types``
+        are passed over: told after every commit, each of a service's projections read the
+        log and wrote its checkpoint on every award.
+        """
         commits = self._commits
         start = len(commits)
         while start > 0 and commits[start - 1].last > after:  # subscribers are near the end
             start -= 1
         reached = after
+        events: list[RecordedEvent] = []
         for commit in commits[start:]:
-            if commit.first != reached + 1 or not commit.types.isdisjoint(types):
+            if commit.first != reached + 1:
                 break
+            if types is None or not commit.types.isdisjoint(types):
+                wanted = [e for e in commit.events if types is None or e.event_type in types]
+                if events and len(events) + len(wanted) > limit:
+                    break
+                events += wanted
             reached = commit.last
-        return reached
+        if reached == after:
+            return None
+        return Batch(events=events, up_to=reached, caught_up=reached == commits[-1].last)
 
     def _write_group(
         self, conn: sqlite3.Connection, *, group: list[_Append], recorded_at: str
-    ) -> list[AppendResult | Exception]:
-        outcomes: list[AppendResult | Exception] = []
+    ) -> list[_Outcome]:
+        outcomes: list[_Outcome] = []
         with transaction(conn):
             for item in group:
                 conn.execute("SAVEPOINT append")
@@ -203,12 +238,11 @@ class SqliteEventStore:
                 except (WrongExpectedVersion, EventIdReused, sqlite3.IntegrityError) as exc:
                     conn.execute("ROLLBACK TO append")
                     conn.execute("RELEASE append")
-                    outcomes.append(exc)
+                    outcomes.append((exc, False))
         return outcomes
 
-    def _append_one(
-        self, conn: sqlite3.Connection, item: _Append, recorded_at: str
-    ) -> AppendResult:
+    def _append_one(self, conn: sqlite3.Connection, item: _Append, recorded_at: str) -> _Outcome:
+        """The append's result, and whether it wrote (a retry of stored events does not)."""
         ids = [str(e.event_id) for e in item.events]
         marks = ",".join("?" * len(ids))
         found = conn.execute(
@@ -218,7 +252,7 @@ class SqliteEventStore:
         if found:
             if len(found) == len(ids) and all(row[1] == item.stream for row in found):
                 last = max(found, key=lambda row: row[2])
-                return AppendResult(version=last[2], position=last[3])
+                return AppendResult(version=last[2], position=last[3]), False
             raise EventIdReused(f"some event ids of this append are already stored: {found}")
         row = conn.execute(
             "SELECT max(version) FROM events WHERE stream = ?", (item.stream,)
@@ -243,7 +277,7 @@ class SqliteEventStore:
                 ),
             )
             position = int(cursor.lastrowid or 0)
-        return AppendResult(version=current + len(item.events), position=position)
+        return AppendResult(version=current + len(item.events), position=position), True
 
     # -- reading -------------------------------------------------------------------------
 
@@ -378,28 +412,25 @@ class SqliteEventStore:
     ) -> AsyncIterator[Batch]:
         """Batches from ``after`` on, then live.
 
-        A subscriber to some types is not woken for commits holding none of them: it moves
-        past them without reading, and is told how far it has got (an empty batch) at most
-        once per ``poll_interval``. Told after every commit, each of a service's
-        projections read the log and wrote its checkpoint on every award.
+        Live, this process's own commits come from memory (``_recent``), not the file. A
+        subscriber to some types moves past commits holding none of them and is told how
+        far it has got (an empty batch) at most once per ``poll_interval``.
         """
         position = after
         told, told_at = after, 0.0  # the first "nothing for you" is told at once
         while True:
             waiter = self._committed  # taken before reading, so no commit slips between
-            skipped = position if types is None else self._nothing_for(types, position)
-            if skipped > position:
-                position = skipped
+            batch = self._recent(types, position, batch_size) or await self.read_all(
+                after=position, limit=batch_size, types=types
+            )
+            if batch.events:
+                position = told = batch.up_to
+                told_at = time.monotonic()
+                yield batch
+                if not batch.caught_up:
+                    continue
             else:
-                batch = await self.read_all(after=position, limit=batch_size, types=types)
-                if batch.events:
-                    position = told = batch.up_to
-                    told_at = time.monotonic()
-                    yield batch
-                    if not batch.caught_up:
-                        continue
-                else:
-                    position = max(position, batch.up_to)
+                position = max(position, batch.up_to)
             if position > told and time.monotonic() - told_at >= self._poll_interval:
                 told, told_at = position, time.monotonic()
                 yield Batch(events=[], up_to=position, caught_up=True)

@@ -9,14 +9,15 @@ such an index, for the bound and for the order (no sort of every match).
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from schoolgate_kit.readmodels.port import Doc, OneOf
-from schoolgate_kit.sqlite import SqliteDatabase, transaction
+from schoolgate_kit.sqlite import GroupCommit, SqliteDatabase, transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS generations (
@@ -34,6 +35,12 @@ CREATE TABLE IF NOT EXISTS documents (
     PRIMARY KEY (projection, generation, key)
 );
 """
+
+
+def _dumps(doc: Doc) -> str:
+    """Compact JSON, as text (SQLite's JSON functions read text); orjson, as a rebuild
+    writes a document for every few events and json.dumps was a tenth of its time."""
+    return orjson.dumps(doc, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _path(field: str) -> str:
@@ -132,6 +139,7 @@ def _select(
 class SqliteReadModelStore:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
+        self._commits = GroupCommit(db)
 
     @classmethod
     async def open(cls, path: Path, *, synchronous: str = "NORMAL") -> SqliteReadModelStore:
@@ -218,7 +226,7 @@ class SqliteReadModelStore:
                     f" AND key IN ({marks})",
                     (projection, generation, *chunk),
                 ):
-                    found[key] = json.loads(doc)
+                    found[key] = orjson.loads(doc)
             return found
 
         return await self._db.read(load)
@@ -231,44 +239,43 @@ class SqliteReadModelStore:
         checkpoint: int | None,
     ) -> bool:
         upserts = [
-            (projection, generation, key, json.dumps(doc, separators=(",", ":")))
+            (projection, generation, key, _dumps(doc))
             for key, doc in changes.items()
             if doc is not None
         ]
         deletes = [(projection, generation, key) for key, doc in changes.items() if doc is None]
 
         def commit(conn: sqlite3.Connection) -> bool:
-            with transaction(conn):
-                exists = conn.execute(
-                    "SELECT 1 FROM generations WHERE projection = ? AND generation = ?",
-                    (projection, generation),
-                ).fetchone()
-                if exists is None:
-                    if generation != 0:
-                        return False
-                    # generation 0 is for single-document state (checkpoints, ledgers)
-                    conn.execute(
-                        "INSERT INTO generations (projection, generation, active) VALUES (?, 0, 1)",
-                        (projection,),
-                    )
-                conn.executemany(
-                    "INSERT INTO documents (projection, generation, key, doc) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT (projection, generation, key) DO UPDATE SET doc = excluded.doc",
-                    upserts,
+            # inside the group's transaction, in a savepoint of its own (GroupCommit)
+            exists = conn.execute(
+                "SELECT 1 FROM generations WHERE projection = ? AND generation = ?",
+                (projection, generation),
+            ).fetchone()
+            if exists is None:
+                if generation != 0:
+                    return False
+                # generation 0 is for single-document state (checkpoints, ledgers)
+                conn.execute(
+                    "INSERT INTO generations (projection, generation, active) VALUES (?, 0, 1)",
+                    (projection,),
                 )
-                conn.executemany(
-                    "DELETE FROM documents WHERE projection = ? AND generation = ? AND key = ?",
-                    deletes,
+            conn.executemany(
+                "INSERT INTO documents (projection, generation, key, doc) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (projection, generation, key) DO UPDATE SET doc = excluded.doc",
+                upserts,
+            )
+            conn.executemany(
+                "DELETE FROM documents WHERE projection = ? AND generation = ? AND key = ?",
+                deletes,
+            )
+            if checkpoint is not None:
+                conn.execute(
+                    "UPDATE generations SET checkpoint = ? WHERE projection = ? AND generation = ?",
+                    (checkpoint, projection, generation),
                 )
-                if checkpoint is not None:
-                    conn.execute(
-                        "UPDATE generations SET checkpoint = ? WHERE projection = ?"
-                        " AND generation = ?",
-                        (checkpoint, projection, generation),
-                    )
             return True
 
-        return await self._db.write(commit)
+        return await self._commits.write(commit)
 
     async def get(self, projection: str, key: str) -> Doc | None:
         def get(conn: sqlite3.Connection) -> Doc | None:
@@ -278,7 +285,7 @@ class SqliteReadModelStore:
                 " WHERE d.projection = ? AND d.key = ?",
                 (projection, key),
             ).fetchone()
-            return None if row is None else dict(json.loads(row[0]))
+            return None if row is None else dict(orjson.loads(row[0]))
 
         return await self._db.read(get)
 
@@ -298,7 +305,7 @@ class SqliteReadModelStore:
                     f" AND key IN ({marks})",
                     (projection, projection, *chunk),
                 ):
-                    found[key] = json.loads(doc)
+                    found[key] = orjson.loads(doc)
             return found
 
         return await self._db.read(get_many)
@@ -322,7 +329,7 @@ class SqliteReadModelStore:
             before=before,
         )
         rows = await self._db.read(lambda c: c.execute(sql, params).fetchall())
-        return [dict(json.loads(row[0])) for row in rows]
+        return [dict(orjson.loads(row[0])) for row in rows]
 
     async def ensure_index(self, projection: str, fields: tuple[str, ...]) -> None:
         if not fields:
@@ -339,4 +346,5 @@ class SqliteReadModelStore:
         await self._db.read(lambda c: c.execute("SELECT 1").fetchone())
 
     async def close(self) -> None:
+        await self._commits.close()
         await self._db.close()
