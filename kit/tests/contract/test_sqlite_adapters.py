@@ -15,7 +15,7 @@ from schoolgate_contracts import BrokenEvent, RecordedEvent, UnknownEventType
 from schoolgate_kit.eventstore import NO_STREAM, Batch
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
-from schoolgate_kit.sqlite import GroupCommit, SqliteDatabase
+from schoolgate_kit.sqlite import GroupCommit, SqliteDatabase, transaction
 from schoolgate_kit.testing.events import ManualClock, award, target
 from schoolgate_kit.testing.eventstore_contract import EventStoreContract
 from schoolgate_kit.testing.readmodels_contract import ReadModelStoreContract
@@ -265,3 +265,36 @@ async def test_live_batches_from_memory_equal_the_events_read_from_the_file(
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await store.close()
+
+
+async def _fill(db: SqliteDatabase, rows: int) -> None:
+    await db.write(lambda c: c.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, pad TEXT)"))
+    blob = "x" * 3000
+    for start in range(0, rows, 100):
+
+        def insert(conn: sqlite3.Connection, start: int = start) -> None:
+            with transaction(conn):
+                conn.executemany(
+                    "INSERT INTO t VALUES (?, ?)", [(n, blob) for n in range(start, start + 100)]
+                )
+
+        await db.write(insert)
+
+
+async def test_no_commit_copies_the_log_back(tmp_path: Path) -> None:
+    """SQLite's automatic checkpoint ran inside whichever commit crossed 1,000 pages, and
+    stalled every award queued behind it: commits never checkpoint here."""
+    path = tmp_path / "big.db"
+    db = SqliteDatabase(path, checkpoint_every=3600)
+    await _fill(db, 3000)  # about 2,300 pages
+    assert path.stat().st_size < 100_000, "a commit copied the log back"
+    assert await db.read(lambda c: c.execute("SELECT count(*) FROM t").fetchone()[0]) == 3000
+    await db.close()
+
+
+async def test_the_log_is_copied_back_in_the_background(tmp_path: Path) -> None:
+    path = tmp_path / "big.db"
+    db = SqliteDatabase(path, checkpoint_every=0.05)
+    await _fill(db, 1000)
+    await until(lambda: path.stat().st_size > 3_000_000, within=10, why="copied back")
+    await db.close()
