@@ -10,7 +10,6 @@ benchmark could not run.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import shutil
 import sys
@@ -21,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import uvloop
 from schoolgate_kit.logging import configure_logging
 
 from bench import append, feed, freshness, gateway_awards, relay, replay
@@ -135,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="schoolgate-bench-", dir=args.workdir))
     try:
-        results, errors = asyncio.run(run(args, work))
+        # on uvloop, as the services' processes run (kit.runtime.run and uvicorn)
+        results, errors = uvloop.run(run(args, work))
     finally:
         if args.keep:
             print(f"[bench] working files kept in {work}", file=sys.stderr)

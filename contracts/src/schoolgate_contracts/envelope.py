@@ -41,12 +41,27 @@ class RecordedEvent:
     string, as stored) and are decoded the first time they are read: most projections never
     read them, and decoding them cost as much as the payload. A broken metadata document
     then fails where it is read, naming its stream and position. Treat it as immutable.
+
+    The stored JSON of the metadata, and of the payload where it needed no upcasting, is
+    kept as well: the relay sends it on as it is instead of encoding it again.
     """
 
-    __slots__ = ("_event_id", "_metadata", "event", "position", "recorded_at", "stream", "version")
+    __slots__ = (
+        "_data_json",
+        "_event_id",
+        "_metadata",
+        "_metadata_json",
+        "event",
+        "position",
+        "recorded_at",
+        "stream",
+        "version",
+    )
 
     _event_id: UUID | str
-    _metadata: Metadata | str | bytes
+    _metadata: Metadata | None
+    _metadata_json: str | None
+    _data_json: str | None
     stream: str
     version: int
     """Position of the event in its stream, from 0."""
@@ -63,16 +78,22 @@ class RecordedEvent:
         version: int,
         position: int,
         recorded_at: datetime,
-        metadata: Metadata | str | bytes,
+        metadata: Metadata | str,
         event: Event,
+        data_json: str | None = None,
     ) -> None:
+        """``data_json``: the payload exactly as ``event`` would be encoded, when at hand."""
         self._event_id = event_id
         self.stream = stream
         self.version = version
         self.position = position
         self.recorded_at = recorded_at
-        self._metadata = metadata
+        if isinstance(metadata, Metadata):
+            self._metadata, self._metadata_json = metadata, None
+        else:
+            self._metadata, self._metadata_json = None, metadata
         self.event = event
+        self._data_json = data_json
 
     @property
     def event_id(self) -> UUID:
@@ -87,14 +108,27 @@ class RecordedEvent:
 
     @property
     def metadata(self) -> Metadata:
-        value = self._metadata
-        if isinstance(value, Metadata):
-            return value
+        if self._metadata is not None:
+            return self._metadata
+        assert self._metadata_json is not None
         try:
-            self._metadata = decoded = Metadata.model_validate_json(value)
+            self._metadata = decoded = Metadata.model_validate_json(self._metadata_json)
         except ValueError as exc:
             raise BrokenEvent(f"broken metadata at {self._where()}: {exc}") from exc
         return decoded
+
+    def metadata_json(self) -> str:
+        """The metadata as JSON: as stored where it was read from a store."""
+        if self._metadata_json is None:
+            assert self._metadata is not None
+            self._metadata_json = self._metadata.model_dump_json()
+        return self._metadata_json
+
+    def data_json(self) -> str:
+        """The payload as JSON, in its current schema version."""
+        if self._data_json is None:
+            self._data_json = self.event.model_dump_json()
+        return self._data_json
 
     @property
     def event_type(self) -> str:

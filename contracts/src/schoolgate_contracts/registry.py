@@ -65,6 +65,11 @@ class EventRegistry:
         self._loaders[(event_type, schema_version)] = made
         return made
 
+    def is_current(self, event_type: str, schema_version: int) -> bool:
+        """Whether data of this version loads without upcasting."""
+        cls = self._types.get(event_type)
+        return cls is not None and cls.schema_version == schema_version
+
     def types(self) -> Mapping[str, type[Event]]:
         return dict(self._types)
 

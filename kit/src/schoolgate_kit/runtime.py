@@ -14,12 +14,14 @@ import asyncio
 import contextlib
 import gc
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
 import uvicorn
+import uvloop
 from fastapi import FastAPI
 
 from schoolgate_kit.adapters import open_bus, open_event_store, open_media, open_read_models
@@ -52,6 +54,12 @@ class ServiceDefinition:
     create_app: Callable[[Settings, Parts], FastAPI]
     projections: Sequence[Projection] = ()
     reactors: Callable[[Parts], Sequence[Reactor]] = lambda parts: ()
+
+
+def run(main: Coroutine[Any, Any, None]) -> None:
+    """Run a role's main coroutine on uvloop, as uvicorn runs the HTTP APIs: the relay
+    spends most of its time in the event loop and socket writes, where uvloop is faster."""
+    uvloop.run(main)
 
 
 def settle_heap() -> None:
@@ -153,9 +161,9 @@ def service_main(definition: ServiceDefinition, argv: Sequence[str] | None = Non
     if args.command == "serve":
         _serve(definition, settings, args.host, args.port)
     elif args.command == "work":
-        asyncio.run(_work(definition, settings))
+        run(_work(definition, settings))
     else:
-        asyncio.run(_rebuild(definition, settings, args.projection))
+        run(_rebuild(definition, settings, args.projection))
 
 
 async def _relay(settings: Settings) -> None:
@@ -202,6 +210,6 @@ def kit_main(argv: Sequence[str] | None = None) -> None:
     configure_logging(development=settings.is_development, level=settings.log_level)
     if args.command == "relay":
         structlog.contextvars.bind_contextvars(service="relay")
-        asyncio.run(_relay(settings))
+        run(_relay(settings))
     else:
-        asyncio.run(_dead_letters(settings, args.action, args.queue))
+        run(_dead_letters(settings, args.action, args.queue))

@@ -43,9 +43,14 @@ def recorded(
             if isinstance(recorded_at, datetime)
             else datetime.fromisoformat(recorded_at)
         ),
-        metadata=metadata,
+        metadata=metadata if isinstance(metadata, str) else metadata.decode(),
         event=events.decode(event_type, schema_version, data, where=where),
+        data_json=_text(data) if events.is_current(event_type, schema_version) else None,
     )
+
+
+def _text(data: str | bytes) -> str:
+    return data if isinstance(data, str) else data.decode()
 
 
 def to_message(event: RecordedEvent) -> Message:
@@ -58,7 +63,7 @@ def to_message(event: RecordedEvent) -> Message:
         f'"recorded_at":"{event.recorded_at.isoformat()}",'
         f'"type":{json.dumps(event.event.event_type)},'
         f'"schema_version":{event.event.schema_version},'
-        f'"metadata":{metadata_json(event.metadata)},"data":{event.event.model_dump_json()}}}'
+        f'"metadata":{event.metadata_json()},"data":{event.data_json()}}}'
     )
     return Message(
         message_id=event_id,

@@ -304,6 +304,7 @@ class SqliteEventStore:
         again the slow way, which raises naming its stream and position.
         """
         loader = self._events.loader
+        is_current = self._events.is_current
         fromisoformat = datetime.fromisoformat
         events: list[RecordedEvent] = []
         try:
@@ -317,6 +318,7 @@ class SqliteEventStore:
                         recorded_at=fromisoformat(row[8]),
                         metadata=row[7],
                         event=loader(row[4], row[5])(row[6]),
+                        data_json=row[6] if is_current(row[4], row[5]) else None,
                     )
                 )
         except (UnknownEventType, BrokenEvent, ValueError):
