@@ -22,7 +22,7 @@ from schoolgate_gateway.entrypoints.http import create_app as create_gateway_app
 from schoolgate_gateway.projections import PROJECTIONS as GATEWAY_PROJECTIONS
 from schoolgate_gateway.service import build_gateway
 from schoolgate_gateway.settings import GatewaySettings
-from schoolgate_kit.app import telemetry
+from schoolgate_kit.app import outer_app
 from schoolgate_kit.bus.memory import InProcessBus
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
@@ -130,10 +130,4 @@ def create_app(
                 await gateway.close()
                 await accounts.close()
 
-    return FastAPI(
-        lifespan=lifespan,
-        openapi_url=None,
-        docs_url=None,
-        redoc_url=None,
-        telemetry=telemetry(settings),  # type: ignore[arg-type]
-    )
+    return outer_app(settings, lifespan)

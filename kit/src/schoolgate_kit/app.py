@@ -90,6 +90,20 @@ def telemetry(settings: Settings) -> dict[str, Any]:
     return {"tracing": on, "metrics": on, "logs": on}
 
 
+def outer_app(
+    settings: Settings, lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]]
+) -> FastAPI:
+    """The bare app a process serves, which mounts the real ones once its lifespan has
+    built them: no documentation pages of its own."""
+    return FastAPI(
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        telemetry=telemetry(settings),  # type: ignore[arg-type]
+    )
+
+
 def create_service_app(
     kit: Kit,
     *,

@@ -25,7 +25,7 @@ import uvloop
 from fastapi import FastAPI
 
 from schoolgate_kit.adapters import open_bus, open_event_store, open_media, open_read_models
-from schoolgate_kit.app import telemetry
+from schoolgate_kit.app import outer_app
 from schoolgate_kit.bus import Bus
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore import EventStore
@@ -111,13 +111,7 @@ def _serve(definition: ServiceDefinition, settings: Settings, host: str, port: i
                 settle_heap()
                 yield
 
-    outer = FastAPI(
-        lifespan=lifespan,
-        openapi_url=None,
-        docs_url=None,
-        redoc_url=None,
-        telemetry=telemetry(settings),  # type: ignore[arg-type]
-    )
+    outer = outer_app(settings, lifespan)
     uvicorn.run(outer, host=host, port=port, log_config=None, access_log=False)
 
 

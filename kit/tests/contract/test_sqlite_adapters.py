@@ -22,6 +22,20 @@ from schoolgate_kit.testing.readmodels_contract import ReadModelStoreContract
 from schoolgate_kit.testing.waiting import until
 
 
+class count_reads:
+    """Counts the store's ``read_all`` calls from now on."""
+
+    def __init__(self, store: SqliteEventStore) -> None:
+        self.count = 0
+        read_all = store.read_all
+
+        async def counted(**kwargs: Any) -> Batch:
+            self.count += 1
+            return await read_all(**kwargs)
+
+        store.read_all = counted  # type: ignore[method-assign]
+
+
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SqliteEventStore]:
     store = await SqliteEventStore.open(tmp_path / "events.db", clock=ManualClock())
@@ -146,15 +160,7 @@ async def test_a_typed_subscriber_is_not_woken_by_each_commit_of_other_types(
         tmp_path / "events.db", clock=ManualClock(), poll_interval=0.05
     )
     other = await SqliteEventStore.open(tmp_path / "events.db", clock=ManualClock())
-    reads = 0
-    read_all = store.read_all
-
-    async def counted(**kwargs: Any) -> Batch:
-        nonlocal reads
-        reads += 1
-        return await read_all(**kwargs)
-
-    store.read_all = counted  # type: ignore[method-assign]
+    reads = count_reads(store)
     batches: list[Batch] = []
 
     async def follow() -> None:
@@ -165,13 +171,13 @@ async def test_a_typed_subscriber_is_not_woken_by_each_commit_of_other_types(
     task = asyncio.create_task(follow())
     try:
         await until(lambda: bool(batches))  # told at once that there is nothing for it
-        reads_before = reads
+        reads_before = reads.count
         for _ in range(40):
             await store.append(f"award-{uuid.uuid4().hex}", [award()], expected_version=NO_STREAM)
         head = await store.head()
         await until(lambda: batches[-1].up_to == head)
         assert all(not b.events for b in batches)
-        assert reads - reads_before < 10, f"{reads - reads_before} reads for 40 other commits"
+        assert reads.count - reads_before < 10, f"{reads.count - reads_before} reads for 40 commits"
 
         await other.append("targets-1", [target()], expected_version=NO_STREAM)  # not ours
         await store.append("award-x", [award()], expected_version=NO_STREAM)
@@ -229,15 +235,7 @@ async def test_live_batches_from_memory_equal_the_events_read_from_the_file(
     store = await SqliteEventStore.open(tmp_path / "events.db", clock=ManualClock())
     await store.append("award-0", [award()], expected_version=NO_STREAM)
     heard: list[RecordedEvent] = []
-    reads = 0
-    read_all = store.read_all
-
-    async def counted(**kwargs: Any) -> Batch:
-        nonlocal reads
-        reads += 1
-        return await read_all(**kwargs)
-
-    store.read_all = counted  # type: ignore[method-assign]
+    reads = count_reads(store)
 
     async def follow() -> None:
         async for batch in store.subscribe(after=1, types=["PointAwarded", "DailyTargetSet"]):
@@ -246,7 +244,7 @@ async def test_live_batches_from_memory_equal_the_events_read_from_the_file(
     task = asyncio.create_task(follow())
     try:
         await asyncio.sleep(0.05)
-        reads_before = reads
+        reads_before = reads.count
         appends = [
             store.append(
                 f"mixed-{i}", [award(f"p{i}"), target(f"p{i}"), award()], expected_version=NO_STREAM
@@ -256,7 +254,7 @@ async def test_live_batches_from_memory_equal_the_events_read_from_the_file(
         await asyncio.gather(*appends)  # several appends in one group commit
         await store.append("mixed-0", [award()], expected_version=2)
         await until(lambda: len(heard) == 31)
-        assert reads == reads_before, "live batches came from the file"
+        assert reads.count == reads_before, "live batches came from the file"
         from_file = (await store.read_all(after=1, limit=100)).events
         assert heard == from_file
         assert [e.position for e in heard] == list(range(2, 33))

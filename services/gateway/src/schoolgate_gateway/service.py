@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
-from schoolgate_kit.app import telemetry
+from schoolgate_kit.app import outer_app
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore import EventStore
 from schoolgate_kit.readmodels import ReadModelStore
@@ -91,13 +91,7 @@ def _app(settings: Settings, parts: Parts) -> FastAPI:
             await gateway.close()
             await accounts.close()
 
-    return FastAPI(
-        lifespan=lifespan,
-        openapi_url=None,
-        docs_url=None,
-        redoc_url=None,
-        telemetry=telemetry(settings),  # type: ignore[arg-type]
-    )
+    return outer_app(settings, lifespan)
 
 
 DEFINITION = ServiceDefinition(name="gateway", create_app=_app, projections=PROJECTIONS)
