@@ -1,18 +1,19 @@
 """What every award is checked against, kept in memory: the school, its pupils, its settings.
 
 Asking the read models for them cost three round trips to SQLite on every award. These views
-follow the log in this process instead. They only ever say "yes": where they cannot (not
-caught up yet, a pupil they do not know or place elsewhere, a whole class, a "needs work"
-point), the award is checked against the stored read models and the settings stream as
-before, so a view that is a moment behind never refuses an award wrongly.
+follow the log in this process instead. The award path (``handlers.pupils_to_award``) lets
+them only say "yes": where they cannot (not caught up yet, a pupil they do not know or place
+elsewhere, a whole class, a "needs work" point), the award is checked against the stored
+read models and the settings stream as before, so a view that is a moment behind never
+refuses an award wrongly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
 
 from schoolgate_kit.eventstore import EventStore
 from schoolgate_kit.memory import MemoryView
@@ -36,32 +37,11 @@ class Facts:
     def ready(self) -> bool:
         return all(view.ready.is_set() for view in self.views)
 
-    def allowed(
-        self,
-        school_id: str,
-        class_id: str | None,
-        school_way_id: str,
-        pupil_ids: Sequence[str],
-        *,
-        default_timezone: str,
-    ) -> domain.Rules | None:
-        """The school's rules if every pupil is in the school (and the class) and the value
-        is the school's; ``None`` when these views cannot say so."""
-        if not self.ready:
-            return None
-        school = self.schools.get(school_id)
-        if school is None or school_way_id not in school.get("school_ways", {}):
-            return None
-        for pupil_id in pupil_ids:
-            pupil = self.pupils.get(pupil_id)
-            if pupil is None or pupil["school_id"] != school_id or pupil["left"]:
-                return None
-            if class_id is not None and pupil["class_id"] != class_id:
-                return None
+    def rules(self, school_id: str, clock: domain.Rules) -> domain.Rules:
+        """The school's clock with the points settings these views hold for it."""
         chosen: Doc = self.settings.get(school_id) or {}
-        return domain.Rules(
-            timezone=school.get("timezone", default_timezone),
-            week_starts_on=school.get("week_starts_on", 0),
+        return replace(
+            clock,
             needs_work_enabled=chosen.get("needs_work_enabled", False),
             undo_window_seconds=chosen.get("undo_window_seconds", domain.DEFAULT_UNDO_WINDOW),
         )

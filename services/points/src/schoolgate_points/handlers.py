@@ -6,7 +6,7 @@ import asyncio
 import csv
 import io
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -80,6 +80,26 @@ async def rules(school_id: str, *, points: Points, school: Doc | None = None) ->
 # -- awarding ----------------------------------------------------------------------------
 
 
+def check_award(
+    school_id: str,
+    class_id: str | None,
+    school_way_id: str,
+    pupil_ids: Sequence[str],
+    *,
+    school: Doc | None,
+    pupils: Mapping[str, Doc | None],
+) -> None:
+    """The value is the school's, and every pupil is in the school (and the class)."""
+    if school is None or school_way_id not in school.get("school_ways", {}):
+        raise UnknownSchoolWay(f"{school_way_id!r} is not one of this school's values.")
+    for pupil_id in pupil_ids:
+        pupil = pupils.get(pupil_id)
+        if pupil is None or pupil["school_id"] != school_id or pupil["left"]:
+            raise UnknownPupil(f"There is no pupil {pupil_id!r} in this school.")
+        if class_id is not None and pupil["class_id"] != class_id:
+            raise PupilNotInClass(f"{pupil_id!r} is not in class {class_id!r}.")
+
+
 async def pupils_to_award(
     school_id: str,
     class_id: str | None,
@@ -95,21 +115,22 @@ async def pupils_to_award(
 
     The in-memory facts answer most awards; anything they cannot allow is checked against
     the stored read models and the settings stream, which decide every refusal."""
-    if kind == "positive" and not whole_class:
-        known = points.facts.allowed(
-            school_id,
-            class_id,
-            school_way_id,
-            pupil_ids,
-            default_timezone=points.settings.school_timezone,
-        )
-        if known is not None:
-            return tuple(pupil_ids), known
-    school = await points.readmodels.get(SCHOOLS, school_id) or {"school_ways": {}}
+    facts = points.facts
+    if kind == "positive" and not whole_class and facts.ready:
+        school = facts.schools.get(school_id)
+        pupils = {p: facts.pupils.get(p) for p in pupil_ids}
+        try:
+            check_award(school_id, class_id, school_way_id, pupil_ids, school=school, pupils=pupils)
+        except Unprocessable:
+            pass  # the views may be a moment behind: the stored read models decide
+        else:
+            assert school is not None
+            clock = await school_clock(school_id, points=points, school=school)
+            return tuple(pupil_ids), facts.rules(school_id, clock)
+    school = await points.readmodels.get(SCHOOLS, school_id)
     school_rules = await rules(school_id, points=points, school=school)
-    if school_way_id not in school["school_ways"]:
-        raise UnknownSchoolWay(f"{school_way_id!r} is not one of this school's values.")
     if whole_class:
+        check_award(school_id, class_id, school_way_id, (), school=school, pupils={})
         if class_id is None:
             raise Unprocessable("Say which class gets the point.")
         members = await points.readmodels.find(
@@ -119,12 +140,7 @@ async def pupils_to_award(
             raise Unprocessable("There are no pupils in that class.")
         return tuple(sorted(m["pupil_id"] for m in members)), school_rules
     found = await points.readmodels.get_many(PUPILS, pupil_ids)
-    for pupil_id in pupil_ids:
-        pupil = found.get(pupil_id)
-        if pupil is None or pupil["school_id"] != school_id or pupil["left"]:
-            raise UnknownPupil(f"There is no pupil {pupil_id!r} in this school.")
-        if class_id is not None and pupil["class_id"] != class_id:
-            raise PupilNotInClass(f"{pupil_id!r} is not in class {class_id!r}.")
+    check_award(school_id, class_id, school_way_id, pupil_ids, school=school, pupils=found)
     return tuple(pupil_ids), school_rules
 
 
