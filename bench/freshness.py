@@ -162,20 +162,21 @@ async def _seed(here: Path) -> None:
         await store.close()
 
 
-def _read_model_count(path: Path, projection: str) -> int:
+def _documents(path: Path, projection: str) -> list[dict[str, object]]:
+    """A read model's active documents, read from its file (the server is another process);
+    none while the file has no tables yet."""
     conn = sqlite3.connect(path, timeout=30)
     try:
-        row = conn.execute(
-            "SELECT count(*) FROM documents d JOIN generations g ON g.projection ="
-            " d.projection AND g.generation = d.generation AND g.active = 1"
-            " WHERE d.projection = ?",
+        rows = conn.execute(
+            "SELECT d.doc FROM documents d JOIN generations g ON g.projection = d.projection"
+            " AND g.generation = d.generation AND g.active = 1 WHERE d.projection = ?",
             (projection,),
-        ).fetchone()
-        return int(row[0])
+        ).fetchall()
     except sqlite3.OperationalError:  # not made yet
-        return 0
+        return []
     finally:
         conn.close()
+    return [json.loads(row[0]) for row in rows]
 
 
 def _checkpoint(path: Path, projection: str) -> int:
@@ -190,7 +191,7 @@ def _checkpoint(path: Path, projection: str) -> int:
 async def _known(here: Path) -> None:
     """Wait until the points service knows the pupils: it checks every award against them."""
     for _ in range(1200):
-        if _read_model_count(here / "readmodels.db", PUPILS_READ_MODEL) >= PUPILS:
+        if len(_documents(here / "readmodels.db", PUPILS_READ_MODEL)) >= PUPILS:
             return
         await asyncio.sleep(0.05)
     raise TimeoutError("the points service did not learn the bench school's pupils")
@@ -219,19 +220,6 @@ async def _settle(here: Path, position: int) -> None:
         # another process writes it: there is nothing here to wait on but the file
         while _checkpoint(here / "readmodels.db", WEEKLY_TOTALS) < position:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
-
-
-async def _weekly_totals(here: Path) -> list[dict[str, object]]:
-    conn = sqlite3.connect(here / "readmodels.db", timeout=30)
-    try:
-        rows = conn.execute(
-            "SELECT d.doc FROM documents d JOIN generations g ON g.projection = d.projection"
-            " AND g.generation = d.generation AND g.active = 1 WHERE d.projection = ?",
-            (WEEKLY_TOTALS,),
-        ).fetchall()
-    finally:
-        conn.close()
-    return [json.loads(row[0]) for row in rows]
 
 
 def _latencies(sent: list[Sent], positions: dict[str, int], samples: Samples) -> list[float]:
@@ -311,7 +299,7 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
             stop.set()
             samples = await asyncio.to_thread(_collect, receiver)
             watcher.join(timeout=10)
-    docs = await _weekly_totals(here)
+    docs = _documents(here / "readmodels.db", WEEKLY_TOTALS)
 
     light, mid, heavy = (
         Phase(rate, sent, _latencies(sent, positions, samples)) for rate, sent in runs

@@ -129,7 +129,6 @@ async def test_a_typed_page_never_sorts_the_rest_of_the_log(tmp_path: Path) -> N
     await store.append("award-1", [award() for _ in range(3)], expected_version=NO_STREAM)
     plans: list[str] = []
     conn = sqlite3.connect(tmp_path / "events.db")
-    conn.set_trace_callback(None)
 
     def page(c: sqlite3.Connection) -> object:
         c.set_trace_callback(plans.append)
