@@ -57,6 +57,23 @@ class BusContract:
         assert seen[0].routing_key == sent.routing_key
         assert seen[0].headers["stream"] == "points-x"
 
+    async def test_a_batch_arrives_whole_and_in_order(self, bus: Bus) -> None:
+        # big enough to cross AMQP's frame size (128 KiB), so a body is sent in pieces
+        seen: list[Message] = []
+
+        async def handler(m: Message) -> None:
+            seen.append(m)
+
+        await bus.consume(self.queue(), ["points.#"], handler)
+        sent = [message(body=b"%d:" % n + b"x" * (n * 997)) for n in range(300)]
+        sent[7] = message(body=bytes(range(256)) * 1200)  # 300 KiB of every byte value
+        await bus.publish(sent[:150])
+        await bus.publish(sent[150:])
+        await until(lambda: len(seen) == len(sent))
+        assert [m.message_id for m in seen] == [m.message_id for m in sent]
+        assert [m.body for m in seen] == [m.body for m in sent]
+        assert all(m.headers["position"] == 1 for m in seen)
+
     async def test_failing_message_is_retried_then_dead_lettered_and_replayable(
         self, bus: Bus
     ) -> None:
