@@ -59,6 +59,7 @@ CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
 COLUMNS = "event_id, stream, version, position, type, schema_version, data, metadata, recorded_at"
 MAX_GROUP = 256
 LOOKUP_CHUNK = 500
+MAX_POSITION = 2**63 - 1
 RECENT_COMMITS = 4096
 
 
@@ -307,18 +308,27 @@ class SqliteEventStore:
         is_current = self._events.is_current
         fromisoformat = datetime.fromisoformat
         events: list[RecordedEvent] = []
+        if not rows:
+            return events
+        append = events.append
+        # a page is mostly of one type: its loader is looked up when the type changes
+        kind, version_of_kind = rows[0][4], rows[0][5]
+        load, current = loader(kind, version_of_kind), is_current(kind, version_of_kind)
         try:
-            for row in rows:
-                events.append(
+            for event_id, stream, version, position, type_, schema, data, metadata, at in rows:
+                if type_ != kind or schema != version_of_kind:
+                    kind, version_of_kind = type_, schema
+                    load, current = loader(kind, schema), is_current(kind, schema)
+                append(
                     RecordedEvent(
-                        event_id=row[0],
-                        stream=row[1],
-                        version=row[2],
-                        position=row[3],
-                        recorded_at=fromisoformat(row[8]),
-                        metadata=row[7],
-                        event=loader(row[4], row[5])(row[6]),
-                        data_json=row[6] if is_current(row[4], row[5]) else None,
+                        event_id=event_id,
+                        stream=stream,
+                        version=version,
+                        position=position,
+                        recorded_at=fromisoformat(at),
+                        metadata=metadata,
+                        event=load(data),
+                        data_json=data if current else None,
                     )
                 )
         except (UnknownEventType, BrokenEvent, ValueError):
@@ -360,36 +370,54 @@ class SqliteEventStore:
         """The next ``limit`` events of these types, without sorting the rest of the log.
 
         ``type IN (...) ORDER BY position`` makes SQLite gather every later event of those
-        types and sort them, page after page. Instead each type's next positions come from
-        the covering index, already in order; the first ``limit`` of them bound the page,
-        which is then read in rowid order (a range scan where the types are most of the log,
-        a lookup by position where they are rare).
+        types and sort them, page after page. Instead the type index bounds the page: the
+        ``limit``-th next event of any one type is as far as it can reach. Where the types
+        are most of the range it is read in rowid order; where they are rare, each event is
+        looked up by its position. Both steps run inside SQLite, never row by row here.
         """
         if not types:
             return []
+        bounds = [
+            row[0]
+            for event_type in types
+            for row in conn.execute(
+                "SELECT position FROM events WHERE type = ? AND position > ?"
+                " ORDER BY position LIMIT 1 OFFSET ?",
+                (event_type, after, limit - 1),
+            )
+        ]
+        upper = min(bounds) if bounds else MAX_POSITION
+        found = sum(
+            conn.execute(
+                "SELECT count(*) FROM events WHERE type = ? AND position > ? AND position <= ?",
+                (event_type, after, upper),
+            ).fetchone()[0]
+            for event_type in types
+        )
+        if not found:
+            return []
+        marks = ",".join("?" * len(types))
+        head = upper if bounds else conn.execute("SELECT max(position) FROM events").fetchone()[0]
+        if head - after <= 2 * found:
+            return conn.execute(
+                f"SELECT {COLUMNS} FROM events WHERE position > ? AND position <= ?"
+                f" AND +type IN ({marks}) ORDER BY position LIMIT ?",
+                (after, upper, *types, limit),
+            ).fetchall()
         positions = heapq.merge(
             *(
                 (
                     row[0]
                     for row in conn.execute(
                         "SELECT position FROM events WHERE type = ? AND position > ?"
-                        " ORDER BY position LIMIT ?",
-                        (event_type, after, limit),
+                        " AND position <= ? ORDER BY position",
+                        (event_type, after, upper),
                     )
                 )
                 for event_type in types
             )
         )
         wanted = list(itertools.islice(positions, limit))
-        if not wanted:
-            return []
-        marks = ",".join("?" * len(types))
-        if wanted[-1] - after <= 2 * len(wanted):
-            return conn.execute(
-                f"SELECT {COLUMNS} FROM events WHERE position > ? AND position <= ?"
-                f" AND +type IN ({marks}) ORDER BY position",
-                (after, wanted[-1], *types),
-            ).fetchall()
         rows: list[tuple[str, str, int, int, str, int, str, str, str]] = []
         for start in range(0, len(wanted), LOOKUP_CHUNK):
             chunk = wanted[start : start + LOOKUP_CHUNK]
