@@ -169,9 +169,18 @@ class GroupCommit:
     alone, a write goes at once.
     """
 
-    def __init__(self, db: SqliteDatabase, *, max_group: int = 256) -> None:
+    def __init__(
+        self,
+        db: SqliteDatabase,
+        *,
+        max_group: int = 256,
+        after_commit: Callable[[list[tuple[bool, Any]]], None] | None = None,
+    ) -> None:
+        """``after_commit`` is given each committed group's outcomes, (True, value) or
+        (False, exception) in order, before any caller is answered."""
         self._db = db
         self._max_group = max_group
+        self._after_commit = after_commit
         self._queue: asyncio.Queue[
             tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]
         ] = asyncio.Queue()
@@ -198,6 +207,8 @@ class GroupCommit:
                 if isinstance(exc, asyncio.CancelledError):
                     raise
                 continue
+            if self._after_commit is not None:
+                self._after_commit(outcomes)
             for (_, future), (ok, value) in zip(group, outcomes, strict=True):
                 if future.done():
                     continue

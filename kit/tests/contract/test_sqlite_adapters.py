@@ -196,7 +196,14 @@ async def test_concurrent_writes_commit_together_and_one_failure_stays_its_own(
 ) -> None:
     db = SqliteDatabase(tmp_path / "group.db")
     await db.write(lambda c: c.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
-    commits = GroupCommit(db)
+    told: list[tuple[bool, object]] = []  # what each committed group's hook was given
+    answered: list[object] = []
+
+    def after_commit(outcomes: list[tuple[bool, object]]) -> None:
+        assert not {value for ok, value in outcomes if ok} & set(answered), "told too late"
+        told.extend(outcomes)
+
+    commits = GroupCommit(db, after_commit=after_commit)
     transactions = 0
 
     def count(statement: str) -> None:
@@ -214,10 +221,15 @@ async def test_concurrent_writes_commit_together_and_one_failure_stays_its_own(
 
         return run
 
-    outcomes = await asyncio.gather(
-        *(commits.write(insert(n)) for n in range(20)), return_exceptions=True
-    )
+    async def write(n: int) -> int:
+        value = await commits.write(insert(n))
+        answered.append(value)
+        return value
+
+    outcomes = await asyncio.gather(*(write(n) for n in range(20)), return_exceptions=True)
     assert isinstance(outcomes[7], ValueError)
+    assert [value for ok, value in told if ok] == [n for n in range(20) if n != 7]
+    assert [type(value) for ok, value in told if not ok] == [ValueError]
     assert [o for o in outcomes if not isinstance(o, Exception)] == [n for n in range(20) if n != 7]
     rows = await db.read(lambda c: [r[0] for r in c.execute("SELECT n FROM t ORDER BY n")])
     assert rows == [n for n in range(20) if n != 7]

@@ -17,9 +17,10 @@ import itertools
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from schoolgate_contracts import (
     BrokenEvent,
@@ -37,7 +38,7 @@ from schoolgate_kit.eventstore.port import (
     EventIdReused,
     WrongExpectedVersion,
 )
-from schoolgate_kit.sqlite import SqliteDatabase, transaction
+from schoolgate_kit.sqlite import GroupCommit, SqliteDatabase
 from schoolgate_kit.wire import metadata_json, recorded
 
 SCHEMA = """
@@ -73,16 +74,16 @@ class _Commit:
     events: tuple[RecordedEvent, ...]
 
 
-_Outcome = tuple[AppendResult | Exception, bool]
-"""An append's result (or why it failed), and whether it wrote anything."""
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """An append's result, what it held, and whether it wrote (a retry of stored events
+    does not)."""
 
-
-@dataclass
-class _Append:
+    result: AppendResult
     stream: str
     events: Sequence[NewEvent]
-    expected_version: int | None
-    future: asyncio.Future[AppendResult] = field(repr=False)
+    recorded_at: datetime
+    wrote: bool
 
 
 class SqliteEventStore:
@@ -98,8 +99,7 @@ class SqliteEventStore:
         self._clock = clock
         self._events = events
         self._poll_interval = poll_interval
-        self._queue: asyncio.Queue[_Append] = asyncio.Queue()
-        self._writer_task: asyncio.Task[None] | None = None
+        self._writes = GroupCommit(db, max_group=MAX_GROUP, after_commit=self._after_commit)
         self._committed = asyncio.Event()
         self._commits: list[_Commit] = []
 
@@ -115,9 +115,7 @@ class SqliteEventStore:
     ) -> SqliteEventStore:
         db = SqliteDatabase(path, synchronous=synchronous)
         await db.write(lambda conn: conn.executescript(SCHEMA))
-        store = cls(db, clock=clock, events=events, poll_interval=poll_interval)
-        store._writer_task = asyncio.create_task(store._write_loop(), name="event-store-writer")
-        return store
+        return cls(db, clock=clock, events=events, poll_interval=poll_interval)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -127,43 +125,25 @@ class SqliteEventStore:
         if not events:
             raise ValueError("append needs at least one event")
         started = time.perf_counter()
-        future: asyncio.Future[AppendResult] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Append(stream, events, expected_version, future))
-        result = await future
+        # appends are committed in the order they were made, so recorded_at never goes back
+        written = await self._writes.write(
+            functools.partial(
+                self._append_one,
+                stream=stream,
+                events=events,
+                expected_version=expected_version,
+                recorded_at=self._clock(),
+            )
+        )
         metrics.APPEND_SECONDS.observe(time.perf_counter() - started)
-        return result
+        return written.result
 
-    async def _write_loop(self) -> None:
-        while True:
-            group = [await self._queue.get()]
-            while len(group) < MAX_GROUP and not self._queue.empty():
-                group.append(self._queue.get_nowait())
-            recorded_at = self._clock().isoformat()
-            try:
-                outcomes = await self._db.write(
-                    functools.partial(self._write_group, group=group, recorded_at=recorded_at)
-                )
-            except BaseException as exc:  # the whole transaction failed: tell every caller
-                for item in group:
-                    if not item.future.done():
-                        item.future.set_exception(exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
-                continue
-            self._remember(group, outcomes, datetime.fromisoformat(recorded_at))
-            for item, (outcome, _) in zip(group, outcomes, strict=True):
-                if item.future.done():
-                    continue
-                if isinstance(outcome, Exception):
-                    item.future.set_exception(outcome)
-                else:
-                    item.future.set_result(outcome)
-            self._committed.set()
-            self._committed = asyncio.Event()
+    def _after_commit(self, outcomes: list[tuple[bool, Any]]) -> None:
+        self._remember([value for ok, value in outcomes if ok and value.wrote])
+        self._committed.set()
+        self._committed = asyncio.Event()
 
-    def _remember(
-        self, group: list[_Append], outcomes: list[_Outcome], recorded_at: datetime
-    ) -> None:
+    def _remember(self, appends: list[_Written]) -> None:
         """Keep what this commit wrote, as a reader would get it, for live subscribers.
 
         A group's events are one run of positions: SQLite has one writer, and a rolled-back
@@ -171,18 +151,16 @@ class SqliteEventStore:
         subscribers then read the file as before.
         """
         written: list[RecordedEvent] = []
-        for item, (outcome, wrote) in zip(group, outcomes, strict=True):
-            if not wrote or isinstance(outcome, Exception):
-                continue
-            count = len(item.events)
-            for offset, new in enumerate(item.events, start=1 - count):
+        for append in appends:
+            count = len(append.events)
+            for offset, new in enumerate(append.events, start=1 - count):
                 written.append(
                     RecordedEvent(
                         event_id=new.event_id,
-                        stream=item.stream,
-                        version=outcome.version + offset,
-                        position=outcome.position + offset,
-                        recorded_at=recorded_at,
+                        stream=append.stream,
+                        version=append.result.version + offset,
+                        position=append.result.position + offset,
+                        recorded_at=append.recorded_at,
                         metadata=new.metadata,
                         event=new.event,
                     )
@@ -226,59 +204,52 @@ class SqliteEventStore:
             return None
         return Batch(events=events, up_to=reached, caught_up=reached == commits[-1].last)
 
-    def _write_group(
-        self, conn: sqlite3.Connection, *, group: list[_Append], recorded_at: str
-    ) -> list[_Outcome]:
-        outcomes: list[_Outcome] = []
-        with transaction(conn):
-            for item in group:
-                conn.execute("SAVEPOINT append")
-                try:
-                    outcomes.append(self._append_one(conn, item, recorded_at))
-                    conn.execute("RELEASE append")
-                except (WrongExpectedVersion, EventIdReused, sqlite3.IntegrityError) as exc:
-                    conn.execute("ROLLBACK TO append")
-                    conn.execute("RELEASE append")
-                    outcomes.append((exc, False))
-        return outcomes
-
-    def _append_one(self, conn: sqlite3.Connection, item: _Append, recorded_at: str) -> _Outcome:
-        """The append's result, and whether it wrote (a retry of stored events does not)."""
-        ids = [str(e.event_id) for e in item.events]
+    def _append_one(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        stream: str,
+        events: Sequence[NewEvent],
+        expected_version: int | None,
+        recorded_at: datetime,
+    ) -> _Written:
+        """One append, in its own savepoint of the group's transaction (``GroupCommit``)."""
+        ids = [str(e.event_id) for e in events]
         marks = ",".join("?" * len(ids))
         found = conn.execute(
             f"SELECT event_id, stream, version, position FROM events WHERE event_id IN ({marks})",
             ids,
         ).fetchall()
         if found:
-            if len(found) == len(ids) and all(row[1] == item.stream for row in found):
+            if len(found) == len(ids) and all(row[1] == stream for row in found):
                 last = max(found, key=lambda row: row[2])
-                return AppendResult(version=last[2], position=last[3]), False
+                result = AppendResult(version=last[2], position=last[3])
+                return _Written(result, stream, events, recorded_at, wrote=False)
             raise EventIdReused(f"some event ids of this append are already stored: {found}")
-        row = conn.execute(
-            "SELECT max(version) FROM events WHERE stream = ?", (item.stream,)
-        ).fetchone()
+        row = conn.execute("SELECT max(version) FROM events WHERE stream = ?", (stream,)).fetchone()
         current = -1 if row[0] is None else int(row[0])
-        if item.expected_version is not None and item.expected_version != current:
-            raise WrongExpectedVersion(item.stream, item.expected_version, current)
+        if expected_version is not None and expected_version != current:
+            raise WrongExpectedVersion(stream, expected_version, current)
+        at = recorded_at.isoformat()
         position = 0
-        for offset, new in enumerate(item.events, start=1):
+        for offset, new in enumerate(events, start=1):
             cursor = conn.execute(
                 "INSERT INTO events (event_id, stream, version, type, schema_version, data,"
                 " metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     str(new.event_id),
-                    item.stream,
+                    stream,
                     current + offset,
                     new.event.event_type,
                     new.event.schema_version,
                     new.event.model_dump_json(),
                     metadata_json(new.metadata),
-                    recorded_at,
+                    at,
                 ),
             )
             position = int(cursor.lastrowid or 0)
-        return AppendResult(version=current + len(item.events), position=position), True
+        result = AppendResult(version=current + len(events), position=position)
+        return _Written(result, stream, events, recorded_at, wrote=True)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -480,8 +451,5 @@ class SqliteEventStore:
         await self._db.read(lambda c: c.execute("SELECT 1").fetchone())
 
     async def close(self) -> None:
-        if self._writer_task is not None:
-            self._writer_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer_task
+        await self._writes.close()
         await self._db.close()
