@@ -238,9 +238,12 @@ class SqliteReadModelStore:
         changes: Mapping[str, Doc | None],
         checkpoint: int | None,
     ) -> bool:
+        # in key order: SQLite then fills its index pages one after another, not at random
+        # (a third less time writing a rebuild's documents); keys are unique, so the sort
+        # never compares documents
         upserts = [
             (projection, generation, key, _dumps(doc))
-            for key, doc in changes.items()
+            for key, doc in sorted(changes.items())
             if doc is not None
         ]
         deletes = [(projection, generation, key) for key, doc in changes.items() if doc is None]
