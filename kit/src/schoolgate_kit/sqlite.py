@@ -177,7 +177,8 @@ class GroupCommit:
         after_commit: Callable[[list[tuple[bool, Any]]], None] | None = None,
     ) -> None:
         """``after_commit`` is given each committed group's outcomes, (True, value) or
-        (False, exception) in order, before any caller is answered."""
+        (False, exception) in order, before any caller is answered. If it raises, the
+        error is logged and the callers are answered as usual: their writes committed."""
         self._db = db
         self._max_group = max_group
         self._after_commit = after_commit
@@ -208,7 +209,10 @@ class GroupCommit:
                     raise
                 continue
             if self._after_commit is not None:
-                self._after_commit(outcomes)
+                try:
+                    self._after_commit(outcomes)
+                except Exception:  # committed all the same: the callers must still hear
+                    log.exception("sqlite.after_commit_failed", database=self._db.path.name)
             for (_, future), (ok, value) in zip(group, outcomes, strict=True):
                 if future.done():
                     continue

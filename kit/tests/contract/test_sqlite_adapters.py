@@ -238,6 +238,29 @@ async def test_concurrent_writes_commit_together_and_one_failure_stays_its_own(
     await db.close()
 
 
+async def test_a_failing_after_commit_hook_still_answers_every_writer(tmp_path: Path) -> None:
+    """The writes committed: a hook that raises must not leave their callers waiting, nor
+    stop later writes (it once ran inside the writer's loop, and took it down)."""
+    db = SqliteDatabase(tmp_path / "hook.db")
+    await db.write(lambda c: c.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+
+    def broken(outcomes: list[tuple[bool, object]]) -> None:
+        raise RuntimeError("the hook broke")
+
+    commits = GroupCommit(db, after_commit=broken)
+
+    def insert(n: int) -> Callable[[sqlite3.Connection], int]:
+        return lambda conn: conn.execute("INSERT INTO t (n) VALUES (?)", (n,)).rowcount
+
+    async with asyncio.timeout(10):
+        assert await asyncio.gather(*(commits.write(insert(n)) for n in range(5))) == [1] * 5
+        assert await commits.write(insert(5)) == 1
+    rows = await db.read(lambda c: [r[0] for r in c.execute("SELECT n FROM t ORDER BY n")])
+    assert rows == list(range(6))
+    await commits.close()
+    await db.close()
+
+
 async def test_live_batches_from_memory_equal_the_events_read_from_the_file(
     tmp_path: Path,
 ) -> None:

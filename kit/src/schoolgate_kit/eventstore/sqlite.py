@@ -139,9 +139,11 @@ class SqliteEventStore:
         return written.result
 
     def _after_commit(self, outcomes: list[tuple[bool, Any]]) -> None:
-        self._remember([value for ok, value in outcomes if ok and value.wrote])
-        self._committed.set()
-        self._committed = asyncio.Event()
+        try:
+            self._remember([value for ok, value in outcomes if ok and value.wrote])
+        finally:  # subscribers are woken even if keeping the events failed: they read the file
+            self._committed.set()
+            self._committed = asyncio.Event()
 
     def _remember(self, appends: list[_Written]) -> None:
         """Keep what this commit wrote, as a reader would get it, for live subscribers.
