@@ -43,7 +43,7 @@ def recorded(
             if isinstance(recorded_at, datetime)
             else datetime.fromisoformat(recorded_at)
         ),
-        metadata=metadata if isinstance(metadata, str) else metadata.decode(),
+        metadata=_text(metadata),
         event=events.decode(event_type, schema_version, data, where=where),
         data_json=_text(data) if events.is_current(event_type, schema_version) else None,
     )

@@ -370,8 +370,9 @@ class SqliteEventStore:
         if not found:
             return []
         marks = ",".join("?" * len(types))
-        head = upper if bounds else conn.execute("SELECT max(position) FROM events").fetchone()[0]
-        if head - after <= 2 * found:
+        # how far the page reaches: its bound, or with no bound the end of the log
+        reach = upper if bounds else conn.execute("SELECT max(position) FROM events").fetchone()[0]
+        if reach - after <= 2 * found:
             return conn.execute(
                 f"SELECT {COLUMNS} FROM events WHERE position > ? AND position <= ?"
                 f" AND +type IN ({marks}) ORDER BY position LIMIT ?",

@@ -239,8 +239,8 @@ class SqliteReadModelStore:
         checkpoint: int | None,
     ) -> bool:
         # in key order: SQLite then fills its index pages one after another, not at random
-        # (a third less time writing a rebuild's documents); keys are unique, so the sort
-        # never compares documents
+        # (writing a 1,000,000-event rebuild's 150,000 documents took 1.3 s instead of 1.47);
+        # keys are unique, so the sort never compares documents
         upserts = [
             (projection, generation, key, _dumps(doc))
             for key, doc in sorted(changes.items())
