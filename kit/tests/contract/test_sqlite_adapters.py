@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from schoolgate_contracts import BrokenEvent, RecordedEvent, UnknownEventType
 from schoolgate_kit.eventstore import NO_STREAM, Batch
-from schoolgate_kit.eventstore.sqlite import SqliteEventStore
+from schoolgate_kit.eventstore.sqlite import SqliteEventStore, _page
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
 from schoolgate_kit.sqlite import GroupCommit, SqliteDatabase, transaction
 from schoolgate_kit.testing.events import ManualClock, award, target
@@ -133,7 +133,7 @@ async def test_a_typed_page_never_sorts_the_rest_of_the_log(tmp_path: Path) -> N
     def page(c: sqlite3.Connection) -> object:
         c.set_trace_callback(plans.append)
         try:
-            return store._page(c, 0, 2, ["PointAwarded", "DailyTargetSet"])
+            return _page(c, 0, 2, ["PointAwarded", "DailyTargetSet"])
         finally:
             c.set_trace_callback(None)
 

@@ -4,6 +4,8 @@ from schoolgate_kit.eventstore.port import (
     Batch,
     EventIdReused,
     EventStore,
+    LogReader,
+    SharedLog,
     WrongExpectedVersion,
 )
 
@@ -13,5 +15,7 @@ __all__ = [
     "Batch",
     "EventIdReused",
     "EventStore",
+    "LogReader",
+    "SharedLog",
     "WrongExpectedVersion",
 ]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from schoolgate_contracts import NewEvent, RecordedEvent
 
@@ -69,3 +69,23 @@ class EventStore(Protocol):
     async def ping(self) -> None: ...
 
     async def close(self) -> None: ...
+
+
+class LogReader(Protocol):
+    """A store's log read from another process: picklable; it opens what it needs there."""
+
+    def pages(
+        self, *, after: int, up_to: int, types: Collection[str], batch_size: int
+    ) -> Iterator[list[RecordedEvent]]:
+        """Events of these types with ``after < position <= up_to``, in order, page by page."""
+        ...
+
+
+@runtime_checkable
+class SharedLog(Protocol):
+    """A store whose log other processes can read as well: a rebuild may then fold parts
+    of the log side by side, one process each."""
+
+    def log_reader(self) -> LogReader | None:
+        """None where this store cannot be read elsewhere as it is read here."""
+        ...

@@ -10,13 +10,14 @@ writes by other processes are noticed by a cheap head check every ``poll_interva
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import functools
 import heapq
 import itertools
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,7 +39,7 @@ from schoolgate_kit.eventstore.port import (
     EventIdReused,
     WrongExpectedVersion,
 )
-from schoolgate_kit.sqlite import GroupCommit, SqliteDatabase
+from schoolgate_kit.sqlite import GroupCommit, SqliteDatabase, connect
 from schoolgate_kit.wire import metadata_json, recorded
 
 SCHEMA = """
@@ -63,6 +64,9 @@ LOOKUP_CHUNK = 500
 MAX_POSITION = 2**63 - 1
 RECENT_COMMITS = 4096
 
+Row = tuple[str, str, int, int, str, int, str, str, str]
+"""The ``COLUMNS`` of one stored event."""
+
 
 @dataclass(frozen=True, slots=True)
 class _Commit:
@@ -84,6 +88,29 @@ class _Written:
     events: Sequence[NewEvent]
     recorded_at: datetime
     wrote: bool
+
+
+@dataclass(frozen=True)
+class SqliteLogReader:
+    """The event file, read page by page by a process of its own (``SharedLog``)."""
+
+    path: Path
+
+    def pages(
+        self, *, after: int, up_to: int, types: Collection[str], batch_size: int
+    ) -> Iterator[list[RecordedEvent]]:
+        conn = connect(self.path)
+        try:
+            while after < up_to:
+                rows, _ = _page(conn, after, batch_size, types)
+                within = rows[: bisect.bisect_right(rows, up_to, key=lambda row: row[3])]
+                if within:
+                    yield _decode_page(registry, within)
+                if len(within) < batch_size:
+                    return  # the page reached the end of the log, or went past up_to
+                after = within[-1][3]
+        finally:
+            conn.close()
 
 
 class SqliteEventStore:
@@ -255,61 +282,6 @@ class SqliteEventStore:
 
     # -- reading -------------------------------------------------------------------------
 
-    def _decode(self, row: tuple[str, str, int, int, str, int, str, str, str]) -> RecordedEvent:
-        return recorded(
-            event_id=row[0],
-            stream=row[1],
-            version=row[2],
-            position=row[3],
-            event_type=row[4],
-            schema_version=row[5],
-            data=row[6],
-            metadata=row[7],
-            recorded_at=row[8],
-            events=self._events,
-        )
-
-    def _decode_page(
-        self, rows: list[tuple[str, str, int, int, str, int, str, str, str]]
-    ) -> list[RecordedEvent]:
-        """Every row of a page, in one tight loop: a replay spends its time here.
-
-        The envelope's id and metadata stay encoded until read. A row that fails is decoded
-        again the slow way, which raises naming its stream and position.
-        """
-        loader = self._events.loader
-        is_current = self._events.is_current
-        fromisoformat = datetime.fromisoformat
-        events: list[RecordedEvent] = []
-        if not rows:
-            return events
-        append = events.append
-        # a page is mostly of one type: its loader is looked up when the type changes
-        kind, version_of_kind = rows[0][4], rows[0][5]
-        load, current = loader(kind, version_of_kind), is_current(kind, version_of_kind)
-        try:
-            for event_id, stream, version, position, type_, schema, data, metadata, at in rows:
-                if type_ != kind or schema != version_of_kind:
-                    kind, version_of_kind = type_, schema
-                    load, current = loader(kind, schema), is_current(kind, schema)
-                append(
-                    RecordedEvent(
-                        event_id=event_id,
-                        stream=stream,
-                        version=version,
-                        position=position,
-                        recorded_at=fromisoformat(at),
-                        metadata=metadata,
-                        event=load(data),
-                        data_json=data if current else None,
-                    )
-                )
-        except (UnknownEventType, BrokenEvent, ValueError):
-            for row in rows[len(events) :]:
-                events.append(self._decode(row))
-            raise  # only if the slow way found nothing wrong, which it should not
-        return events
-
     async def read_stream(self, stream: str, *, from_version: int = 0) -> list[RecordedEvent]:
         rows = await self._db.read(
             lambda c: c.execute(
@@ -317,96 +289,13 @@ class SqliteEventStore:
                 (stream, from_version),
             ).fetchall()
         )
-        return self._decode_page(rows)
-
-    def _page(
-        self, conn: sqlite3.Connection, after: int, limit: int, types: Collection[str] | None
-    ) -> tuple[list[tuple[str, str, int, int, str, int, str, str, str]], int]:
-        conn.execute("BEGIN")  # one snapshot for the page and the head
-        try:
-            head_row = conn.execute("SELECT max(position) FROM events").fetchone()
-            head = int(head_row[0] or 0)
-            if types is None:
-                rows = conn.execute(
-                    f"SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
-                    (after, limit),
-                ).fetchall()
-            else:
-                rows = self._page_of_types(conn, after, limit, list(types))
-        finally:
-            conn.execute("COMMIT")
-        return rows, head
-
-    def _page_of_types(
-        self, conn: sqlite3.Connection, after: int, limit: int, types: list[str]
-    ) -> list[tuple[str, str, int, int, str, int, str, str, str]]:
-        """The next ``limit`` events of these types, without sorting the rest of the log.
-
-        ``type IN (...) ORDER BY position`` makes SQLite gather every later event of those
-        types and sort them, page after page. Instead the type index bounds the page: the
-        ``limit``-th next event of any one type is as far as it can reach. Where the types
-        are most of the range it is read in rowid order; where they are rare, each event is
-        looked up by its position. Both steps run inside SQLite, never row by row here.
-        """
-        if not types:
-            return []
-        bounds = [
-            row[0]
-            for event_type in types
-            for row in conn.execute(
-                "SELECT position FROM events WHERE type = ? AND position > ?"
-                " ORDER BY position LIMIT 1 OFFSET ?",
-                (event_type, after, limit - 1),
-            )
-        ]
-        upper = min(bounds) if bounds else MAX_POSITION
-        found = sum(
-            conn.execute(
-                "SELECT count(*) FROM events WHERE type = ? AND position > ? AND position <= ?",
-                (event_type, after, upper),
-            ).fetchone()[0]
-            for event_type in types
-        )
-        if not found:
-            return []
-        marks = ",".join("?" * len(types))
-        # how far the page reaches: its bound, or with no bound the end of the log
-        reach = upper if bounds else conn.execute("SELECT max(position) FROM events").fetchone()[0]
-        if reach - after <= 2 * found:
-            return conn.execute(
-                f"SELECT {COLUMNS} FROM events WHERE position > ? AND position <= ?"
-                f" AND +type IN ({marks}) ORDER BY position LIMIT ?",
-                (after, upper, *types, limit),
-            ).fetchall()
-        positions = heapq.merge(
-            *(
-                (
-                    row[0]
-                    for row in conn.execute(
-                        "SELECT position FROM events WHERE type = ? AND position > ?"
-                        " AND position <= ? ORDER BY position",
-                        (event_type, after, upper),
-                    )
-                )
-                for event_type in types
-            )
-        )
-        wanted = list(itertools.islice(positions, limit))
-        rows: list[tuple[str, str, int, int, str, int, str, str, str]] = []
-        for start in range(0, len(wanted), LOOKUP_CHUNK):
-            chunk = wanted[start : start + LOOKUP_CHUNK]
-            rows += conn.execute(
-                f"SELECT {COLUMNS} FROM events WHERE position IN ({','.join('?' * len(chunk))})"
-                " ORDER BY position",
-                chunk,
-            ).fetchall()
-        return rows
+        return _decode_page(self._events, rows)
 
     async def read_all(
         self, *, after: int = 0, limit: int = 1000, types: Collection[str] | None = None
     ) -> Batch:
-        rows, head = await self._db.read(lambda c: self._page(c, after, limit, types))
-        events = self._decode_page(rows)
+        rows, head = await self._db.read(lambda c: _page(c, after, limit, types))
+        events = _decode_page(self._events, rows)
         full = len(rows) == limit
         up_to = events[-1].position if full else max(head, after)
         return Batch(events=events, up_to=up_to, caught_up=not full)
@@ -444,6 +333,10 @@ class SqliteEventStore:
                 async with asyncio.timeout(self._poll_interval):
                     await waiter.wait()
 
+    def log_reader(self) -> SqliteLogReader | None:
+        """The file, read by another process: only with the registry every process has."""
+        return SqliteLogReader(self._db.path) if self._events is registry else None
+
     async def head(self) -> int:
         row = await self._db.read(
             lambda c: c.execute("SELECT max(position) FROM events").fetchone()
@@ -456,3 +349,141 @@ class SqliteEventStore:
     async def close(self) -> None:
         await self._writes.close()
         await self._db.close()
+
+
+def _decode(events: EventRegistry, row: Row) -> RecordedEvent:
+    return recorded(
+        event_id=row[0],
+        stream=row[1],
+        version=row[2],
+        position=row[3],
+        event_type=row[4],
+        schema_version=row[5],
+        data=row[6],
+        metadata=row[7],
+        recorded_at=row[8],
+        events=events,
+    )
+
+
+def _decode_page(registered: EventRegistry, rows: list[Row]) -> list[RecordedEvent]:
+    """Every row of a page, in one tight loop: a replay spends its time here.
+
+    The envelope's id and metadata stay encoded until read. A row that fails is decoded
+    again the slow way, which raises naming its stream and position.
+    """
+    loader = registered.loader
+    is_current = registered.is_current
+    fromisoformat = datetime.fromisoformat
+    events: list[RecordedEvent] = []
+    if not rows:
+        return events
+    append = events.append
+    # a page is mostly of one type: its loader is looked up when the type changes
+    kind, version_of_kind = rows[0][4], rows[0][5]
+    load, current = loader(kind, version_of_kind), is_current(kind, version_of_kind)
+    try:
+        for event_id, stream, version, position, type_, schema, data, metadata, at in rows:
+            if type_ != kind or schema != version_of_kind:
+                kind, version_of_kind = type_, schema
+                load, current = loader(kind, schema), is_current(kind, schema)
+            append(
+                RecordedEvent(  # by position: a keyword call cost a replay 0.4 µs an event
+                    event_id,
+                    stream,
+                    version,
+                    position,
+                    fromisoformat(at),
+                    metadata,
+                    load(data),
+                    data if current else None,
+                )
+            )
+    except (UnknownEventType, BrokenEvent, ValueError):
+        for row in rows[len(events) :]:
+            events.append(_decode(registered, row))
+        raise  # only if the slow way found nothing wrong, which it should not
+    return events
+
+
+def _page(
+    conn: sqlite3.Connection, after: int, limit: int, types: Collection[str] | None
+) -> tuple[list[Row], int]:
+    conn.execute("BEGIN")  # one snapshot for the page and the head
+    try:
+        head_row = conn.execute("SELECT max(position) FROM events").fetchone()
+        head = int(head_row[0] or 0)
+        if types is None:
+            rows = conn.execute(
+                f"SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                (after, limit),
+            ).fetchall()
+        else:
+            rows = _page_of_types(conn, after, limit, list(types))
+    finally:
+        conn.execute("COMMIT")
+    return rows, head
+
+
+def _page_of_types(conn: sqlite3.Connection, after: int, limit: int, types: list[str]) -> list[Row]:
+    """The next ``limit`` events of these types, without sorting the rest of the log.
+
+    ``type IN (...) ORDER BY position`` makes SQLite gather every later event of those
+    types and sort them, page after page. Instead the type index bounds the page: the
+    ``limit``-th next event of any one type is as far as it can reach. Where the types
+    are most of the range it is read in rowid order; where they are rare, each event is
+    looked up by its position. Both steps run inside SQLite, never row by row here.
+    """
+    if not types:
+        return []
+    bounds = [
+        row[0]
+        for event_type in types
+        for row in conn.execute(
+            "SELECT position FROM events WHERE type = ? AND position > ?"
+            " ORDER BY position LIMIT 1 OFFSET ?",
+            (event_type, after, limit - 1),
+        )
+    ]
+    upper = min(bounds) if bounds else MAX_POSITION
+    found = sum(
+        conn.execute(
+            "SELECT count(*) FROM events WHERE type = ? AND position > ? AND position <= ?",
+            (event_type, after, upper),
+        ).fetchone()[0]
+        for event_type in types
+    )
+    if not found:
+        return []
+    marks = ",".join("?" * len(types))
+    # how far the page reaches: its bound, or with no bound the end of the log
+    reach = upper if bounds else conn.execute("SELECT max(position) FROM events").fetchone()[0]
+    if reach - after <= 2 * found:
+        return conn.execute(
+            f"SELECT {COLUMNS} FROM events WHERE position > ? AND position <= ?"
+            f" AND +type IN ({marks}) ORDER BY position LIMIT ?",
+            (after, upper, *types, limit),
+        ).fetchall()
+    positions = heapq.merge(
+        *(
+            (
+                row[0]
+                for row in conn.execute(
+                    "SELECT position FROM events WHERE type = ? AND position > ?"
+                    " AND position <= ? ORDER BY position",
+                    (event_type, after, upper),
+                )
+            )
+            for event_type in types
+        )
+    )
+    wanted = list(itertools.islice(positions, limit))
+    rows: list[Row] = []
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        chunk = wanted[start : start + LOOKUP_CHUNK]
+        rows += conn.execute(
+            f"SELECT {COLUMNS} FROM events WHERE position IN ({','.join('?' * len(chunk))})"
+            " ORDER BY position",
+            chunk,
+        ).fetchall()
+    return rows
