@@ -67,7 +67,10 @@ async def run_embedded(
     ]
     projections = [p for d in SERVICES for p in d.projections] + list(GATEWAY_PROJECTIONS)
     tasks = [
-        asyncio.create_task(run_projection(p, store, readmodels), name=f"projection:{p.name}")
+        asyncio.create_task(
+            run_projection(p, store, readmodels, rebuild_workers=settings.rebuild_workers or None),
+            name=f"projection:{p.name}",
+        )
         for p in projections
     ]
     tasks.append(asyncio.create_task(run_relay(store, bus, readmodels), name="relay"))

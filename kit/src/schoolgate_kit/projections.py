@@ -12,14 +12,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import itertools
+import multiprocessing
+import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from multiprocessing.pool import Pool
+from typing import Any
 
 import structlog
 from schoolgate_contracts import Event, RecordedEvent
 
 from schoolgate_kit import metrics
-from schoolgate_kit.eventstore import Batch, EventStore
+from schoolgate_kit.eventstore import Batch, EventStore, LogReader, SharedLog
 from schoolgate_kit.readmodels import Doc, ReadModelStore
 
 POSITION = "_position"
@@ -27,6 +32,7 @@ log = structlog.get_logger()
 
 
 Derive = Callable[[str, Doc], Mapping[str, Doc]]
+Merge = Callable[[Doc, Doc], Doc]
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,13 @@ class Projection:
     """Raise it when ``evolve`` or ``derive`` changes what they write: the runner then
     rebuilds the read model from position 0 before it goes on (as it does by itself when
     the events handled change)."""
+    merge: Merge | None = None
+    """For documents that add up, such as totals: ``merge(earlier, later)`` is the document
+    folding every event gives, where ``earlier`` was folded from the first events and
+    ``later`` from the rest, starting from nothing. With it (and no ``derive``), a rebuild
+    folds parts of the log side by side, a process each, and merges them in order. Its
+    ``evolve`` must never delete a document, and ``key``, ``evolve`` and ``merge`` must be
+    module-level functions, as the other processes import them by name."""
 
     @property
     def event_types(self) -> list[str]:
@@ -130,6 +143,19 @@ class Folding:
             changes = {**self.derived, **changes}
         self.changed, self.derived = {}, {}
         return changes
+
+    def merge(
+        self, merge: Merge, docs: Mapping[str, Doc | None], positions: Mapping[str, int]
+    ) -> None:
+        """Documents folded from nothing over the events right after those held here."""
+        held = self.docs
+        for key, later in docs.items():
+            if later is None:
+                raise ValueError(f"document {key!r} was deleted: deletions cannot be merged")
+            earlier = held.get(key)
+            held[key] = later if earlier is None else merge(earlier, later)
+            self.positions[key] = positions[key]
+            self.changed[key] = None
 
     def forget(self) -> None:
         """Drop what is held (all of it written): bounded memory on very large logs."""
@@ -217,7 +243,7 @@ FINGERPRINTS = "kit.projection_fingerprints"
 
 
 async def _rebuild_if_changed(
-    projection: Projection, store: EventStore, readmodels: ReadModelStore
+    projection: Projection, store: EventStore, readmodels: ReadModelStore, workers: int | None
 ) -> None:
     """A new release may fold events differently, or follow new ones: a read model built by
     an older release is rebuilt from position 0 and swapped in before the runner goes on."""
@@ -233,7 +259,7 @@ async def _rebuild_if_changed(
             was=None if stored is None else stored.get("fingerprint"),
             now=projection.fingerprint,
         )
-        await rebuild(projection, store, readmodels)
+        await rebuild(projection, store, readmodels, workers=workers)
     await readmodels.commit(
         FINGERPRINTS, 0, {projection.name: {"fingerprint": projection.fingerprint}}, None
     )
@@ -246,10 +272,14 @@ async def run_projection(
     *,
     batch_size: int = 2000,
     caught_up: asyncio.Event | None = None,
+    rebuild_workers: int | None = None,
 ) -> None:
-    """Keep the active generation of ``projection`` up to date, forever."""
+    """Keep the active generation of ``projection`` up to date, forever.
+
+    ``rebuild_workers``: for the rebuild a changed definition needs (see ``rebuild``).
+    """
     await _ensure_indexes(projection, readmodels)
-    await _rebuild_if_changed(projection, store, readmodels)
+    await _rebuild_if_changed(projection, store, readmodels, rebuild_workers)
     while True:
         generation = await _ensure_generation(readmodels, projection.name)
         checkpoint = await readmodels.checkpoint(projection.name, generation)
@@ -338,6 +368,132 @@ async def catch_up(
     return position
 
 
+Part = tuple[dict[str, Doc | None], dict[str, int], int]
+"""A part of the log folded from nothing: its documents, their positions, events folded."""
+
+
+def _fold_part(
+    projection: Projection, reader: LogReader, after: int, up_to: int, batch_size: int
+) -> Part:
+    """Fold the events after ``after`` up to ``up_to``, from nothing."""
+    folding = Folding()
+    key = projection.key
+    folded = 0
+    for events in reader.pages(
+        after=after, up_to=up_to, types=projection.event_types, batch_size=batch_size
+    ):
+        folding.apply(projection, events, [key(e) for e in events])
+        folded += len(events)
+    return folding.docs, folding.positions, folded
+
+
+def _fold_part_elsewhere(
+    projection: Projection, reader: LogReader, after: int, up_to: int, batch_size: int
+) -> Part:
+    """``_fold_part`` in a pool's process, which runs one part at a time."""
+    with _cyclic_gc_paused():
+        return _fold_part(projection, reader, after, up_to, batch_size)
+
+
+def _parts(after: int, up_to: int, count: int) -> list[tuple[int, int]]:
+    """``count`` position ranges covering ``after < p <= up_to``; the first is this
+    process's own, and longer (``OWN_HEAD_START``)."""
+    span = up_to - after
+    own = span * (1 + OWN_HEAD_START * (count - 1)) / count
+    rest = (span - own) / max(count - 1, 1)
+    bounds = [after] + [after + round(own + rest * i) for i in range(count)]
+    bounds[-1] = up_to
+    return [(lo, hi) for lo, hi in itertools.pairwise(bounds) if hi > lo]
+
+
+def _submit(pool: Pool, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+    """Run ``fn(*args)`` in one of the pool's processes; its outcome as an awaitable."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(value: Any = None, error: BaseException | None = None) -> None:
+        if future.done():
+            return  # cancelled: nobody waits for it any more
+        if error is None:
+            future.set_result(value)
+        else:
+            future.set_exception(error)
+
+    pool.apply_async(
+        fn,
+        args,
+        callback=lambda value: loop.call_soon_threadsafe(settle, value),
+        error_callback=lambda error: loop.call_soon_threadsafe(settle, None, error),
+    )
+    return future
+
+
+async def _fold_in_parts(
+    projection: Projection,
+    store: EventStore,
+    reader: LogReader,
+    readmodels: ReadModelStore,
+    generation: int,
+    *,
+    workers: int,
+    batch_size: int,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """``catch_up`` of a fresh generation, the log cut into parts folded side by side.
+
+    Each round of the log is cut into one part per process. This process folds the first
+    part in a thread (the event loop stays free) while the pool's processes fold the
+    others, each reading the log itself; the parts are merged in order and written with
+    the round's end as checkpoint. Spawned, not forked: this process has threads.
+    """
+    assert projection.merge is not None
+    merge = projection.merge
+    target = await store.head()
+    position = 0
+    folding = Folding()
+    fresh = True
+    pool = multiprocessing.get_context("spawn").Pool(workers - 1)
+    try:
+        with _cyclic_gc_paused():
+            while position < target:
+                end = min(target, position + PART_ROUND)
+                own, *others = _parts(position, end, workers)
+                theirs = [
+                    _submit(pool, _fold_part_elsewhere, projection, reader, lo, hi, batch_size)
+                    for lo, hi in others
+                ]
+                try:
+                    mine = await asyncio.to_thread(
+                        _fold_part, projection, reader, own[0], own[1], batch_size
+                    )
+                    parts = [mine, *await asyncio.gather(*theirs)]
+                finally:
+                    for future in theirs:
+                        future.cancel()  # only those not done: a failure ends the others
+                if not fresh:
+                    keys = set().union(*(docs.keys() for docs, _, _ in parts))
+                    missing = keys - folding.docs.keys()
+                    if missing:
+                        folding.add(await readmodels.load(projection.name, generation, missing))
+                for docs, positions, _ in parts:
+                    folding.merge(merge, docs, positions)
+                if not await readmodels.commit(projection.name, generation, folding.take(), end):
+                    raise RuntimeError(f"generation {generation} of {projection.name} vanished")
+                metrics.PROJECTION_EVENTS.labels(projection.name).inc(
+                    sum(folded for _, _, folded in parts)
+                )
+                if len(folding.docs) > 500_000:
+                    folding.forget()
+                    fresh = False  # forgotten documents are in the store now
+                position = end
+                if progress is not None:
+                    progress(position, target)
+        pool.close()
+        await asyncio.to_thread(pool.join)
+    finally:
+        pool.terminate()  # parts still running after a failure or a cancellation
+
+
 _gc_pauses = 0
 
 
@@ -361,6 +517,22 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+PARALLEL_FROM = 200_000
+"""Below this many events in the log a rebuild stays in one process: starting another
+(Python, pydantic, the contracts) costs about what folding 50,000 events does."""
+PART_ROUND = 2_000_000
+"""Positions folded side by side before the merged documents are written: bounds memory."""
+OWN_HEAD_START = 0.1
+"""How much more of each round this process folds, per other process: it starts at once,
+the others only once they have started and imported what they fold with."""
+
+
+def rebuild_workers() -> int:
+    """Processes a rebuild folds in by default: one per CPU this process may use, up to 4."""
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return max(1, min(4, len(usable) if usable else os.cpu_count() or 1))
+
+
 async def rebuild(
     projection: Projection,
     store: EventStore,
@@ -368,19 +540,48 @@ async def rebuild(
     *,
     batch_size: int = 5000,
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+    parallel_from: int = PARALLEL_FROM,
 ) -> int:
-    """Build a fresh generation from position 0 and swap it in once it has caught up."""
+    """Build a fresh generation from position 0 and swap it in once it has caught up.
+
+    A projection with ``merge`` over a store other processes can read (``SharedLog``) is
+    folded in ``workers`` processes (default ``rebuild_workers()``) once the log holds
+    ``parallel_from`` events; otherwise in this one.
+    """
     await _ensure_indexes(projection, readmodels)
     generation = await readmodels.start_generation(projection.name)
-    await catch_up(
-        projection,
-        store,
-        readmodels,
-        generation,
-        batch_size=batch_size,
-        fresh=True,
-        progress=progress,
+    workers = rebuild_workers() if workers is None else workers
+    reader = store.log_reader() if isinstance(store, SharedLog) else None
+    parallel = (
+        workers > 1
+        and reader is not None
+        and projection.merge is not None
+        and projection.derive is None
+        and await store.head() >= parallel_from
     )
+    if parallel:
+        assert reader is not None
+        await _fold_in_parts(
+            projection,
+            store,
+            reader,
+            readmodels,
+            generation,
+            workers=workers,
+            batch_size=batch_size,
+            progress=progress,
+        )
+    else:
+        await catch_up(
+            projection,
+            store,
+            readmodels,
+            generation,
+            batch_size=batch_size,
+            fresh=True,
+            progress=progress,
+        )
     # events that arrived during the rebuild: one more pass, then swap
     await catch_up(projection, store, readmodels, generation, batch_size=batch_size)
     await readmodels.activate(projection.name, generation)

@@ -83,14 +83,21 @@ async def open_parts(settings: Settings, database: str) -> AsyncIterator[Parts]:
         yield Parts(store=store, readmodels=readmodels, media=media, clock=utc_now)
 
 
-async def run_workers(definition: ServiceDefinition, parts: Parts, bus: Bus) -> None:
+async def run_workers(
+    definition: ServiceDefinition, parts: Parts, bus: Bus, *, rebuild_workers: int | None = None
+) -> None:
     """Run every projection and reactor of a service until cancelled."""
     subscriptions = [await start_reactor(r, bus) for r in definition.reactors(parts)]
     try:
         async with asyncio.TaskGroup() as group:
             for projection in definition.projections:
                 group.create_task(
-                    run_projection(projection, parts.store, parts.readmodels),
+                    run_projection(
+                        projection,
+                        parts.store,
+                        parts.readmodels,
+                        rebuild_workers=rebuild_workers,
+                    ),
                     name=f"projection:{projection.name}",
                 )
             if not definition.projections:
@@ -120,9 +127,14 @@ async def _work(definition: ServiceDefinition, settings: Settings) -> None:
         bus = await open_bus(settings, parts.readmodels)
         settle_heap()
         try:
-            await run_workers(definition, parts, bus)
+            await run_workers(definition, parts, bus, rebuild_workers=_workers(settings))
         finally:
             await bus.close()
+
+
+def _workers(settings: Settings) -> int | None:
+    """``SCHOOLGATE_REBUILD_WORKERS``: 0 leaves it to ``rebuild``."""
+    return settings.rebuild_workers or None
 
 
 async def _rebuild(definition: ServiceDefinition, settings: Settings, name: str) -> None:
@@ -135,7 +147,13 @@ async def _rebuild(definition: ServiceDefinition, settings: Settings, name: str)
         print(f"\r{name}: {position}/{target}", end="", file=sys.stderr, flush=True)
 
     async with open_parts(settings, definition.name) as parts:
-        generation = await rebuild(wanted[0], parts.store, parts.readmodels, progress=progress)
+        generation = await rebuild(
+            wanted[0],
+            parts.store,
+            parts.readmodels,
+            progress=progress,
+            workers=_workers(settings),
+        )
     print(f"\n{name}: generation {generation} is live", file=sys.stderr)
 
 

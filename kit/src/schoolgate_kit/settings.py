@@ -48,6 +48,14 @@ class Settings(BaseSettings):
         " of an award.",
     )
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
+    rebuild_workers: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="Processes a rebuild folds the log in, for read models that add up"
+        " (totals): 0 means one per CPU this process may use, at most 4; 1 never starts"
+        " another process.",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -71,6 +71,27 @@ def _add(doc: Doc, event: Counted) -> Doc:
     return {**doc, "total": doc["total"] + points, "by_way": by_way}
 
 
+def _merge_tallies(earlier: Doc, later: Doc) -> Doc:
+    """Two tallies of one pupil and period, the later counted from nothing: their sum.
+
+    The later may count below zero (an undone award given in the earlier part); a school
+    way whose count comes to nothing is dropped, as ``_add`` drops it.
+    """
+    by_way = earlier["by_way"].copy()
+    for way, points in later["by_way"].items():
+        count = by_way.get(way, 0) + points
+        if count:
+            by_way[way] = count
+        else:
+            del by_way[way]
+    return {
+        **earlier,
+        "total": earlier["total"] + later["total"],
+        "needs_work": earlier["needs_work"] + later["needs_work"],
+        "by_way": by_way,
+    }
+
+
 def _weekly(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = _counted(recorded)
     if doc is None:
@@ -116,12 +137,14 @@ weekly_totals = Projection(
     handles=(PointAwarded, PointAwardUndone),
     key=_weekly_key,
     evolve=_weekly,
+    merge=_merge_tallies,
 )
 daily = Projection(
     name=DAILY,
     handles=(PointAwarded, PointAwardUndone),
     key=_daily_key,
     evolve=_daily,
+    merge=_merge_tallies,
 )
 targets = Projection(
     name=TARGETS,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from schoolgate_contracts import Event, Metadata, RecordedEvent
 from schoolgate_contracts.points import PointAwarded, PointAwardUndone, PointKind
-from schoolgate_kit.projections import fold
+from schoolgate_kit.projections import Folding, Projection, fold
 from schoolgate_points.projections import daily, daily_key, weekly_total_key, weekly_totals
 
 
@@ -108,3 +110,46 @@ def test_an_event_the_document_already_holds_is_not_counted_again() -> None:
     assert doc is not None
     again = fold(weekly_totals, {key: doc}, [awarded(1, "p1", "kindness", date(2026, 11, 16))])
     assert again == {}
+
+
+def _folded(projection: Projection, events: list[RecordedEvent]) -> Folding:
+    folding = Folding()
+    folding.apply(projection, events, [projection.key(e) for e in events])
+    return folding
+
+
+def _mixed_log(seed: int, count: int) -> list[RecordedEvent]:
+    """Awards to three pupils over two weeks, some "needs work", and undos of earlier ones."""
+    rng = random.Random(seed)
+    events: list[RecordedEvent] = []
+    given: list[RecordedEvent] = []
+    for position in range(1, count + 1):
+        if given and rng.random() < 0.25:
+            events.append(undone(position, given.pop(rng.randrange(len(given)))))
+            continue
+        on = date(2026, 11, 16) + timedelta(days=rng.choice([0, 1, 4, 7, 8]))
+        kind: PointKind = "needs_work" if rng.random() < 0.2 else "positive"
+        award = awarded(
+            position, rng.choice(["p1", "p2", "p3"]), rng.choice(["kind", "effort"]), on, kind
+        )
+        events.append(award)
+        given.append(award)
+    return events
+
+
+@pytest.mark.parametrize("projection", [weekly_totals, daily], ids=lambda p: p.name)
+@pytest.mark.parametrize("seed", range(5))
+def test_tallies_folded_in_two_parts_and_merged_equal_one_fold(
+    projection: Projection, seed: int
+) -> None:
+    """What lets a rebuild fold parts of the log side by side: wherever the log is cut,
+    undos on either side of the cut included, merging the parts gives the same documents."""
+    assert projection.merge is not None
+    events = _mixed_log(seed, 60)
+    whole = _folded(projection, events)
+    for cut in range(len(events) + 1):
+        merged = _folded(projection, events[:cut])
+        later = _folded(projection, events[cut:])
+        merged.merge(projection.merge, later.docs, later.positions)
+        assert merged.docs == whole.docs, f"cut at {cut}"
+        assert merged.positions == whole.positions, f"cut at {cut}"
