@@ -373,9 +373,15 @@ Part = tuple[dict[str, Doc | None], dict[str, int], int]
 
 
 def _fold_part(
-    projection: Projection, reader: LogReader, after: int, up_to: int, batch_size: int
+    projection: Projection,
+    reader: LogReader,
+    after: int,
+    up_to: int,
+    batch_size: int,
+    progress: Callable[[int], None] | None = None,
 ) -> Part:
-    """Fold the events after ``after`` up to ``up_to``, from nothing."""
+    """Fold the events after ``after`` up to ``up_to``, from nothing; ``progress`` is told
+    the position reached after each page."""
     folding = Folding()
     key = projection.key
     folded = 0
@@ -384,6 +390,8 @@ def _fold_part(
     ):
         folding.apply(projection, events, [key(e) for e in events])
         folded += len(events)
+        if progress is not None:
+            progress(events[-1].position)
     return folding.docs, folding.positions, folded
 
 
@@ -404,6 +412,26 @@ def _parts(after: int, up_to: int, count: int) -> list[tuple[int, int]]:
     bounds = [after] + [after + round(own + rest * i) for i in range(count)]
     bounds[-1] = up_to
     return [(lo, hi) for lo, hi in itertools.pairwise(bounds) if hi > lo]
+
+
+def _round_progress(
+    progress: Callable[[int, int], None] | None,
+    own: tuple[int, int],
+    round_: tuple[int, int],
+    target: int,
+) -> Callable[[int], None] | None:
+    """For this process's part, run in a thread: the round's progress, taken to be the
+    part's (the parts go at about the same pace), handed to the event loop's thread."""
+    if progress is None:
+        return None
+    loop = asyncio.get_running_loop()
+    (part_start, part_end), (start, end) = own, round_
+
+    def told(at: int) -> None:
+        share = (at - part_start) / max(part_end - part_start, 1)
+        loop.call_soon_threadsafe(progress, start + round(share * (end - start)), target)
+
+    return told
 
 
 def _submit(pool: Pool, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
@@ -462,9 +490,10 @@ async def _fold_in_parts(
                     _submit(pool, _fold_part_elsewhere, projection, reader, lo, hi, batch_size)
                     for lo, hi in others
                 ]
+                told = _round_progress(progress, own, (position, end), target)
                 try:
                     mine = await asyncio.to_thread(
-                        _fold_part, projection, reader, own[0], own[1], batch_size
+                        _fold_part, projection, reader, own[0], own[1], batch_size, told
                     )
                     parts = [mine, *await asyncio.gather(*theirs)]
                 finally:

@@ -82,10 +82,19 @@ async def test_tallies_rebuilt_in_three_processes_equal_those_rebuilt_in_one(
 ) -> None:
     monkeypatch.setattr(projections, "PART_ROUND", 500)  # three rounds, each in three parts
     alone, alone_at = await _rebuilt(store, tmp_path / "one.db", weekly_totals, workers=1)
+    told: list[tuple[int, int]] = []
     in_parts, parts_at = await _rebuilt(
-        store, tmp_path / "parts.db", weekly_totals, workers=3, parallel_from=1, batch_size=64
+        store,
+        tmp_path / "parts.db",
+        weekly_totals,
+        workers=3,
+        parallel_from=1,
+        batch_size=64,
+        progress=lambda at, of: told.append((at, of)),
     )
     assert parts_folded == [WEEKLY_TOTALS]
+    # progress as this process's part goes, page by page, never back, then done
+    assert len(told) > 6 and told == sorted(told) and told[-1] == (EVENTS, EVENTS)
     assert sum(doc["total"] for doc in alone) == EVENTS * 3 // 4
     assert in_parts == alone
     assert parts_at == alone_at == EVENTS
