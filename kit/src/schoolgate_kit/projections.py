@@ -456,6 +456,17 @@ def _submit(pool: Pool, fn: Callable[..., Any], *args: Any) -> asyncio.Future[An
     return future
 
 
+def _pool(processes: int) -> Pool | None:
+    """Processes for a rebuild's other parts; None, and a warning, where none can start
+    (no semaphores without a writable /dev/shm, a process limit): one process will do.
+    Spawned, not forked: this process has threads."""
+    try:
+        return multiprocessing.get_context("spawn").Pool(processes)
+    except OSError as exc:
+        log.warning("projection.rebuild_in_one_process", reason=str(exc))
+        return None
+
+
 async def _fold_in_parts(
     projection: Projection,
     store: EventStore,
@@ -463,6 +474,7 @@ async def _fold_in_parts(
     readmodels: ReadModelStore,
     generation: int,
     *,
+    pool: Pool,
     workers: int,
     batch_size: int,
     progress: Callable[[int, int], None] | None,
@@ -472,7 +484,7 @@ async def _fold_in_parts(
     Each round of the log is cut into one part per process. This process folds the first
     part in a thread (the event loop stays free) while the pool's processes fold the
     others, each reading the log itself; the parts are merged in order and written with
-    the round's end as checkpoint. Spawned, not forked: this process has threads.
+    the round's end as checkpoint. The pool is closed here.
     """
     assert projection.merge is not None
     merge = projection.merge
@@ -480,7 +492,6 @@ async def _fold_in_parts(
     position = 0
     folding = Folding()
     fresh = True
-    pool = multiprocessing.get_context("spawn").Pool(workers - 1)
     try:
         with _cyclic_gc_paused():
             while position < target:
@@ -589,7 +600,8 @@ async def rebuild(
         and projection.derive is None
         and await store.head() >= parallel_from
     )
-    if parallel:
+    pool = _pool(workers - 1) if parallel else None
+    if pool is not None:
         assert reader is not None
         await _fold_in_parts(
             projection,
@@ -597,6 +609,7 @@ async def rebuild(
             reader,
             readmodels,
             generation,
+            pool=pool,
             workers=workers,
             batch_size=batch_size,
             progress=progress,

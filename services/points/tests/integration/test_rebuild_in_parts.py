@@ -130,3 +130,23 @@ async def test_what_cannot_be_merged_or_read_elsewhere_is_rebuilt_in_one_process
     docs, _ = await _rebuilt(private, tmp_path / "w.db", weekly_totals, workers=2, parallel_from=1)
     assert sum(doc["total"] for doc in docs) == EVENTS * 3 // 4
     assert parts_folded == []
+
+
+class _NoProcesses:
+    """A platform where no process pool can start (no semaphores: no writable /dev/shm)."""
+
+    def Pool(self, processes: int) -> None:
+        raise OSError(38, "Function not implemented")
+
+
+async def test_where_no_other_process_can_start_the_rebuild_runs_in_this_one(
+    store: SqliteEventStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    parts_folded: list[str],
+) -> None:
+    monkeypatch.setattr(projections.multiprocessing, "get_context", lambda _: _NoProcesses())
+    docs, at = await _rebuilt(store, tmp_path / "w.db", weekly_totals, workers=4, parallel_from=1)
+    assert sum(doc["total"] for doc in docs) == EVENTS * 3 // 4
+    assert at == EVENTS
+    assert parts_folded == []
