@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from schoolgate_contracts import BrokenEvent, RecordedEvent, UnknownEventType
 from schoolgate_kit.eventstore import NO_STREAM, Batch
+from schoolgate_kit.eventstore import sqlite as sqlite_store
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore, _page
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
 from schoolgate_kit.sqlite import GroupCommit, SqliteDatabase, transaction
@@ -341,6 +342,32 @@ async def test_live_batches_from_memory_equal_the_events_read_from_the_file(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await store.close()
+
+
+async def test_only_the_latest_commits_are_kept_and_a_subscriber_behind_them_reads_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What is kept for live subscribers stays small (the cycle collector walks all of it),
+    and a subscriber that fell behind it still gets every event, from the file."""
+    monkeypatch.setattr(sqlite_store, "RECENT_EVENTS", 8)
+    store = await SqliteEventStore.open(tmp_path / "events.db", clock=ManualClock())
+    try:
+        for number in range(20):
+            await store.append(f"award-{number}", [award()], expected_version=NO_STREAM)
+        await store.append("big", [award() for _ in range(30)], expected_version=NO_STREAM)
+        for number in range(5):
+            await store.append(f"award-x{number}", [award()], expected_version=NO_STREAM)
+        kept = [e.position for commit in store._commits for e in commit.events]
+        assert kept == list(range(55 - len(kept) + 1, 55 + 1))  # the newest, in order
+        assert len(kept) <= 2 * 8 + 30  # never more than twice the bound, or one commit
+        reads = count_reads(store)
+        subscription = store.subscribe(after=3)
+        first = await anext(subscription)
+        await subscription.aclose()
+        assert reads.count == 1, "a subscriber behind what is kept reads the file"
+        assert [e.position for e in first.events] == list(range(4, 56))
+    finally:
         await store.close()
 
 

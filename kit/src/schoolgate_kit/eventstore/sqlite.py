@@ -62,7 +62,11 @@ COLUMNS = "event_id, stream, version, position, type, schema_version, data, meta
 MAX_GROUP = 256
 LOOKUP_CHUNK = 500
 MAX_POSITION = 2**63 - 1
-RECENT_COMMITS = 4096
+RECENT_EVENTS = 1024
+"""Events of this process's latest commits kept for live subscribers, who are near the end
+(up to twice as many before the older half goes); one further behind reads the file.
+Kept, they are objects the cycle collector walks in every full collection: keeping 4,096
+commits made those take 50-130 ms under load, which was freshness's p99."""
 
 Row = tuple[str, str, int, int, str, int, str, str, str]
 """The ``COLUMNS`` of one stored event."""
@@ -137,6 +141,7 @@ class SqliteEventStore:
         self._writes = GroupCommit(db, max_group=MAX_GROUP, after_commit=self._after_commit)
         self._subscribers: set[_Subscriber] = set()
         self._commits: list[_Commit] = []
+        self._kept = 0  # events in _commits
 
     @classmethod
     async def open(
@@ -223,8 +228,13 @@ class SqliteEventStore:
             return None
         types = frozenset(e.event.event_type for e in written)
         self._commits.append(_Commit(first, last, types, tuple(written)))
-        if len(self._commits) > 2 * RECENT_COMMITS:
-            del self._commits[:RECENT_COMMITS]
+        self._kept += len(written)
+        if self._kept > 2 * RECENT_EVENTS:
+            old = 0
+            while self._kept > RECENT_EVENTS and old < len(self._commits) - 1:  # not the newest
+                self._kept -= len(self._commits[old].events)
+                old += 1
+            del self._commits[:old]
         return types
 
     def _recent(self, types: Collection[str] | None, after: int, limit: int) -> Batch | None:
