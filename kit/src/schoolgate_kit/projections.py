@@ -355,7 +355,7 @@ async def catch_up(
                         raise RuntimeError(f"generation {generation} of {projection.name} vanished")
                     metrics.PROJECTION_EVENTS.labels(projection.name).inc(folded)
                     folded = 0
-                    if len(folding.docs) > 500_000:
+                    if len(folding.docs) > HELD_DOCUMENTS:
                         folding.forget()
                         fresh = False  # forgotten documents are in the store now
                 if progress is not None:
@@ -522,7 +522,7 @@ async def _fold_in_parts(
                 metrics.PROJECTION_EVENTS.labels(projection.name).inc(
                     sum(folded for _, _, folded in parts)
                 )
-                if len(folding.docs) > 500_000:
+                if len(folding.docs) > HELD_DOCUMENTS:
                     folding.forget()
                     fresh = False  # forgotten documents are in the store now
                 position = end
@@ -557,6 +557,9 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+HELD_DOCUMENTS = 500_000
+"""Documents a rebuild holds in memory between writes; past this it writes and forgets
+them, and loads those it meets again."""
 PARALLEL_FROM = 200_000
 """Below this many events in the log a rebuild stays in one process: starting another
 (Python, pydantic, the contracts) costs about what folding 50,000 events does."""

@@ -100,6 +100,21 @@ async def test_tallies_rebuilt_in_three_processes_equal_those_rebuilt_in_one(
     assert parts_at == alone_at == EVENTS
 
 
+async def test_documents_forgotten_between_rounds_are_loaded_and_merged_again(
+    store: SqliteEventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A very large log: each round's documents are written and forgotten, so the next
+    round merges onto the stored ones."""
+    monkeypatch.setattr(projections, "PART_ROUND", 300)
+    monkeypatch.setattr(projections, "HELD_DOCUMENTS", 5)
+    alone, _ = await _rebuilt(store, tmp_path / "one.db", weekly_totals, workers=1)
+    in_parts, at = await _rebuilt(
+        store, tmp_path / "parts.db", weekly_totals, workers=2, parallel_from=1
+    )
+    assert in_parts == alone
+    assert at == EVENTS
+
+
 async def test_a_broken_event_in_another_process_stops_the_rebuild_naming_it(
     store: SqliteEventStore, tmp_path: Path
 ) -> None:
