@@ -61,7 +61,6 @@ CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
 COLUMNS = "event_id, stream, version, position, type, schema_version, data, metadata, recorded_at"
 MAX_GROUP = 256
 LOOKUP_CHUNK = 500
-MAX_POSITION = 2**63 - 1
 RECENT_EVENTS = 1024
 """Events of this process's latest commits kept for live subscribers, who are near the end
 (up to twice as many before the older half goes); one further behind reads the file.
@@ -457,14 +456,17 @@ def _page(
                 (after, limit),
             ).fetchall()
         else:
-            rows = _page_of_types(conn, after, limit, list(types))
+            rows = _page_of_types(conn, after, limit, list(types), head)
     finally:
         conn.execute("COMMIT")
     return rows, head
 
 
-def _page_of_types(conn: sqlite3.Connection, after: int, limit: int, types: list[str]) -> list[Row]:
-    """The next ``limit`` events of these types, without sorting the rest of the log.
+def _page_of_types(
+    conn: sqlite3.Connection, after: int, limit: int, types: list[str], head: int
+) -> list[Row]:
+    """The next ``limit`` events of these types up to ``head``, without sorting the rest of
+    the log.
 
     ``type IN (...) ORDER BY position`` makes SQLite gather every later event of those
     types and sort them, page after page. Instead the type index bounds the page: the
@@ -483,7 +485,7 @@ def _page_of_types(conn: sqlite3.Connection, after: int, limit: int, types: list
             (event_type, after, limit - 1),
         )
     ]
-    upper = min(bounds) if bounds else MAX_POSITION
+    upper = min(bounds) if bounds else head  # how far the page can reach
     found = sum(
         conn.execute(
             "SELECT count(*) FROM events WHERE type = ? AND position > ? AND position <= ?",
@@ -494,9 +496,7 @@ def _page_of_types(conn: sqlite3.Connection, after: int, limit: int, types: list
     if not found:
         return []
     marks = ",".join("?" * len(types))
-    # how far the page reaches: its bound, or with no bound the end of the log
-    reach = upper if bounds else conn.execute("SELECT max(position) FROM events").fetchone()[0]
-    if reach - after <= 2 * found:
+    if upper - after <= 2 * found:
         return conn.execute(
             f"SELECT {COLUMNS} FROM events WHERE position > ? AND position <= ?"
             f" AND +type IN ({marks}) ORDER BY position LIMIT ?",
