@@ -68,7 +68,7 @@ async def run_embedded(
     projections = [p for d in SERVICES for p in d.projections] + list(GATEWAY_PROJECTIONS)
     tasks = [
         asyncio.create_task(
-            run_projection(p, store, readmodels, rebuild_workers=settings.rebuild_workers or None),
+            run_projection(p, store, readmodels, rebuild_workers=settings.rebuild_workers),
             name=f"projection:{p.name}",
         )
         for p in projections

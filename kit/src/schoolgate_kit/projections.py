@@ -243,7 +243,7 @@ FINGERPRINTS = "kit.projection_fingerprints"
 
 
 async def _rebuild_if_changed(
-    projection: Projection, store: EventStore, readmodels: ReadModelStore, workers: int | None
+    projection: Projection, store: EventStore, readmodels: ReadModelStore, workers: int
 ) -> None:
     """A new release may fold events differently, or follow new ones: a read model built by
     an older release is rebuilt from position 0 and swapped in before the runner goes on."""
@@ -272,7 +272,7 @@ async def run_projection(
     *,
     batch_size: int = 2000,
     caught_up: asyncio.Event | None = None,
-    rebuild_workers: int | None = None,
+    rebuild_workers: int = 0,
 ) -> None:
     """Keep the active generation of ``projection`` up to date, forever.
 
@@ -583,18 +583,19 @@ async def rebuild(
     *,
     batch_size: int = 5000,
     progress: Callable[[int, int], None] | None = None,
-    workers: int | None = None,
+    workers: int = 0,
     parallel_from: int = PARALLEL_FROM,
 ) -> int:
     """Build a fresh generation from position 0 and swap it in once it has caught up.
 
     A projection with ``merge`` over a store other processes can read (``SharedLog``) is
-    folded in ``workers`` processes (default ``rebuild_workers()``) once the log holds
-    ``parallel_from`` events; otherwise in this one.
+    folded in ``workers`` processes (0: ``rebuild_workers()``, as
+    ``SCHOOLGATE_REBUILD_WORKERS`` says) once the log holds ``parallel_from`` events;
+    otherwise in this one.
     """
     await _ensure_indexes(projection, readmodels)
     generation = await readmodels.start_generation(projection.name)
-    workers = rebuild_workers() if workers is None else workers
+    workers = workers or rebuild_workers()
     reader = store.log_reader() if isinstance(store, SharedLog) else None
     parallel = (
         workers > 1

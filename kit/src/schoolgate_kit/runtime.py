@@ -84,7 +84,7 @@ async def open_parts(settings: Settings, database: str) -> AsyncIterator[Parts]:
 
 
 async def run_workers(
-    definition: ServiceDefinition, parts: Parts, bus: Bus, *, rebuild_workers: int | None = None
+    definition: ServiceDefinition, parts: Parts, bus: Bus, *, rebuild_workers: int = 0
 ) -> None:
     """Run every projection and reactor of a service until cancelled."""
     subscriptions = [await start_reactor(r, bus) for r in definition.reactors(parts)]
@@ -127,14 +127,9 @@ async def _work(definition: ServiceDefinition, settings: Settings) -> None:
         bus = await open_bus(settings, parts.readmodels)
         settle_heap()
         try:
-            await run_workers(definition, parts, bus, rebuild_workers=_workers(settings))
+            await run_workers(definition, parts, bus, rebuild_workers=settings.rebuild_workers)
         finally:
             await bus.close()
-
-
-def _workers(settings: Settings) -> int | None:
-    """``SCHOOLGATE_REBUILD_WORKERS``: 0 leaves it to ``rebuild``."""
-    return settings.rebuild_workers or None
 
 
 async def _rebuild(definition: ServiceDefinition, settings: Settings, name: str) -> None:
@@ -152,7 +147,7 @@ async def _rebuild(definition: ServiceDefinition, settings: Settings, name: str)
             parts.store,
             parts.readmodels,
             progress=progress,
-            workers=_workers(settings),
+            workers=settings.rebuild_workers,
         )
     print(f"\n{name}: generation {generation} is live", file=sys.stderr)
 
