@@ -15,7 +15,7 @@ import gc
 import itertools
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from multiprocessing.pool import Pool
 from typing import Any
@@ -305,6 +305,16 @@ async def run_projection(
                 metrics.PROJECTION_LAG.labels(projection.name).set(max(head - batch.up_to, 0))
 
 
+async def _hold(
+    folding: Folding, readmodels: ReadModelStore, name: str, generation: int, keys: Iterable[str]
+) -> None:
+    """Load the stored documents of those keys ``folding`` does not hold (``None``: none)."""
+    missing = set(keys) - folding.docs.keys()
+    if missing:
+        folding.add(await readmodels.load(name, generation, missing))
+        folding.docs.update(dict.fromkeys(missing - folding.docs.keys()))
+
+
 async def catch_up(
     projection: Projection,
     store: EventStore,
@@ -343,10 +353,7 @@ async def catch_up(
                 reading = None if done else read(position)
                 keys = [projection.key(e) for e in batch.events]
                 if not fresh:
-                    missing = {k for k in keys if k not in folding.docs}
-                    if missing:
-                        folding.add(await readmodels.load(projection.name, generation, missing))
-                        folding.docs.update(dict.fromkeys(missing - folding.docs.keys()))
+                    await _hold(folding, readmodels, projection.name, generation, keys)
                 folding.apply(projection, batch.events, keys)
                 folded += len(batch.events)
                 if folded >= commit_every or done:
@@ -511,10 +518,8 @@ async def _fold_in_parts(
                     for future in theirs:
                         future.cancel()  # only those not done: a failure ends the others
                 if not fresh:
-                    keys = set().union(*(docs.keys() for docs, _, _ in parts))
-                    missing = keys - folding.docs.keys()
-                    if missing:
-                        folding.add(await readmodels.load(projection.name, generation, missing))
+                    keys = itertools.chain.from_iterable(docs for docs, _, _ in parts)
+                    await _hold(folding, readmodels, projection.name, generation, keys)
                 for docs, positions, _ in parts:
                     folding.merge(merge, docs, positions)
                 if not await readmodels.commit(projection.name, generation, folding.take(), end):
