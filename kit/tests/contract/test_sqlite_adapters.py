@@ -6,17 +6,23 @@ import asyncio
 import contextlib
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from schoolgate_contracts import BrokenEvent, RecordedEvent, UnknownEventType
-from schoolgate_kit.eventstore import NO_STREAM, Batch
+from schoolgate_kit.eventstore import (
+    NO_STREAM,
+    AppendResult,
+    Batch,
+    EventIdReused,
+    WrongExpectedVersion,
+)
 from schoolgate_kit.eventstore import sqlite as sqlite_store
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore, _page
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
-from schoolgate_kit.sqlite import GroupCommit, SqliteDatabase, transaction
+from schoolgate_kit.sqlite import GroupCommit, SqliteDatabase, insert_many, transaction
 from schoolgate_kit.testing.events import ManualClock, award, target
 from schoolgate_kit.testing.eventstore_contract import EventStoreContract
 from schoolgate_kit.testing.readmodels_contract import ReadModelStoreContract
@@ -237,7 +243,21 @@ async def test_a_commit_wakes_only_the_subscribers_following_its_types(
         await store.close()
 
 
-async def test_concurrent_writes_commit_together_and_one_failure_stays_its_own(
+class Numbers(GroupCommit[int]):
+    """Numbers into table t, a group at a time; seven is refused and written by no one."""
+
+    def run(self, conn: sqlite3.Connection, group: list[int]) -> list[tuple[bool, object]]:
+        outcomes: list[tuple[bool, object]] = []
+        for n in group:
+            if n == 7:
+                outcomes.append((False, ValueError("seven is refused")))
+                continue
+            conn.execute("INSERT INTO t (n) VALUES (?)", (n,))
+            outcomes.append((True, n))
+        return outcomes
+
+
+async def test_concurrent_writes_commit_together_and_one_refusal_reaches_only_its_writer(
     tmp_path: Path,
 ) -> None:
     db = SqliteDatabase(tmp_path / "group.db")
@@ -249,7 +269,7 @@ async def test_concurrent_writes_commit_together_and_one_failure_stays_its_own(
         assert not {value for ok, value in outcomes if ok} & set(answered), "told too late"
         told.extend(outcomes)
 
-    commits = GroupCommit(db, after_commit=after_commit)
+    commits = Numbers(db, after_commit=after_commit)
     transactions = 0
 
     def count(statement: str) -> None:
@@ -258,17 +278,8 @@ async def test_concurrent_writes_commit_together_and_one_failure_stays_its_own(
 
     await db.write(lambda c: c.set_trace_callback(count))
 
-    def insert(n: int) -> Callable[[sqlite3.Connection], int]:
-        def run(conn: sqlite3.Connection) -> int:
-            conn.execute("INSERT INTO t (n) VALUES (?)", (n,))
-            if n == 7:
-                raise ValueError("seven is refused after writing")
-            return n
-
-        return run
-
-    async def write(n: int) -> int:
-        value = await commits.write(insert(n))
+    async def write(n: int) -> object:
+        value = await commits.submit(n)
         answered.append(value)
         return value
 
@@ -284,6 +295,99 @@ async def test_concurrent_writes_commit_together_and_one_failure_stays_its_own(
     await db.close()
 
 
+async def test_one_group_decides_each_append_after_those_before_it(tmp_path: Path) -> None:
+    """Appends that commit together are each decided as if made one after another: a
+    later one sees the versions and event ids of earlier ones, a refused one writes
+    nothing and leaves its neighbours alone, and positions stay gap-free."""
+    store = await SqliteEventStore.open(tmp_path / "events.db", clock=ManualClock())
+    await store.append("other", [award()], expected_version=NO_STREAM)
+    transactions = 0
+
+    def count(statement: str) -> None:
+        nonlocal transactions
+        transactions += statement.startswith("BEGIN IMMEDIATE")
+
+    await store._db.write(lambda c: c.set_trace_callback(count))
+    first = [award("p1"), award("p1")]
+    twice = award("p3")
+    outcomes = await asyncio.gather(
+        store.append("one", first, expected_version=NO_STREAM),
+        store.append("one", [award("p1")], expected_version=1),  # after the first
+        store.append("two", [award("p2")], expected_version=5),  # wrong version
+        store.append("one", first, expected_version=NO_STREAM),  # a retry of the first
+        store.append("three", [twice, twice], expected_version=NO_STREAM),  # an id twice
+        store.append("three", [first[0]], expected_version=NO_STREAM),  # another's id
+        store.append("three", [award("p3")], expected_version=NO_STREAM),
+        return_exceptions=True,
+    )
+    assert transactions == 1, "the appends were meant to share one transaction"
+    assert outcomes[0] == AppendResult(version=1, position=3)
+    assert outcomes[1] == AppendResult(version=2, position=4)
+    assert isinstance(outcomes[2], WrongExpectedVersion)
+    assert outcomes[3] == outcomes[0]
+    assert isinstance(outcomes[4], EventIdReused)
+    assert isinstance(outcomes[5], EventIdReused)
+    assert outcomes[6] == AppendResult(version=0, position=5)
+    log = (await store.read_all(after=0)).events
+    assert [(e.position, e.stream, e.version) for e in log] == [
+        (1, "other", 0),
+        (2, "one", 0),
+        (3, "one", 1),
+        (4, "one", 2),
+        (5, "three", 0),
+    ]
+    assert [e.event_id for e in log[1:3]] == [e.event_id for e in first]
+    await store.close()
+
+
+async def test_read_model_commits_that_share_a_transaction_are_each_as_if_alone(
+    tmp_path: Path,
+) -> None:
+    """Commits grouped into one transaction: one to a generation that is gone writes
+    nothing and answers False, generation 0 is made on first use, and where two commits
+    change one document or checkpoint the later wins."""
+    store = await SqliteReadModelStore.open(tmp_path / "readmodels.db")
+    generation = await store.start_generation("totals")
+    transactions = 0
+
+    def count(statement: str) -> None:
+        nonlocal transactions
+        transactions += statement.startswith("BEGIN IMMEDIATE")
+
+    await store._db.write(lambda c: c.set_trace_callback(count))
+    outcomes = await asyncio.gather(
+        store.commit("totals", generation, {"a": {"n": 1}, "b": {"n": 1}}, checkpoint=4),
+        store.commit("totals", generation + 1, {"a": {"n": 99}}, checkpoint=99),  # gone
+        store.commit("totals", generation, {"a": None, "c": {"n": 2}}, checkpoint=None),
+        store.commit("ledger", 0, {"only": {"seen": 3}}, checkpoint=3),
+        store.commit("totals", generation, {"b": {"n": 3}, "a": {"n": 4}}, checkpoint=7),
+        store.commit("totals", generation, {"c": None}, checkpoint=None),
+    )
+    assert transactions == 1, "the commits were meant to share one transaction"
+    assert list(outcomes) == [True, False, True, True, True, True]
+    await store.activate("totals", generation)
+    assert await store.get_many("totals", ["a", "b", "c"]) == {"a": {"n": 4}, "b": {"n": 3}}
+    assert await store.checkpoint("totals", generation) == 7
+    assert await store.checkpoint("totals", generation + 1) == 0
+    assert await store.get("ledger", "only") == {"seen": 3}
+    assert await store.checkpoint("ledger", 0) == 3
+    await store.close()
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 63, 64, 65, 200])
+async def test_insert_many_writes_every_row_in_order(tmp_path: Path, count: int) -> None:
+    db = SqliteDatabase(tmp_path / "many.db")
+    rows = [(n, f"row {n}") for n in range(count)]
+
+    def write(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+        conn.execute("CREATE TABLE t (seq INTEGER PRIMARY KEY, n INTEGER, text TEXT)")
+        insert_many(conn, "t (n, text)", 2, rows)
+        return conn.execute("SELECT n, text FROM t ORDER BY seq").fetchall()
+
+    assert await db.write(write) == rows
+    await db.close()
+
+
 async def test_a_failing_after_commit_hook_still_answers_every_writer(tmp_path: Path) -> None:
     """The writes committed: a hook that raises must not leave their callers waiting, nor
     stop later writes (it once ran inside the writer's loop, and took it down)."""
@@ -293,14 +397,10 @@ async def test_a_failing_after_commit_hook_still_answers_every_writer(tmp_path: 
     def broken(outcomes: list[tuple[bool, object]]) -> None:
         raise RuntimeError("the hook broke")
 
-    commits = GroupCommit(db, after_commit=broken)
-
-    def insert(n: int) -> Callable[[sqlite3.Connection], int]:
-        return lambda conn: conn.execute("INSERT INTO t (n) VALUES (?)", (n,)).rowcount
-
+    commits = Numbers(db, after_commit=broken)
     async with asyncio.timeout(10):
-        assert await asyncio.gather(*(commits.write(insert(n)) for n in range(5))) == [1] * 5
-        assert await commits.write(insert(5)) == 1
+        assert await asyncio.gather(*(commits.submit(n) for n in range(5))) == list(range(5))
+        assert await commits.submit(5) == 5
     rows = await db.read(lambda c: [r[0] for r in c.execute("SELECT n FROM t ORDER BY n")])
     assert rows == list(range(6))
     await commits.close()

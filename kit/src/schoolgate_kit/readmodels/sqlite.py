@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from schoolgate_kit.readmodels.port import Doc, OneOf
-from schoolgate_kit.sqlite import GroupCommit, SqliteDatabase, transaction
+from schoolgate_kit.sqlite import GroupCommit, Outcome, SqliteDatabase, insert_many, transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS generations (
@@ -136,10 +137,81 @@ def _select(
     return sql, params
 
 
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """One commit, its rows already made on the event loop."""
+
+    projection: str
+    generation: int
+    upserts: list[tuple[str, int, str, str]]
+    deletes: list[tuple[str, int, str]]
+    checkpoint: int | None
+
+
+class _Commits(GroupCommit[_Change]):
+    """Commits, a group in a handful of statements (``insert_many`` says why), each decided
+    in order as if alone: one to a generation that is gone writes nothing and answers
+    False; where two change one document, the later wins."""
+
+    def run(self, conn: sqlite3.Connection, group: list[_Change]) -> list[Outcome]:
+        names = list({change.projection for change in group})
+        existing = set(
+            conn.execute(
+                "SELECT projection, generation FROM generations"
+                f" WHERE projection IN ({','.join('?' * len(names))})",
+                names,
+            ).fetchall()
+        )
+        accepted: list[_Change] = []
+        outcomes: list[Outcome] = []
+        checkpoints: dict[tuple[str, int], int] = {}
+        for change in group:
+            at = (change.projection, change.generation)
+            outcomes.append((True, at in existing or change.generation == 0))
+            if at not in existing:
+                if change.generation != 0:
+                    continue
+                # generation 0 is for single-document state (checkpoints, ledgers)
+                conn.execute(
+                    "INSERT INTO generations (projection, generation, active) VALUES (?, 0, 1)",
+                    (change.projection,),
+                )
+                existing.add(at)
+            accepted.append(change)
+            if change.checkpoint is not None:
+                checkpoints[at] = change.checkpoint
+        if len(accepted) == 1:
+            upserts, deletes = accepted[0].upserts, accepted[0].deletes
+        else:
+            final: dict[tuple[str, int, str], tuple[str, int, str, str] | None] = {}
+            for change in accepted:
+                final.update((row[:3], row) for row in change.upserts)
+                final.update(dict.fromkeys(change.deletes))
+            upserts = [row for row in final.values() if row is not None]
+            deletes = [key for key, row in final.items() if row is None]
+        insert_many(
+            conn,
+            "documents (projection, generation, key, doc)",
+            4,
+            upserts,
+            "ON CONFLICT (projection, generation, key) DO UPDATE SET doc = excluded.doc",
+        )
+        if deletes:
+            conn.executemany(
+                "DELETE FROM documents WHERE projection = ? AND generation = ? AND key = ?",
+                deletes,
+            )
+        conn.executemany(
+            "UPDATE generations SET checkpoint = ? WHERE projection = ? AND generation = ?",
+            [(checkpoint, *at) for at, checkpoint in checkpoints.items()],
+        )
+        return outcomes
+
+
 class SqliteReadModelStore:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
-        self._commits = GroupCommit(db)
+        self._commits = _Commits(db)
 
     @classmethod
     async def open(cls, path: Path, *, synchronous: str = "NORMAL") -> SqliteReadModelStore:
@@ -247,38 +319,10 @@ class SqliteReadModelStore:
             if doc is not None
         ]
         deletes = [(projection, generation, key) for key, doc in changes.items() if doc is None]
-
-        def commit(conn: sqlite3.Connection) -> bool:
-            # inside the group's transaction, in a savepoint of its own (GroupCommit)
-            exists = conn.execute(
-                "SELECT 1 FROM generations WHERE projection = ? AND generation = ?",
-                (projection, generation),
-            ).fetchone()
-            if exists is None:
-                if generation != 0:
-                    return False
-                # generation 0 is for single-document state (checkpoints, ledgers)
-                conn.execute(
-                    "INSERT INTO generations (projection, generation, active) VALUES (?, 0, 1)",
-                    (projection,),
-                )
-            conn.executemany(
-                "INSERT INTO documents (projection, generation, key, doc) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (projection, generation, key) DO UPDATE SET doc = excluded.doc",
-                upserts,
-            )
-            conn.executemany(
-                "DELETE FROM documents WHERE projection = ? AND generation = ? AND key = ?",
-                deletes,
-            )
-            if checkpoint is not None:
-                conn.execute(
-                    "UPDATE generations SET checkpoint = ? WHERE projection = ? AND generation = ?",
-                    (checkpoint, projection, generation),
-                )
-            return True
-
-        return await self._commits.write(commit)
+        done: bool = await self._commits.submit(
+            _Change(projection, generation, upserts, deletes, checkpoint)
+        )
+        return done
 
     async def get(self, projection: str, key: str) -> Doc | None:
         def get(conn: sqlite3.Connection) -> Doc | None:
