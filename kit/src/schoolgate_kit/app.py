@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schoolgate_kit import metrics
+from schoolgate_kit.ids import new_id
 from schoolgate_kit.problems import install_problem_handlers
 from schoolgate_kit.settings import Settings
 
@@ -50,7 +50,7 @@ class ObservabilityMiddleware:
             if key == b"x-correlation-id":
                 correlation_id = value.decode("latin-1")[:128]
                 break
-        correlation_id = correlation_id or uuid.uuid4().hex
+        correlation_id = correlation_id or new_id().hex
         scope.setdefault("state", {})["correlation_id"] = correlation_id
         structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
         status = 500

@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 
 from schoolgate_contracts import Event, Metadata, NewEvent, RecordedEvent
 
+from schoolgate_kit import ids
 from schoolgate_kit.eventstore import NO_STREAM, EventStore, WrongExpectedVersion
 from schoolgate_kit.problems import Conflict
 
@@ -34,7 +35,7 @@ async def execute(
     evolve: Callable[[S, Event], S],
     decide: Callable[[S], Sequence[Event]],
     metadata: Metadata,
-    new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+    new_id: Callable[[], uuid.UUID] = ids.new_id,
     expect_new: bool = False,
 ) -> Decided[S]:
     """``expect_new``: the stream is most likely new (named by a fresh id), so the first

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore import EventStore
+from schoolgate_kit.ids import new_id
 from schoolgate_kit.readmodels import ReadModelStore
 
 from schoolgate_consent import domain
@@ -23,7 +24,7 @@ class Consent:
     readmodels: ReadModelStore
     private: PrivateStore
     clock: Callable[[], datetime] = utc_now
-    new_id: Callable[[], uuid.UUID] = field(default=uuid.uuid4)
+    new_id: Callable[[], uuid.UUID] = field(default=new_id)
     new_code: Callable[[], str] = field(default=domain.new_code)
 
 

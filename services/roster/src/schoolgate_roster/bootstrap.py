@@ -11,6 +11,7 @@ from typing import Any
 
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore import EventStore
+from schoolgate_kit.ids import new_id
 from schoolgate_kit.readmodels import ReadModelStore
 from schoolgate_kit.settings import Settings
 
@@ -26,7 +27,7 @@ class Roster:
     store: EventStore
     readmodels: ReadModelStore
     clock: Callable[[], datetime] = utc_now
-    new_id: Callable[[], uuid.UUID] = field(default=uuid.uuid4)
+    new_id: Callable[[], uuid.UUID] = field(default=new_id)
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     jobs: ImportJobs = field(init=False)
     _background: set[asyncio.Task[None]] = field(default_factory=set, init=False)

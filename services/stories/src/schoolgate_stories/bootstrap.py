@@ -9,6 +9,7 @@ from datetime import datetime
 
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore import EventStore
+from schoolgate_kit.ids import new_id
 from schoolgate_kit.media import MediaStore
 from schoolgate_kit.readmodels import ReadModelStore
 
@@ -23,5 +24,5 @@ class Stories:
     readmodels: ReadModelStore
     media: MediaStore
     clock: Callable[[], datetime] = utc_now
-    new_id: Callable[[], uuid.UUID] = field(default=uuid.uuid4)
+    new_id: Callable[[], uuid.UUID] = field(default=new_id)
     make_safe: Callable[[bytes], SafeMedia] = field(default=make_safe)
