@@ -7,6 +7,7 @@ import os
 import platform
 import random
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -42,6 +43,23 @@ class Result:
 
     def as_json(self) -> dict[str, object]:
         return {**asdict(self), "ratio": self.ratio}
+
+
+CPU_CHECK_LOOP = 3_000_000
+
+
+def cpu_check() -> float:
+    """Milliseconds a fixed pure-Python loop takes here now, the best of three: how fast
+    this machine runs Python at the moment. On the shared VM the README's figures come
+    from, it moved between 48 and 90 from one run to the next, once within three seconds,
+    with nothing else running here, and every figure moves with it: printed beside them,
+    it says which runs compare."""
+    best = math.inf
+    for _ in range(3):
+        started = time.perf_counter()
+        sum(range(CPU_CHECK_LOOP))
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
 
 
 def load_average() -> str:

@@ -28,7 +28,7 @@ from typing import Any
 import uvloop
 from schoolgate_kit.logging import configure_logging
 
-from bench.common import Result, load_average, machine
+from bench.common import Result, cpu_check, load_average, machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 Runner = Callable[[Path, argparse.Namespace], Awaitable[list[Result]]]
@@ -71,12 +71,16 @@ def _detail(value: float | int | str) -> str:
     return value
 
 
-def render(results: list[Result], errors: dict[str, str], info: dict[str, str | int]) -> str:
+def render(
+    results: list[Result], errors: dict[str, str], info: dict[str, str | int | float]
+) -> str:
     lines = [
         f"machine: {info['cores']} cores · {info['cpu']} · Python {info['python']}"
         f" · SQLite {info['sqlite']}",
         f"load average (1/5/15 min): {info['load_average_at_start']} at start,"
         f" {load_average()} at end",
+        f"CPU check (ms for a fixed Python loop; lower is faster): {info['cpu_check_ms']:.0f}"
+        f" at start, {cpu_check():.0f} at end; each benchmark's own is in its details",
         "",
     ]
     header = ("benchmark", "figure", "baseline (same run)", "ratio", "target", "")
@@ -114,9 +118,13 @@ async def run(args: argparse.Namespace, work: Path) -> tuple[list[Result], dict[
     errors: dict[str, str] = {}
     for name in args.only or list(BENCHMARKS):
         print(f"[bench] {name}...", file=sys.stderr, flush=True)
+        check = round(cpu_check(), 1)
         started = time.perf_counter()
         try:
-            results += await BENCHMARKS[name](work, args)
+            produced = await BENCHMARKS[name](work, args)
+            for result in produced:
+                result.details["cpu_check_ms_before"] = check
+            results += produced
         except Exception as exc:
             traceback.print_exc()
             errors[name] = f"{type(exc).__name__}: {exc}"
@@ -153,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     configure_logging(development=False, level="WARNING")
-    info = machine()
+    info: dict[str, str | int | float] = {**machine(), "cpu_check_ms": cpu_check()}
     started_at = datetime.now(UTC)
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="schoolgate-bench-", dir=args.workdir))
