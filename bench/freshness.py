@@ -3,7 +3,8 @@
 The embedded composition runs as `make run` starts it (uvicorn on loopback), in a process of
 its own; awards go to its points service over real HTTP from a load process of its own, at
 a fixed rate (open loop: latency counts from when each award was due, so a load generator
-that falls behind shows up instead of hiding). A watcher process records when the
+that falls behind shows up instead of hiding), at a lower CPU priority than the server
+(``LOAD_NICENESS``), as clients on other machines would be. A watcher process records when the
 weekly-totals checkpoint moves; each award's position in the log then says when it became
 visible. Baseline: the same latency at a light load, in the same run.
 """
