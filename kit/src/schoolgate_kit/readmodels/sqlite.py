@@ -162,14 +162,14 @@ class _Commits(GroupCommit[_Change]):
                 names,
             ).fetchall()
         )
-        accepted: list[_Change] = []
         outcomes: list[Outcome] = []
+        final: dict[tuple[str, int, str], tuple[str, int, str, str] | None] = {}
         checkpoints: dict[tuple[str, int], int] = {}
         for change in group:
             at = (change.projection, change.generation)
-            outcomes.append((True, at in existing or change.generation == 0))
             if at not in existing:
                 if change.generation != 0:
+                    outcomes.append((True, False))
                     continue
                 # generation 0 is for single-document state (checkpoints, ledgers)
                 conn.execute(
@@ -177,18 +177,13 @@ class _Commits(GroupCommit[_Change]):
                     (change.projection,),
                 )
                 existing.add(at)
-            accepted.append(change)
+            outcomes.append((True, True))
+            final.update((row[:3], row) for row in change.upserts)
+            final.update(dict.fromkeys(change.deletes))
             if change.checkpoint is not None:
                 checkpoints[at] = change.checkpoint
-        if len(accepted) == 1:
-            upserts, deletes = accepted[0].upserts, accepted[0].deletes
-        else:
-            final: dict[tuple[str, int, str], tuple[str, int, str, str] | None] = {}
-            for change in accepted:
-                final.update((row[:3], row) for row in change.upserts)
-                final.update(dict.fromkeys(change.deletes))
-            upserts = [row for row in final.values() if row is not None]
-            deletes = [key for key, row in final.items() if row is None]
+        upserts = [row for row in final.values() if row is not None]
+        deletes = [key for key, row in final.items() if row is None]
         insert_many(
             conn,
             "documents (projection, generation, key, doc)",
