@@ -12,6 +12,7 @@ under load).
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import functools
@@ -175,9 +176,9 @@ def insert_many(
     Each step lets go of the GIL, and under load the event loop takes it and keeps it for
     up to the interpreter's switch interval (5 ms) before the thread runs on. With another
     thread holding the GIL 50 ms in every 70, ten rows through ``executemany`` took up to
-    32 ms (p99), and as one statement 0.2 ms. The
-    rows go in runs of a power of two, so a connection prepares at most seven statements
-    of each kind. (A 150,000-row insert also took 0.36 s instead of 0.54-0.77 s.)
+    32 ms (p99), and as one statement 0.2 ms. The rows go in runs of a power of two, so a
+    connection prepares at most seven statements of each kind. (A 150,000-row insert also
+    took 0.36 s instead of 0.54-0.77 s.)
     """
     one = "(" + ",".join("?" * width) + ")"
     start = 0
@@ -192,13 +193,13 @@ Outcome = tuple[bool, Any]
 """What one write of a group came to: (True, its value) or (False, the exception it raised)."""
 
 
-class GroupCommit(Generic[W]):
+class GroupCommit(abc.ABC, Generic[W]):
     """Writes from concurrent callers, taken together in one transaction.
 
     A subclass says how a group of writes runs inside the transaction (``run``), in as few
     statements as it can (``insert_many`` says why); a caller is answered once the whole
-    group has committed. Under load this turns many small
-    transactions into a few larger ones; alone, a write goes at once.
+    group has committed. Under load this turns many small transactions into a few larger
+    ones; alone, a write goes at once.
     """
 
     def __init__(
@@ -217,10 +218,10 @@ class GroupCommit(Generic[W]):
         self._queue: asyncio.Queue[tuple[W, asyncio.Future[Any]]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
+    @abc.abstractmethod
     def run(self, conn: sqlite3.Connection, group: list[W]) -> list[Outcome]:
         """In the writer thread, inside the group's transaction: one outcome per write, in
         order. A write that fails alone must leave nothing behind; raising fails them all."""
-        raise NotImplementedError
 
     async def submit(self, work: W) -> Any:
         if self._task is None:

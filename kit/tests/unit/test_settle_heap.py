@@ -24,4 +24,3 @@ def test_settling_freezes_the_heap_and_spaces_collections_out() -> None:
     settle_heap()
     assert gc.get_freeze_count() >= len(kept)
     assert gc.get_threshold() == (YOUNG_COLLECTION_EVERY, 10, 100)
-    assert gc.get_threshold()[0] > 700, "at CPython's default the loop paused 0.8-1.7 s in 20 s"
