@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 
 import structlog
 from schoolgate_contracts.topology import QUEUES, ConsumerQueue
@@ -33,77 +36,175 @@ async def run_relay(
     checkpoints: ReadModelStore,
     *,
     batch_size: int = 500,
+    in_flight: int = 4,
     max_backoff: float = 5.0,
     queues: Sequence[ConsumerQueue] = QUEUES,
 ) -> None:
+    """Publish every event from the checkpoint on, forever.
+
+    Up to ``in_flight`` batches are sent before the broker confirmed the first: waiting
+    for each batch's confirms before sending the next left both the relay and the broker
+    idle for a quarter of the time. The checkpoint still moves batch by batch, in order,
+    and only past batches the broker confirmed; after any failure every unconfirmed batch
+    is sent again, in order.
+    """
     await _declare_queues(bus, queues, max_backoff)
     position = await checkpoints.checkpoint(CHECKPOINT, 0)
     log.info("relay.start", checkpoint=position)
     subscription = store.subscribe(after=position, batch_size=batch_size)
-    async with _read_ahead(subscription) as next_batch:
+    async with _read_ahead(subscription) as reader:
+        window = _Window(store, bus, checkpoints, in_flight)
+        backoff = 0.1
         while True:
-            batch, messages = await next_batch()
-            backoff = 0.1
-            while True:
-                try:
-                    if messages:
-                        await bus.publish(messages)
-                    await checkpoints.commit(CHECKPOINT, 0, {}, batch.up_to)
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    metrics.RELAY_FAILURES.inc()
-                    log.warning(
-                        "relay.publish_failed", error=str(exc), retry_in=backoff, up_to=batch.up_to
-                    )
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, max_backoff)
-            metrics.RELAY_PUBLISHED.inc(len(messages))
-            if batch.caught_up:
-                metrics.RELAY_LAG.set(0)
-            else:
-                with contextlib.suppress(Exception):
-                    metrics.RELAY_LAG.set(max(await store.head() - batch.up_to, 0))
+            try:
+                await window.send_due()
+                await window.wait(reader)
+                if await window.checkpoint():
+                    backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                metrics.RELAY_FAILURES.inc()
+                log.warning(
+                    "relay.publish_failed", error=str(exc), retry_in=backoff, up_to=window.up_to
+                )
+                window.unsend()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, max_backoff)
+            if window.has_room() and reader.next().done():
+                window.add(*reader.take())  # a failure to read stops the relay
 
 
-@contextlib.asynccontextmanager
-async def _read_ahead(
-    batches: AsyncIterator[Batch], depth: int = 2
-) -> AsyncIterator[Callable[[], Awaitable[tuple[Batch, list[Message]]]]]:
-    """The next batches read and made into messages while the broker confirms this one.
+@dataclass
+class _Sent:
+    batch: Batch
+    messages: list[Message]
+    confirmed: asyncio.Future[None] | None = None  # None: to be sent (again)
 
-    Publishing stays one batch at a time, in order (the in-process bus delivers as it
-    publishes); only reading and encoding overlap the wait for confirms.
+
+class _Window:
+    """The batches taken from the store whose checkpoint has not been written yet."""
+
+    def __init__(self, store: EventStore, bus: Bus, checkpoints: ReadModelStore, size: int) -> None:
+        self._store = store
+        self._bus = bus
+        self._checkpoints = checkpoints
+        self._size = size
+        self._sent: deque[_Sent] = deque()
+
+    @property
+    def up_to(self) -> int | None:
+        """Where the oldest batch not yet checkpointed ends."""
+        return self._sent[0].batch.up_to if self._sent else None
+
+    def has_room(self) -> bool:
+        return len(self._sent) < self._size
+
+    def add(self, batch: Batch, messages: list[Message]) -> None:
+        self._sent.append(_Sent(batch, messages))
+
+    async def send_due(self) -> None:
+        """Send, in order, every batch not sent since it was taken or since a failure."""
+        for sent in self._sent:
+            if sent.confirmed is None:
+                sent.confirmed = await self._bus.send(sent.messages)
+
+    async def wait(self, reader: _ReadAhead) -> None:
+        """Until the oldest batch is settled or, with room for it, the next one is read."""
+        waiting: set[asyncio.Future[Any]] = set()
+        if self._sent:
+            waiting.add(cast("asyncio.Future[None]", self._sent[0].confirmed))
+        if self.has_room():
+            waiting.add(reader.next())
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+
+    async def checkpoint(self) -> bool:
+        """Move the checkpoint past the leading batches the broker confirmed; whether it
+        moved."""
+        confirmed: list[_Sent] = []
+        for sent in self._sent:
+            if sent.confirmed is None or not sent.confirmed.done():
+                break
+            sent.confirmed.result()  # raises why it was not confirmed
+            confirmed.append(sent)
+        if not confirmed:
+            return False
+        last = confirmed[-1].batch
+        await self._checkpoints.commit(CHECKPOINT, 0, {}, last.up_to)
+        for sent in confirmed:
+            self._sent.popleft()
+            metrics.RELAY_PUBLISHED.inc(len(sent.messages))
+        if last.caught_up:
+            metrics.RELAY_LAG.set(0)
+        else:
+            with contextlib.suppress(Exception):
+                metrics.RELAY_LAG.set(max(await self._store.head() - last.up_to, 0))
+        return True
+
+    def unsend(self) -> None:
+        """Forget every send not confirmed, so that the next step sends them all again."""
+        for sent in self._sent:
+            if sent.confirmed is not None and not sent.confirmed.done():
+                sent.confirmed.cancel()
+            sent.confirmed = None
+
+
+class _ReadAhead:
+    """The next batches read and made into messages while the broker confirms earlier ones.
+
+    Only reading and encoding run ahead; the window sends batches one at a time, in order
+    (the in-process bus delivers as it sends).
     """
-    ready: asyncio.Queue[tuple[Batch, list[Message]]] = asyncio.Queue(maxsize=depth)
 
-    async def fill() -> None:
+    def __init__(self, batches: AsyncIterator[Batch], depth: int) -> None:
+        self._ready: asyncio.Queue[tuple[Batch, list[Message]]] = asyncio.Queue(maxsize=depth)
+        self._filling = asyncio.create_task(self._fill(batches), name="relay-read-ahead")
+        self._next: asyncio.Future[tuple[Batch, list[Message]]] | None = None
+
+    async def _fill(self, batches: AsyncIterator[Batch]) -> None:
         async for batch in batches:
-            await ready.put((batch, [to_message(event) for event in batch.events]))
+            await self._ready.put((batch, [to_message(event) for event in batch.events]))
 
-    filling = asyncio.create_task(fill(), name="relay-read-ahead")
+    def next(self) -> asyncio.Future[tuple[Batch, list[Message]]]:
+        """The next batch, when it is ready: the same future until it is taken."""
+        if self._next is None:
+            self._next = asyncio.ensure_future(self._get())
+        return self._next
 
-    async def take() -> tuple[Batch, list[Message]]:
-        if not ready.empty():  # what was read before any failure comes first
-            return ready.get_nowait()
-        getting = asyncio.ensure_future(ready.get())
+    def take(self) -> tuple[Batch, list[Message]]:
+        batch = self.next().result()
+        self._next = None
+        return batch
+
+    async def _get(self) -> tuple[Batch, list[Message]]:
+        if not self._ready.empty():  # what was read before any failure comes first
+            return self._ready.get_nowait()
+        getting = asyncio.ensure_future(self._ready.get())
         try:
-            await asyncio.wait({getting, filling}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({getting, self._filling}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             if not getting.done():
                 getting.cancel()
         if getting.done() and not getting.cancelled():
             return getting.result()
-        filling.result()  # raises what stopped the reading
+        self._filling.result()  # raises what stopped the reading
         raise RuntimeError("the event store subscription ended")
 
+    async def close(self) -> None:
+        for task in (self._next, self._filling):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):  # raised by take
+                    await task
+
+
+@contextlib.asynccontextmanager
+async def _read_ahead(batches: AsyncIterator[Batch], depth: int = 2) -> AsyncIterator[_ReadAhead]:
+    reader = _ReadAhead(batches, depth)
     try:
-        yield take
+        yield reader
     finally:
-        filling.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):  # already raised by take
-            await filling
+        await reader.close()
 
 
 async def _declare_queues(bus: Bus, queues: Sequence[ConsumerQueue], max_backoff: float) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
+import pytest
 from schoolgate_kit.bus import Message, PublishFailed
 from schoolgate_kit.bus.memory import InProcessBus
 from schoolgate_kit.eventstore import NO_STREAM
@@ -24,25 +26,86 @@ class FlakyBus(InProcessBus):
         self.failures = failures
         self.published: list[str] = []
 
-    async def publish(self, messages: Sequence[Message]) -> None:
+    async def send(self, messages: Sequence[Message]) -> asyncio.Future[None]:
         if self.failures:
             self.failures -= 1
             raise PublishFailed("broker unavailable")
         self.published.extend(m.message_id for m in messages)
-        await super().publish(messages)
+        return await super().send(messages)
 
 
-async def test_relay_waits_out_an_unconfirming_broker_and_skips_nothing(tmp_path: Path) -> None:
-    store = await SqliteEventStore.open(tmp_path / "events.db", clock=ManualClock())
-    readmodels = await SqliteReadModelStore.open(tmp_path / "readmodels.db")
+class HeldBus(InProcessBus):
+    """Confirms each batch only when the test says so, as a busy broker would."""
+
+    def __init__(self, dead: SqliteReadModelStore) -> None:
+        super().__init__(dead)
+        self.sent: list[tuple[list[str], asyncio.Future[None]]] = []
+
+    async def send(self, messages: Sequence[Message]) -> asyncio.Future[None]:
+        confirmed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.sent.append(([m.message_id for m in messages], confirmed))
+        return confirmed
+
+    async def has_sent(self, count: int) -> bool:
+        return len(self.sent) >= count
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteEventStore]:
+    opened = await SqliteEventStore.open(tmp_path / "events.db", clock=ManualClock())
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def readmodels(tmp_path: Path) -> AsyncIterator[SqliteReadModelStore]:
+    opened = await SqliteReadModelStore.open(tmp_path / "readmodels.db")
+    yield opened
+    await opened.close()
+
+
+async def write(store: SqliteEventStore, count: int, *, first: int = 0) -> list[str]:
+    """``count`` awards, one stream each; their event ids in order."""
     ids = []
-    for i in range(20):
+    for i in range(first, first + count):
         event = award(f"p{i}")
         ids.append(str(event.event_id))
         await store.append(f"award-{i}", [event], expected_version=NO_STREAM)
-    bus = FlakyBus(readmodels, failures=3)
-    task = asyncio.create_task(run_relay(store, bus, readmodels, batch_size=6, max_backoff=0.05))
+    return ids
+
+
+@contextlib.asynccontextmanager
+async def running(relay: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    task = asyncio.create_task(relay)
     try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], why: str) -> None:
+    for _ in range(300):
+        if await check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(why)
+
+
+def checkpoint_is(readmodels: SqliteReadModelStore, position: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return await readmodels.checkpoint(CHECKPOINT, 0) == position
+
+    return check
+
+
+async def test_relay_waits_out_an_unconfirming_broker_and_skips_nothing(
+    store: SqliteEventStore, readmodels: SqliteReadModelStore
+) -> None:
+    ids = await write(store, 20)
+    bus = FlakyBus(readmodels, failures=3)
+    async with running(run_relay(store, bus, readmodels, batch_size=6, max_backoff=0.05)):
         for _ in range(300):
             if await readmodels.checkpoint(CHECKPOINT, 0) == 20:
                 break
@@ -50,9 +113,53 @@ async def test_relay_waits_out_an_unconfirming_broker_and_skips_nothing(tmp_path
             await asyncio.sleep(0.01)
         assert await readmodels.checkpoint(CHECKPOINT, 0) == 20
         assert bus.published == ids
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await readmodels.close()
-        await store.close()
+
+
+async def test_relay_sends_ahead_of_confirms_but_checkpoints_in_order(
+    store: SqliteEventStore, readmodels: SqliteReadModelStore
+) -> None:
+    ids = await write(store, 20)
+    bus = HeldBus(readmodels)
+    relay = run_relay(store, bus, readmodels, batch_size=5, in_flight=3, max_backoff=0.05)
+    async with running(relay):
+        await eventually(lambda: bus.has_sent(3), "three batches sent before any confirm")
+        await asyncio.sleep(0.05)
+        assert len(bus.sent) == 3, "no more than three in flight"
+        assert [i for batch, _ in bus.sent for i in batch] == ids[:15]
+
+        bus.sent[1][1].set_result(None)  # the second batch confirmed before the first
+        await asyncio.sleep(0.05)
+        assert await checkpoint_is(readmodels, 0)()
+
+        bus.sent[0][1].set_result(None)
+        await eventually(checkpoint_is(readmodels, 10), "the checkpoint passes both confirmed")
+        await eventually(lambda: bus.has_sent(4), "the fourth batch sent once there was room")
+
+        bus.sent[2][1].set_exception(PublishFailed("nacked"))
+        await eventually(lambda: bus.has_sent(6), "both unconfirmed batches sent again")
+        assert [bus.sent[4][0], bus.sent[5][0]] == [ids[10:15], ids[15:20]]
+        assert bus.sent[3][1].cancelled(), "the send overtaken by the failure is dropped"
+        assert await checkpoint_is(readmodels, 10)()
+
+        for _, confirmed in bus.sent[4:]:
+            confirmed.set_result(None)
+        await eventually(checkpoint_is(readmodels, 20), "the checkpoint reaches the head")
+
+
+async def test_relay_checkpoint_never_passes_an_unconfirmed_batch(
+    store: SqliteEventStore, readmodels: SqliteReadModelStore
+) -> None:
+    await write(store, 10)
+    bus = HeldBus(readmodels)
+    async with running(run_relay(store, bus, readmodels, batch_size=5, in_flight=4)):
+        await eventually(lambda: bus.has_sent(2), "both batches sent")
+        bus.sent[1][1].set_result(None)
+        # a new event wakes the relay while the first batch is still unconfirmed
+        await write(store, 1, first=10)
+        await eventually(lambda: bus.has_sent(3), "the new event sent")
+        assert await checkpoint_is(readmodels, 0)()
+
+        bus.sent[0][1].set_result(None)
+        await eventually(checkpoint_is(readmodels, 10), "the checkpoint passes both batches")
+        bus.sent[2][1].set_result(None)
+        await eventually(checkpoint_is(readmodels, 11), "and then the new event")

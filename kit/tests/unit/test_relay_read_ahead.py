@@ -1,4 +1,4 @@
-"""The relay reads and encodes the next batches while the broker confirms this one."""
+"""The relay reads and encodes the next batches while the broker confirms earlier ones."""
 
 from __future__ import annotations
 
@@ -15,7 +15,13 @@ async def test_batches_come_in_order_and_a_failed_read_is_raised_not_hung() -> N
             yield Batch(events=[], up_to=up_to, caught_up=False)
         raise RuntimeError("the disk went away")
 
-    async with _read_ahead(batches()) as next_batch:
-        assert [(await next_batch())[0].up_to for _ in range(3)] == [1, 2, 3]
+    async with _read_ahead(batches()) as reader:
+        taken = []
+        for _ in range(3):
+            await reader.next()
+            taken.append(reader.take()[0].up_to)
+        assert taken == [1, 2, 3]
         with pytest.raises(RuntimeError, match="disk went away"):
-            await next_batch()
+            await reader.next()
+        with pytest.raises(RuntimeError, match="disk went away"):
+            reader.take()

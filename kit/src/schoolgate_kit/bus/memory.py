@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import structlog
 
 from schoolgate_kit import metrics
-from schoolgate_kit.bus.port import DeadLetter, Message, MessageHandler
+from schoolgate_kit.bus.port import DeadLetter, Message, MessageHandler, already_confirmed
 from schoolgate_kit.bus.topics import matches
 from schoolgate_kit.readmodels import ReadModelStore
 
@@ -52,6 +52,11 @@ class InProcessBus:
         self._dead = dead_letters
         self._max_deliveries = max_deliveries
         self._retry_delay = retry_delay
+
+    async def send(self, messages: Sequence[Message]) -> asyncio.Future[None]:
+        # Delivered before it returns: nothing is left to confirm.
+        await self.publish(messages)
+        return already_confirmed()
 
     async def publish(self, messages: Sequence[Message]) -> None:
         for message in messages:

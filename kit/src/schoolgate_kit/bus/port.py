@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -32,6 +33,13 @@ class PublishFailed(Exception):
     """The broker did not confirm every message in time: nothing may be assumed sent."""
 
 
+def already_confirmed() -> asyncio.Future[None]:
+    """What ``send`` returns when nothing is left for the broker to confirm."""
+    done = asyncio.get_running_loop().create_future()
+    done.set_result(None)
+    return done
+
+
 class Subscription(Protocol):
     async def stop(self) -> None: ...
 
@@ -39,6 +47,12 @@ class Subscription(Protocol):
 class Bus(Protocol):
     async def publish(self, messages: Sequence[Message]) -> None:
         """Return only once the broker confirmed every message; raise PublishFailed."""
+        ...
+
+    async def send(self, messages: Sequence[Message]) -> asyncio.Future[None]:
+        """Hand ``messages`` to the broker, after everything sent before, without waiting
+        for its confirms: the future completes once it confirmed them all, or fails with
+        PublishFailed. Raise PublishFailed if they could not even be handed over."""
         ...
 
     async def declare(self, queue: str, bindings: Sequence[str]) -> None:

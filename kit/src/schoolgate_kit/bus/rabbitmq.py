@@ -33,6 +33,7 @@ from schoolgate_kit.bus.port import (
     Message,
     MessageHandler,
     PublishFailed,
+    already_confirmed,
 )
 
 log = structlog.get_logger()
@@ -157,18 +158,31 @@ class RabbitMqBus:
         )
 
     async def publish(self, messages: Sequence[Message]) -> None:
+        await (await self.send(messages))
+
+    async def send(self, messages: Sequence[Message]) -> asyncio.Future[None]:
         if not messages:
-            return
+            return already_confirmed()
         try:
             async with asyncio.timeout(self._publish_timeout):
                 channel = await self._publish_channel.get_underlay_channel()
                 if not isinstance(channel, aiormq.Channel):
                     raise TypeError(f"unexpected channel {channel!r}")
-                await asyncio.gather(*await _send(channel, messages))
+                confirmations = await _send(channel, messages)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            raise PublishFailed(f"{len(messages)} messages not confirmed: {exc!r}") from exc
+            raise PublishFailed(f"{len(messages)} messages not sent: {exc!r}") from exc
+        return asyncio.ensure_future(self._confirmed(confirmations))
+
+    async def _confirmed(self, confirmations: Sequence[asyncio.Future[Any]]) -> None:
+        try:
+            async with asyncio.timeout(self._publish_timeout):
+                await asyncio.gather(*confirmations)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            raise PublishFailed(f"{len(confirmations)} messages not confirmed: {exc!r}") from exc
 
     def _queue_arguments(self, queue: str) -> Mapping[str, Any]:
         return {

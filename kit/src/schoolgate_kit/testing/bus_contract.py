@@ -74,6 +74,21 @@ class BusContract:
         assert [m.body for m in seen] == [m.body for m in sent]
         assert all(m.headers["position"] == 1 for m in seen)
 
+    async def test_batches_sent_ahead_of_confirms_arrive_in_order(self, bus: Bus) -> None:
+        seen: list[str] = []
+
+        async def handler(m: Message) -> None:
+            seen.append(m.message_id)
+
+        await bus.consume(self.queue(), ["points.#"], handler)
+        batches = [[message() for _ in range(50)] for _ in range(4)]
+        confirms = [await bus.send(batch) for batch in batches]  # none awaited yet
+        await asyncio.gather(*confirms)
+        assert all(c.done() and c.exception() is None for c in confirms)
+        assert (await bus.send([])).done()
+        await until(lambda: len(seen) == 200)
+        assert seen == [m.message_id for batch in batches for m in batch]
+
     async def test_failing_message_is_retried_then_dead_lettered_and_replayable(
         self, bus: Bus
     ) -> None:
