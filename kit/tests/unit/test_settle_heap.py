@@ -7,7 +7,11 @@ import gc
 from collections.abc import Iterator
 
 import pytest
-from schoolgate_kit.runtime import YOUNG_COLLECTION_EVERY, settle_heap
+from schoolgate_kit.runtime import (
+    RELAY_YOUNG_COLLECTION_EVERY,
+    YOUNG_COLLECTION_EVERY,
+    settle_heap,
+)
 
 
 @pytest.fixture
@@ -24,3 +28,10 @@ def test_settling_freezes_the_heap_and_spaces_collections_out() -> None:
     settle_heap()
     assert gc.get_freeze_count() >= len(kept)
     assert gc.get_threshold() == (YOUNG_COLLECTION_EVERY, 10, 100)
+
+
+@pytest.mark.usefixtures("restored_collector")
+def test_the_relay_settles_with_its_own_spacing() -> None:
+    settle_heap(young_every=RELAY_YOUNG_COLLECTION_EVERY)
+    assert gc.get_threshold() == (RELAY_YOUNG_COLLECTION_EVERY, 10, 100)
+    assert RELAY_YOUNG_COLLECTION_EVERY > YOUNG_COLLECTION_EVERY
