@@ -116,7 +116,8 @@ class _Window:
             waiting.add(cast("asyncio.Future[None]", self._sent[0].confirmed))
         if self.has_room():
             waiting.add(reader.next())
-        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        if not any(future.done() for future in waiting):  # the in-process bus: always done
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
 
     async def checkpoint(self) -> bool:
         """Move the checkpoint past the leading batches the broker confirmed; whether it
@@ -168,7 +169,11 @@ class _ReadAhead:
     def next(self) -> asyncio.Future[tuple[Batch, list[Message]]]:
         """The next batch, when it is ready: the same future until it is taken."""
         if self._next is None:
-            self._next = asyncio.ensure_future(self._get())
+            if self._ready.empty():
+                self._next = asyncio.ensure_future(self._get())
+            else:  # what was read before any failure comes first; no task needed
+                self._next = asyncio.get_running_loop().create_future()
+                self._next.set_result(self._ready.get_nowait())
         return self._next
 
     def take(self) -> tuple[Batch, list[Message]]:
@@ -177,8 +182,6 @@ class _ReadAhead:
         return batch
 
     async def _get(self) -> tuple[Batch, list[Message]]:
-        if not self._ready.empty():  # what was read before any failure comes first
-            return self._ready.get_nowait()
         getting = asyncio.ensure_future(self._ready.get())
         try:
             await asyncio.wait({getting, self._filling}, return_when=asyncio.FIRST_COMPLETED)
