@@ -8,11 +8,13 @@ batch written to the socket at once and its confirms awaited together.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aio_pika
 import aiormq
+import pamqp.frame
 import structlog
 from aio_pika.abc import (
     AbstractChannel,
@@ -54,15 +56,26 @@ def _properties(m: Message) -> spec.Basic.Properties:
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def _publish_method(channel_number: int, exchange: str, routing_key: str) -> bytes:
+    """The ``basic.publish`` frame, the same bytes for every event of a type."""
+    publish = spec.Basic.Publish(exchange=exchange, routing_key=routing_key)
+    return pamqp.frame.marshal(publish, channel_number)
+
+
 def _frames(channel: aiormq.Channel, messages: Sequence[Message]) -> ChannelFrame:
-    """A batch's publish frames as one write, made as aiormq's ``basic_publish`` makes them."""
-    frames: list[spec.Basic.Publish | ContentHeader | ContentBody] = []
-    size = channel.max_content_size
+    """A batch's publish frames as one write: pamqp's frames, as aiormq's ``basic_publish``
+    makes them, with the method frame kept for each routing key."""
+    number, size = channel.number, channel.max_content_size
+    marshal = pamqp.frame.marshal
+    parts: list[bytes] = []
     for m in messages:
-        frames.append(spec.Basic.Publish(exchange=EXCHANGE, routing_key=m.routing_key))
-        frames.append(ContentHeader(properties=_properties(m), body_size=len(m.body)))
-        frames += (ContentBody(m.body[at : at + size]) for at in range(0, len(m.body), size))
-    return ChannelFrame.marshall(channel_number=channel.number, frames=frames)
+        parts.append(_publish_method(number, EXCHANGE, m.routing_key))
+        header = ContentHeader(properties=_properties(m), body_size=len(m.body))
+        parts.append(marshal(header, number))
+        for at in range(0, len(m.body), size):
+            parts.append(marshal(ContentBody(m.body[at : at + size]), number))
+    return ChannelFrame(payload=b"".join(parts), should_close=False)
 
 
 async def _send(channel: aiormq.Channel, messages: Sequence[Message]) -> list[asyncio.Future[Any]]:
