@@ -43,10 +43,10 @@ async def run_relay(
     """Publish every event from the checkpoint on, forever.
 
     Up to ``in_flight`` batches are sent before the broker confirmed the first: waiting
-    for each batch's confirms before sending the next left both the relay and the broker
-    idle for a quarter of the time. The checkpoint still moves batch by batch, in order,
-    and only past batches the broker confirmed; after any failure every unconfirmed batch
-    is sent again, in order.
+    for each batch's confirms before sending the next left the relay and the broker each
+    idle while the other worked (in alternating runs the window made the relay about a
+    fifth faster). The checkpoint still moves only past batches the broker confirmed, in
+    order; after any failure every unconfirmed batch is sent again, in order.
     """
     await _declare_queues(bus, queues, max_backoff)
     position = await checkpoints.checkpoint(CHECKPOINT, 0)
@@ -54,25 +54,32 @@ async def run_relay(
     subscription = store.subscribe(after=position, batch_size=batch_size)
     async with _read_ahead(subscription) as reader:
         window = _Window(store, bus, checkpoints, in_flight)
-        backoff = 0.1
-        while True:
-            try:
-                await window.send_due()
-                await window.wait(reader)
-                if await window.checkpoint():
-                    backoff = 0.1
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                metrics.RELAY_FAILURES.inc()
-                log.warning(
-                    "relay.publish_failed", error=str(exc), retry_in=backoff, up_to=window.up_to
-                )
-                window.unsend()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, max_backoff)
-            if window.has_room() and reader.next().done():
-                window.add(*reader.take())  # a failure to read stops the relay
+        try:
+            await _publish(window, reader, max_backoff)
+        finally:
+            window.unsend()  # no confirmation left waiting once the relay stops
+
+
+async def _publish(window: _Window, reader: _ReadAhead, max_backoff: float) -> None:
+    backoff = 0.1
+    while True:
+        try:
+            await window.send_due()
+            await window.wait(reader)
+            if await window.checkpoint():
+                backoff = 0.1
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            metrics.RELAY_FAILURES.inc()
+            log.warning(
+                "relay.publish_failed", error=str(exc), retry_in=backoff, up_to=window.up_to
+            )
+            window.unsend()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, max_backoff)
+        if window.has_room() and reader.next().done():
+            window.add(*reader.take())  # a failure to read stops the relay
 
 
 @dataclass

@@ -163,3 +163,13 @@ async def test_relay_checkpoint_never_passes_an_unconfirmed_batch(
         await eventually(checkpoint_is(readmodels, 10), "the checkpoint passes both batches")
         bus.sent[2][1].set_result(None)
         await eventually(checkpoint_is(readmodels, 11), "and then the new event")
+
+
+async def test_a_stopped_relay_leaves_no_confirmation_waiting(
+    store: SqliteEventStore, readmodels: SqliteReadModelStore
+) -> None:
+    await write(store, 10)
+    bus = HeldBus(readmodels)
+    async with running(run_relay(store, bus, readmodels, batch_size=5)):
+        await eventually(lambda: bus.has_sent(2), "both batches sent")
+    assert all(confirmed.cancelled() for _, confirmed in bus.sent)
