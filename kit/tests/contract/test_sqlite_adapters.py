@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -41,20 +40,6 @@ class count_reads:
             return await read_all(**kwargs)
 
         store.read_all = counted  # type: ignore[method-assign]
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteEventStore]:
-    store = await SqliteEventStore.open(tmp_path / "events.db", clock=ManualClock())
-    yield store
-    await store.close()
-
-
-@pytest.fixture
-async def readmodels(tmp_path: Path) -> AsyncIterator[SqliteReadModelStore]:
-    readmodels = await SqliteReadModelStore.open(tmp_path / "readmodels.db")
-    yield readmodels
-    await readmodels.close()
 
 
 class TestSqliteEventStore(EventStoreContract):

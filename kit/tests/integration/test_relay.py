@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from pathlib import Path
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from typing import Any
 
-import pytest
 from schoolgate_kit.bus import Message, PublishFailed
 from schoolgate_kit.bus.memory import InProcessBus
 from schoolgate_kit.eventstore import NO_STREAM
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
 from schoolgate_kit.relay import CHECKPOINT, run_relay
-from schoolgate_kit.testing.events import ManualClock, award
+from schoolgate_kit.testing.events import award
+from schoolgate_kit.testing.waiting import until
 
 
 class FlakyBus(InProcessBus):
@@ -46,22 +45,8 @@ class HeldBus(InProcessBus):
         self.sent.append(([m.message_id for m in messages], confirmed))
         return confirmed
 
-    async def has_sent(self, count: int) -> bool:
+    def has_sent(self, count: int) -> bool:
         return len(self.sent) >= count
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteEventStore]:
-    opened = await SqliteEventStore.open(tmp_path / "events.db", clock=ManualClock())
-    yield opened
-    await opened.close()
-
-
-@pytest.fixture
-async def readmodels(tmp_path: Path) -> AsyncIterator[SqliteReadModelStore]:
-    opened = await SqliteReadModelStore.open(tmp_path / "readmodels.db")
-    yield opened
-    await opened.close()
 
 
 async def write(store: SqliteEventStore, count: int, *, first: int = 0) -> list[str]:
@@ -85,19 +70,8 @@ async def running(relay: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
             await task
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], why: str) -> None:
-    for _ in range(300):
-        if await check():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(why)
-
-
-def checkpoint_is(readmodels: SqliteReadModelStore, position: int) -> Callable[[], Awaitable[bool]]:
-    async def check() -> bool:
-        return await readmodels.checkpoint(CHECKPOINT, 0) == position
-
-    return check
+async def checkpoint_is(readmodels: SqliteReadModelStore, position: int) -> bool:
+    return await readmodels.checkpoint(CHECKPOINT, 0) == position
 
 
 async def test_relay_waits_out_an_unconfirming_broker_and_skips_nothing(
@@ -122,28 +96,28 @@ async def test_relay_sends_ahead_of_confirms_but_checkpoints_in_order(
     bus = HeldBus(readmodels)
     relay = run_relay(store, bus, readmodels, batch_size=5, in_flight=3, max_backoff=0.05)
     async with running(relay):
-        await eventually(lambda: bus.has_sent(3), "three batches sent before any confirm")
+        await until(lambda: bus.has_sent(3), why="three batches sent before any confirm")
         await asyncio.sleep(0.05)
         assert len(bus.sent) == 3, "no more than three in flight"
         assert [i for batch, _ in bus.sent for i in batch] == ids[:15]
 
         bus.sent[1][1].set_result(None)  # the second batch confirmed before the first
         await asyncio.sleep(0.05)
-        assert await checkpoint_is(readmodels, 0)()
+        assert await checkpoint_is(readmodels, 0)
 
         bus.sent[0][1].set_result(None)
-        await eventually(checkpoint_is(readmodels, 10), "the checkpoint passes both confirmed")
-        await eventually(lambda: bus.has_sent(4), "the fourth batch sent once there was room")
+        await until(lambda: checkpoint_is(readmodels, 10), why="the checkpoint passes both")
+        await until(lambda: bus.has_sent(4), why="the fourth batch sent once there was room")
 
         bus.sent[2][1].set_exception(PublishFailed("nacked"))
-        await eventually(lambda: bus.has_sent(6), "both unconfirmed batches sent again")
+        await until(lambda: bus.has_sent(6), why="both unconfirmed batches sent again")
         assert [bus.sent[4][0], bus.sent[5][0]] == [ids[10:15], ids[15:20]]
         assert bus.sent[3][1].cancelled(), "the send overtaken by the failure is dropped"
-        assert await checkpoint_is(readmodels, 10)()
+        assert await checkpoint_is(readmodels, 10)
 
         for _, confirmed in bus.sent[4:]:
             confirmed.set_result(None)
-        await eventually(checkpoint_is(readmodels, 20), "the checkpoint reaches the head")
+        await until(lambda: checkpoint_is(readmodels, 20), why="the checkpoint reaches the head")
 
 
 async def test_relay_checkpoint_never_passes_an_unconfirmed_batch(
@@ -152,17 +126,17 @@ async def test_relay_checkpoint_never_passes_an_unconfirmed_batch(
     await write(store, 10)
     bus = HeldBus(readmodels)
     async with running(run_relay(store, bus, readmodels, batch_size=5, in_flight=4)):
-        await eventually(lambda: bus.has_sent(2), "both batches sent")
+        await until(lambda: bus.has_sent(2), why="both batches sent")
         bus.sent[1][1].set_result(None)
         # a new event wakes the relay while the first batch is still unconfirmed
         await write(store, 1, first=10)
-        await eventually(lambda: bus.has_sent(3), "the new event sent")
-        assert await checkpoint_is(readmodels, 0)()
+        await until(lambda: bus.has_sent(3), why="the new event sent")
+        assert await checkpoint_is(readmodels, 0)
 
         bus.sent[0][1].set_result(None)
-        await eventually(checkpoint_is(readmodels, 10), "the checkpoint passes both batches")
+        await until(lambda: checkpoint_is(readmodels, 10), why="the checkpoint passes both batches")
         bus.sent[2][1].set_result(None)
-        await eventually(checkpoint_is(readmodels, 11), "and then the new event")
+        await until(lambda: checkpoint_is(readmodels, 11), why="and then the new event")
 
 
 async def test_a_stopped_relay_leaves_no_confirmation_waiting(
@@ -171,5 +145,5 @@ async def test_a_stopped_relay_leaves_no_confirmation_waiting(
     await write(store, 10)
     bus = HeldBus(readmodels)
     async with running(run_relay(store, bus, readmodels, batch_size=5)):
-        await eventually(lambda: bus.has_sent(2), "both batches sent")
+        await until(lambda: bus.has_sent(2), why="both batches sent")
     assert all(confirmed.cancelled() for _, confirmed in bus.sent)
