@@ -160,8 +160,8 @@ class _Window:
 class _ReadAhead:
     """The next batches read and made into messages while the broker confirms earlier ones.
 
-    Only reading and encoding run ahead; the window sends batches one at a time, in order
-    (the in-process bus delivers as it sends).
+    Only reading and encoding run ahead here; the window sends the batches one after
+    another, in order (the in-process bus delivers as it sends).
     """
 
     def __init__(self, batches: AsyncIterator[Batch], depth: int) -> None:
