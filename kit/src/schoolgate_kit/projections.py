@@ -62,6 +62,15 @@ class Projection:
     folds parts of the log side by side, a process each, and merges them in order. Its
     ``evolve`` must never delete a document, and ``key``, ``evolve`` and ``merge`` must be
     module-level functions, as the other processes import them by name."""
+    evolve_in_place: Callable[[Doc | None, RecordedEvent], Doc | None] | None = None
+    """``evolve`` allowed to change the document it is given (and return it): same result,
+    without copying. A rebuild owns every document it folds and uses it instead of
+    ``evolve``; live runners, whose documents are also in their cache, never do. Not with
+    ``derive``, which compares a document before and after; module-level, as ``evolve``."""
+
+    def __post_init__(self) -> None:
+        if self.evolve_in_place is not None and self.derive is not None:
+            raise ValueError(f"{self.name}: derived documents need evolve to copy, not change")
 
     @property
     def event_types(self) -> list[str]:
@@ -101,9 +110,14 @@ class Folding:
     Keeping the position beside the document, not in it, spares copying every document
     twice per event (once to hide the position from ``evolve``, once to put it back): a
     rebuild folds a million events through here.
+
+    ``owned``: nothing outside holds the documents, so a projection's ``evolve_in_place``
+    may change them. Those given to ``add`` and ``merge`` become the folding's; those
+    ``take`` hands out still share parts with it, and must be written before it folds on.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, owned: bool = False) -> None:
+        self.owned = owned
         self.docs: dict[str, Doc | None] = {}
         self.positions: dict[str, int] = {}
         self.changed: dict[str, None] = {}
@@ -120,6 +134,8 @@ class Folding:
 
     def apply(self, projection: Projection, events: list[RecordedEvent], keys: list[str]) -> None:
         evolve, derive = projection.evolve, projection.derive
+        if self.owned and projection.evolve_in_place is not None:
+            evolve = projection.evolve_in_place  # never with derive (Projection checks)
         docs, positions, changed = self.docs, self.positions, self.changed
         for event, key in zip(events, keys, strict=True):
             position = event.position
@@ -335,7 +351,7 @@ async def catch_up(
     """
     target = await store.head()
     position = await readmodels.checkpoint(projection.name, generation)
-    folding = Folding()
+    folding = Folding(owned=True)  # its own folds, or just loaded: nobody else holds them
     folded = 0
 
     def read(after: int) -> asyncio.Task[Batch]:
@@ -389,7 +405,7 @@ def _fold_part(
 ) -> Part:
     """Fold the events after ``after`` up to ``up_to``, from nothing; ``progress`` is told
     the position reached after each page."""
-    folding = Folding()
+    folding = Folding(owned=True)
     key = projection.key
     folded = 0
     for events in reader.pages(

@@ -148,7 +148,11 @@ async def test_a_changed_projection_is_rebuilt_before_the_runner_goes_on(
     assert not any(d.get("doubled") for d in again.values())
     # a new version: every document is made again by the new fold
     task = asyncio.create_task(
-        run_projection(replace(weekly_totals, evolve=doubled, version=2), store, readmodels)
+        run_projection(
+            replace(weekly_totals, evolve=doubled, evolve_in_place=None, version=2),
+            store,
+            readmodels,
+        )
     )
 
     async def rebuilt() -> bool:

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 
-from schoolgate_contracts import Event, Metadata, RecordedEvent
+from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.points import PointAwarded, PointAwardUndone
 from schoolgate_kit.projections import POSITION, Projection, fold, strip
 from schoolgate_kit.readmodels import Doc
+from schoolgate_kit.testing.events import recorded
 
 DAY = date(2026, 11, 16)
-
-
-def recorded(position: int, event: Event) -> RecordedEvent:
-    at = datetime(2026, 11, 16, 10, tzinfo=UTC)
-    return RecordedEvent(
-        event_id=uuid.uuid4(),
-        stream=f"award-{position}",
-        version=0,
-        position=position,
-        recorded_at=at,
-        metadata=Metadata(occurred_at=at, school_id="s1", actor="t1", correlation_id="c"),
-        event=event,
-    )
 
 
 def awarded(position: int, pupil: str, class_id: str) -> RecordedEvent:

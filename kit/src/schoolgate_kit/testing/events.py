@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from schoolgate_contracts import Metadata, NewEvent
+from schoolgate_contracts import Event, Metadata, NewEvent, RecordedEvent
 from schoolgate_contracts.points import DailyTargetSet, PointAwarded
 
 
@@ -69,4 +69,18 @@ def target(
             actor="parent-1",
             correlation_id="test",
         ),
+    )
+
+
+def recorded(position: int, event: Event, *, school_id: str = "s1") -> RecordedEvent:
+    """``event`` as the store would hand it over at ``position``, in a stream of its own."""
+    at = datetime(2026, 11, 16, 10, tzinfo=UTC)
+    return RecordedEvent(
+        event_id=uuid.uuid4(),
+        stream=f"stream-{position}",
+        version=0,
+        position=position,
+        recorded_at=at,
+        metadata=Metadata(occurred_at=at, school_id=school_id, actor="t1", correlation_id="c"),
+        event=event,
     )

@@ -53,22 +53,30 @@ def _daily_key(recorded: RecordedEvent) -> str:
     return daily_key(event.class_id, event.pupil_id, event.school_date.isoformat())
 
 
-def _add(doc: Doc, event: Counted) -> Doc:
-    """Add an award to a tally, or take an undone one off it.
+def _tally(doc: Doc, event: Counted) -> Doc:
+    """Add an award to a tally, or take an undone one off it, changing the tally in place.
 
     Written for speed as well as clarity: a rebuild runs it once per award ever given.
     """
     points = event.points if type(event) is PointAwarded else -event.points
     if event.kind == "needs_work":
-        return {**doc, "total": doc["total"] - points, "needs_work": doc["needs_work"] + points}
+        doc["total"] -= points
+        doc["needs_work"] += points
+        return doc
+    by_way = doc["by_way"]
     way = event.school_way_id
-    by_way = doc["by_way"].copy()
     count = by_way.get(way, 0) + points
     if count:
         by_way[way] = count
     else:
         del by_way[way]
-    return {**doc, "total": doc["total"] + points, "by_way": by_way}
+    doc["total"] += points
+    return doc
+
+
+def _copy(doc: Doc) -> Doc:
+    """A tally ``_tally`` may change without changing ``doc``."""
+    return {**doc, "by_way": doc["by_way"].copy()}
 
 
 def _merge_tallies(earlier: Doc, later: Doc) -> Doc:
@@ -92,7 +100,7 @@ def _merge_tallies(earlier: Doc, later: Doc) -> Doc:
     }
 
 
-def _weekly(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+def _weekly_in_place(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = _counted(recorded)
     if doc is None:
         doc = {
@@ -103,22 +111,31 @@ def _weekly(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             "by_way": {},
             "needs_work": 0,
         }
-    return _add(doc, event)
+    return _tally(doc, event)
+
+
+def _weekly(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    return _weekly_in_place(None if doc is None else _copy(doc), recorded)
+
+
+def _daily_in_place(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = _counted(recorded)
+    if doc is None:
+        doc = {
+            "school_id": recorded.metadata.school_id,
+            "class_id": event.class_id,
+            "pupil_id": event.pupil_id,
+            "school_date": event.school_date.isoformat(),
+            "week_start": event.week_start.isoformat(),
+            "total": 0,
+            "by_way": {},
+            "needs_work": 0,
+        }
+    return _tally(doc, event)
 
 
 def _daily(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
-    event = _counted(recorded)
-    doc = doc or {
-        "school_id": recorded.metadata.school_id,
-        "class_id": event.class_id,
-        "pupil_id": event.pupil_id,
-        "school_date": event.school_date.isoformat(),
-        "week_start": event.week_start.isoformat(),
-        "total": 0,
-        "by_way": {},
-        "needs_work": 0,
-    }
-    return _add(doc, event)
+    return _daily_in_place(None if doc is None else _copy(doc), recorded)
 
 
 def _target(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
@@ -138,6 +155,7 @@ weekly_totals = Projection(
     key=_weekly_key,
     evolve=_weekly,
     merge=_merge_tallies,
+    evolve_in_place=_weekly_in_place,
 )
 daily = Projection(
     name=DAILY,
@@ -145,6 +163,7 @@ daily = Projection(
     key=_daily_key,
     evolve=_daily,
     merge=_merge_tallies,
+    evolve_in_place=_daily_in_place,
 )
 targets = Projection(
     name=TARGETS,

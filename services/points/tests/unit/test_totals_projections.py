@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -153,3 +154,29 @@ def test_tallies_folded_in_two_parts_and_merged_equal_one_fold(
         merged.merge(projection.merge, later.docs, later.positions)
         assert merged.docs == whole.docs, f"cut at {cut}"
         assert merged.positions == whole.positions, f"cut at {cut}"
+
+
+@pytest.mark.parametrize("projection", [weekly_totals, daily], ids=lambda p: p.name)
+@pytest.mark.parametrize("seed", range(5))
+def test_a_rebuild_changing_tallies_in_place_folds_what_evolve_folds(
+    projection: Projection, seed: int
+) -> None:
+    """A rebuild owns its documents and adds to them in place; live runners copy them, as
+    their cache holds them too. Both must come to the same tallies."""
+    assert projection.evolve_in_place is not None
+    events = _mixed_log(seed, 60)
+    owned = Folding(owned=True)
+    owned.apply(projection, events, [projection.key(e) for e in events])
+    assert owned.docs == _folded(projection, events).docs
+
+
+@pytest.mark.parametrize("projection", [weekly_totals, daily], ids=lambda p: p.name)
+def test_evolve_leaves_the_tally_it_was_given_as_it_was(projection: Projection) -> None:
+    monday = date(2026, 11, 16)
+    first, second = awarded(1, "p1", "kindness", monday), awarded(2, "p1", "kindness", monday)
+    before = projection.evolve(None, first)
+    assert before is not None
+    kept = copy.deepcopy(before)
+    after = projection.evolve(before, second)
+    assert before == kept
+    assert after is not None and after["by_way"] == {"kindness": 2}
