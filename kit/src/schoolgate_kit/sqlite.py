@@ -18,6 +18,7 @@ import contextlib
 import functools
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -43,12 +44,39 @@ def connect(path: Path, *, synchronous: str = SYNCHRONOUS) -> sqlite3.Connection
     # Wait for locks before anything else: switching a fresh file to WAL takes a lock that
     # another process opening the same file at the same moment must wait for, not fail on.
     conn.execute("PRAGMA busy_timeout=30000")
-    conn.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(conn)
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA wal_autocheckpoint=0")  # see the module's docstring
     conn.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
     return conn
+
+
+WAL_SWITCH_SECONDS = 30.0
+
+
+def _switch_to_wal(conn: sqlite3.Connection) -> None:
+    """WAL mode, which a new file takes from whichever connection switches it first.
+
+    Two connections switching a fresh file at once can each hold the shared lock and want
+    the exclusive one. SQLite then refuses one of them at once, "database is locked",
+    without waiting (waiting would never end): in the test suite, a service and its worker
+    starting together sometimes failed so. The refused one tries again once the other has
+    switched the file, and finds it in WAL mode already.
+    """
+    deadline = time.monotonic() + WAL_SWITCH_SECONDS
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        else:
+            if mode == "wal":
+                return
+            if time.monotonic() > deadline:
+                raise sqlite3.OperationalError(f"the database stayed in {mode} mode, not WAL")
+        time.sleep(0.01)
 
 
 class SqliteDatabase:
