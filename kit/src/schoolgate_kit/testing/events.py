@@ -72,9 +72,15 @@ def target(
     )
 
 
-def recorded(position: int, event: Event, *, school_id: str = "s1") -> RecordedEvent:
-    """``event`` as the store would hand it over at ``position``, in a stream of its own."""
-    at = datetime(2026, 11, 16, 10, tzinfo=UTC)
+def recorded(
+    position: int,
+    event: Event,
+    *,
+    school_id: str = "s1",
+    at: datetime = datetime(2026, 11, 16, 10, tzinfo=UTC),
+) -> RecordedEvent:
+    """``event`` as the store would hand it over at ``position``, in a stream of its own,
+    having happened and been recorded ``at``."""
     return RecordedEvent(
         event_id=uuid.uuid4(),
         stream=f"stream-{position}",

@@ -4,31 +4,14 @@ from __future__ import annotations
 
 import copy
 import random
-import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from schoolgate_contracts import Event, Metadata, RecordedEvent
+from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.points import PointAwarded, PointAwardUndone, PointKind
 from schoolgate_kit.projections import Folding, Projection, fold
+from schoolgate_kit.testing.events import recorded
 from schoolgate_points.projections import daily, daily_key, weekly_total_key, weekly_totals
-
-
-def recorded(position: int, event: Event) -> RecordedEvent:
-    return RecordedEvent(
-        event_id=uuid.uuid4(),
-        stream=f"award-{position}",
-        version=0,
-        position=position,
-        recorded_at=datetime(2026, 11, 16, tzinfo=UTC),
-        metadata=Metadata(
-            occurred_at=datetime(2026, 11, 16, tzinfo=UTC),
-            school_id="s1",
-            actor="t1",
-            correlation_id="c",
-        ),
-        event=event,
-    )
 
 
 def awarded(

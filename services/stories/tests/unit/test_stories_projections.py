@@ -3,11 +3,10 @@ portfolio items, and whether a pupil may appear in media (the consent service's 
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 import pytest
-from schoolgate_contracts import Event, Metadata, RecordedEvent
+from schoolgate_contracts import Event, RecordedEvent
 from schoolgate_contracts.consent import (
     MediaConsentExceptionRecorded,
     MediaConsentGranted,
@@ -28,6 +27,7 @@ from schoolgate_contracts.stories import (
 )
 from schoolgate_kit.projections import Projection, fold
 from schoolgate_kit.readmodels import Doc
+from schoolgate_kit.testing.events import recorded as kit_recorded
 from schoolgate_stories.projections import (
     likes,
     media_consent,
@@ -42,15 +42,7 @@ PDF = Attachment(media_id="m2", kind="document")
 
 
 def recorded(position: int, event: Event) -> RecordedEvent:
-    return RecordedEvent(
-        event_id=uuid.uuid4(),
-        stream=f"s-{position}",
-        version=0,
-        position=position,
-        recorded_at=AT,
-        metadata=Metadata(occurred_at=AT, school_id="s1", actor="a", correlation_id="c"),
-        event=event,
-    )
+    return kit_recorded(position, event, at=AT)
 
 
 def folded(projection: Projection, *events: Event) -> dict[str, Doc | None]:
