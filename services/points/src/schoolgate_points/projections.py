@@ -83,7 +83,7 @@ def _merge_tallies(earlier: Doc, later: Doc) -> Doc:
     """Two tallies of one pupil and period, the later counted from nothing: their sum.
 
     The later may count below zero (an undone award given in the earlier part); a school
-    way whose count comes to nothing is dropped, as ``_add`` drops it.
+    way whose count comes to nothing is dropped, as ``_tally`` drops it.
     """
     by_way = earlier["by_way"].copy()
     for way, points in later["by_way"].items():
@@ -100,18 +100,23 @@ def _merge_tallies(earlier: Doc, later: Doc) -> Doc:
     }
 
 
+def _new_tally(recorded: RecordedEvent, event: Counted, **period: str) -> Doc:
+    """An empty tally of the event's pupil and school, for the week and whatever else
+    ``period`` narrows it to."""
+    return {
+        "school_id": recorded.metadata.school_id,
+        "pupil_id": event.pupil_id,
+        **period,
+        "week_start": event.week_start.isoformat(),
+        "total": 0,
+        "by_way": {},
+        "needs_work": 0,
+    }
+
+
 def _weekly_in_place(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = _counted(recorded)
-    if doc is None:
-        doc = {
-            "school_id": recorded.metadata.school_id,
-            "pupil_id": event.pupil_id,
-            "week_start": event.week_start.isoformat(),
-            "total": 0,
-            "by_way": {},
-            "needs_work": 0,
-        }
-    return _tally(doc, event)
+    return _tally(_new_tally(recorded, event) if doc is None else doc, event)
 
 
 def _weekly(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
@@ -121,16 +126,8 @@ def _weekly(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
 def _daily_in_place(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = _counted(recorded)
     if doc is None:
-        doc = {
-            "school_id": recorded.metadata.school_id,
-            "class_id": event.class_id,
-            "pupil_id": event.pupil_id,
-            "school_date": event.school_date.isoformat(),
-            "week_start": event.week_start.isoformat(),
-            "total": 0,
-            "by_way": {},
-            "needs_work": 0,
-        }
+        school_date = event.school_date.isoformat()
+        doc = _new_tally(recorded, event, class_id=event.class_id, school_date=school_date)
     return _tally(doc, event)
 
 
