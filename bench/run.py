@@ -146,32 +146,34 @@ async def run(args: argparse.Namespace, work: Path) -> tuple[list[Result], dict[
     results: list[Result] = []
     errors: dict[str, str] = {}
     for name in args.only or list(BENCHMARKS):
-        runs: list[list[Result]] = []
-        for attempt in range(1, args.repeat + 1):
-            of = f" ({attempt} of {args.repeat})" if args.repeat > 1 else ""
-            print(f"[bench] {name}{of}...", file=sys.stderr, flush=True)
-            check = round(cpu_check(), 1)
-            started = time.perf_counter()
-            try:
-                produced = await BENCHMARKS[name](work, args)
-                for result in produced:
-                    result.details["cpu_check_ms_before"] = check
-                runs.append(produced)
-            except Exception as exc:
-                traceback.print_exc()
-                errors[name] = f"{type(exc).__name__}: {exc}"
-            print(
-                f"[bench] {name}{of} took {time.perf_counter() - started:.1f} s",
-                file=sys.stderr,
-                flush=True,
-            )
-            if not args.keep:
-                await _settle(work / name)
-            if name in errors:
-                break  # a benchmark that cannot run says so once
-        if runs and name not in errors:
-            results += median_run(runs)
+        try:
+            runs = [await _run_once(name, attempt, args, work) for attempt in range(args.repeat)]
+        except Exception as exc:  # a benchmark that cannot run says so once
+            traceback.print_exc()
+            errors[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        results += median_run(runs)
     return results, errors
+
+
+async def _run_once(name: str, attempt: int, args: argparse.Namespace, work: Path) -> list[Result]:
+    of = f" ({attempt + 1} of {args.repeat})" if args.repeat > 1 else ""
+    print(f"[bench] {name}{of}...", file=sys.stderr, flush=True)
+    check = round(cpu_check(), 1)
+    started = time.perf_counter()
+    try:
+        produced = await BENCHMARKS[name](work, args)
+    finally:
+        print(
+            f"[bench] {name}{of} took {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+        if not args.keep:
+            await _settle(work / name)
+    for result in produced:
+        result.details["cpu_check_ms_before"] = check
+    return produced
 
 
 async def _settle(files: Path) -> None:
