@@ -100,7 +100,7 @@ def _merge_tallies(earlier: Doc, later: Doc) -> Doc:
     }
 
 
-def _new_tally(recorded: RecordedEvent, event: Counted, **period: str) -> Doc:
+def _new_tally(recorded: RecordedEvent, event: Counted, **period: str | None) -> Doc:
     """An empty tally of the event's pupil and school, for the week and whatever else
     ``period`` narrows it to."""
     return {
