@@ -15,7 +15,7 @@ import gc
 import itertools
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from multiprocessing.pool import Pool
 from typing import Any
@@ -506,11 +506,8 @@ async def _fold_in_parts(
 
     Each round of the log is cut into one part per process. This process folds the first
     part in a thread (the event loop stays free) while the pool's processes fold the
-    others, each reading the log itself. The first part's documents are written as soon as
-    it is folded, while the others still fold; then the others', merged in order onto it,
-    with the round's end as checkpoint. Written all at the end, a 1,000,000-event replay's
-    150,000 documents took 1.5-2.0 s after the last part came back; now only the other
-    part's 70,000 are left by then (0.8-0.9 s). The pool is closed here.
+    others, each reading the log itself; the parts are merged in order and written with
+    the round's end as checkpoint. The pool is closed here.
     """
     assert projection.merge is not None
     merge = projection.merge
@@ -532,23 +529,19 @@ async def _fold_in_parts(
                     mine = await asyncio.to_thread(
                         _fold_part, projection, reader, own[0], own[1], batch_size, told
                     )
-                    # the first part's documents are written while the others still fold;
-                    # the generation is not active, so nobody sees it half written
-                    await _merge_parts(
-                        folding, merge, [mine], readmodels, projection.name, generation, fresh
-                    )
-                    await _write(readmodels, projection.name, generation, folding, None)
-                    parts = await asyncio.gather(*theirs)
+                    parts = [mine, *await asyncio.gather(*theirs)]
                 finally:
                     for future in theirs:
                         future.cancel()  # only those not done: a failure ends the others
-                # only documents the other parts changed are written again, merged
-                await _merge_parts(
-                    folding, merge, parts, readmodels, projection.name, generation, fresh
-                )
-                await _write(readmodels, projection.name, generation, folding, end)
+                if not fresh:
+                    keys = itertools.chain.from_iterable(docs for docs, _, _ in parts)
+                    await _hold(folding, readmodels, projection.name, generation, keys)
+                for docs, positions, _ in parts:
+                    folding.merge(merge, docs, positions)
+                if not await readmodels.commit(projection.name, generation, folding.take(), end):
+                    raise RuntimeError(f"generation {generation} of {projection.name} vanished")
                 metrics.PROJECTION_EVENTS.labels(projection.name).inc(
-                    sum(folded for _, _, folded in [mine, *parts])
+                    sum(folded for _, _, folded in parts)
                 )
                 if len(folding.docs) > HELD_DOCUMENTS:
                     folding.forget()
@@ -560,38 +553,6 @@ async def _fold_in_parts(
         await asyncio.to_thread(pool.join)
     finally:
         pool.terminate()  # parts still running after a failure or a cancellation
-
-
-async def _merge_parts(
-    folding: Folding,
-    merge: Merge,
-    parts: Sequence[Part],
-    readmodels: ReadModelStore,
-    name: str,
-    generation: int,
-    fresh: bool,
-) -> None:
-    """Folded parts, in log order, merged into ``folding``; past a rebuild's first round,
-    after the stored documents of their keys (``_hold``)."""
-    if not fresh:
-        keys = itertools.chain.from_iterable(docs for docs, _, _ in parts)
-        await _hold(folding, readmodels, name, generation, keys)
-    for docs, positions, _ in parts:
-        folding.merge(merge, docs, positions)
-
-
-async def _write(
-    readmodels: ReadModelStore,
-    name: str,
-    generation: int,
-    folding: Folding,
-    checkpoint: int | None,
-) -> None:
-    changes = folding.take()
-    if (changes or checkpoint is not None) and not await readmodels.commit(
-        name, generation, changes, checkpoint
-    ):
-        raise RuntimeError(f"generation {generation} of {name} vanished")
 
 
 _gc_pauses = 0

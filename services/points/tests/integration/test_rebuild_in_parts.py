@@ -7,8 +7,6 @@ part must stop the rebuild, naming where it is, with nothing swapped in.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import random
 import sqlite3
 from collections.abc import AsyncIterator
@@ -23,7 +21,6 @@ from schoolgate_kit.eventstore import NO_STREAM
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
 from schoolgate_kit.testing.events import ManualClock, award, target
-from schoolgate_kit.testing.waiting import until
 from schoolgate_points.projections import WEEKLY_TOTALS, targets, weekly_totals
 
 EVENTS = 1200
@@ -116,41 +113,6 @@ async def test_documents_forgotten_between_rounds_are_loaded_and_merged_again(
     )
     assert in_parts == alone
     assert at == EVENTS
-
-
-async def test_this_process_writes_its_part_while_the_other_still_folds(
-    store: SqliteEventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The other process's part is held back until this process's documents are in the
-    file: written only once every part was back, the rebuild would never finish."""
-    path = tmp_path / "parts.db"
-    real_submit = projections._submit
-
-    def held_back(pool: Any, fn: Any, *args: Any) -> asyncio.Future[Any]:
-        folded = real_submit(pool, fn, *args)
-
-        async def after_this_part_is_written() -> Any:
-            await until(
-                lambda: _stored(path), within=10, every=0.01, why="this process's part written"
-            )
-            return await folded
-
-        return asyncio.ensure_future(after_this_part_is_written())
-
-    monkeypatch.setattr(projections, "_submit", held_back)
-    alone, _ = await _rebuilt(store, tmp_path / "one.db", weekly_totals, workers=1)
-    in_parts, at = await _rebuilt(store, path, weekly_totals, workers=2, parallel_from=1)
-    assert in_parts == alone
-    assert at == EVENTS
-
-
-def _stored(path: Path) -> int:
-    """Weekly totals in the file, in any generation."""
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        (count,) = conn.execute(
-            "SELECT count(*) FROM documents WHERE projection = ?", (WEEKLY_TOTALS,)
-        ).fetchone()
-    return int(count)
 
 
 async def test_a_broken_event_in_another_process_stops_the_rebuild_naming_it(
