@@ -38,10 +38,10 @@ CHECKPOINT_EVERY = 0.25
 """Seconds between checkpoints. A checkpoint runs beside the writer, but its fsync of the
 database file holds up the event file's commits on the same disk for as long as it takes,
 and that grows with the pages it copies. Every second, under the freshness benchmark's
-500 awards/s, the read models' checkpoint took 25-45 ms, and the slowest award answer of
-each 100 ms near one was 5-19 ms slower (median, four runs) than elsewhere. Every quarter of
-a second it took about 10 ms, and the difference was -2 to +3 ms (three runs). A checkpoint
-with nothing to copy does not touch the disk."""
+500 awards/s, the read models' checkpoint took mostly 25-45 ms (up to 49), and the slowest
+award answer of each 100 ms near one was 5-19 ms slower (median, four runs) than elsewhere.
+Every quarter of a second it took mostly 7-17 ms, and the difference was -2 to +3 ms (three
+runs). A checkpoint with nothing to copy does not touch the disk."""
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 """Bytes of write-ahead log kept on disk once it has been copied back (it is reused)."""
 
