@@ -24,24 +24,10 @@ from schoolgate_kit.eventstore import sqlite as sqlite_store
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore, _page
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
 from schoolgate_kit.sqlite import GroupCommit, SqliteDatabase, connect, insert_many, transaction
-from schoolgate_kit.testing.events import ManualClock, award, target
+from schoolgate_kit.testing.events import ManualClock, award, count_reads, target
 from schoolgate_kit.testing.eventstore_contract import EventStoreContract
 from schoolgate_kit.testing.readmodels_contract import ReadModelStoreContract
 from schoolgate_kit.testing.waiting import until
-
-
-class count_reads:
-    """Counts the store's ``read_all`` calls from now on."""
-
-    def __init__(self, store: SqliteEventStore) -> None:
-        self.count = 0
-        read_all = store.read_all
-
-        async def counted(**kwargs: Any) -> Batch:
-            self.count += 1
-            return await read_all(**kwargs)
-
-        store.read_all = counted  # type: ignore[method-assign]
 
 
 class TestSqliteEventStore(EventStoreContract):

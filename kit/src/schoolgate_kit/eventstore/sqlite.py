@@ -4,7 +4,9 @@ Appends from concurrent callers are grouped into one transaction (group commit),
 after those before it, so one conflict never fails its neighbours. The global position is an
 INTEGER PRIMARY KEY, given as one past the head: SQLite has one writer and a refused append
 takes no position, so positions are gap-free and in commit order. Subscribers in this process
-are woken on commit; writes by other processes are noticed by a cheap head check every
+are woken on commit. Writes by other processes are noticed at once when those processes share
+a socket with this one (``share_commits``: each commit sends a ping, and the new events are
+read from the file once for all subscribers), and otherwise by a cheap head check every
 ``poll_interval``.
 """
 
@@ -15,6 +17,7 @@ import bisect
 import contextlib
 import heapq
 import itertools
+import socket
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import structlog
 from schoolgate_contracts import (
     BrokenEvent,
     EventRegistry,
@@ -40,6 +44,8 @@ from schoolgate_kit.eventstore.port import (
 )
 from schoolgate_kit.sqlite import GroupCommit, Outcome, SqliteDatabase, connect, insert_many
 from schoolgate_kit.wire import metadata_json, recorded
+
+log = structlog.get_logger()
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -250,6 +256,12 @@ class SqliteEventStore:
         self._subscribers: set[_Subscriber] = set()
         self._commits: list[_Commit] = []
         self._kept = 0  # events in _commits
+        self._known: int | None = None
+        """The log is in ``_commits`` up to here, with no gap: later commits are kept only
+        from the next position on. None until the head is first read."""
+        self._peers: list[socket.socket] = []
+        self._behind = False  # another process wrote past _known
+        self._catching_up: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(
@@ -263,7 +275,83 @@ class SqliteEventStore:
     ) -> SqliteEventStore:
         db = SqliteDatabase(path, synchronous=synchronous)
         await db.write(lambda conn: conn.executescript(SCHEMA))
-        return cls(db, clock=clock, events=events, poll_interval=poll_interval)
+        store = cls(db, clock=clock, events=events, poll_interval=poll_interval)
+        store._known = await store.head()
+        return store
+
+    def share_commits(self, peer: socket.socket) -> None:
+        """Ping ``peer`` after each commit that wrote, and read what the other end's process
+        committed as soon as it pings back: its subscribers hear of this process's events,
+        and this one's of its, within milliseconds instead of at the next poll.
+
+        ``peer`` is one end of a ``socket.socketpair(AF_UNIX, SOCK_SEQPACKET)`` whose other
+        end the other process's store shares. The caller keeps and closes it. A ping is one
+        byte and says nothing but "look": the events come from the file, so a lost ping
+        only delays them to the next ping or poll. If the other end closes, the socket is
+        simply no longer used.
+        """
+        peer.setblocking(False)
+        asyncio.get_running_loop().add_reader(peer.fileno(), self._heard, peer)
+        self._peers.append(peer)
+
+    def _ping(self) -> None:
+        for peer in list(self._peers):
+            try:
+                peer.send(b"!")
+            except BlockingIOError:  # its pings are unread: it will look anyway
+                pass
+            except OSError:  # the other end is gone
+                self._drop(peer)
+
+    def _heard(self, peer: socket.socket) -> None:
+        while True:
+            try:
+                ping = peer.recv(4096)
+            except BlockingIOError:
+                break
+            except OSError:
+                ping = b""
+            if not ping:  # the other end closed
+                self._drop(peer)
+                break
+        self._fall_behind()
+
+    def stop_sharing(self, peer: socket.socket) -> None:
+        """No more pings to or from ``peer`` (``share_commits``)."""
+        self._drop(peer)
+
+    def _drop(self, peer: socket.socket) -> None:
+        with contextlib.suppress(ValueError):
+            self._peers.remove(peer)
+            asyncio.get_running_loop().remove_reader(peer.fileno())
+
+    def _fall_behind(self) -> None:
+        """Another process may have written: read the log past ``_known`` once, for every
+        subscriber, in a task of its own."""
+        self._behind = True
+        if self._catching_up is None or self._catching_up.done():
+            self._catching_up = asyncio.create_task(self._catch_up(), name="sqlite-catch-up")
+
+    async def _catch_up(self) -> None:
+        while self._behind:
+            self._behind = False
+            try:
+                if self._known is None:
+                    self._known = await self.head()
+                    self._wake(None)
+                    continue
+                while True:
+                    batch = await self.read_all(after=self._known, limit=RECENT_EVENTS)
+                    new = [e for e in batch.events if e.position > self._known]
+                    if new:
+                        types = frozenset(e.event_type for e in new)
+                        self._keep(_Commit(new[0].position, new[-1].position, types, tuple(new)))
+                        self._wake(types)
+                    if batch.caught_up:
+                        break
+            except Exception:  # subscribers still poll; the next ping or commit tries again
+                log.exception("eventstore.catch_up_failed", database=self._db.path.name)
+                return
 
     # -- writing -------------------------------------------------------------------------
 
@@ -306,13 +394,15 @@ class SqliteEventStore:
         try:
             types = self._remember([value for ok, value in outcomes if ok and value.wrote])
         finally:  # subscribers are woken even if keeping the events failed: they read the file
-            for subscriber in self._subscribers:
-                if (
-                    types is None
-                    or subscriber.types is None
-                    or not types.isdisjoint(subscriber.types)
-                ):
-                    subscriber.woken.set()
+            self._wake(types)
+            if types != frozenset():
+                self._ping()
+
+    def _wake(self, types: frozenset[str] | None) -> None:
+        """Wake the subscribers following any of ``types`` (all of them for None)."""
+        for subscriber in self._subscribers:
+            if types is None or subscriber.types is None or not types.isdisjoint(subscriber.types):
+                subscriber.woken.set()
 
     def _remember(self, appends: list[_Written]) -> frozenset[str] | None:
         """Keep what this commit wrote, as a reader would get it, for live subscribers; the
@@ -344,15 +434,23 @@ class SqliteEventStore:
         if last - first + 1 != len(written):
             return None
         types = frozenset(e.event.event_type for e in written)
-        self._commits.append(_Commit(first, last, types, tuple(written)))
-        self._kept += len(written)
+        if self._known is None or first == self._known + 1:
+            self._keep(_Commit(first, last, types, tuple(written)))
+        elif last > self._known:  # another process wrote in between: read it all from there
+            self._fall_behind()
+        return types
+
+    def _keep(self, commit: _Commit) -> None:
+        """Keep the next commit of the log, this process's or read from the file."""
+        self._commits.append(commit)
+        self._known = commit.last
+        self._kept += len(commit.events)
         if self._kept > 2 * RECENT_EVENTS:
             old = 0
             while self._kept > RECENT_EVENTS and old < len(self._commits) - 1:  # not the newest
                 self._kept -= len(self._commits[old].events)
                 old += 1
             del self._commits[:old]
-        return types
 
     def _recent(self, types: Collection[str] | None, after: int, limit: int) -> Batch | None:
         """The next batch from this process's own recent commits, without reading the file.
@@ -455,6 +553,12 @@ class SqliteEventStore:
         await self._db.read(lambda c: c.execute("SELECT 1").fetchone())
 
     async def close(self) -> None:
+        for peer in list(self._peers):
+            self._drop(peer)
+        if self._catching_up is not None:
+            self._catching_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._catching_up
         await self._writes.close()
         await self._db.close()
 

@@ -4,9 +4,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from schoolgate_contracts import Event, Metadata, NewEvent, RecordedEvent
 from schoolgate_contracts.points import DailyTargetSet, PointAwarded
+
+from schoolgate_kit.eventstore import Batch, EventStore
+
+
+class count_reads:
+    """Counts a store's ``read_all`` calls from now on, its own included."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.count = 0
+        read_all = store.read_all
+
+        async def counted(**kwargs: Any) -> Batch:
+            self.count += 1
+            return await read_all(**kwargs)
+
+        store.read_all = counted  # type: ignore[method-assign]
 
 
 class ManualClock:
