@@ -256,10 +256,8 @@ async def points_client(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Schoolgate as `make run` starts it (a fresh data directory), at the returned URL."""
-    tmp = tmp_path_factory.mktemp("embedded")
+def start_embedded(tmp: Path) -> tuple[str, Process]:
+    """Schoolgate as `make run` starts it, on data directory ``tmp``: its URL, once ready."""
     port = free_port()
     proc = Process(
         "embedded",
@@ -274,6 +272,13 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ).start()
     base = f"http://127.0.0.1:{port}"
     wait_for_http(f"{base}/readyz", proc)
+    return base, proc
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Schoolgate as `make run` starts it (a fresh data directory), at the returned URL."""
+    base, proc = start_embedded(tmp_path_factory.mktemp("embedded"))
     yield base
     proc.stop()
     assert "Demo accounts" in proc.log()

@@ -1,8 +1,23 @@
-"""Every metric Schoolgate exports. Labels stay bounded: route templates, never ids."""
+"""Every metric Schoolgate exports. Labels stay bounded: route templates, never ids.
+
+A process whose work is shared with others it started (the embedded web process and its
+worker process) runs in prometheus_client's multiprocess mode: ``PROMETHEUS_MULTIPROC_DIR``
+is set before any metric is made, each process writes its values there, and ``/metrics``
+adds them up (``exposition``). Gauges say how: a lag is the largest among live processes.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import os
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 HTTP_REQUESTS = Counter(
     "schoolgate_http_requests_total",
@@ -24,7 +39,9 @@ RELAY_PUBLISHED = Counter(
     "schoolgate_relay_published_total", "Events the relay published with a broker confirm."
 )
 RELAY_LAG = Gauge(
-    "schoolgate_relay_lag_events", "Events in the store the relay has not yet published."
+    "schoolgate_relay_lag_events",
+    "Events in the store the relay has not yet published.",
+    multiprocess_mode="livemax",
 )
 RELAY_FAILURES = Counter(
     "schoolgate_relay_publish_failures_total", "Batches the broker did not confirm (retried)."
@@ -41,4 +58,22 @@ PROJECTION_LAG = Gauge(
     "schoolgate_projection_lag_events",
     "Events in the store a projection has not yet applied.",
     ["projection"],
+    multiprocess_mode="livemax",
 )
+
+
+def exposition() -> bytes:
+    """What ``/metrics`` answers: this process's metrics, or in multiprocess mode every
+    process's, added up."""
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        return generate_latest()
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
+
+
+def process_gone(pid: int) -> None:
+    """In multiprocess mode, forget the gauges of a process that has ended; what it counted
+    still counts."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]

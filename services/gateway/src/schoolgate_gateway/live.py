@@ -35,7 +35,10 @@ RETRY_MS = 3000
 """How long a browser's EventSource waits before it reconnects."""
 
 LISTENERS = Gauge(
-    "schoolgate_gateway_live_listeners", "Pages listening for live points news.", ["scope"]
+    "schoolgate_gateway_live_listeners",
+    "Pages listening for live points news.",
+    ["scope"],
+    multiprocess_mode="livesum",
 )
 DROPPED = Counter(
     "schoolgate_gateway_live_dropped_total",

@@ -1,0 +1,100 @@
+"""The web process's side of the embedded worker process: start it, share commits with it,
+restart it if it stops, and stop it at shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator
+
+import structlog
+from schoolgate_gateway.settings import GatewaySettings
+from schoolgate_kit import metrics
+from schoolgate_kit.eventstore.sqlite import SqliteEventStore
+
+log = structlog.get_logger()
+
+RESTART_DELAY = 1.0
+"""Seconds before a worker process that stopped is started again; doubled while it keeps
+stopping within a minute of starting, up to ``MAX_RESTART_DELAY``."""
+MAX_RESTART_DELAY = 30.0
+STOP_TIMEOUT = 15.0
+"""Seconds a worker process has to finish its current work once asked to stop."""
+
+
+class WorkerProcess:
+    """``python -m schoolgate_embedded.work``, kept running for as long as ``running()``."""
+
+    def __init__(self, settings: GatewaySettings, store: SqliteEventStore) -> None:
+        self._settings = settings
+        self._store = store
+        self._process: asyncio.subprocess.Process | None = None
+        self.restarts = 0
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[WorkerProcess]:
+        supervisor = asyncio.create_task(self._supervise(), name="embedded-workers")
+        try:
+            yield self
+        finally:
+            supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await supervisor
+
+    async def ping(self) -> None:
+        """A readiness check: the worker process is running."""
+        if self._process is None or self._process.returncode is not None:
+            raise RuntimeError("the worker process (projections, relay, reactors) is not running")
+
+    async def _supervise(self) -> None:
+        delay = RESTART_DELAY
+        while True:
+            started = time.monotonic()
+            code = await self._run_once()
+            if time.monotonic() - started > 60:
+                delay = RESTART_DELAY
+            log.error("embedded.worker_process_stopped", exit_code=code, restart_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_RESTART_DELAY)
+            self.restarts += 1
+
+    async def _run_once(self) -> int:
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "schoolgate_embedded.work",
+                str(theirs.fileno()),
+                pass_fds=(theirs.fileno(),),
+                env={**os.environ, "SCHOOLGATE_DATA_DIR": str(self._settings.data_dir)},
+            )
+            theirs.close()
+            self._process = process
+            self._store.share_commits(mine)
+            try:
+                return await process.wait()
+            finally:
+                await _stop(process)
+                metrics.process_gone(process.pid)
+        finally:
+            self._store.stop_sharing(mine)
+            mine.close()
+            theirs.close()
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is not None:
+        return
+    process.terminate()
+    try:
+        async with asyncio.timeout(STOP_TIMEOUT):
+            await process.wait()
+    except TimeoutError:
+        log.error("embedded.worker_process_killed", after_s=STOP_TIMEOUT)
+        process.kill()
+        await process.wait()
