@@ -54,7 +54,11 @@ class WorkerProcess:
         delay = RESTART_DELAY
         while True:
             started = time.monotonic()
-            code = await self._run_once()
+            try:
+                code = await self._run_once()
+            except Exception:  # could not even start it (no memory, no processes left)
+                log.exception("embedded.worker_process_not_started")
+                code = -1
             if time.monotonic() - started > 60:
                 delay = RESTART_DELAY
             log.error("embedded.worker_process_stopped", exit_code=code, restart_in_s=delay)
