@@ -61,7 +61,10 @@ class WorkerProcess:
                 code = -1
             if time.monotonic() - started > 60:
                 delay = RESTART_DELAY
-            log.error("embedded.worker_process_stopped", exit_code=code, restart_in_s=delay)
+            # 0: it was told to stop, as when a service manager signals the whole group
+            # at shutdown; anything else is a failure
+            report = log.warning if code == 0 else log.error
+            report("embedded.worker_process_stopped", exit_code=code, restart_in_s=delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RESTART_DELAY)
             self.restarts += 1
