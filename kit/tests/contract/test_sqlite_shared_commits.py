@@ -136,3 +136,24 @@ async def test_when_the_other_process_goes_its_commits_are_still_found_by_pollin
         await work.close()
         await web.close()
         ends[1].close()
+
+
+async def test_a_commit_after_an_unheard_one_of_the_other_process_is_read_once(
+    tmp_path: Path,
+) -> None:
+    """This process's commit lands after another's it has not heard of: both are read from
+    the file once, for every subscriber, not also by each subscriber it wakes."""
+    path = tmp_path / "events.db"
+    web = await SqliteEventStore.open(path, clock=ManualClock(), poll_interval=NEVER)
+    work = await SqliteEventStore.open(path, clock=ManualClock(), poll_interval=NEVER)
+    try:
+        async with following(work) as heard, following(work, ["PointAwarded"]) as awards:
+            reads = count_reads(work)
+            await web.append("award-1", [award()], expected_version=NO_STREAM)  # no ping
+            await work.append("award-2", [award()], expected_version=NO_STREAM)
+            await until(lambda: len(heard) == len(awards) == 2, within=5)
+            assert [e.stream for e in heard] == ["award-1", "award-2"]
+            assert reads.count == 1
+    finally:
+        await work.close()
+        await web.close()

@@ -390,23 +390,28 @@ class SqliteEventStore:
         the CPU of an append). The others move past such commits when they next look, at
         the latest after ``poll_interval``.
         """
+        written = [value for ok, value in outcomes if ok and value.wrote]
         types: frozenset[str] | None = None  # not known: every subscriber looks
         try:
-            types = self._remember([value for ok, value in outcomes if ok and value.wrote])
+            types = self._remember(written)
         finally:  # subscribers are woken even if keeping the events failed: they read the file
             self._wake(types)
-            if types != frozenset():
+            if written:
                 self._ping()
 
     def _wake(self, types: frozenset[str] | None) -> None:
         """Wake the subscribers following any of ``types`` (all of them for None)."""
+        if types is not None and not types:
+            return
         for subscriber in self._subscribers:
             if types is None or subscriber.types is None or not types.isdisjoint(subscriber.types):
                 subscriber.woken.set()
 
     def _remember(self, appends: list[_Written]) -> frozenset[str] | None:
         """Keep what this commit wrote, as a reader would get it, for live subscribers; the
-        types it wrote, or None where it kept nothing it wrote.
+        types of the subscribers to wake now: those it wrote, None where it kept nothing it
+        wrote (all look), or none when another process's commit came first (the catch-up
+        reads both, keeps them and wakes them).
 
         A group's events are one run of positions: SQLite has one writer, and a refused
         append takes none (``_Appends``). Anything unexpected is simply not kept, and
@@ -434,10 +439,11 @@ class SqliteEventStore:
         if last - first + 1 != len(written):
             return None
         types = frozenset(e.event.event_type for e in written)
-        if self._known is None or first == self._known + 1:
-            self._keep(_Commit(first, last, types, tuple(written)))
-        elif last > self._known:  # another process wrote in between: read it all from there
-            self._fall_behind()
+        if self._known is not None and first != self._known + 1:
+            if last > self._known:  # another process wrote in between: read it all from there
+                self._fall_behind()
+            return frozenset()
+        self._keep(_Commit(first, last, types, tuple(written)))
         return types
 
     def _keep(self, commit: _Commit) -> None:
