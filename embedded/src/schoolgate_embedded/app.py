@@ -26,7 +26,6 @@ from fastapi import FastAPI
 from schoolgate_consent.service import DEFINITION as CONSENT
 from schoolgate_gateway.accounts import Accounts
 from schoolgate_gateway.entrypoints.http import create_app as create_gateway_app
-from schoolgate_gateway.projections import PROJECTIONS as GATEWAY_PROJECTIONS
 from schoolgate_gateway.service import build_gateway
 from schoolgate_gateway.settings import GatewaySettings
 from schoolgate_kit.app import outer_app
@@ -45,15 +44,6 @@ from schoolgate_embedded.workers import WorkerProcess
 
 SERVICES: tuple[ServiceDefinition, ...] = (POINTS, ROSTER, CONSENT, STORIES, NOTIFICATIONS)
 log = structlog.get_logger()
-
-
-WORKERS = ServiceDefinition(
-    name="embedded",
-    create_app=lambda settings, parts: FastAPI(),  # the worker process serves no HTTP
-    projections=[p for d in SERVICES for p in d.projections] + list(GATEWAY_PROJECTIONS),
-    reactors=lambda parts: [r for d in SERVICES for r in d.reactors(parts)],
-)
-"""What the worker process runs, as one service's ``work`` role runs its own."""
 
 
 @dataclass

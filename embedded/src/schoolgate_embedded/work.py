@@ -17,6 +17,7 @@ import socket
 import sys
 
 import structlog
+from schoolgate_gateway.projections import PROJECTIONS as GATEWAY_PROJECTIONS
 from schoolgate_gateway.settings import GatewaySettings
 from schoolgate_kit.bus.memory import InProcessBus
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
@@ -24,7 +25,7 @@ from schoolgate_kit.logging import configure_logging
 from schoolgate_kit.relay import run_relay
 from schoolgate_kit.runtime import run, run_workers, settle_heap
 
-from schoolgate_embedded.app import WORKERS, open_parts
+from schoolgate_embedded.app import SERVICES, open_parts
 
 log = structlog.get_logger()
 PARENT_CHECK_EVERY = 1.0
@@ -50,7 +51,13 @@ async def work(settings: GatewaySettings, peer: socket.socket) -> int:
         settle_heap()
         running = [
             asyncio.create_task(
-                run_workers(WORKERS, parts, bus, rebuild_workers=settings.rebuild_workers),
+                run_workers(
+                    [p for d in SERVICES for p in d.projections] + list(GATEWAY_PROJECTIONS),
+                    [r for d in SERVICES for r in d.reactors(parts)],
+                    parts,
+                    bus,
+                    rebuild_workers=settings.rebuild_workers,
+                ),
                 name="projections-and-reactors",
             ),
             asyncio.create_task(run_relay(parts.store, bus, parts.readmodels), name="relay"),

@@ -106,13 +106,19 @@ async def open_parts(settings: Settings, database: str) -> AsyncIterator[Parts]:
 
 
 async def run_workers(
-    definition: ServiceDefinition, parts: Parts, bus: Bus, *, rebuild_workers: int = 0
+    projections: Sequence[Projection],
+    reactors: Sequence[Reactor],
+    parts: Parts,
+    bus: Bus,
+    *,
+    rebuild_workers: int = 0,
 ) -> None:
-    """Run every projection and reactor of a service until cancelled."""
-    subscriptions = [await start_reactor(r, bus) for r in definition.reactors(parts)]
+    """Run these projections and reactors (a service's, or the embedded worker process's)
+    until cancelled."""
+    subscriptions = [await start_reactor(r, bus) for r in reactors]
     try:
         async with asyncio.TaskGroup() as group:
-            for projection in definition.projections:
+            for projection in projections:
                 group.create_task(
                     run_projection(
                         projection,
@@ -122,7 +128,7 @@ async def run_workers(
                     ),
                     name=f"projection:{projection.name}",
                 )
-            if not definition.projections:
+            if not projections:
                 group.create_task(asyncio.Event().wait())
     finally:
         for subscription in subscriptions:
@@ -149,7 +155,13 @@ async def _work(definition: ServiceDefinition, settings: Settings) -> None:
         bus = await open_bus(settings, parts.readmodels)
         settle_heap()
         try:
-            await run_workers(definition, parts, bus, rebuild_workers=settings.rebuild_workers)
+            await run_workers(
+                definition.projections,
+                definition.reactors(parts),
+                parts,
+                bus,
+                rebuild_workers=settings.rebuild_workers,
+            )
         finally:
             await bus.close()
 
