@@ -2,6 +2,12 @@
 
 A version conflict means someone else wrote first: decide again on the new state once, and
 if that conflicts too, answer 409. Nothing but the appended events is written.
+
+A stream belongs to the school whose command created it. Streams are named by ids that are
+unique across a deployment, but some of those ids are chosen by the caller to make retries
+safe (an award's or a post's id): another school sending the same id must not read, retry
+or change what is not theirs, so a command for one school on another school's stream is
+refused before it is decided, saying nothing of what the stream holds.
 """
 
 from __future__ import annotations
@@ -16,6 +22,17 @@ from schoolgate_contracts import Event, Metadata, NewEvent, RecordedEvent
 from schoolgate_kit import ids
 from schoolgate_kit.eventstore import NO_STREAM, EventStore, WrongExpectedVersion
 from schoolgate_kit.problems import Conflict
+
+
+class IdTaken(Conflict):
+    slug = "id-taken"
+    title = "That id is already used for something else"
+
+
+def _owned(stream: str, history: Sequence[RecordedEvent], school_id: str) -> None:
+    if history and history[0].metadata.school_id != school_id:
+        raise IdTaken(f"{stream.partition('-')[0]}: that id is already used; choose another")
+
 
 S = TypeVar("S")
 
@@ -45,6 +62,7 @@ async def execute(
     for attempt in attempts:
         fresh = expect_new and attempt == 1
         history = [] if fresh else await store.read_stream(stream)
+        _owned(stream, history, metadata.school_id)
         state = initial()
         for recorded in history:
             state = evolve(state, recorded.event)

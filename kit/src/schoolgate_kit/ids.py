@@ -13,6 +13,7 @@ child, which would then repeat its parent's ids: for event ids, a lost award.
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 import uuid
@@ -43,3 +44,11 @@ def _forget() -> None:
 
 
 os.register_at_fork(after_in_child=_forget)
+
+
+def new_key(kind: str) -> str:
+    """A deployment-unique id for something a school keeps (a pupil, class, member of staff):
+    ``pup_`` and 26 base32 letters of a random UUID. The kind in front tells people reading
+    logs and URLs what it names; the ids a school's own records use are kept beside it as
+    its ``source_id``, never as the key, so two schools' records cannot collide."""
+    return f"{kind}_{base64.b32encode(new_id().bytes).decode().rstrip('=').lower()}"

@@ -33,7 +33,7 @@ class RacingStore(SqliteEventStore):
     ) -> AppendResult:
         if self.races:
             self.races -= 1
-            await super().append(stream, [award()], expected_version=None)
+            await super().append(stream, [award(school_id=META.school_id)], expected_version=None)
         return await super().append(stream, events, expected_version=expected_version)
 
 
