@@ -1,5 +1,6 @@
 # Schoolgate: short targets that call uv. `make run` and `make test` set up what they need.
-UV := $(shell scripts/ensure-uv.sh)
+# Stop here if there is no uv, rather than run each target with an empty command.
+UV := $(or $(shell scripts/ensure-uv.sh),$(error no uv to run: see the line above))
 export UV_LINK_MODE ?= copy
 
 .PHONY: run test lint format contracts bench sync
