@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,6 +16,7 @@ from schoolgate_contracts.base import Event
 from schoolgate_contracts.registry import registry
 
 Id = str
+SourceId = str | None
 
 
 class StaffRole(StrEnum):
@@ -67,8 +69,10 @@ class SchoolDetailsChanged(_Roster):
 @registry.register
 class YearGroupAdded(_Roster):
     event_type = "YearGroupAdded"
+    schema_version = 2
     year_group_id: Id
     name: str
+    source_id: SourceId = None
 
 
 @registry.register
@@ -81,9 +85,11 @@ class YearGroupRenamed(_Roster):
 @registry.register
 class ClassAdded(_Roster):
     event_type = "ClassAdded"
+    schema_version = 2
     class_id: Id
     name: str
     year_group_id: Id
+    source_id: SourceId = None
 
 
 @registry.register
@@ -99,6 +105,7 @@ class ClassDetailsChanged(_Roster):
 @registry.register
 class PupilEnrolled(_Roster):
     event_type = "PupilEnrolled"
+    schema_version = 2
     personal_fields = frozenset({"first_name", "surname"})
     pupil_id: Id
     first_name: str
@@ -106,6 +113,7 @@ class PupilEnrolled(_Roster):
     year_group_id: Id
     class_id: Id
     avatar: str | None = None
+    source_id: SourceId = None
 
 
 @registry.register
@@ -147,11 +155,13 @@ class PupilLeft(_Roster):
 @registry.register
 class StaffMemberAdded(_Roster):
     event_type = "StaffMemberAdded"
+    schema_version = 2
     personal_fields = frozenset({"display_name", "email"})
     staff_id: Id
     display_name: str
     email: str
     role: StaffRole
+    source_id: SourceId = None
 
 
 @registry.register
@@ -217,3 +227,23 @@ class RosterImported(_Roster):
     moved: int
     left: int
     unchanged: int
+
+
+@registry.upcaster("YearGroupAdded", from_version=1)
+def _yeargroupadded_v2(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "source_id": data["year_group_id"]}
+
+
+@registry.upcaster("ClassAdded", from_version=1)
+def _classadded_v2(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "source_id": data["class_id"]}
+
+
+@registry.upcaster("PupilEnrolled", from_version=1)
+def _pupilenrolled_v2(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "source_id": data["pupil_id"]}
+
+
+@registry.upcaster("StaffMemberAdded", from_version=1)
+def _staffmemberadded_v2(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "source_id": data["staff_id"]}

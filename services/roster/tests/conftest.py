@@ -179,6 +179,56 @@ class RosterService:
             time.sleep(0.05)
         raise AssertionError(f"import {location} did not finish:\n{self.log('api')}")
 
+    def build(
+        self, school_id: str, who: str, steps: list[tuple[str, str, dict[str, Any]]]
+    ) -> dict[str, str]:
+        """Set a school up command by command, naming things by ids of the test's choosing
+        (``"year_group_id": "y3"``): they are sent as source ids, references to them as the
+        ids the roster made. Returns the roster's ids by the test's ids."""
+        made: dict[str, str] = {}
+        own = {
+            "/year-groups": "year_group_id",
+            "/classes": "class_id",
+            "/pupils": "pupil_id",
+            "/staff": "staff_id",
+        }
+        for method, path, body in steps:
+            sent = dict(body)
+            own_field = own.get(path) if method == "POST" else None
+            if own_field is not None and own_field in sent:
+                sent["source_id"] = sent.pop(own_field)
+            if path == "/school-ways":
+                way = sent.pop("school_way_id", None)
+            for field in ("year_group_id", "class_id"):
+                if field in sent and field != own_field:
+                    sent[field] = made.get(sent[field], sent[field])
+            if "class_ids" in sent:
+                sent["class_ids"] = [made.get(c, c) for c in sent["class_ids"]]
+            answer = self.call(method, f"/schools/{school_id}{path}", who, json=sent)
+            assert answer.status_code in {200, 201}, answer.text
+            if own_field is not None and "source_id" in sent:
+                made[sent["source_id"]] = answer.json()[own_field]
+            if path == "/school-ways" and way is not None:
+                made[way] = answer.json()["school_way_id"]
+        return made
+
+    def ids(self, school_id: str, who: str) -> dict[str, str]:
+        """The school's ids by the source ids its file gave (values by ``way:<name>``): the
+        roster makes its own ids, so tests find what they filed this way."""
+        found: dict[str, str] = {}
+        for kind, key in (
+            ("pupils?include_left=true", "pupil_id"),
+            ("classes", "class_id"),
+            ("year-groups", "year_group_id"),
+            ("staff?include_left=true", "staff_id"),
+        ):
+            answer = self.call("GET", f"/schools/{school_id}/{kind}", who)
+            assert answer.status_code == 200, answer.text
+            found |= {d["source_id"]: d[key] for d in answer.json() if d.get("source_id")}
+        ways = self.call("GET", f"/schools/{school_id}/school-ways", who).json()
+        found |= {f"way:{w['name'].lower()}": w["school_way_id"] for w in ways}
+        return found
+
     def until(self, check: Callable[[], bool], why: str, within: float = 20) -> None:
         deadline = time.monotonic() + within
         while not check():

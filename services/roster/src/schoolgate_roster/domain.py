@@ -3,12 +3,18 @@ what it becomes.
 
 Everything a school's roster holds lives in one stream, ``roster-{school_id}``, so a whole
 import is decided against one state and appended atomically at one expected version.
+
+Every year group, class, pupil and member of staff has an id Schoolgate made (``new_key``),
+unique across the deployment; the id the school's own records give it is its ``source_id``,
+which only ever finds things within this school's roster. Commands that add something come
+with a freshly made id and use it only when nothing of the school's already answers to the
+same source id (or, for named things, the same name): so a retry changes nothing.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -59,6 +65,7 @@ def is_id(text: str) -> bool:
 class YearGroup:
     year_group_id: str
     name: str
+    source_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class SchoolClass:
     class_id: str
     name: str
     year_group_id: str
+    source_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,7 @@ class Pupil:
     class_id: str
     avatar: str | None = None
     on_roll: bool = True
+    source_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,7 @@ class StaffMember:
     role: StaffRole
     class_ids: frozenset[str] = frozenset()
     active: bool = True
+    source_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,11 +140,19 @@ def evolve(state: Roster, event: Event) -> Roster:
     match event:
         case SchoolRegistered() | SchoolDetailsChanged():
             return replace(state, details=event.details)
-        case YearGroupAdded() | YearGroupRenamed():
-            group = YearGroup(event.year_group_id, event.name)
+        case YearGroupAdded():
+            group = YearGroup(event.year_group_id, event.name, event.source_id)
             return replace(state, year_groups=_put(state.year_groups, event.year_group_id, group))
-        case ClassAdded() | ClassDetailsChanged():
-            klass = SchoolClass(event.class_id, event.name, event.year_group_id)
+        case YearGroupRenamed():
+            group = replace(state.year_groups[event.year_group_id], name=event.name)
+            return replace(state, year_groups=_put(state.year_groups, event.year_group_id, group))
+        case ClassAdded():
+            klass = SchoolClass(event.class_id, event.name, event.year_group_id, event.source_id)
+            return replace(state, classes=_put(state.classes, event.class_id, klass))
+        case ClassDetailsChanged():
+            klass = replace(
+                state.classes[event.class_id], name=event.name, year_group_id=event.year_group_id
+            )
             return replace(state, classes=_put(state.classes, event.class_id, klass))
         case PupilEnrolled():
             pupil = Pupil(
@@ -144,6 +162,7 @@ def evolve(state: Roster, event: Event) -> Roster:
                 event.year_group_id,
                 event.class_id,
                 event.avatar,
+                source_id=event.source_id,
             )
             return replace(state, pupils=_put(state.pupils, event.pupil_id, pupil))
         case PupilDetailsChanged():
@@ -165,7 +184,13 @@ def evolve(state: Roster, event: Event) -> Roster:
             pupil = replace(state.pupils[event.pupil_id], on_roll=False)
             return replace(state, pupils=_put(state.pupils, event.pupil_id, pupil))
         case StaffMemberAdded():
-            member = StaffMember(event.staff_id, event.display_name, event.email, event.role)
+            member = StaffMember(
+                event.staff_id,
+                event.display_name,
+                event.email,
+                event.role,
+                source_id=event.source_id,
+            )
             return replace(state, staff=_put(state.staff, event.staff_id, member))
         case StaffDetailsChanged():
             member = replace(
@@ -241,25 +266,32 @@ class RegisterSchool:
 @dataclass(frozen=True)
 class AddYearGroup:
     year_group_id: str
+    """A fresh id, used if the school has no year group of this source id or name yet."""
     name: str
+    source_id: str | None = None
 
 
 @dataclass(frozen=True)
 class AddClass:
     class_id: str
+    """A fresh id, used if the school has no class of this source id, or of this name in
+    this year group, yet."""
     name: str
     year_group_id: str
+    source_id: str | None = None
 
 
 @dataclass(frozen=True)
 class EnrolPupil:
     pupil_id: str
+    """A fresh id, used unless a pupil of the school already has this ``source_id``."""
     first_name: str
     surname: str
     class_id: str
     year_group_id: str | None = None
     """Defaults to the class's year group; mixed-age classes may say otherwise."""
     avatar: str | None = None
+    source_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -285,15 +317,18 @@ class ChooseAvatar:
 @dataclass(frozen=True)
 class AddStaffMember:
     staff_id: str
+    """A fresh id, used unless a member of staff already has this source id or email."""
     display_name: str
     email: str
     role: StaffRole
     class_ids: frozenset[str] = frozenset()
+    source_id: str | None = None
 
 
 @dataclass(frozen=True)
 class AddSchoolWay:
     school_way_id: str
+    """A fresh id, used unless the school already has a value of this name."""
     name: str
     description: str = ""
 
@@ -315,6 +350,84 @@ Command = (
     | AddSchoolWay
     | RetireSchoolWay
 )
+
+
+# -- finding what a command names ------------------------------------------------------------
+
+
+def _same(a: str, b: str) -> bool:
+    return _fold_name(a) == _fold_name(b)
+
+
+def existing_year_group(state: Roster, command: AddYearGroup) -> YearGroup | None:
+    """The year group a command to add one names: its source id's, else its name's."""
+    if command.source_id is not None:
+        for group in state.year_groups.values():
+            if group.source_id == command.source_id:
+                return group
+    return next((g for g in state.year_groups.values() if _same(g.name, command.name)), None)
+
+
+def existing_class(state: Roster, command: AddClass) -> SchoolClass | None:
+    if command.source_id is not None:
+        for klass in state.classes.values():
+            if klass.source_id == command.source_id:
+                return klass
+    return next(
+        (
+            c
+            for c in state.classes.values()
+            if _same(c.name, command.name) and c.year_group_id == command.year_group_id
+        ),
+        None,
+    )
+
+
+def existing_pupil(state: Roster, command: EnrolPupil) -> Pupil | None:
+    if command.source_id is None:
+        return state.pupils.get(command.pupil_id)
+    return next((p for p in state.pupils.values() if p.source_id == command.source_id), None)
+
+
+def existing_staff(state: Roster, command: AddStaffMember) -> StaffMember | None:
+    if command.source_id is not None:
+        for member in state.staff.values():
+            if member.source_id == command.source_id:
+                return member
+    email = command.email.strip().casefold()
+    if email:
+        for member in state.staff.values():
+            if member.active and member.email.strip().casefold() == email:
+                return member
+    return state.staff.get(command.staff_id)
+
+
+def existing_way(state: Roster, command: AddSchoolWay) -> SchoolWay | None:
+    """A current value of the same name (a retired one's name may be used again)."""
+    return next(
+        (w for w in state.school_ways.values() if not w.retired and _same(w.name, command.name)),
+        None,
+    )
+
+
+def resulting_id(state: Roster, command: Command) -> str:
+    """The id of what a command added or found, read off the roster after it."""
+    match command:
+        case AddYearGroup():
+            return (existing_year_group(state, command) or _missing()).year_group_id
+        case AddClass():
+            return (existing_class(state, command) or _missing()).class_id
+        case EnrolPupil():
+            return (existing_pupil(state, command) or _missing()).pupil_id
+        case AddStaffMember():
+            return (existing_staff(state, command) or _missing()).staff_id
+        case AddSchoolWay():
+            return (existing_way(state, command) or _missing()).school_way_id
+    raise AssertionError(command)
+
+
+def _missing() -> Any:
+    raise AssertionError("the command's decision added nothing and found nothing")
 
 
 # -- decisions -------------------------------------------------------------------------------
@@ -361,25 +474,40 @@ def decide(state: Roster, command: Command) -> list[Event]:
             return [SchoolDetailsChanged(school_id=command.school_id, details=command.details)]
         case AddYearGroup():
             _registered(state)
-            group = state.year_groups.get(command.year_group_id)
+            group = existing_year_group(state, command)
             if group is not None:
-                if group.name == command.name:
+                if _same(group.name, command.name) and command.source_id in (
+                    None,
+                    group.source_id,
+                ):
                     return []
-                raise IdTaken(f"year group {command.year_group_id} is already {group.name!r}")
-            return [YearGroupAdded(year_group_id=command.year_group_id, name=command.name)]
+                raise IdTaken(f"this school already has year group {group.name!r}")
+            return [
+                YearGroupAdded(
+                    year_group_id=command.year_group_id,
+                    name=command.name,
+                    source_id=command.source_id,
+                )
+            ]
         case AddClass():
             _registered(state)
             if command.year_group_id not in state.year_groups:
                 raise UnknownReference(f"this school has no year group {command.year_group_id}")
-            wanted = SchoolClass(command.class_id, command.name, command.year_group_id)
-            existing = state.classes.get(command.class_id)
+            existing = existing_class(state, command)
             if existing is not None:
-                if existing == wanted:
+                same = (
+                    _same(existing.name, command.name)
+                    and existing.year_group_id == command.year_group_id
+                )
+                if same and command.source_id in (None, existing.source_id):
                     return []
-                raise IdTaken(f"class {command.class_id} is already {existing.name!r}")
+                raise IdTaken(f"this school already has class {existing.name!r}")
             return [
                 ClassAdded(
-                    class_id=wanted.class_id, name=wanted.name, year_group_id=wanted.year_group_id
+                    class_id=command.class_id,
+                    name=command.name,
+                    year_group_id=command.year_group_id,
+                    source_id=command.source_id,
                 )
             ]
         case EnrolPupil():
@@ -417,12 +545,15 @@ def decide(state: Roster, command: Command) -> list[Event]:
             return _add_staff(state, command)
         case AddSchoolWay():
             _registered(state)
-            wanted_way = SchoolWay(command.school_way_id, command.name, command.description)
-            way = state.school_ways.get(command.school_way_id)
+            way = existing_way(state, command)
             if way is not None:
-                if way == wanted_way:
+                if (way.name, way.description, way.retired) == (
+                    command.name,
+                    command.description,
+                    False,
+                ):
                     return []
-                raise IdTaken(f"school way {command.school_way_id} is already {way.name!r}")
+                raise IdTaken(f"this school already has a value called {way.name!r}")
             return [
                 SchoolWayAdded(
                     school_way_id=command.school_way_id,
@@ -444,46 +575,55 @@ def _enrol(state: Roster, command: EnrolPupil) -> list[Event]:
     _registered(state)
     klass = _class(state, command.class_id)
     year_group_id = _year_group_for(state, klass, command.year_group_id)
-    existing = state.pupils.get(command.pupil_id)
+    existing = existing_pupil(state, command)
     wanted = Pupil(
-        command.pupil_id,
+        existing.pupil_id if existing is not None else command.pupil_id,
         command.first_name,
         command.surname,
         year_group_id,
         klass.class_id,
         # a pupil coming back keeps the monster they chose, unless given another
         command.avatar or (existing.avatar if existing is not None else None),
+        source_id=command.source_id,
     )
     if existing is not None and existing.on_roll:
         # the monster is the pupil's own choice since: enrolling again does not undo it
         if replace(existing, avatar=None) == replace(wanted, avatar=None):
             return []
-        raise IdTaken(f"pupil {command.pupil_id} is already on roll as someone else")
-    # new, or a pupil who left and is coming back under the same id
-    return [
-        PupilEnrolled(
-            pupil_id=wanted.pupil_id,
-            first_name=wanted.first_name,
-            surname=wanted.surname,
-            year_group_id=wanted.year_group_id,
-            class_id=wanted.class_id,
-            avatar=wanted.avatar,
-        )
-    ]
+        raise IdTaken(f"pupil {command.source_id} is already on roll as someone else")
+    # new, or a pupil who left and is coming back under the same source id
+    return [_enrolled(wanted)]
+
+
+def _enrolled(pupil: Pupil) -> PupilEnrolled:
+    return PupilEnrolled(
+        pupil_id=pupil.pupil_id,
+        first_name=pupil.first_name,
+        surname=pupil.surname,
+        year_group_id=pupil.year_group_id,
+        class_id=pupil.class_id,
+        avatar=pupil.avatar,
+        source_id=pupil.source_id,
+    )
 
 
 def _add_staff(state: Roster, command: AddStaffMember) -> list[Event]:
     _registered(state)
     for class_id in sorted(command.class_ids):
         _class(state, class_id)
+    existing = existing_staff(state, command)
     wanted = StaffMember(
-        command.staff_id, command.display_name, command.email, command.role, command.class_ids
+        existing.staff_id if existing is not None else command.staff_id,
+        command.display_name,
+        command.email,
+        command.role,
+        command.class_ids,
+        source_id=command.source_id if existing is None else existing.source_id,
     )
-    existing = state.staff.get(command.staff_id)
     if existing is not None and existing.active:
         if existing == wanted:
             return []
-        raise IdTaken(f"staff member {command.staff_id} already exists with other details")
+        raise IdTaken(f"{existing.display_name} is already on the staff with other details")
     return _staff_joined(wanted)
 
 
@@ -494,6 +634,7 @@ def _staff_joined(member: StaffMember) -> list[Event]:
             display_name=member.display_name,
             email=member.email,
             role=member.role,
+            source_id=member.source_id,
         )
     ]
     events += [
@@ -540,9 +681,14 @@ class Move:
     to_class_id: str
 
 
+def _source_of(thing: SchoolClass | None, fallback: str) -> str:
+    return thing.source_id or fallback if thing is not None else fallback
+
+
 @dataclass
 class ImportReport:
-    """What an import changed. Pupil counts lead; the lists name ids, never people."""
+    """What an import changed. Pupil counts lead; the lists name ids, never people: the ids
+    of the school's own records (source ids), which the leader can look up there."""
 
     added: list[str] = field(default_factory=list)
     moved: list[Move] = field(default_factory=list)
@@ -578,17 +724,23 @@ class ImportReport:
             "unchanged": tally.unchanged,
             "renamed": len(self.renamed),
             "pupils": {
-                "added": self.added,
-                "moved": [m.__dict__ for m in self.moved],
-                "left": self.left,
-                "renamed": self.renamed,
+                "added": sorted(self.added),
+                "moved": [m.__dict__ for m in sorted(self.moved, key=lambda m: m.pupil_id)],
+                "left": sorted(self.left),
+                "renamed": sorted(self.renamed),
             },
-            "year_groups": {"added": self.year_groups_added, "renamed": self.year_groups_renamed},
-            "classes": {"added": self.classes_added, "changed": self.classes_changed},
+            "year_groups": {
+                "added": sorted(self.year_groups_added),
+                "renamed": sorted(self.year_groups_renamed),
+            },
+            "classes": {
+                "added": sorted(self.classes_added),
+                "changed": sorted(self.classes_changed),
+            },
             "staff": {
-                "added": self.staff_added,
-                "changed": self.staff_changed,
-                "left": self.staff_left,
+                "added": sorted(self.staff_added),
+                "changed": sorted(self.staff_changed),
+                "left": sorted(self.staff_left),
                 "unchanged": self.staff_unchanged,
             },
             "school": {
@@ -610,62 +762,96 @@ def _fold_name(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _free_id(wanted: str, taken: Mapping[str, Any], claimed: set[str]) -> str:
-    candidate, n = wanted, 1
-    while candidate in taken or candidate in claimed:
-        n += 1
-        suffix = f"-{n}"
-        candidate = wanted[: 64 - len(suffix)] + suffix
-    return candidate
+Mint = Callable[[str, str], str]
+"""Makes a fresh deployment-unique id of a kind for the thing of a source id (``new_key``,
+which ignores the source id): an input, so decisions stay pure."""
 
 
-def align_names(snapshot: Snapshot, state: Roster) -> Snapshot:
-    """Give named year groups and classes the ids they already have in this school."""
-    if not snapshot.match_by_name:
-        return snapshot
-    known_groups = {_fold_name(g.name): g.year_group_id for g in state.year_groups.values()}
+def assign_ids(snapshot: Snapshot, state: Roster, mint: Mint) -> Snapshot:
+    """The file's year groups, classes, pupils and staff under this school's ids.
+
+    A file names things by the school's own ids (its source ids). Each finds what already
+    has that source id in this school; a year group also finds one of the same name (no
+    second "Year 3"), a class of a file that names rather than identifies them finds one by
+    name, and a member of staff finds the one with their email, so a file that renamed their
+    id in the school's system still signs the same person in. Anything else is new and gets
+    a fresh id.
+    """
+    groups_by_source = {g.source_id: g for g in state.year_groups.values() if g.source_id}
+    groups_by_name = {_fold_name(g.name): g for g in state.year_groups.values()}
     group_ids: dict[str, str] = {}
-    claimed: set[str] = set()
+    year_groups: dict[str, YearGroup] = {}
     for sid, group in snapshot.year_groups.items():
-        found = known_groups.get(_fold_name(group.name))
-        group_ids[sid] = found or _free_id(sid, state.year_groups, claimed)
-        claimed.add(group_ids[sid])
-    class_ids: dict[str, str] = {}
-    claimed = set()
-    for sid, klass in snapshot.classes.items():
-        named = [c for c in state.classes.values() if _fold_name(c.name) == _fold_name(klass.name)]
-        same_group = [c for c in named if c.year_group_id == group_ids[klass.year_group_id]]
-        if same_group:
-            class_ids[sid] = same_group[0].class_id
-        elif len(named) == 1:
-            class_ids[sid] = named[0].class_id
-        else:
-            class_ids[sid] = _free_id(sid, state.classes, claimed)
-        claimed.add(class_ids[sid])
-    year_groups = {
-        group_ids[s]: YearGroup(group_ids[s], g.name) for s, g in snapshot.year_groups.items()
-    }
-    for gid, existing in state.year_groups.items():
+        found = groups_by_source.get(sid) or groups_by_name.get(_fold_name(group.name))
+        gid = found.year_group_id if found is not None else mint("yg", sid)
+        group_ids[sid] = gid
         # the file spells a known name differently ("year 3" for "Year 3"): keep ours
-        if gid in year_groups and _fold_name(existing.name) == _fold_name(year_groups[gid].name):
-            year_groups[gid] = existing
-    classes = {
-        class_ids[s]: SchoolClass(class_ids[s], c.name, group_ids[c.year_group_id])
-        for s, c in snapshot.classes.items()
-    }
-    for cid, klass in state.classes.items():
-        if cid in classes and _fold_name(klass.name) == _fold_name(classes[cid].name):
-            classes[cid] = replace(classes[cid], name=klass.name)
-    pupils = {
-        pid: replace(p, class_id=class_ids[p.class_id], year_group_id=group_ids[p.year_group_id])
-        for pid, p in snapshot.pupils.items()
-    }
+        name = found.name if found and _same(found.name, group.name) else group.name
+        year_groups[gid] = YearGroup(gid, name, found.source_id if found else sid)
+
+    classes_by_source = {c.source_id: c for c in state.classes.values() if c.source_id}
+    class_ids: dict[str, str] = {}
+    classes: dict[str, SchoolClass] = {}
+    for sid, klass in snapshot.classes.items():
+        gid = group_ids[klass.year_group_id]
+        found_class = classes_by_source.get(sid)
+        if found_class is None and snapshot.match_by_name:
+            named = [c for c in state.classes.values() if _same(c.name, klass.name)]
+            same_group = [c for c in named if c.year_group_id == gid]
+            found_class = same_group[0] if same_group else named[0] if len(named) == 1 else None
+        cid = found_class.class_id if found_class is not None else mint("cls", sid)
+        class_ids[sid] = cid
+        name = (
+            found_class.name
+            if found_class is not None and _same(found_class.name, klass.name)
+            else klass.name
+        )
+        source = found_class.source_id if found_class is not None else sid
+        classes[cid] = SchoolClass(cid, name, gid, source)
+
+    pupils_by_source = {p.source_id: p for p in state.pupils.values() if p.source_id}
+    pupils: dict[str, Pupil] = {}
+    for sid, pupil in snapshot.pupils.items():
+        found_pupil = pupils_by_source.get(sid)
+        pid = found_pupil.pupil_id if found_pupil is not None else mint("pup", sid)
+        pupils[pid] = replace(
+            pupil,
+            pupil_id=pid,
+            class_id=class_ids[pupil.class_id],
+            year_group_id=group_ids[pupil.year_group_id],
+            source_id=sid,
+        )
+
+    staff: dict[str, StaffMember] | None = None
+    if snapshot.staff is not None:
+        staff_by_source = {m.source_id: m for m in state.staff.values() if m.source_id}
+        staff_by_email = {
+            m.email.strip().casefold(): m for m in state.staff.values() if m.email.strip()
+        }
+        staff = {}
+        for sid, member in snapshot.staff.items():
+            email = member.email.strip().casefold()
+            found_member = staff_by_source.get(sid) or (
+                staff_by_email.get(email) if email else None
+            )
+            mid = found_member.staff_id if found_member is not None else mint("stf", sid)
+            staff[mid] = replace(
+                member,
+                staff_id=mid,
+                class_ids=frozenset(class_ids.get(c, c) for c in member.class_ids),
+                source_id=found_member.source_id if found_member is not None else sid,
+            )
     return replace(
-        snapshot, year_groups=year_groups, classes=classes, pupils=pupils, match_by_name=False
+        snapshot,
+        year_groups=year_groups,
+        classes=classes,
+        pupils=pupils,
+        staff=staff,
+        match_by_name=False,
     )
 
 
-def decide_import(state: Roster, command: ImportRoster) -> ImportDecision:
+def decide_import(state: Roster, command: ImportRoster, mint: Mint) -> ImportDecision:
     """Diff a whole school's file against the roster: the events that make them agree."""
     report = ImportReport()
     done = state.imports.get(command.import_id)
@@ -673,7 +859,7 @@ def decide_import(state: Roster, command: ImportRoster) -> ImportDecision:
         # this very import was applied before (a job resumed after a restart)
         report.already_applied = done
         return ImportDecision([], report)
-    snapshot = align_names(command.snapshot, state)
+    snapshot = assign_ids(command.snapshot, state, mint)
     events: list[Event] = []
     events += _import_school(state, command, snapshot, report)
     events += _import_structure(state, snapshot, report)
@@ -717,25 +903,32 @@ def _import_structure(state: Roster, snapshot: Snapshot, report: ImportReport) -
     for gid, group in sorted(snapshot.year_groups.items()):
         existing_group = state.year_groups.get(gid)
         if existing_group is None:
-            events.append(YearGroupAdded(year_group_id=gid, name=group.name))
-            report.year_groups_added.append(gid)
+            events.append(
+                YearGroupAdded(year_group_id=gid, name=group.name, source_id=group.source_id)
+            )
+            report.year_groups_added.append(group.source_id or gid)
         elif existing_group.name != group.name:
             events.append(YearGroupRenamed(year_group_id=gid, name=group.name))
-            report.year_groups_renamed.append(gid)
+            report.year_groups_renamed.append(group.source_id or gid)
     for cid, klass in sorted(snapshot.classes.items()):
         existing = state.classes.get(cid)
         if existing is None:
             events.append(
-                ClassAdded(class_id=cid, name=klass.name, year_group_id=klass.year_group_id)
+                ClassAdded(
+                    class_id=cid,
+                    name=klass.name,
+                    year_group_id=klass.year_group_id,
+                    source_id=klass.source_id,
+                )
             )
-            report.classes_added.append(cid)
-        elif existing != klass:
+            report.classes_added.append(klass.source_id or cid)
+        elif (existing.name, existing.year_group_id) != (klass.name, klass.year_group_id):
             events.append(
                 ClassDetailsChanged(
                     class_id=cid, name=klass.name, year_group_id=klass.year_group_id
                 )
             )
-            report.classes_changed.append(cid)
+            report.classes_changed.append(klass.source_id or cid)
     return events
 
 
@@ -746,17 +939,9 @@ def _import_pupils(
     for pid, pupil in sorted(snapshot.pupils.items()):
         existing = state.pupils.get(pid)
         if existing is None or not existing.on_roll:
-            events.append(
-                PupilEnrolled(
-                    pupil_id=pid,
-                    first_name=pupil.first_name,
-                    surname=pupil.surname,
-                    year_group_id=pupil.year_group_id,
-                    class_id=pupil.class_id,
-                    avatar=pupil.avatar if existing is None else existing.avatar,
-                )
-            )
-            report.added.append(pid)
+            avatar = pupil.avatar if existing is None else existing.avatar
+            events.append(_enrolled(replace(pupil, avatar=avatar)))
+            report.added.append(pupil.source_id or pid)
             continue
         changed = False
         if (existing.first_name, existing.surname) != (pupil.first_name, pupil.surname):
@@ -765,7 +950,7 @@ def _import_pupils(
                     pupil_id=pid, first_name=pupil.first_name, surname=pupil.surname
                 )
             )
-            report.renamed.append(pid)
+            report.renamed.append(pupil.source_id or pid)
             changed = True
         if (existing.class_id, existing.year_group_id) != (pupil.class_id, pupil.year_group_id):
             events.append(
@@ -776,7 +961,13 @@ def _import_pupils(
                     year_group_id=pupil.year_group_id,
                 )
             )
-            report.moved.append(Move(pid, existing.class_id, pupil.class_id))
+            report.moved.append(
+                Move(
+                    pupil.source_id or pid,
+                    _source_of(state.classes.get(existing.class_id), existing.class_id),
+                    _source_of(snapshot.classes.get(pupil.class_id), pupil.class_id),
+                )
+            )
             changed = True
         if not changed:
             report.unchanged += 1
@@ -784,7 +975,7 @@ def _import_pupils(
         for pid, existing in sorted(state.pupils.items()):
             if existing.on_roll and pid not in snapshot.pupils:
                 events.append(PupilLeft(pupil_id=pid, class_id=existing.class_id))
-                report.left.append(pid)
+                report.left.append(existing.source_id or pid)
     return events
 
 
@@ -796,7 +987,7 @@ def _import_staff(
         existing = state.staff.get(sid)
         if existing is None or not existing.active:
             events += _staff_joined(member)
-            report.staff_added.append(sid)
+            report.staff_added.append(member.source_id or sid)
             continue
         before = len(events)
         if (existing.display_name, existing.email) != (member.display_name, member.email):
@@ -816,12 +1007,12 @@ def _import_staff(
             for c in sorted(existing.class_ids - member.class_ids)
         ]
         if len(events) > before:
-            report.staff_changed.append(sid)
+            report.staff_changed.append(member.source_id or sid)
         else:
             report.staff_unchanged += 1
     if full:
         for sid, existing in sorted(state.staff.items()):
             if existing.active and sid not in staff:
                 events.append(StaffMemberLeft(staff_id=sid))
-                report.staff_left.append(sid)
+                report.staff_left.append(existing.source_id or sid)
     return events

@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 from schoolgate_contracts import Event, Metadata
 from schoolgate_kit.commands import Decided, execute
+from schoolgate_kit.ids import new_key
 from schoolgate_kit.names import PupilName, display_names
 from schoolgate_kit.problems import Problem
 from schoolgate_kit.projections import strip
@@ -178,7 +179,7 @@ async def _apply(snapshot: domain.Snapshot, job: Doc, *, roster: Roster) -> dict
     reports: list[domain.ImportReport] = []
 
     def decide(state: domain.Roster) -> list[Event]:
-        decision = domain.decide_import(state, command)
+        decision = domain.decide_import(state, command, lambda kind, _source: new_key(kind))
         reports.append(decision.report)  # decided again on a conflict: the last one counts
         return decision.events
 

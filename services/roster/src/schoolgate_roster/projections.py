@@ -62,11 +62,15 @@ def _year_group_key(recorded: RecordedEvent) -> str:
 
 def _year_group(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = recorded.event
-    assert isinstance(event, YearGroupAdded | YearGroupRenamed)
+    if isinstance(event, YearGroupRenamed):
+        assert doc is not None
+        return {**doc, "name": event.name}
+    assert isinstance(event, YearGroupAdded)
     return {
         "school_id": recorded.metadata.school_id,
         "year_group_id": event.year_group_id,
         "name": event.name,
+        "source_id": event.source_id,
     }
 
 
@@ -78,12 +82,16 @@ def _class_key(recorded: RecordedEvent) -> str:
 
 def _class(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = recorded.event
-    assert isinstance(event, ClassAdded | ClassDetailsChanged)
+    if isinstance(event, ClassDetailsChanged):
+        assert doc is not None
+        return {**doc, "name": event.name, "year_group_id": event.year_group_id}
+    assert isinstance(event, ClassAdded)
     return {
         "school_id": recorded.metadata.school_id,
         "class_id": event.class_id,
         "name": event.name,
         "year_group_id": event.year_group_id,
+        "source_id": event.source_id,
     }
 
 
@@ -109,6 +117,7 @@ def _pupil(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
                 "class_id": event.class_id,
                 "avatar": event.avatar,
                 "status": ON_ROLL,
+                "source_id": event.source_id,
             }
         case PupilDetailsChanged():
             assert doc is not None
@@ -152,6 +161,7 @@ def _staff(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             "role": event.role.value,
             "class_ids": [],
             "status": ACTIVE,
+            "source_id": event.source_id,
         }
     assert doc is not None
     match event:

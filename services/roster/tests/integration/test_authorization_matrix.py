@@ -1,11 +1,17 @@
 """Who may read and change what, over real HTTP: every endpoint, every role, own and other
 pupil, class and school. A refusal says nothing about the children; a yes to a family says
 nothing about other children beyond their class's display names; a refused change writes
-nothing."""
+nothing.
+
+All three schools import the same file, so their records share every source id ("stu-0001"
+is a pupil of each): the roster gives each its own ids, and a school's own paths never reach
+the other school's pupil or class of the same source id (the "colliding" targets)."""
 
 from __future__ import annotations
 
 import csv
+import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +33,7 @@ ROLES = (
 STAFF = frozenset(ROLES[:5])
 WRITERS = frozenset({Role.leader, Role.school_admin})
 
+# source ids in the file; each school has its own ids for them (Schools.id)
 OWN_PUPIL, OTHER_PUPIL = "stu-0001", "stu-0020"  # Sam Khan in Ash; Arlo Oyelaran in Damson
 OWN_CLASS, OTHER_CLASS = "ash", "damson"
 USERS = Path(__file__).parents[1] / "fixtures" / "oneroster" / "users.csv"
@@ -55,17 +62,28 @@ class Schools:
     other: str
     writable: str
     import_id: str
+    ids: dict[str, dict[str, str]]
+    """Each school's ids by source id."""
+
+    def id(self, school: str, source: str) -> str:
+        return self.ids[school][source]
 
 
-def as_role(sign: Callable[..., str], role: Role, school: str) -> str:
+def as_role(sign: Callable[..., str], role: Role, school: str, schools: Schools) -> str:
     subject, classes, pupils = WHO[role]
     return sign(
-        role, school=school, subject=subject, classes=frozenset(classes), pupils=frozenset(pupils)
+        role,
+        school=school,
+        subject=schools.id(school, subject) if role is Role.pupil else subject,
+        classes=frozenset(schools.id(school, c) for c in classes),
+        pupils=frozenset(schools.id(school, p) for p in pupils),
     )
 
 
-def _prepare(service: Any, sign: Callable[..., str], school: str, sample_zip: bytes) -> str:
-    leader = as_role(sign, Role.leader, school)
+def _prepare(
+    service: Any, sign: Callable[..., str], school: str, sample_zip: bytes
+) -> tuple[str, dict[str, str]]:
+    leader = sign(Role.leader, school=school, subject="head")
     answer = service.call(
         "POST",
         f"/schools/{school}/imports",
@@ -77,7 +95,7 @@ def _prepare(service: Any, sign: Callable[..., str], school: str, sample_zip: by
     job = service.wait_import(school, answer.headers["location"], leader)
     assert job["status"] == "done", job
     for way in ("kindness", "courage"):
-        body = {"school_way_id": way, "name": way.title()}
+        body = {"name": way.title()}
         answer = service.call("POST", f"/schools/{school}/school-ways", leader, json=body)
         assert answer.status_code == 201, answer.text
 
@@ -89,17 +107,20 @@ def _prepare(service: Any, sign: Callable[..., str], school: str, sample_zip: by
         return (len(pupils), len(staff), len(ways), details) == (20, 6, 2, 200)
 
     service.until(complete, why=f"{school}'s read models")
-    return str(job["import_id"])
+    return str(job["import_id"]), service.ids(school, leader)
 
 
 @pytest.fixture(scope="module")
 def schools(roster_service: Any, sign: Callable[..., str], sample_zip: bytes) -> Schools:
     run = uuid.uuid4().hex[:8]
     own, other, writable = f"own-{run}", f"other-{run}", f"writable-{run}"
-    import_id = _prepare(roster_service, sign, own, sample_zip)
-    _prepare(roster_service, sign, other, sample_zip)
-    _prepare(roster_service, sign, writable, sample_zip)
-    return Schools(own=own, other=other, writable=writable, import_id=import_id)
+    import_id, own_ids = _prepare(roster_service, sign, own, sample_zip)
+    _, other_ids = _prepare(roster_service, sign, other, sample_zip)
+    _, writable_ids = _prepare(roster_service, sign, writable, sample_zip)
+    ids = {own: own_ids, other: other_ids, writable: writable_ids}
+    # the same file, yet no id of one school is an id of another
+    assert not set(own_ids.values()) & set(other_ids.values())
+    return Schools(own=own, other=other, writable=writable, import_id=import_id, ids=ids)
 
 
 # -- reads ------------------------------------------------------------------------------------
@@ -110,11 +131,17 @@ READS: dict[str, tuple[str, tuple[str, ...]]] = {
     "school_ways": ("/school-ways", ("own_school", "other_school")),
     "year_groups": ("/year-groups", ("own_school", "other_school")),
     "classes": ("/classes", ("own_school", "other_school")),
-    "class": ("/classes/{class_id}", ("own_class", "other_class", "other_school")),
-    "class_pupils": ("/classes/{class_id}/pupils", ("own_class", "other_class", "other_school")),
-    "class_names": ("/classes/{class_id}/names", ("own_class", "other_class", "other_school")),
+    "class": ("/classes/{class_id}", ("own_class", "other_class", "colliding", "other_school")),
+    "class_pupils": (
+        "/classes/{class_id}/pupils",
+        ("own_class", "other_class", "colliding", "other_school"),
+    ),
+    "class_names": (
+        "/classes/{class_id}/names",
+        ("own_class", "other_class", "colliding", "other_school"),
+    ),
     "pupils": ("/pupils", ("own_school", "other_school")),
-    "pupil": ("/pupils/{pupil_id}", ("own_pupil", "other_pupil", "other_school")),
+    "pupil": ("/pupils/{pupil_id}", ("own_pupil", "other_pupil", "colliding", "other_school")),
     "staff": ("/staff", ("own_school", "other_school")),
     "import": ("/imports/{import_id}", ("own_school", "other_school")),
 }
@@ -124,6 +151,9 @@ def expected_read(role: Role, endpoint: str, target: str) -> int:
     """The rule, written out: what each role may read."""
     if target == "other_school":
         return 403
+    if target == "colliding":
+        # the other school's own class or pupil of the same source id, asked of our school
+        return 404 if role in STAFF else 403
     if endpoint in {"school", "school_ways"}:
         return 200  # everyone of the school
     if role in STAFF:
@@ -148,8 +178,9 @@ def read_cases() -> list[Any]:
 
 def read_path(schools: Schools, endpoint: str, target: str) -> str:
     school = schools.other if target == "other_school" else schools.own
-    pupil = OTHER_PUPIL if target == "other_pupil" else OWN_PUPIL
-    klass = OTHER_CLASS if target == "other_class" else OWN_CLASS
+    ids_of = schools.other if target in {"other_school", "colliding"} else schools.own
+    pupil = schools.id(ids_of, OTHER_PUPIL if target == "other_pupil" else OWN_PUPIL)
+    klass = schools.id(ids_of, OTHER_CLASS if target == "other_class" else OWN_CLASS)
     path = READS[endpoint][0].format(class_id=klass, pupil_id=pupil, import_id=schools.import_id)
     return f"/schools/{school}{path}"
 
@@ -163,7 +194,7 @@ def test_who_may_read_what(
     endpoint: str,
     target: str,
 ) -> None:
-    who = as_role(sign, role, schools.own)
+    who = as_role(sign, role, schools.own, schools)
     answer = roster_service.call("GET", read_path(schools, endpoint, target), who)
     assert answer.status_code == expected_read(role, endpoint, target), answer.text
     text = answer.text
@@ -178,21 +209,24 @@ def test_who_may_read_what(
     for surname in SURNAMES:
         assert surname not in text, f"{role.value} sees the surname {surname}"
     for n in range(2, 21):
-        assert f"stu-{n:04d}" not in text, f"{role.value} sees another child's id"
+        source = f"stu-{n:04d}"
+        assert source not in text, f"{role.value} sees another child's source id"
+        for ids in schools.ids.values():
+            assert ids[source] not in text, f"{role.value} sees another child's id"
     for email in STAFF_EMAILS:
         assert email not in text
     if endpoint == "pupil":
         assert answer.json() == {
-            "pupil_id": OWN_PUPIL,
+            "pupil_id": schools.id(schools.own, OWN_PUPIL),
             "display_name": "Sam Kh.",
-            "year_group_id": "grade-03",
-            "class_id": OWN_CLASS,
+            "year_group_id": schools.id(schools.own, "grade-03"),
+            "class_id": schools.id(schools.own, OWN_CLASS),
             "avatar": None,
             "status": "on_roll",
         }
     if endpoint == "class_names":
         assert answer.json() == {
-            "class_id": OWN_CLASS,
+            "class_id": schools.id(schools.own, OWN_CLASS),
             "names": ["Ada", "Leo", "Maya", "Sam Ke.", "Sam Kh."],
         }
 
@@ -200,8 +234,9 @@ def test_who_may_read_what(
 def test_staff_see_full_names(
     roster_service: Any, schools: Schools, sign: Callable[..., str]
 ) -> None:
-    teacher = as_role(sign, Role.teacher, schools.own)
-    sam = roster_service.call("GET", f"/schools/{schools.own}/pupils/{OWN_PUPIL}", teacher).json()
+    teacher = as_role(sign, Role.teacher, schools.own, schools)
+    sam_id = schools.id(schools.own, OWN_PUPIL)
+    sam = roster_service.call("GET", f"/schools/{schools.own}/pupils/{sam_id}", teacher).json()
     assert (sam["first_name"], sam["surname"], sam["display_name"]) == ("Sam", "Khan", "Sam Kh.")
 
 
@@ -244,47 +279,41 @@ WRITES: dict[str, tuple[str, str, Any, int, tuple[str, ...]]] = {
     "add_year_group": (
         "POST",
         "/year-groups",
-        {"year_group_id": "grade-05", "name": "Year 5"},
+        {"source_id": "grade-05", "name": "Year 5"},
         201,
         (),
     ),
     "add_class": (
         "POST",
         "/classes",
-        {"class_id": "elm", "name": "Elm", "year_group_id": "grade-03"},
+        {"source_id": "elm", "name": "Elm", "year_group_id": "<grade-03>"},
         201,
         (),
     ),
     "enrol_pupil": (
         "POST",
         "/pupils",
-        {"pupil_id": "stu-0100", "first_name": "Nia", "surname": "Adeyemi", "class_id": "ash"},
+        {"source_id": "stu-0100", "first_name": "Nia", "surname": "Adeyemi", "class_id": "<ash>"},
         201,
         (),
     ),
     "move_pupil": ("POST", "/pupils/{pupil_id}/move", "class", 200, ("own_pupil", "other_pupil")),
-    "mark_pupil_left": ("POST", "/pupils/stu-0019/leave", None, 200, ()),
+    "mark_pupil_left": ("POST", "/pupils/<stu-0019>/leave", None, 200, ()),
     "add_staff": (
         "POST",
         "/staff",
         {
-            "staff_id": "tch-new",
+            "source_id": "tch-new",
             "display_name": "Nell Newcombe",
             "email": "n.newcombe@oakfield.sch.example",
             "role": "teacher",
-            "class_ids": ["ash"],
+            "class_ids": ["<ash>"],
         },
         201,
         (),
     ),
-    "add_school_way": (
-        "POST",
-        "/school-ways",
-        {"school_way_id": "kindness", "name": "Kindness"},
-        201,
-        (),
-    ),
-    "retire_school_way": ("POST", "/school-ways/courage/retire", None, 200, ()),
+    "add_school_way": ("POST", "/school-ways", {"name": "Kindness"}, 201, ()),
+    "retire_school_way": ("POST", "/school-ways/<way:courage>/retire", None, 200, ()),
     "import": ("POST", "/imports", "zip", 202, ()),
 }
 
@@ -310,20 +339,25 @@ def test_who_may_change_what(
 ) -> None:
     method, path, body, allowed, _ = WRITES[endpoint]
     school = schools.own if target == "other_school" else schools.writable
-    pupil = OTHER_PUPIL if target == "other_pupil" else OWN_PUPIL
+    ids = schools.ids[school]
+
+    def ours(text: str) -> str:
+        """``<source id>`` in a path or body, as this school's id."""
+        return re.sub(r"<([^>]+)>", lambda m: ids[m.group(1)], text)
+
+    source = OTHER_PUPIL if target == "other_pupil" else OWN_PUPIL
     kwargs: dict[str, Any] = {}
     if body == "class":  # moved to the class they are in: allowed, and changes nothing
-        kwargs["json"] = {"class_id": OTHER_CLASS if pupil == OTHER_PUPIL else OWN_CLASS}
+        kwargs["json"] = {"class_id": ids[OTHER_CLASS if source == OTHER_PUPIL else OWN_CLASS]}
     elif body == "zip":
         kwargs["content"] = sample_zip
         kwargs["headers"] = {"content-type": "application/zip"}
     elif body is not None:
-        kwargs["json"] = body
-    who = as_role(sign, role, schools.writable)  # always of the writable school
+        kwargs["json"] = json.loads(ours(json.dumps(body)))
+    who = as_role(sign, role, schools.writable, schools)  # always of the writable school
     before = roster_service.events(school)
-    answer = roster_service.call(
-        method, f"/schools/{school}{path.format(pupil_id=pupil)}", who, **kwargs
-    )
+    path = ours(path.replace("{pupil_id}", f"<{source}>"))
+    answer = roster_service.call(method, f"/schools/{school}{path}", who, **kwargs)
     if role in WRITERS and target != "other_school":
         assert answer.status_code == allowed, answer.text
         if endpoint == "import":

@@ -14,8 +14,9 @@ ASH_PUPIL, BIRCH_PUPIL = "p-ash", "p-birch"
 
 
 @pytest.fixture(scope="module")
-def school(roster_service: Any, sign: Callable[..., str]) -> str:
-    """A school of two classes with a pupil in each, projected and ready."""
+def built(roster_service: Any, sign: Callable[..., str]) -> tuple[str, dict[str, str]]:
+    """A school of two classes with a pupil in each, projected and ready; the roster's ids
+    by the ids this test gave as source ids."""
     school_id = f"monsters-{uuid.uuid4().hex[:8]}"
     head = sign(Role.leader, school=school_id, subject="head")
     base = f"/schools/{school_id}"
@@ -35,14 +36,22 @@ def school(roster_service: Any, sign: Callable[..., str]) -> str:
             {"pupil_id": BIRCH_PUPIL, "first_name": "Ben", "surname": "Birch", "class_id": "birch"},
         ),
     ]
-    for method, path, body in setup:
-        answer = roster_service.call(method, base + path, head, json=body)
-        assert answer.status_code in {200, 201}, answer.text
+    ids = roster_service.build(school_id, head, setup)
     roster_service.until(
         lambda: len(roster_service.call("GET", f"{base}/pupils", head).json()) == 2,
         why="both pupils in the read model",
     )
-    return school_id
+    return school_id, ids
+
+
+@pytest.fixture(scope="module")
+def school(built: tuple[str, dict[str, str]]) -> str:
+    return built[0]
+
+
+@pytest.fixture(scope="module")
+def ids(built: tuple[str, dict[str, str]]) -> dict[str, str]:
+    return built[1]
 
 
 def who(
@@ -72,6 +81,7 @@ CASES: list[tuple[str, Role, str, set[str], set[str], str, int]] = [
 def test_who_may_choose_a_pupils_monster(
     roster_service: Any,
     school: str,
+    ids: dict[str, str],
     sign: Callable[..., str],
     role: Role,
     subject: str,
@@ -84,14 +94,14 @@ def test_who_may_choose_a_pupils_monster(
         sign,
         role,
         school,
-        subject=subject,
-        classes=frozenset(classes),
-        pupils=frozenset(children),
+        subject=ids.get(subject, subject),
+        classes=frozenset(ids[c] for c in classes),
+        pupils=frozenset(ids[c] for c in children),
     )
     avatar = f"m-{uuid.uuid4().hex[:6]}"
     before = roster_service.events(school)
     answer = roster_service.call(
-        "PUT", f"/schools/{school}/pupils/{pupil}/avatar", token, json={"avatar": avatar}
+        "PUT", f"/schools/{school}/pupils/{ids[pupil]}/avatar", token, json={"avatar": avatar}
     )
     assert answer.status_code == expected, answer.text
     if expected != 200:
@@ -106,17 +116,18 @@ def test_who_may_choose_a_pupils_monster(
 
 
 def test_another_schools_people_may_not_choose(
-    roster_service: Any, school: str, sign: Callable[..., str]
+    roster_service: Any, school: str, ids: dict[str, str], sign: Callable[..., str]
 ) -> None:
     before = roster_service.events(school)
+    ada = ids[ASH_PUPIL]
     for role in (Role.leader, Role.teacher):
-        token = who(sign, role, "another-school", subject="x", classes=frozenset({"ash"}))
+        token = who(sign, role, "another-school", subject="x", classes=frozenset({ids["ash"]}))
         answer = roster_service.call(
-            "PUT", f"/schools/{school}/pupils/{ASH_PUPIL}/avatar", token, json={"avatar": "m-1"}
+            "PUT", f"/schools/{school}/pupils/{ada}/avatar", token, json={"avatar": "m-1"}
         )
         assert answer.status_code == 403, answer.text
     anonymous = roster_service.call(
-        "PUT", f"/schools/{school}/pupils/{ASH_PUPIL}/avatar", json={"avatar": "m-1"}
+        "PUT", f"/schools/{school}/pupils/{ada}/avatar", json={"avatar": "m-1"}
     )
     assert anonymous.status_code == 401
     assert roster_service.events(school) == before
@@ -126,54 +137,62 @@ def test_another_schools_people_may_not_choose(
     "body", [{}, {"avatar": ""}, {"avatar": "x" * 41}, {"avatar": "a\nb"}, {"avatar": 7}]
 )
 def test_a_bad_monster_is_refused(
-    roster_service: Any, school: str, sign: Callable[..., str], body: dict[str, Any]
+    roster_service: Any,
+    school: str,
+    ids: dict[str, str],
+    sign: Callable[..., str],
+    body: dict[str, Any],
 ) -> None:
-    token = who(sign, Role.pupil, school, subject=ASH_PUPIL)
+    token = who(sign, Role.pupil, school, subject=ids[ASH_PUPIL])
     before = roster_service.events(school)
     answer = roster_service.call(
-        "PUT", f"/schools/{school}/pupils/{ASH_PUPIL}/avatar", token, json=body
+        "PUT", f"/schools/{school}/pupils/{ids[ASH_PUPIL]}/avatar", token, json=body
     )
     assert answer.status_code == 422, answer.text
     assert roster_service.events(school) == before
 
 
 def test_the_chosen_monster_shows_in_the_class_list_and_to_the_pupil(
-    roster_service: Any, school: str, sign: Callable[..., str]
+    roster_service: Any, school: str, ids: dict[str, str], sign: Callable[..., str]
 ) -> None:
-    pupil = who(sign, Role.pupil, school, subject=BIRCH_PUPIL)
-    teacher = who(sign, Role.teacher, school, subject="t-birch", classes=frozenset({"birch"}))
+    ben, birch = ids[BIRCH_PUPIL], ids["birch"]
+    pupil = who(sign, Role.pupil, school, subject=ben)
+    teacher = who(sign, Role.teacher, school, subject="t-birch", classes=frozenset({birch}))
     chosen = roster_service.call(
-        "PUT", f"/schools/{school}/pupils/{BIRCH_PUPIL}/avatar", pupil, json={"avatar": "dragon-3"}
+        "PUT", f"/schools/{school}/pupils/{ben}/avatar", pupil, json={"avatar": "dragon-3"}
     )
     assert chosen.status_code == 200, chosen.text
     again = roster_service.call(
-        "PUT", f"/schools/{school}/pupils/{BIRCH_PUPIL}/avatar", pupil, json={"avatar": "dragon-3"}
+        "PUT", f"/schools/{school}/pupils/{ben}/avatar", pupil, json={"avatar": "dragon-3"}
     )
     assert again.status_code == 200  # the same choice again: nothing new
 
     def listed() -> bool:
-        found = roster_service.call("GET", f"/schools/{school}/classes/birch/pupils", teacher)
+        found = roster_service.call("GET", f"/schools/{school}/classes/{birch}/pupils", teacher)
         return bool(found.json()[0]["avatar"] == "dragon-3")
 
     roster_service.until(listed, why="the monster in the class list")
-    own = roster_service.call("GET", f"/schools/{school}/pupils/{BIRCH_PUPIL}", pupil).json()
+    own = roster_service.call("GET", f"/schools/{school}/pupils/{ben}", pupil).json()
     assert own["avatar"] == "dragon-3"
     assert "surname" not in own
 
 
 def test_a_pupil_who_left_keeps_their_monster_and_it_cannot_change(
-    roster_service: Any, school: str, sign: Callable[..., str]
+    roster_service: Any, school: str, ids: dict[str, str], sign: Callable[..., str]
 ) -> None:
     head = who(sign, Role.leader, school, subject="head")
     base = f"/schools/{school}/pupils"
-    body = {"pupil_id": "p-gone", "first_name": "Gus", "surname": "Gone", "class_id": "ash"}
-    assert roster_service.call("POST", base, head, json=body).status_code == 201
+    body = {"source_id": "p-gone", "first_name": "Gus", "surname": "Gone", "class_id": ids["ash"]}
+    enrolled = roster_service.call("POST", base, head, json=body)
+    assert enrolled.status_code == 201
+    gus = enrolled.json()["pupil_id"]
     assert roster_service.call(
-        "PUT", f"{base}/p-gone/avatar", head, json={"avatar": "owl"}
+        "PUT", f"{base}/{gus}/avatar", head, json={"avatar": "owl"}
     ).is_success
-    assert roster_service.call("POST", f"{base}/p-gone/leave", head).status_code == 200
-    refused = roster_service.call("PUT", f"{base}/p-gone/avatar", head, json={"avatar": "cat"})
+    assert roster_service.call("POST", f"{base}/{gus}/leave", head).status_code == 200
+    refused = roster_service.call("PUT", f"{base}/{gus}/avatar", head, json={"avatar": "cat"})
     assert refused.status_code == 409, refused.text
-    back = roster_service.call("POST", base, head, json=body)
+    back = roster_service.call("POST", base, head, json=body)  # coming back: found by source id
     assert back.status_code == 201, back.text
     assert back.json()["avatar"] == "owl"
+    assert back.json()["pupil_id"] == gus

@@ -101,66 +101,79 @@ def test_a_school_is_built_up_command_by_command(
     roster_service: Any, school_id: str, call: Call
 ) -> None:
     problem(
-        call("POST", "/year-groups", json={"year_group_id": "y3", "name": "Year 3"}),
+        call("POST", "/year-groups", json={"name": "Year 3"}),
         404,
         "school-not-found",
     )
     assert call("PUT", json={"name": "Elm Road Primary"}).status_code == 201
 
-    year = {"year_group_id": "y3", "name": "Year 3"}
-    assert call("POST", "/year-groups", json=year).json() == year
-    assert call("POST", "/year-groups", json=year).status_code == 201  # a safe retry
-    problem(call("POST", "/year-groups", json={**year, "name": "Year Three"}), 409, "id-taken")
+    year = {"name": "Year 3", "source_id": "Y3"}
+    made = call("POST", "/year-groups", json=year)
+    assert made.status_code == 201, made.text
+    y3 = made.json()["year_group_id"]
+    assert made.json() == {**year, "year_group_id": y3}
+    assert y3.startswith("yg_")  # Schoolgate's own id, not the school's
+    assert call("POST", "/year-groups", json=year).json()["year_group_id"] == y3  # a safe retry
+    # no second Year 3, by whatever spelling
+    assert call("POST", "/year-groups", json={"name": "year 3"}).json()["year_group_id"] == y3
+    problem(call("POST", "/year-groups", json={**year, "name": "Year Four"}), 409, "id-taken")
 
     problem(
-        call("POST", "/classes", json={"class_id": "ash", "name": "Ash", "year_group_id": "y9"}),
+        call("POST", "/classes", json={"name": "Ash", "year_group_id": "yg_nowhere"}),
         422,
         "unknown-reference",
     )
+    classes = {}
     for klass in ("ash", "birch"):
-        body = {"class_id": klass, "name": klass.title(), "year_group_id": "y3"}
-        assert call("POST", "/classes", json=body).status_code == 201
+        body = {"source_id": klass, "name": klass.title(), "year_group_id": y3}
+        answer = call("POST", "/classes", json=body)
+        assert answer.status_code == 201, answer.text
+        classes[klass] = answer.json()["class_id"]
+    ash_id, birch_id = classes["ash"], classes["birch"]
 
-    sam_khan = {"pupil_id": "p1", "first_name": "Sam", "surname": "Khan", "class_id": "ash"}
+    sam_khan = {"source_id": "p1", "first_name": "Sam", "surname": "Khan", "class_id": ash_id}
     answer = call("POST", "/pupils", json=sam_khan)
     assert answer.status_code == 201, answer.text
-    assert answer.json()["display_name"] == "Sam" and answer.json()["year_group_id"] == "y3"
-    sam_kelly = {**sam_khan, "pupil_id": "p2", "surname": "Kelly"}
-    assert call("POST", "/pupils", json=sam_kelly).json()["display_name"] == "Sam Ke."
+    assert answer.json()["display_name"] == "Sam" and answer.json()["year_group_id"] == y3
+    p1 = answer.json()["pupil_id"]
+    assert call("POST", "/pupils", json=sam_khan).json()["pupil_id"] == p1  # a safe retry
+    sam_kelly = {**sam_khan, "source_id": "p2", "surname": "Kelly"}
+    kelly = call("POST", "/pupils", json=sam_kelly).json()
+    assert kelly["display_name"] == "Sam Ke."
+    p2 = kelly["pupil_id"]
     problem(call("POST", "/pupils", json={**sam_khan, "surname": "Other"}), 409, "id-taken")
 
-    moved = call("POST", "/pupils/p2/move", json={"class_id": "birch"})
+    moved = call("POST", f"/pupils/{p2}/move", json={"class_id": birch_id})
     assert moved.status_code == 200, moved.text
-    assert (moved.json()["class_id"], moved.json()["display_name"]) == ("birch", "Sam")
-    left = call("POST", "/pupils/p2/leave")
+    assert (moved.json()["class_id"], moved.json()["display_name"]) == (birch_id, "Sam")
+    left = call("POST", f"/pupils/{p2}/leave")
     assert left.status_code == 200 and left.json()["status"] == "left"
-    assert call("POST", "/pupils/p2/leave").status_code == 200
-    problem(call("POST", "/pupils/p2/move", json={"class_id": "ash"}), 409, "pupil-left")
+    assert call("POST", f"/pupils/{p2}/leave").status_code == 200
+    problem(call("POST", f"/pupils/{p2}/move", json={"class_id": ash_id}), 409, "pupil-left")
     problem(call("POST", "/pupils/p9/leave"), 404, "roster-entry-not-found")
 
     teacher = {
-        "staff_id": "t1",
+        "source_id": "t1",
         "display_name": "Grace Okafor",
         "email": "g.okafor@elm.example",
         "role": "teacher",
-        "class_ids": ["ash", "birch"],
+        "class_ids": [ash_id, birch_id],
     }
     answer = call("POST", "/staff", json=teacher)
     assert answer.status_code == 201, answer.text
-    assert answer.json()["class_ids"] == ["ash", "birch"]
+    assert answer.json()["class_ids"] == sorted([ash_id, birch_id])
     problem(
-        call("POST", "/staff", json={**teacher, "staff_id": "t2", "class_ids": ["oak"]}),
+        call("POST", "/staff", json={**teacher, "source_id": "t2", "class_ids": ["oak"]}),
         422,
         "unknown-reference",
     )
 
-    way = {
-        "school_way_id": "kindness",
-        "name": "Kindness",
-        "description": "We look after each other",
-    }
-    assert call("POST", "/school-ways", json=way).json()["status"] == "active"
-    assert call("POST", "/school-ways/kindness/retire").json()["status"] == "retired"
+    way = {"name": "Kindness", "description": "We look after each other"}
+    kindness = call("POST", "/school-ways", json=way).json()
+    assert kindness["status"] == "active"
+    assert call("POST", "/school-ways", json=way).json() == kindness  # a safe retry
+    retired = call("POST", f"/school-ways/{kindness['school_way_id']}/retire").json()
+    assert retired["status"] == "retired"
     problem(call("POST", "/school-ways/courage/retire"), 404, "roster-entry-not-found")
 
     roster_service.until(
@@ -169,12 +182,12 @@ def test_a_school_is_built_up_command_by_command(
     )
 
     def ash() -> object:
-        answer = call("GET", "/classes/ash/pupils")
+        answer = call("GET", f"/classes/{ash_id}/pupils")
         return answer.status_code == 200 and [
             (p["pupil_id"], p["display_name"]) for p in answer.json()
         ]
 
-    roster_service.until(lambda: ash() == [("p1", "Sam")], why="Sam alone in Ash")
+    roster_service.until(lambda: ash() == [(p1, "Sam")], why="Sam alone in Ash")
     roster_service.until(lambda: len(call("GET", "/staff").json()) == 1, why="the teacher")
     roster_service.until(
         lambda: [w["status"] for w in call("GET", "/school-ways").json()] == ["retired"],
@@ -185,24 +198,36 @@ def test_a_school_is_built_up_command_by_command(
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
-        ("POST", "/year-groups", {"year_group_id": "y 3", "name": "Year 3"}),
-        ("POST", "/year-groups", {"year_group_id": "y3", "name": "   "}),
-        ("POST", "/classes", {"class_id": "ash", "name": "Ash"}),
+        ("POST", "/year-groups", {"year_group_id": "y3", "name": "Year 3"}),  # ids are ours
+        ("POST", "/year-groups", {"source_id": "y\n3", "name": "Year 3"}),
+        ("POST", "/year-groups", {"source_id": "y3", "name": "   "}),
+        ("POST", "/classes", {"source_id": "ash", "name": "Ash"}),
         (
             "POST",
             "/pupils",
-            {"pupil_id": "p1", "first_name": "Sam", "surname": "K", "class_id": "x" * 65},
+            {"source_id": "p1", "first_name": "Sam", "surname": "K", "class_id": "x" * 65},
         ),
-        ("POST", "/pupils", {"pupil_id": "p1", "first_name": "Sam", "class_id": "ash"}),
+        (
+            "POST",
+            "/pupils",
+            {"pupil_id": "p1", "first_name": "Sam", "surname": "K", "class_id": "a"},
+        ),
+        ("POST", "/pupils", {"source_id": "p1", "first_name": "Sam", "class_id": "ash"}),
+        (
+            "POST",
+            "/pupils",
+            {"source_id": "x" * 201, "first_name": "S", "surname": "K", "class_id": "a"},
+        ),
         ("POST", "/pupils/p1/move", {"class_id": "ash", "extra": True}),
         ("POST", "/pupils/p!1/leave", None),
-        ("POST", "/staff", {"staff_id": "t1", "display_name": "G", "role": "wizard"}),
+        ("POST", "/staff", {"source_id": "t1", "display_name": "G", "role": "wizard"}),
         (
             "POST",
             "/staff",
-            {"staff_id": "t1", "display_name": "G", "role": "teacher", "email": "no"},
+            {"source_id": "t1", "display_name": "G", "role": "teacher", "email": "no"},
         ),
-        ("POST", "/school-ways", {"school_way_id": "k", "name": "K", "description": "x" * 501}),
+        ("POST", "/school-ways", {"name": "K", "description": "x" * 501}),
+        ("POST", "/school-ways", {"school_way_id": "k", "name": "K"}),
     ],
 )
 def test_bad_requests_are_422_and_write_nothing(

@@ -87,12 +87,14 @@ def test_the_oneroster_sample_becomes_the_whole_school(
         why="the four classes",
     )
     classes = roster_service.call("GET", f"/schools/{school_id}/classes", leader).json()
-    assert [(c["name"], c["year_group_id"]) for c in classes] == [
-        ("Ash", "grade-03"),
-        ("Birch", "grade-03"),
-        ("Cedar", "grade-04"),
-        ("Damson", "grade-04"),
+    ids = roster_service.ids(school_id, leader)
+    assert [(c["name"], c["year_group_id"], c["source_id"]) for c in classes] == [
+        ("Ash", ids["grade-03"], "ash"),
+        ("Birch", ids["grade-03"], "birch"),
+        ("Cedar", ids["grade-04"], "cedar"),
+        ("Damson", ids["grade-04"], "damson"),
     ]
+    assert all(c["class_id"].startswith("cls_") for c in classes)
     roster_service.until(
         lambda: (
             [
@@ -105,8 +107,10 @@ def test_the_oneroster_sample_becomes_the_whole_school(
         ),
         why="both year groups",
     )
-    ash = roster_service.call("GET", f"/schools/{school_id}/classes/ash/pupils", leader).json()
-    shown = {p["pupil_id"]: p["display_name"] for p in ash}
+    ash = roster_service.call(
+        "GET", f"/schools/{school_id}/classes/{ids['ash']}/pupils", leader
+    ).json()
+    shown = {p["source_id"]: p["display_name"] for p in ash}
     assert shown["stu-0001"] == "Sam Kh." and shown["stu-0002"] == "Sam Ke."
     assert shown["stu-0003"] == "Ada"
     roster_service.until(
@@ -114,9 +118,9 @@ def test_the_oneroster_sample_becomes_the_whole_school(
         why="six staff",
     )
     staff = roster_service.call("GET", f"/schools/{school_id}/staff", leader).json()
-    by_id = {s["staff_id"]: s for s in staff}
+    by_id = {s["source_id"]: s for s in staff}
     assert by_id["aide-patel"]["role"] == "teaching_assistant"
-    assert by_id["aide-patel"]["class_ids"] == ["ash", "birch"]
+    assert by_id["aide-patel"]["class_ids"] == sorted([ids["ash"], ids["birch"]])
     assert by_id["adm-price"]["role"] == "school_admin"
 
 
@@ -158,12 +162,19 @@ def test_a_moved_and_a_missing_pupil_are_moved_and_marked_left(
     ]
     assert report["pupils"]["left"] == ["stu-0020"]
     settled(roster_service, school_id, leader, on_roll=19, left=1)
-    maya = roster_service.call("GET", f"/schools/{school_id}/pupils/stu-0005", leader).json()
-    assert maya["class_id"] == "birch"
-    arlo = roster_service.call("GET", f"/schools/{school_id}/pupils/stu-0020", leader).json()
+    ids = roster_service.ids(school_id, leader)
+    maya = roster_service.call(
+        "GET", f"/schools/{school_id}/pupils/{ids['stu-0005']}", leader
+    ).json()
+    assert maya["class_id"] == ids["birch"]
+    arlo = roster_service.call(
+        "GET", f"/schools/{school_id}/pupils/{ids['stu-0020']}", leader
+    ).json()
     assert arlo["status"] == "left" and arlo["surname"] == "Oyelaran"  # kept, not deleted
-    damson = roster_service.call("GET", f"/schools/{school_id}/classes/damson/pupils", leader)
-    assert "stu-0020" not in {p["pupil_id"] for p in damson.json()}
+    damson = roster_service.call(
+        "GET", f"/schools/{school_id}/classes/{ids['damson']}/pupils", leader
+    )
+    assert ids["stu-0020"] not in {p["pupil_id"] for p in damson.json()}
 
 
 def test_a_bad_file_applies_nothing_and_names_every_bad_row(
@@ -198,8 +209,11 @@ def test_a_bad_file_applies_nothing_and_names_every_bad_row(
         {"file": "users.csv", "line": 4, "reason": "givenName is empty"},
     ]
     assert roster_service.events(school_id) == before
-    maya = roster_service.call("GET", f"/schools/{school_id}/pupils/stu-0005", leader).json()
-    assert maya["class_id"] == "ash"
+    ids = roster_service.ids(school_id, leader)
+    maya = roster_service.call(
+        "GET", f"/schools/{school_id}/pupils/{ids['stu-0005']}", leader
+    ).json()
+    assert maya["class_id"] == ids["ash"]
 
 
 def test_an_unreadable_upload_is_refused_before_any_job(
@@ -263,8 +277,9 @@ def test_a_simple_csv_imports_pupils_into_named_year_groups_and_classes(
     assert (report["added"], report["moved"], report["left"], report["unchanged"]) == (0, 1, 1, 2)
     assert report["classes"]["added"] == [] and report["year_groups"]["added"] == []
     settled(roster_service, school_id, leader, on_roll=3, left=1)
-    ash = pupils(roster_service, school_id, leader, class_id="ash")
-    assert sorted(p["pupil_id"] for p in ash) == ["p1", "p2", "p3"]
+    ids = roster_service.ids(school_id, leader)
+    ash = pupils(roster_service, school_id, leader, class_id=ids["ash"])
+    assert sorted(p["source_id"] for p in ash) == ["p1", "p2", "p3"]
 
 
 def test_an_import_reports_progress_until_it_is_done(

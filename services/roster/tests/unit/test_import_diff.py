@@ -34,6 +34,7 @@ from schoolgate_roster.domain import (
     initial_state,
 )
 
+AS_FILED = lambda kind, source: source  # noqa: E731 - ids as the file gives them, to read easily
 Y3 = YearGroup("y3", "Year 3")
 ASH = SchoolClass("ash", "Ash", "y3")
 BIRCH = SchoolClass("birch", "Birch", "y3")
@@ -66,17 +67,21 @@ def given(*events: Event) -> Roster:
 
 
 def imported(file: Snapshot, import_id: str = "i1", *, full: bool = True) -> list[Event]:
-    return decide_import(initial_state(), ImportRoster(import_id, "oak", file, full)).events
+    return decide_import(
+        initial_state(), ImportRoster(import_id, "oak", file, full), AS_FILED
+    ).events
 
 
 def test_a_first_import_registers_the_school_and_adds_everyone() -> None:
-    decision = decide_import(initial_state(), ImportRoster("i1", "oak", snapshot()))
+    decision = decide_import(initial_state(), ImportRoster("i1", "oak", snapshot()), AS_FILED)
     events = decision.events
     assert events[0] == SchoolRegistered(
         school_id="oak", details=SchoolDetails(name="Oakfield Primary")
     )
-    assert YearGroupAdded(year_group_id="y3", name="Year 3") in events
-    assert ClassAdded(class_id="birch", name="Birch", year_group_id="y3") in events
+    assert YearGroupAdded(year_group_id="y3", name="Year 3", source_id="y3") in events
+    assert (
+        ClassAdded(class_id="birch", name="Birch", year_group_id="y3", source_id="birch") in events
+    )
     assert sum(isinstance(e, PupilEnrolled) for e in events) == 3
     assert StaffAssignedToClass(staff_id="t1", class_id="ash") in events
     assert events[-1] == RosterImported(
@@ -90,7 +95,7 @@ def test_a_first_import_registers_the_school_and_adds_everyone() -> None:
 
 def test_the_same_file_again_changes_nothing_and_says_so() -> None:
     state = given(*imported(snapshot()))
-    decision = decide_import(state, ImportRoster("i2", "oak", snapshot()))
+    decision = decide_import(state, ImportRoster("i2", "oak", snapshot()), AS_FILED)
     assert decision.events == []
     report = decision.report.as_json()
     assert (report["added"], report["moved"], report["left"], report["unchanged"]) == (0, 0, 0, 3)
@@ -104,7 +109,7 @@ def test_a_moved_pupil_and_a_missing_pupil_are_moved_and_left() -> None:
         "p2": Pupil("p2", "Sam", "Kelly", "y3", "birch"),  # moved from Ash
         # p3 is not in the file: left
     }
-    decision = decide_import(state, ImportRoster("i2", "oak", snapshot(later)))
+    decision = decide_import(state, ImportRoster("i2", "oak", snapshot(later)), AS_FILED)
     assert decision.events == [
         PupilMovedClass(
             pupil_id="p2", from_class_id="ash", to_class_id="birch", year_group_id="y3"
@@ -118,14 +123,14 @@ def test_a_moved_pupil_and_a_missing_pupil_are_moved_and_left() -> None:
 
 def test_a_partial_import_marks_nobody_left() -> None:
     state = given(*imported(snapshot()))
-    decision = decide_import(state, ImportRoster("i2", "oak", snapshot({}), full=False))
+    decision = decide_import(state, ImportRoster("i2", "oak", snapshot({}), full=False), AS_FILED)
     assert decision.events == []
     assert decision.report.as_json()["left"] == 0
 
 
 def test_a_pupil_who_left_and_is_back_in_the_file_is_added_again() -> None:
     state = given(*imported(snapshot()), PupilLeft(pupil_id="p3", class_id="birch"))
-    decision = decide_import(state, ImportRoster("i2", "oak", snapshot()))
+    decision = decide_import(state, ImportRoster("i2", "oak", snapshot()), AS_FILED)
     assert [type(e) for e in decision.events] == [PupilEnrolled, RosterImported]
     assert decision.report.added == ["p3"]
 
@@ -133,7 +138,7 @@ def test_a_pupil_who_left_and_is_back_in_the_file_is_added_again() -> None:
 def test_a_new_name_is_a_details_change_not_a_new_pupil() -> None:
     state = given(*imported(snapshot()))
     renamed = {**PUPILS, "p3": Pupil("p3", "Adaeze", "Okonkwo", "y3", "birch")}
-    decision = decide_import(state, ImportRoster("i2", "oak", snapshot(renamed)))
+    decision = decide_import(state, ImportRoster("i2", "oak", snapshot(renamed)), AS_FILED)
     assert decision.events[0] == PupilDetailsChanged(
         pupil_id="p3", first_name="Adaeze", surname="Okonkwo"
     )
@@ -147,7 +152,9 @@ def test_staff_changes_are_diffed_and_missing_staff_have_left() -> None:
     promoted = StaffMember(
         "t1", "Grace Okafor", "g@oak.example", StaffRole.leader, frozenset({"birch"})
     )
-    decision = decide_import(state, ImportRoster("i2", "oak", snapshot(staff={"t1": promoted})))
+    decision = decide_import(
+        state, ImportRoster("i2", "oak", snapshot(staff={"t1": promoted})), AS_FILED
+    )
     assert decision.events[:-1] == [
         StaffRoleChanged(staff_id="t1", role=StaffRole.leader),
         StaffAssignedToClass(staff_id="t1", class_id="birch"),
@@ -163,7 +170,7 @@ def test_a_file_without_staff_leaves_staff_alone() -> None:
     without_staff = Snapshot(
         source="csv", year_groups={"y3": Y3}, classes={"ash": ASH, "birch": BIRCH}, pupils=PUPILS
     )
-    assert decide_import(state, ImportRoster("i2", "oak", without_staff)).events == []
+    assert decide_import(state, ImportRoster("i2", "oak", without_staff), AS_FILED).events == []
 
 
 def test_a_class_renamed_in_the_file_is_changed() -> None:
@@ -175,13 +182,13 @@ def test_a_class_renamed_in_the_file_is_changed() -> None:
         pupils=PUPILS,
         staff={"t1": TEACHER},
     )
-    events = decide_import(state, ImportRoster("i2", "oak", file)).events
+    events = decide_import(state, ImportRoster("i2", "oak", file), AS_FILED).events
     assert events[0] == ClassDetailsChanged(class_id="ash", name="Ash Class", year_group_id="y3")
 
 
 def test_an_import_applied_before_is_not_applied_again() -> None:
     state = given(*imported(snapshot(), "i1"))
-    decision = decide_import(state, ImportRoster("i1", "oak", snapshot({})))
+    decision = decide_import(state, ImportRoster("i1", "oak", snapshot({})), AS_FILED)
     assert decision.events == []
     assert decision.report.as_json()["added"] == 3
     assert decision.report.as_json()["already_applied"] is True
@@ -203,6 +210,6 @@ def test_named_classes_reuse_the_ids_the_school_already_has() -> None:
         },
         match_by_name=True,
     )
-    decision = decide_import(state, ImportRoster("i2", "oak", by_name))
+    decision = decide_import(state, ImportRoster("i2", "oak", by_name), AS_FILED)
     assert decision.events == []
     assert decision.report.unchanged == 3

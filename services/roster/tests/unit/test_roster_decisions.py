@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import time
 
 import pytest
@@ -94,17 +95,29 @@ def test_nothing_is_added_to_a_school_that_is_not_registered() -> None:
 
 def test_a_year_group_is_added_once() -> None:
     assert decide(given(REGISTERED), AddYearGroup("y3", "Year 3")) == [YEAR_3]
-    assert decide(given(REGISTERED, YEAR_3), AddYearGroup("y3", "Year 3")) == []
+    # sent again with another fresh id: the school has a Year 3 already
+    assert decide(given(REGISTERED, YEAR_3), AddYearGroup("yg-2", "year  3")) == []
+    assert decide(given(REGISTERED, YEAR_3), AddYearGroup("yg-2", "Year 4")) == [
+        YearGroupAdded(year_group_id="yg-2", name="Year 4")
+    ]
+
+
+def test_a_source_id_finds_what_has_it_and_is_not_reused_for_something_else() -> None:
+    filed = YearGroupAdded(year_group_id="y3", name="Year 3", source_id="Y3")
+    assert decide(given(REGISTERED), AddYearGroup("y3", "Year 3", "Y3")) == [filed]
+    assert decide(given(REGISTERED, filed), AddYearGroup("yg-2", "Year 3", "Y3")) == []
     with pytest.raises(IdTaken):
-        decide(given(REGISTERED, YEAR_3), AddYearGroup("y3", "Year Three"))
+        decide(given(REGISTERED, filed), AddYearGroup("yg-2", "Year Three", "Y3"))
 
 
 def test_a_class_needs_a_year_group_the_school_has() -> None:
     assert decide(given(REGISTERED, YEAR_3), AddClass("ash", "Ash", "y3")) == [ASH]
     with pytest.raises(UnknownReference):
         decide(given(REGISTERED), AddClass("ash", "Ash", "y3"))
+    assert decide(given(REGISTERED, YEAR_3, ASH), AddClass("cls-2", "Ash", "y3")) == []
+    filed = ClassAdded(class_id="ash", name="Ash", year_group_id="y3", source_id="3A")
     with pytest.raises(IdTaken):
-        decide(given(REGISTERED, YEAR_3, ASH), AddClass("ash", "Birch", "y3"))
+        decide(given(REGISTERED, YEAR_3, filed), AddClass("cls-2", "Birch", "y3", "3A"))
 
 
 def test_a_pupil_is_enrolled_in_their_class_and_its_year_group() -> None:
@@ -113,9 +126,20 @@ def test_a_pupil_is_enrolled_in_their_class_and_its_year_group() -> None:
     assert decide(given(*SCHOOL, ADA), command) == []  # sent again: already done
 
 
-def test_a_pupil_id_in_use_by_someone_else_is_refused() -> None:
+def test_a_source_id_in_use_by_someone_else_is_refused() -> None:
+    filed = EnrolPupil("p1", "Ada", "Okonkwo", class_id="ash", source_id="A123")
+    (ada,) = decide(given(*SCHOOL), filed)
+    assert decide(given(*SCHOOL, ada), replace(filed, pupil_id="p9")) == []  # a retry
     with pytest.raises(IdTaken):
-        decide(given(*SCHOOL, ADA), EnrolPupil("p1", "Sam", "Khan", class_id="ash"))
+        decide(
+            given(*SCHOOL, ada), EnrolPupil("p2", "Sam", "Khan", class_id="ash", source_id="A123")
+        )
+
+
+def test_two_pupils_without_source_ids_are_two_pupils() -> None:
+    (sam,) = decide(given(*SCHOOL), EnrolPupil("p1", "Sam", "Lee", class_id="ash"))
+    (other,) = decide(given(*SCHOOL, sam), EnrolPupil("p2", "Sam", "Lee", class_id="ash"))
+    assert isinstance(other, PupilEnrolled) and other.pupil_id == "p2"
 
 
 def test_a_pupil_needs_a_class_the_school_has() -> None:

@@ -80,6 +80,7 @@ def test_a_pupils_document_follows_them_and_stays_when_they_leave() -> None:
         "class_id": "cedar",
         "avatar": None,
         "status": "left",
+        "source_id": None,
     }
     elm = found["elm:p1"]
     assert isinstance(elm, dict) and elm["status"] == "on_roll" and elm["school_id"] == "elm"
@@ -112,6 +113,7 @@ def test_a_staff_document_keeps_their_classes_until_they_leave() -> None:
         "role": "teacher",
         "class_ids": ["ash"],
         "status": "active",
+        "source_id": None,
     }
     gone = docs(staff, [("oak", added), ("oak", StaffMemberLeft(staff_id="t1"))])["oak:t1"]
     assert isinstance(gone, dict) and (gone["status"], gone["class_ids"]) == ("left", [])

@@ -12,7 +12,9 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from schoolgate_contracts.roster import SchoolDetails, SchoolRegistered, StaffRole, Term
 from schoolgate_kit.app import Kit, create_service_app
+from schoolgate_kit.guard import allow_body
 from schoolgate_kit.identity import Identity
+from schoolgate_kit.ids import new_key
 from schoolgate_kit.names import PupilName, display_names
 from schoolgate_kit.problems import Problem
 
@@ -93,19 +95,32 @@ class SchoolBody(Body):
         )
 
 
+SourceIdField = Field(
+    default=None,
+    description="Its id in the school's own records (e.g. an admission number): sending the"
+    " same one again finds it rather than adding a second. Schoolgate makes its own id.",
+)
+SourceId = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
+
+
 class YearGroupBody(Body):
-    year_group_id: Id
     name: Name
+    source_id: SourceId | None = SourceIdField
 
 
 class ClassBody(Body):
-    class_id: Id
     name: Name
     year_group_id: Id
+    source_id: SourceId | None = SourceIdField
 
 
 class PupilBody(Body):
-    pupil_id: Id
+    source_id: SourceId | None = SourceIdField
     first_name: Name
     surname: Name
     class_id: Id
@@ -128,7 +143,7 @@ class MoveBody(Body):
 
 
 class StaffBody(Body):
-    staff_id: Id
+    source_id: SourceId | None = SourceIdField
     display_name: Name
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] = Field(
         default="", pattern=r"^$|^[^@\s]+@[^@\s]+$"
@@ -138,7 +153,6 @@ class StaffBody(Body):
 
 
 class SchoolWayBody(Body):
-    school_way_id: Id
     name: Name
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
 
@@ -157,12 +171,14 @@ class SchoolView(BaseModel):
 class YearGroupView(BaseModel):
     year_group_id: str
     name: str
+    source_id: str | None = None
 
 
 class ClassView(BaseModel):
     class_id: str
     name: str
     year_group_id: str
+    source_id: str | None = None
 
 
 class PupilView(BaseModel):
@@ -176,6 +192,7 @@ class PupilView(BaseModel):
     class_id: str
     avatar: str | None
     status: str
+    source_id: str | None = None
 
 
 class FamilyPupilView(BaseModel):
@@ -201,6 +218,7 @@ class StaffView(BaseModel):
     role: StaffRole
     class_ids: list[str]
     status: str
+    source_id: str | None = None
 
 
 class SchoolWayView(BaseModel):
@@ -255,6 +273,7 @@ def _pupil_view(state: domain.Roster, pupil_id: str) -> PupilView:
         class_id=pupil.class_id,
         avatar=pupil.avatar,
         status="on_roll" if pupil.on_roll else "left",
+        source_id=pupil.source_id,
     )
 
 
@@ -267,6 +286,7 @@ def _staff_view(state: domain.Roster, staff_id: str) -> StaffView:
         role=member.role,
         class_ids=sorted(member.class_ids),
         status="active" if member.active else "left",
+        source_id=member.source_id,
     )
 
 
@@ -331,16 +351,15 @@ async def add_year_group(
     roster: RosterDep,
     correlation: CorrelationId,
 ) -> YearGroupView:
-    """Add a year group."""
+    """Add a year group (or find the one of that source id or name)."""
+    command = domain.AddYearGroup(new_key("yg"), body.name, body.source_id)
     state = await _change(
-        domain.AddYearGroup(body.year_group_id, body.name),
-        school_id=school_id,
-        identity=identity,
-        roster=roster,
-        correlation_id=correlation,
+        command, school_id=school_id, identity=identity, roster=roster, correlation_id=correlation
     )
-    group = state.year_groups[body.year_group_id]
-    return YearGroupView(year_group_id=group.year_group_id, name=group.name)
+    group = state.year_groups[domain.resulting_id(state, command)]
+    return YearGroupView(
+        year_group_id=group.year_group_id, name=group.name, source_id=group.source_id
+    )
 
 
 @router.post("/classes", status_code=201, response_model=ClassView)
@@ -351,16 +370,18 @@ async def add_class(
     roster: RosterDep,
     correlation: CorrelationId,
 ) -> ClassView:
-    """Add a class to a year group."""
+    """Add a class to a year group (or find the one of that source id, or name in the group)."""
+    command = domain.AddClass(new_key("cls"), body.name, body.year_group_id, body.source_id)
     state = await _change(
-        domain.AddClass(body.class_id, body.name, body.year_group_id),
-        school_id=school_id,
-        identity=identity,
-        roster=roster,
-        correlation_id=correlation,
+        command, school_id=school_id, identity=identity, roster=roster, correlation_id=correlation
     )
-    klass = state.classes[body.class_id]
-    return ClassView(class_id=klass.class_id, name=klass.name, year_group_id=klass.year_group_id)
+    klass = state.classes[domain.resulting_id(state, command)]
+    return ClassView(
+        class_id=klass.class_id,
+        name=klass.name,
+        year_group_id=klass.year_group_id,
+        source_id=klass.source_id,
+    )
 
 
 @router.post("/pupils", status_code=201, response_model=PupilView)
@@ -371,22 +392,20 @@ async def enrol_pupil(
     roster: RosterDep,
     correlation: CorrelationId,
 ) -> PupilView:
-    """Enrol a pupil in a class (or take back a pupil who left)."""
-    state = await _change(
-        domain.EnrolPupil(
-            pupil_id=body.pupil_id,
-            first_name=body.first_name,
-            surname=body.surname,
-            class_id=body.class_id,
-            year_group_id=body.year_group_id,
-            avatar=body.avatar,
-        ),
-        school_id=school_id,
-        identity=identity,
-        roster=roster,
-        correlation_id=correlation,
+    """Enrol a pupil in a class (or take back a pupil who left, found by their source id)."""
+    command = domain.EnrolPupil(
+        pupil_id=new_key("pup"),
+        first_name=body.first_name,
+        surname=body.surname,
+        class_id=body.class_id,
+        year_group_id=body.year_group_id,
+        avatar=body.avatar,
+        source_id=body.source_id,
     )
-    return _pupil_view(state, body.pupil_id)
+    state = await _change(
+        command, school_id=school_id, identity=identity, roster=roster, correlation_id=correlation
+    )
+    return _pupil_view(state, domain.resulting_id(state, command))
 
 
 @router.put("/pupils/{pupil_id}/avatar", response_model=PupilView | FamilyPupilView)
@@ -459,21 +478,19 @@ async def add_staff_member(
     roster: RosterDep,
     correlation: CorrelationId,
 ) -> StaffView:
-    """Add a member of staff with their role and classes."""
-    state = await _change(
-        domain.AddStaffMember(
-            staff_id=body.staff_id,
-            display_name=body.display_name,
-            email=body.email,
-            role=body.role,
-            class_ids=frozenset(body.class_ids),
-        ),
-        school_id=school_id,
-        identity=identity,
-        roster=roster,
-        correlation_id=correlation,
+    """Add a member of staff with their role and classes (found by source id or email)."""
+    command = domain.AddStaffMember(
+        staff_id=new_key("stf"),
+        display_name=body.display_name,
+        email=body.email,
+        role=body.role,
+        class_ids=frozenset(body.class_ids),
+        source_id=body.source_id,
     )
-    return _staff_view(state, body.staff_id)
+    state = await _change(
+        command, school_id=school_id, identity=identity, roster=roster, correlation_id=correlation
+    )
+    return _staff_view(state, domain.resulting_id(state, command))
 
 
 @router.post("/school-ways", status_code=201, response_model=SchoolWayView)
@@ -485,14 +502,11 @@ async def add_school_way(
     correlation: CorrelationId,
 ) -> SchoolWayView:
     """Add one of the school's values that points are awarded for."""
+    command = domain.AddSchoolWay(new_key("way"), body.name, body.description)
     state = await _change(
-        domain.AddSchoolWay(body.school_way_id, body.name, body.description),
-        school_id=school_id,
-        identity=identity,
-        roster=roster,
-        correlation_id=correlation,
+        command, school_id=school_id, identity=identity, roster=roster, correlation_id=correlation
     )
-    return _way_view(state, body.school_way_id)
+    return _way_view(state, domain.resulting_id(state, command))
 
 
 @router.post("/school-ways/{school_way_id}/retire", response_model=SchoolWayView)
@@ -536,7 +550,13 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/imports", status_code=202, response_model=ImportJob, openapi_extra=_UPLOAD_BODY)
+@router.post(
+    "/imports",
+    status_code=202,
+    response_model=ImportJob,
+    openapi_extra=_UPLOAD_BODY,
+    dependencies=[allow_body(lambda r: r.app.state.roster.max_upload_bytes)],
+)
 async def start_import(
     school_id: PathId,
     request: Request,
