@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -10,9 +13,9 @@ from typing import Any
 
 import pytest
 import yaml
-from pydantic import ValidationError
 from schoolgate_gateway.settings import GatewaySettings
-from schoolgate_kit.settings import DEV_IDENTITY_SECRET, Environment
+from schoolgate_kit.keys import SECRETS
+from schoolgate_kit.settings import Environment
 
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
@@ -304,18 +307,13 @@ def test_no_deployed_manifest_holds_a_secret() -> None:
                 assert "value" not in value and ref.get("name") == SECRET_NAME, path.name
 
 
-def test_no_file_in_deploy_holds_the_development_secret() -> None:
-    for path in (REPO / "deploy").rglob("*"):
-        if path.is_file():
-            assert DEV_IDENTITY_SECRET not in path.read_text(encoding="utf-8"), path
-
-
 def test_the_example_secret_holds_only_placeholders() -> None:
     (secret,) = load(EXAMPLE_SECRET)
     assert secret["kind"] == "Secret" and secret["metadata"]["name"] == SECRET_NAME
     assert "data" not in secret
     values = secret["stringData"]
     assert IDENTITY in values
+    assert {s.variable for s in SECRETS} <= set(values), "a secret the code reads is missing"
     for key, value in values.items():
         assert "CHANGE-ME" in value, f"secret.example.yaml: {key} looks like a real value"
 
@@ -345,15 +343,24 @@ def test_the_config_holds_no_credentials() -> None:
 
 
 def test_the_config_is_production_settings_that_need_the_identity_secret(
-    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.delenv(IDENTITY, raising=False)
-    for key, value in config().items():
-        monkeypatch.setenv(key, value)
-    with pytest.raises(ValidationError, match=IDENTITY):
-        GatewaySettings()
-    monkeypatch.setenv(IDENTITY, "a-test-secret-that-is-not-the-default")
-    settings = GatewaySettings()
+    """A process started with the config alone refuses to start, saying what it lacks; with
+    the secret it reads production settings for the cluster's stores."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGATE_")}
+    env |= {**config(), "SCHOOLGATE_DATA_DIR": str(tmp_path)}
+    refused = subprocess.run(
+        [sys.executable, "-m", "schoolgate_points", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 1 and refused.stderr.startswith(IDENTITY), refused.stderr
+    settings = GatewaySettings(
+        **{k.removeprefix("SCHOOLGATE_").lower(): v for k, v in config().items()},
+        identity_secret="a-test-secret-given-as-the-deployment-would",
+    )
     assert settings.environment is Environment.production
     assert settings.event_store_location().startswith("kurrentdb://")
     assert settings.read_model_location().startswith("mongodb://")

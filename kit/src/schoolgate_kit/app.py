@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -16,12 +17,14 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schoolgate_kit import metrics
+from schoolgate_kit.guard import Guard
 from schoolgate_kit.ids import new_id
-from schoolgate_kit.problems import install_problem_handlers
+from schoolgate_kit.problems import NotFound, Unauthenticated, install_problem_handlers
 from schoolgate_kit.settings import Settings
 
 CORRELATION_HEADER = "x-correlation-id"
 ReadyCheck = Callable[[], Awaitable[None]]
+log = structlog.get_logger()
 
 
 @dataclass
@@ -94,14 +97,18 @@ def outer_app(
     settings: Settings, lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]]
 ) -> FastAPI:
     """The bare app a process serves, which mounts the real ones once its lifespan has
-    built them: no documentation pages of its own."""
-    return FastAPI(
+    built them: no documentation pages of its own. It guards what it serves (bodies,
+    addresses, headers) itself, as the mounted apps would have: some requests, such as one
+    whose path holds a newline, reach none of its mounts."""
+    app = FastAPI(
         lifespan=lifespan,
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
         telemetry=telemetry(settings),  # type: ignore[arg-type]
     )
+    app.add_middleware(Guard, settings=settings)
+    return app
 
 
 def create_service_app(
@@ -111,6 +118,9 @@ def create_service_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     **fastapi_args: Any,
 ) -> FastAPI:
+    if kit.settings.is_production:
+        # the API's map is for its developers, not for whoever finds the address
+        fastapi_args = {"openapi_url": None, "docs_url": None, "redoc_url": None, **fastapi_args}
     app = FastAPI(
         title=f"Schoolgate {kit.name}",
         lifespan=lifespan,
@@ -135,21 +145,38 @@ def create_service_app(
             try:
                 await check()
                 results[name] = "ok"
-            except Exception as exc:
+            except Exception:
                 ok = False
-                results[name] = f"failing: {type(exc).__name__}: {exc}"
+                # the exception may name hosts, users or paths: the log has it, not the public
+                log.warning("readiness check failing", check=name, exc_info=True)
+                results[name] = "failing"
         return JSONResponse(
             {"status": "ok" if ok else "unavailable", "checks": results},
             status_code=200 if ok else 503,
         )
 
     @health.get("/metrics")
-    async def prometheus() -> Response:
-        """Prometheus metrics."""
+    async def prometheus(request: Request) -> Response:
+        """Prometheus metrics; in production only with the metrics token."""
+        if kit.settings.is_production:
+            _check_metrics_token(kit.settings, request)
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(health)
     for router in routers:
         app.include_router(router)
+    app.add_middleware(Guard, settings=kit.settings)
+    # outside the guard, so that what it refuses is counted and carries a correlation id
     app.add_middleware(ObservabilityMiddleware, service=kit.name)
     return app
+
+
+def _check_metrics_token(settings: Settings, request: Request) -> None:
+    """Prometheus sends ``Authorization: Bearer <token>`` (a ServiceMonitor's
+    ``authorization``); without a token configured there is no public /metrics at all."""
+    if settings.metrics_token is None:
+        raise NotFound("There is nothing here.")
+    expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
+    given = request.headers.get("authorization", "").encode("latin-1", "replace")
+    if not hmac.compare_digest(given, expected):
+        raise Unauthenticated("Metrics need the metrics token.")

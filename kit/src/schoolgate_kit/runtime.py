@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-import uvicorn
 import uvloop
 from fastapi import FastAPI
 
@@ -29,12 +28,14 @@ from schoolgate_kit.app import outer_app
 from schoolgate_kit.bus import Bus
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore import EventStore
+from schoolgate_kit.keys import require_secrets
 from schoolgate_kit.logging import configure_logging
 from schoolgate_kit.media import MediaStore
 from schoolgate_kit.projections import Projection, rebuild, run_projection
 from schoolgate_kit.reactors import Reactor, start_reactor
 from schoolgate_kit.readmodels import ReadModelStore
 from schoolgate_kit.relay import run_relay
+from schoolgate_kit.server import serve
 from schoolgate_kit.settings import Settings
 
 log = structlog.get_logger()
@@ -146,8 +147,7 @@ def _serve(definition: ServiceDefinition, settings: Settings, host: str, port: i
                 settle_heap()
                 yield
 
-    outer = outer_app(settings, lifespan)
-    uvicorn.run(outer, host=host, port=port, log_config=None, access_log=False)
+    serve(outer_app(settings, lifespan), settings, host=host, port=port)
 
 
 async def _work(definition: ServiceDefinition, settings: Settings) -> None:
@@ -197,6 +197,8 @@ def service_main(definition: ServiceDefinition, argv: Sequence[str] | None = Non
     again.add_argument("projection")
     args = parser.parse_args(argv)
     settings = Settings()
+    if args.command in ("serve", "work"):
+        require_secrets(settings)
     configure_logging(development=settings.is_development, level=settings.log_level)
     structlog.contextvars.bind_contextvars(service=definition.name)
     if args.command == "serve":
@@ -248,6 +250,8 @@ def kit_main(argv: Sequence[str] | None = None) -> None:
     dead.add_argument("queue")
     args = parser.parse_args(argv)
     settings = Settings()
+    if args.command == "relay":
+        require_secrets(settings)
     configure_logging(development=settings.is_development, level=settings.log_level)
     if args.command == "relay":
         structlog.contextvars.bind_contextvars(service="relay")

@@ -1,14 +1,25 @@
-"""Settings from SCHOOLGATE_* environment variables; default secrets only in development."""
+"""Settings from SCHOOLGATE_* environment variables. No secret has a default in the source:
+the cluster is given them (``schoolgate_kit.keys``), the embedded mode makes its own."""
 
 from __future__ import annotations
 
+import ipaddress
+import secrets
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_IDENTITY_SECRET = "development-only-identity-secret-change-me"
+MIB = 1024 * 1024
+
+
+def _unshared_secret() -> SecretStr:
+    """A secret no other process knows. A process given none signs with it, and nothing it
+    signs is accepted elsewhere: it fails closed. The cluster's entrypoints refuse to start
+    without the real one, and the embedded mode loads its own from the data directory, so
+    this only ever serves a single-process test or tool."""
+    return SecretStr(secrets.token_urlsafe(48))
 
 
 class Environment(StrEnum):
@@ -33,7 +44,12 @@ class Settings(BaseSettings):
         default="",
         description="file://path or mongodb://... (GridFS); default: data_dir/media",
     )
-    identity_secret: SecretStr = SecretStr(DEV_IDENTITY_SECRET)
+    identity_secret: SecretStr = Field(default_factory=_unshared_secret)
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token Prometheus sends for /metrics. In production /metrics"
+        " answers only to it (and not at all without one); elsewhere it is open.",
+    )
     identity_ttl_seconds: int = Field(default=60, ge=5, le=3600)
     school_timezone: str = "Europe/London"
     log_level: str = "INFO"
@@ -57,17 +73,60 @@ class Settings(BaseSettings):
         " another process.",
     )
 
-    @model_validator(mode="after")
-    def _refuse_default_secrets(self) -> Settings:
-        if (
-            self.environment is not Environment.development
-            and self.identity_secret.get_secret_value() == DEV_IDENTITY_SECRET
-        ):
-            raise ValueError(
-                "SCHOOLGATE_IDENTITY_SECRET must be set outside development "
-                f"(SCHOOLGATE_ENVIRONMENT={self.environment.value})"
-            )
-        return self
+    body_limit_bytes: int = Field(
+        default=1 * MIB,
+        ge=1024,
+        description="The largest request body any route takes, counted while it arrives;"
+        " upload routes declare their own larger limit (schoolgate_kit.guard.allow_body).",
+    )
+    body_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a request body may pause between two parts before the request"
+        " is answered 408 and the connection closed.",
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a connection has to send a request's line and headers, from"
+        " its first byte (or from connecting), before it is closed.",
+    )
+    keep_alive_seconds: int = Field(
+        default=5, gt=0, description="How long an idle connection is kept between requests."
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (CIDR) of the reverse proxies whose"
+        " X-Forwarded-For and X-Forwarded-Proto are believed. Empty: none, and a request's"
+        " client is whoever connected.",
+    )
+
+    @field_validator("identity_secret")
+    @classmethod
+    def _secret_is_long(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("SCHOOLGATE_IDENTITY_SECRET must be at least 32 characters")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for entry in _split(value):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"SCHOOLGATE_TRUSTED_PROXIES: {entry!r} is not an address or a network"
+                ) from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return _split(self.trusted_proxies)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
 
     @property
     def is_development(self) -> bool:
@@ -81,3 +140,7 @@ class Settings(BaseSettings):
 
     def media_location(self) -> str:
         return self.media_url or f"file://{self.data_dir / 'media'}"
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]

@@ -1,7 +1,11 @@
-"""A version conflict is decided again once, then answered 409; default secrets stay in dev."""
+"""A version conflict is decided again once, then answered 409; no secret has a default, and a
+cluster process does not start without the one all its processes share."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -122,18 +126,36 @@ async def test_a_stream_expected_new_that_exists_is_read_and_decided_again(
     await store.close()
 
 
-def test_the_default_identity_secret_is_refused_outside_development(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("SCHOOLGATE_ENVIRONMENT", "production")
+def test_no_identity_secret_is_a_constant_of_the_source(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not given one, each settings object holds a secret of its own that no other process
+    shares: whatever it signs is accepted nowhere else."""
     monkeypatch.delenv("SCHOOLGATE_IDENTITY_SECRET", raising=False)
-    with pytest.raises(ValidationError, match="SCHOOLGATE_IDENTITY_SECRET"):
+    for environment in ("development", "test", "production"):
+        monkeypatch.setenv("SCHOOLGATE_ENVIRONMENT", environment)
+        first, second = Settings(), Settings()
+        assert first.identity_secret != second.identity_secret
+        assert "identity_secret" not in first.model_fields_set
+
+
+def test_a_short_identity_secret_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHOOLGATE_IDENTITY_SECRET", "short")
+    with pytest.raises(ValidationError, match="at least 32"):
         Settings()
-    monkeypatch.setenv("SCHOOLGATE_IDENTITY_SECRET", "a-real-secret-from-the-vault-0123456789")
-    assert Settings().environment.value == "production"
 
 
-def test_development_may_use_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SCHOOLGATE_ENVIRONMENT", raising=False)
-    monkeypatch.delenv("SCHOOLGATE_IDENTITY_SECRET", raising=False)
-    assert Settings().is_development
+@pytest.mark.parametrize(
+    "command",
+    [["schoolgate_kit", "relay"], ["schoolgate_points", "serve"], ["schoolgate_points", "work"]],
+)
+def test_a_cluster_process_does_not_start_without_the_identity_secret(
+    command: list[str], tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGATE_")}
+    env |= {"SCHOOLGATE_ENVIRONMENT": "production", "SCHOOLGATE_DATA_DIR": str(tmp_path)}
+    ran = subprocess.run(
+        [sys.executable, "-m", *command], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 1
+    assert ran.stderr.strip().splitlines() == [ran.stderr.strip()], ran.stderr
+    assert ran.stderr.startswith("SCHOOLGATE_IDENTITY_SECRET not set")
+    assert not list(tmp_path.iterdir()), "it opened its stores before refusing"
