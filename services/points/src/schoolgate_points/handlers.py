@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +12,7 @@ from typing import Any
 from schoolgate_contracts import Metadata
 from schoolgate_contracts.points import PointAwarded, PointAwardUndone, PointKind
 from schoolgate_kit.commands import execute
+from schoolgate_kit.csvsafe import csv_text
 from schoolgate_kit.identity import Identity
 from schoolgate_kit.names import PupilName, display_names
 from schoolgate_kit.problems import NotFound, Unprocessable
@@ -398,33 +397,27 @@ async def class_report(
     }
 
 
-def _cell(value: object) -> str:
-    """Keep a spreadsheet from running a name as a formula."""
-    text = str(value)
-    return f"'{text}" if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
-
-
 def report_csv(report: Doc) -> str:
+    """The report as a spreadsheet, every cell kept from running as a formula: pupils' names
+    and the school's own names for its values (the header row) alike."""
     ways: dict[str, str] = dict(report["school_ways"])
     for row in report["pupils"]:
         for way in row["by_way"]:
             ways.setdefault(way, way)
     with_needs_work = any(row["needs_work"] for row in report["pupils"])
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    rows: list[list[object]] = [
         ["Pupil", *ways.values(), *(["Needs work"] if with_needs_work else []), "Total"]
-    )
+    ]
     for row in report["pupils"]:
-        writer.writerow(
+        rows.append(
             [
-                _cell(row["name"]),
+                row["name"],
                 *(row["by_way"].get(way, 0) for way in ways),
                 *([row["needs_work"]] if with_needs_work else []),
                 row["total"],
             ]
         )
-    writer.writerow(
+    rows.append(
         [
             "Whole class",
             *(report["by_way"].get(way, 0) for way in ways),
@@ -432,4 +425,4 @@ def report_csv(report: Doc) -> str:
             report["total"],
         ]
     )
-    return out.getvalue()
+    return csv_text(rows)
