@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from schoolgate_contracts.stories import Attachment, Audience, MediaKind
 from schoolgate_kit.app import Kit, create_service_app
+from schoolgate_kit.guard import allow_body
 from schoolgate_kit.identity import CurrentIdentity, Role
 from schoolgate_kit.problems import Forbidden, NotFound, Problem, Unprocessable
 
@@ -100,6 +101,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     "/media",
     status_code=201,
     response_model=MediaUploaded,
+    dependencies=[allow_body(lambda r: r.app.state.stories.settings.stories_upload_max_bytes)],
     openapi_extra={"requestBody": {"content": {"application/octet-stream": {}}, "required": True}},
 )
 async def upload_media(
