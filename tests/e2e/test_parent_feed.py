@@ -77,21 +77,24 @@ def every_item(client: httpx.Client, limit: int) -> list[dict[str, Any]]:
         params["before"] = page["next"]
 
 
-async def test_a_parent_sees_their_childs_points_and_posts_newest_first(embedded: str) -> None:
+async def test_a_parent_sees_their_childs_points_and_posts_newest_first(
+    embedded: str, ids: dict[str, str]
+) -> None:
     teacher, leader, office = (signed_in(embedded, who) for who in (TEACHER, LEADER, OFFICE))
     parent, other_parent = signed_in(embedded, PARENT), signed_in(embedded, PARENT2)
+    ada, ben = ids["ada"], ids["ben"]
 
-    award = teacher.post("/api/awards", json={"pupil_id": "ada", "school_way_id": "kindness"})
+    award = teacher.post("/api/awards", json={"pupil_id": ada, "school_way_id": ids["kindness"]})
     assert award.status_code == 201, award.text
     ada_photo, ben_photo = await upload(teacher), await upload(teacher)
     oak = await publish(
         teacher,
-        {"kind": "classes", "class_ids": ["oak"]},
+        {"kind": "classes", "class_ids": [ids["oak"]]},
         "Oak went to the woods",
-        attachments=[photo(ada_photo, "ada"), photo(ben_photo, "ben")],
+        attachments=[photo(ada_photo, ada), photo(ben_photo, ben)],
     )
-    ash = await publish(leader, {"kind": "classes", "class_ids": ["ash"]}, "Only for Ash")
-    year3 = await publish(teacher, {"kind": "year_group", "year_group_id": "y3"}, "Swimming")
+    ash = await publish(leader, {"kind": "classes", "class_ids": [ids["ash"]]}, "Only for Ash")
+    year3 = await publish(teacher, {"kind": "year_group", "year_group_id": ids["y3"]}, "Swimming")
     everyone = await publish(leader, {"kind": "school"}, "Sports day on Friday")
     async with _browser(parent) as browser:
         liked = await browser.post(f"{STORIES}/posts/{oak}/like")
@@ -114,7 +117,7 @@ async def test_a_parent_sees_their_childs_points_and_posts_newest_first(embedded
     assert items[0]["post_id"] == everyone  # newest first
 
     woods = by_post[oak]
-    assert woods["about"] == [{"pupil_id": "ada", "name": "Ada"}]
+    assert woods["about"] == [{"pupil_id": ada, "name": "Ada"}]
     assert (woods["audience"], woods["author"], woods["text"]) == (
         "Oak",
         "Ms Oak",
@@ -130,7 +133,7 @@ async def test_a_parent_sees_their_childs_points_and_posts_newest_first(embedded
     assert by_post[year3]["audience"] == "Year 3"
 
     points = next(i for i in items if i["kind"] == "points")
-    assert points["about"] == [{"pupil_id": "ada", "name": "Ada"}]
+    assert points["about"] == [{"pupil_id": ada, "name": "Ada"}]
     assert points["text"].startswith("Ada got ") and "today: Kindness" in points["text"]
 
     # page by page, one at a time, it is the same feed
@@ -144,7 +147,7 @@ async def test_a_parent_sees_their_childs_points_and_posts_newest_first(embedded
 
     # Ben's family withdraws consent: his photo leaves the feed, and nothing else does
     withdrawn = office.put(
-        f"/api/consent/schools/{SCHOOL}/pupils/ben/media-consent", json={"granted": False}
+        f"/api/consent/schools/{SCHOOL}/pupils/{ben}/media-consent", json={"granted": False}
     )
     assert withdrawn.status_code == 200, withdrawn.text
 
