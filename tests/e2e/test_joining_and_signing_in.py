@@ -19,8 +19,29 @@ def new_parent(base: str) -> tuple[httpx.Client, dict[str, str]]:
     who = {"email": f"{uuid.uuid4().hex[:8]}@family.example", "password": "a-long-password"}
     parent = client_for(base)
     made = parent.post("/api/join/account", json={**who, "display_name": "A parent"})
-    assert made.status_code == 201, made.text
+    assert made.status_code == 202, made.text
+    assert "set-cookie" not in made.headers  # joining signs nobody in: signing in does
+    signed = parent.post("/api/session", json=who)
+    assert signed.status_code == 200, signed.text
     return parent, who
+
+
+def test_joining_answers_alike_whether_or_not_the_email_has_an_account(embedded: str) -> None:
+    _, who = new_parent(embedded)
+    answers = []
+    for email in (who["email"].upper(), f"{uuid.uuid4().hex[:8]}@family.example"):
+        client = client_for(embedded)
+        body = {"email": email, "password": "someone-elses-password", "display_name": "X"}
+        answer = client.post("/api/join/account", json=body)
+        answers.append((answer.status_code, answer.json(), "set-cookie" in answer.headers))
+        assert client.get("/api/me").status_code == 401
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 202 and answers[0][2] is False
+    # the account that was there is untouched: its own password still opens it, the
+    # stranger's does not
+    assert signed_in(embedded, who)
+    stranger = {"email": who["email"], "password": "someone-elses-password"}
+    assert client_for(embedded).post("/api/session", json=stranger).status_code == 401
 
 
 def invite(leader: httpx.Client, pupil: str) -> str:
@@ -116,9 +137,28 @@ async def test_a_suspended_parent_cannot_sign_in_until_it_is_lifted(embedded: st
     )
 
 
-def test_staff_set_their_password_with_a_one_time_link(embedded: str) -> None:
+def new_colleague(leader: httpx.Client, role: str) -> tuple[str, str]:
+    """A member of staff the leader adds: (staff id, email)."""
+    email = f"{uuid.uuid4().hex[:8]}@demo.school"
+    body = {"display_name": "New colleague", "email": email, "role": role}
+    added = leader.post("/api/roster/schools/demo-school/staff", json=body)
+    if added.status_code == 422:  # a roster that wants the caller to name the id
+        body["staff_id"] = f"staff-{uuid.uuid4().hex[:8]}"
+        added = leader.post("/api/roster/schools/demo-school/staff", json=body)
+    assert added.status_code == 201, added.text
+    return str(added.json()["staff_id"]), email
+
+
+async def test_staff_set_their_password_with_a_one_time_link(embedded: str) -> None:
     leader = signed_in(embedded, LEADER)
-    answer = leader.post("/api/staff/staff-elm/setup-link")
+    staff_id, email = new_colleague(leader, "office")
+
+    def link() -> httpx.Response:
+        return leader.post(f"/api/staff/{staff_id}/setup-link")
+
+    # the gateway's own staff list may trail the roster's by a moment
+    await until(lambda: link().status_code != 404, within=5, why="the gateway knows them")
+    answer = link()
     assert answer.status_code == 201, answer.text
     token = answer.json()["link"].split("#setup=")[1]
     office = client_for(embedded)
@@ -129,9 +169,40 @@ def test_staff_set_their_password_with_a_one_time_link(embedded: str) -> None:
         "/api/setup", json={"token": token, "password": "another-password"}
     )
     assert again.status_code == 401
-    assert signed_in(embedded, {"email": "office@demo.school", "password": "a-brand-new-password"})
+    assert signed_in(embedded, {"email": email, "password": "a-brand-new-password"})
     teacher = signed_in(embedded, TEACHER)
-    assert teacher.post("/api/staff/staff-elm/setup-link").status_code == 403
+    assert teacher.post(f"/api/staff/{staff_id}/setup-link").status_code == 403
+
+
+def test_a_leader_cannot_take_over_a_colleague_with_a_set_up_link(embedded: str) -> None:
+    leader = signed_in(embedded, LEADER)
+    office = signed_in(embedded, {"email": "office@demo.school", "password": "demo-office-pass"})
+    # a colleague who has a password keeps it, and their session
+    refused = leader.post("/api/staff/staff-elm/setup-link")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["type"].endswith("/has-password")
+    assert office.get("/api/me").status_code == 200
+    assert signed_in(embedded, {"email": "office@demo.school", "password": "demo-office-pass"})
+
+
+async def test_no_set_up_link_for_another_leader(embedded: str) -> None:
+    leader = signed_in(embedded, LEADER)
+    staff_id, _ = new_colleague(leader, "leader")
+
+    def answer() -> int:
+        return leader.post(f"/api/staff/{staff_id}/setup-link").status_code
+
+    await until(lambda: answer() != 404, within=5, why="the gateway knows the new leader")
+    assert answer() == 403
+
+
+def test_signing_out_everywhere_ends_every_session(embedded: str) -> None:
+    _, who = new_parent(embedded)
+    phone, laptop = signed_in(embedded, who), signed_in(embedded, who)
+    assert phone.post("/api/session/everywhere").status_code == 204
+    assert phone.get("/api/me").status_code == 401
+    assert laptop.get("/api/me").status_code == 401
+    assert signed_in(embedded, who).get("/api/me").status_code == 200
 
 
 def test_a_pupil_signs_in_with_the_class_code_and_their_picture(embedded: str) -> None:
@@ -162,9 +233,22 @@ def test_a_pupils_personal_card_signs_them_in(embedded: str) -> None:
     card = teacher.post("/api/pupils/ben/card").json()
     assert "<svg" in card["qr_svg"]
     assert teacher.post("/api/pupils/dev/card").status_code == 404  # not in their classes
+    assert card["expires_on"] > "2026"
     path = card["url"].split("localhost:8000")[1]
+    # a link to the card from another site shows a button, and signs nobody in
+    lured = client_for(embedded)
+    page = lured.get(path, headers={"sec-fetch-site": "cross-site"})
+    assert page.status_code == 200 and '<form method="post" action="/pupil-card">' in page.text
+    assert "set-cookie" not in page.headers
+    assert lured.get("/api/me").status_code == 401
+    token = path.split("token=")[1]
+    pressed = lured.post(
+        "/pupil-card", content=f"token={token}", headers={"sec-fetch-site": "same-origin"}
+    )
+    assert pressed.status_code == 303
+    assert lured.get("/api/me").json()["role"] == "pupil"
     device = client_for(embedded)
-    assert device.get(path).status_code == 303
+    assert device.get(path, headers={"sec-fetch-site": "none"}).status_code == 303  # scanned
     assert device.get("/api/me").json()["role"] == "pupil"
     new_card = teacher.post("/api/pupils/ben/card").json()
     assert new_card["url"] != card["url"]

@@ -40,6 +40,6 @@ def bootstrap(
         settings=settings,
         store=store,
         readmodels=readmodels,
-        private=private or PrivateStore(settings.private_db_path()),
+        private=private or PrivateStore(settings.private_store_location(), clock=clock),
         clock=clock,
     )

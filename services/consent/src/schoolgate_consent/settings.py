@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 from schoolgate_kit.settings import Settings
 
@@ -25,12 +23,14 @@ class ConsentSettings(Settings):
         le=50,
         description="How often a redemption decides again when others wrote the same pupil.",
     )
-    consent_private_db: Path | None = Field(
-        default=None, description="The service's own store of secrets; default data_dir."
+    private_store_url: str = Field(
+        default="",
+        description="sqlite:///path or mongodb://...: invite codes and attempt counters,"
+        " shared by every replica (and, embedded, the gateway); default: data_dir/private.db",
     )
 
-    def private_db_path(self) -> Path:
-        return self.consent_private_db or self.data_dir / "consent-private.db"
+    def private_store_location(self) -> str:
+        return self.private_store_url or f"sqlite:///{self.data_dir / 'private.db'}"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ConsentSettings:

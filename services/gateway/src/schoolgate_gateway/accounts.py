@@ -1,8 +1,13 @@
-"""Accounts, sessions and sign-in secrets: the gateway's own store, never the event log.
+"""Accounts, sessions and sign-in secrets: in the private store, never the event log.
 
 Passwords are Argon2 hashes. Session tokens, staff set-up links and pupils' sign-in cards
-are random tokens stored only as their SHA-256, so a copy of this file opens nothing. Class
+are random tokens stored only as their SHA-256, so a copy of the store opens nothing. Class
 codes are short and shown on the classroom screen, so they expire within the day.
+
+Every replica of the gateway shares the store, so a session, a set-up link used once or a
+card retired on one replica is so on every other. Emails are unique whatever their case:
+an account claims its lower-cased email (and its person) as keys of their own, which the
+store lets only one writer add.
 """
 
 from __future__ import annotations
@@ -10,47 +15,25 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from pwdlib import PasswordHash
-from schoolgate_kit.sqlite import SqliteDatabase, transaction
+from pwdlib.exceptions import UnknownHashError
+from schoolgate_kit.clock import Clock, utc_now
+from schoolgate_kit.private import PrivateStore, open_private_store
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS accounts (
-    account_id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    person_id TEXT NOT NULL,
-    email TEXT UNIQUE COLLATE NOCASE,
-    password_hash TEXT,
-    display_name TEXT NOT NULL,
-    UNIQUE (kind, person_id)
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    token_hash TEXT PRIMARY KEY,
-    account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
-    expires_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS setup_links (
-    token_hash TEXT PRIMARY KEY,
-    account_id TEXT NOT NULL REFERENCES accounts (account_id) ON DELETE CASCADE,
-    expires_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS class_codes (
-    code TEXT PRIMARY KEY,
-    school_id TEXT NOT NULL,
-    class_id TEXT NOT NULL,
-    expires_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS pupil_cards (
-    token_hash TEXT PRIMARY KEY,
-    pupil_id TEXT NOT NULL UNIQUE
-);
-"""
+ACCOUNTS = "accounts"
+BY_PERSON = "account_by_person"
+BY_EMAIL = "account_by_email"
+SESSIONS = "sessions"
+SETUP_LINKS = "setup_links"
+CLASS_CODES = "class_codes"
+PUPIL_CARDS = "pupil_cards"
 
 hasher = PasswordHash.recommended()
 # Verified against when an email is unknown, so both answers take as long.
@@ -71,46 +54,70 @@ class Account:
     person_id: str
     email: str | None
     display_name: str
+    has_password: bool = False
 
 
 class EmailTaken(Exception):
     pass
 
 
+class HasPassword(Exception):
+    """A set-up link reached an account that has a password already."""
+
+
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-_COLUMNS = "a.account_id, a.kind, a.person_id, a.email, a.display_name"
+def email_key(email: str) -> str:
+    return email.strip().lower()
 
 
-def _account(row: tuple[str, str, str, str | None, str]) -> Account:
+def _account(account_id: str, doc: dict[str, Any]) -> Account:
     return Account(
-        account_id=row[0], kind=Kind(row[1]), person_id=row[2], email=row[3], display_name=row[4]
+        account_id=account_id,
+        kind=Kind(doc["kind"]),
+        person_id=doc["person_id"],
+        email=doc["email"],
+        display_name=doc["display_name"],
+        has_password=doc.get("password_hash") is not None,
     )
 
 
 class Accounts:
-    def __init__(self, db: SqliteDatabase, session_ttl: timedelta = timedelta(days=14)) -> None:
-        self._db = db
+    def __init__(
+        self,
+        store: PrivateStore,
+        *,
+        clock: Clock = utc_now,
+        session_ttl: timedelta = timedelta(days=14),
+    ) -> None:
+        self.store = store
+        self.clock = clock
         self._ttl = session_ttl
 
     @classmethod
-    async def open(cls, path: Path) -> Accounts:
-        db = SqliteDatabase(path)
-        await db.write(lambda c: c.executescript(SCHEMA))
-        return cls(db)
+    async def open(cls, location: str | Path, *, clock: Clock = utc_now) -> Accounts:
+        """``location``: a private-store URL (``sqlite:///...``, ``mongodb://...``) or the
+        path of an SQLite file."""
+        url = f"sqlite:///{location}" if isinstance(location, Path) else location
+        return cls(await open_private_store(url), clock=clock)
 
-    async def _one(self, sql: str, *args: object) -> Account | None:
-        row = await self._db.read(lambda c: c.execute(sql, args).fetchone())
-        return None if row is None else _account(row)
+    async def _by_id(self, account_id: str) -> tuple[Account, dict[str, Any]] | None:
+        doc = await self.store.get(ACCOUNTS, account_id, now=self.clock())
+        return None if doc is None else (_account(account_id, doc), doc)
+
+    async def _via(self, index: str, key: str) -> tuple[Account, dict[str, Any]] | None:
+        pointer = await self.store.get(index, key, now=self.clock())
+        return None if pointer is None else await self._by_id(pointer["account_id"])
 
     async def find(self, kind: Kind, person_id: str) -> Account | None:
-        return await self._one(
-            f"SELECT {_COLUMNS} FROM accounts a WHERE a.kind = ? AND a.person_id = ?",
-            kind.value,
-            person_id,
-        )
+        found = await self._via(BY_PERSON, f"{kind.value}:{person_id}")
+        return None if found is None else found[0]
+
+    async def by_email(self, email: str) -> Account | None:
+        found = await self._via(BY_EMAIL, email_key(email))
+        return None if found is None else found[0]
 
     async def ensure(
         self,
@@ -122,171 +129,182 @@ class Accounts:
         password: str | None = None,
     ) -> Account:
         """The account of this person, created if there is none yet."""
+        existing = await self.find(kind, person_id)
+        if existing is not None:
+            return existing
         hashed = None if password is None else await asyncio.to_thread(hasher.hash, password)
-        account_id = uuid.uuid4().hex
+        return await self._create(kind, person_id, display_name, email, hashed)
 
-        def upsert(conn: sqlite3.Connection) -> None:
-            with transaction(conn):
-                conn.execute(
-                    "INSERT INTO accounts VALUES (?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (kind, person_id) DO NOTHING",
-                    (account_id, kind.value, person_id, email, hashed, display_name),
-                )
-
-        try:
-            await self._db.write(upsert)
-        except sqlite3.IntegrityError as exc:
-            raise EmailTaken(email) from exc
-        found = await self.find(kind, person_id)
-        assert found is not None
-        return found
+    async def _create(
+        self, kind: Kind, person_id: str, display_name: str, email: str | None, hashed: str | None
+    ) -> Account:
+        now, account_id = self.clock(), uuid.uuid4().hex
+        doc = {
+            "kind": kind.value,
+            "person_id": person_id,
+            "email": email,
+            "display_name": display_name,
+            "password_hash": hashed,
+        }
+        # The account first (unreachable until a key points at it), then its keys: a
+        # crash between them leaves an orphan that nothing finds, never a half account.
+        await self.store.put(ACCOUNTS, account_id, doc, now=now)
+        pointer = {"account_id": account_id}
+        if email is not None and not await self.store.add(
+            BY_EMAIL, email_key(email), pointer, now=now
+        ):
+            await self.store.delete(ACCOUNTS, account_id)
+            raise EmailTaken(email)
+        if not await self.store.add(BY_PERSON, f"{kind.value}:{person_id}", pointer, now=now):
+            # another replica made this person's account first: theirs stands
+            if email is not None:
+                await self.store.delete(BY_EMAIL, email_key(email))
+            await self.store.delete(ACCOUNTS, account_id)
+            found = await self.find(kind, person_id)
+            assert found is not None
+            return found
+        return _account(account_id, doc)
 
     async def create_parent(self, *, email: str, password: str, display_name: str) -> Account:
+        """A new parent account; ``EmailTaken`` (after as long as a creation takes) if the
+        email has one already."""
+        hashed = await asyncio.to_thread(hasher.hash, password)
         parent_id = f"parent-{uuid.uuid4().hex[:16]}"
-        return await self.ensure(
-            Kind.parent, parent_id, display_name=display_name, email=email, password=password
-        )
+        return await self._create(Kind.parent, parent_id, display_name, email, hashed)
 
     async def sign_in(self, email: str, password: str) -> Account | None:
         """The account for a right email and password; None otherwise, in equal time."""
-        row = await self._db.read(
-            lambda c: c.execute(
-                f"SELECT a.password_hash, {_COLUMNS} FROM accounts a WHERE a.email = ?",
-                (email,),
-            ).fetchone()
-        )
+        found = await self._via(BY_EMAIL, email_key(email))
+        hashed = None if found is None else found[1].get("password_hash")
         # Argon2 is slow on purpose: keep it off the event loop.
-        if row is None or row[0] is None:
+        if found is None or hashed is None:
             await asyncio.to_thread(hasher.verify, password, _DUMMY_HASH)
             return None
-        if not await asyncio.to_thread(hasher.verify, password, row[0]):
+        try:
+            if not await asyncio.to_thread(hasher.verify, password, hashed):
+                return None
+        except UnknownHashError:  # a damaged stored hash matches nothing; never a 500
             return None
-        return _account(row[1:])
+        return found[0]
+
+    async def set_password(self, account: Account, password: str) -> None:
+        """A new password, and every session of the account ends."""
+        hashed = await asyncio.to_thread(hasher.hash, password)
+        found = await self._by_id(account.account_id)
+        if found is None:
+            raise LookupError(account.account_id)
+        await self.store.put(
+            ACCOUNTS, account.account_id, {**found[1], "password_hash": hashed}, now=self.clock()
+        )
+        await self.end_every_session(account)
+
+    # -- sessions -------------------------------------------------------------------------
 
     async def start_session(self, account: Account, now: datetime) -> str:
         token = secrets.token_urlsafe(32)
-
-        def store(conn: sqlite3.Connection) -> None:
-            with transaction(conn):
-                conn.execute("DELETE FROM sessions WHERE expires_at < ?", (now.isoformat(),))
-                conn.execute(
-                    "INSERT INTO sessions VALUES (?, ?, ?)",
-                    (digest(token), account.account_id, (now + self._ttl).isoformat()),
-                )
-
-        await self._db.write(store)
+        await self.store.put(
+            SESSIONS,
+            digest(token),
+            {"account_id": account.account_id},
+            now=now,
+            group=account.account_id,
+            expires_at=now + self._ttl,
+        )
         return token
 
     async def session(self, token: str, now: datetime) -> Account | None:
-        return await self._one(
-            f"SELECT {_COLUMNS} FROM sessions s JOIN accounts a USING (account_id)"
-            " WHERE s.token_hash = ? AND s.expires_at > ?",
-            digest(token),
-            now.isoformat(),
-        )
+        found = await self.store.get(SESSIONS, digest(token), now=now)
+        if found is None:
+            return None
+        account = await self._by_id(found["account_id"])
+        return None if account is None else account[0]
 
     async def end_session(self, token: str) -> None:
-        await self._write("DELETE FROM sessions WHERE token_hash = ?", digest(token))
+        await self.store.delete(SESSIONS, digest(token))
 
-    async def _write(self, sql: str, *args: object) -> None:
-        def run(conn: sqlite3.Connection) -> None:
-            with transaction(conn):
-                conn.execute(sql, args)
+    async def end_every_session(self, account: Account, *, but: str | None = None) -> int:
+        """Sign the account out everywhere, except (if given) the session ``but``."""
+        keep = None if but is None else digest(but)
+        return await self.store.delete_group(SESSIONS, account.account_id, keep=keep)
 
-        await self._db.write(run)
-
-    # -- staff set-up links ------------------------------------------------------------
+    # -- staff set-up links ---------------------------------------------------------------
 
     async def new_setup_link(self, account: Account, now: datetime, ttl: timedelta) -> str:
         token = secrets.token_urlsafe(24)
-        await self._write(
-            "INSERT INTO setup_links VALUES (?, ?, ?)",
+        await self.store.put(
+            SETUP_LINKS,
             digest(token),
-            account.account_id,
-            (now + ttl).isoformat(),
+            {"account_id": account.account_id},
+            now=now,
+            group=account.account_id,
+            expires_at=now + ttl,
         )
         return token
 
     async def use_setup_link(self, token: str, password: str, now: datetime) -> Account | None:
-        """Set the password of the link's account; the link then stops working."""
-        hashed = await asyncio.to_thread(hasher.hash, password)
+        """Set the first password of the link's account; the link then stops working.
 
-        def use(conn: sqlite3.Connection) -> str | None:
-            with transaction(conn):
-                row = conn.execute(
-                    "DELETE FROM setup_links WHERE token_hash = ? AND expires_at > ?"
-                    " RETURNING account_id",
-                    (digest(token), now.isoformat()),
-                ).fetchone()
-                if row is None:
-                    return None
-                conn.execute(
-                    "UPDATE accounts SET password_hash = ? WHERE account_id = ?", (hashed, row[0])
-                )
-                return str(row[0])
-
-        account_id = await self._db.write(use)
-        if account_id is None:
+        None for a used, expired or unknown link; ``HasPassword`` if the account chose a
+        password since the link was made (a set-up link never replaces one).
+        """
+        link = await self.store.take(SETUP_LINKS, digest(token), now=now)
+        if link is None:
             return None
-        return await self._one(
-            f"SELECT {_COLUMNS} FROM accounts a WHERE a.account_id = ?", account_id
-        )
+        found = await self._by_id(link["account_id"])
+        if found is None:
+            return None
+        account, _ = found
+        if account.has_password:
+            raise HasPassword(account.account_id)
+        await self.set_password(account, password)
+        await self.store.delete_group(SETUP_LINKS, account.account_id)
+        return Account(**{**account.__dict__, "has_password": True})
 
-    # -- pupils: class codes and personal cards ------------------------------------------
+    # -- pupils: class codes and personal cards -------------------------------------------
 
     async def new_class_code(
         self, school_id: str, class_id: str, now: datetime, ttl: timedelta
     ) -> str:
-        code = "".join(secrets.choice(CLASS_CODE_ALPHABET) for _ in range(6))
-        await self._write(
-            "DELETE FROM class_codes WHERE class_id = ? OR expires_at < ?",
-            class_id,
-            now.isoformat(),
-        )
-        await self._write(
-            "INSERT INTO class_codes VALUES (?, ?, ?, ?)",
-            code,
-            school_id,
-            class_id,
-            (now + ttl).isoformat(),
-        )
-        return code
+        await self.store.delete_group(CLASS_CODES, class_id)
+        while True:
+            code = "".join(secrets.choice(CLASS_CODE_ALPHABET) for _ in range(6))
+            if await self.store.add(
+                CLASS_CODES,
+                code,
+                {"school_id": school_id, "class_id": class_id},
+                now=now,
+                group=class_id,
+                expires_at=now + ttl,
+            ):
+                return code
 
     async def class_for_code(self, code: str, now: datetime) -> tuple[str, str] | None:
-        row = await self._db.read(
-            lambda c: c.execute(
-                "SELECT school_id, class_id FROM class_codes WHERE code = ? AND expires_at > ?",
-                (code.strip().upper(), now.isoformat()),
-            ).fetchone()
-        )
-        return None if row is None else (str(row[0]), str(row[1]))
+        found = await self.store.get(CLASS_CODES, code.strip().upper(), now=now)
+        return None if found is None else (str(found["school_id"]), str(found["class_id"]))
 
-    async def new_pupil_card(self, pupil_id: str) -> str:
+    async def new_pupil_card(self, pupil_id: str, now: datetime, ttl: timedelta) -> str:
         """A personal sign-in token for a printed QR card; a new card retires the old one."""
         token = secrets.token_urlsafe(24)
-
-        def replace(conn: sqlite3.Connection) -> None:
-            with transaction(conn):
-                conn.execute("DELETE FROM pupil_cards WHERE pupil_id = ?", (pupil_id,))
-                conn.execute("INSERT INTO pupil_cards VALUES (?, ?)", (digest(token), pupil_id))
-
-        await self._db.write(replace)
+        await self.store.delete_group(PUPIL_CARDS, pupil_id)
+        await self.store.put(
+            PUPIL_CARDS,
+            digest(token),
+            {"pupil_id": pupil_id},
+            now=now,
+            group=pupil_id,
+            expires_at=now + ttl,
+        )
         return token
 
-    async def pupil_for_card(self, token: str) -> str | None:
-        row = await self._db.read(
-            lambda c: c.execute(
-                "SELECT pupil_id FROM pupil_cards WHERE token_hash = ?", (digest(token),)
-            ).fetchone()
-        )
-        return None if row is None else str(row[0])
+    async def pupil_for_card(self, token: str, now: datetime) -> str | None:
+        found = await self.store.get(PUPIL_CARDS, digest(token), now=now)
+        return None if found is None else str(found["pupil_id"])
 
     async def count(self) -> int:
-        row = await self._db.read(lambda c: c.execute("SELECT count(*) FROM accounts").fetchone())
-        return int(row[0])
+        return await self.store.count(ACCOUNTS, now=self.clock())
 
     async def ping(self) -> None:
-        await self._db.read(lambda c: c.execute("SELECT 1").fetchone())
+        await self.store.ping()
 
     async def close(self) -> None:
-        await self._db.close()
+        await self.store.close()

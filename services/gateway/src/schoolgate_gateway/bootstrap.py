@@ -10,7 +10,7 @@ from schoolgate_kit.readmodels import ReadModelStore
 
 from schoolgate_gateway.accounts import Accounts
 from schoolgate_gateway.live import LiveHub
-from schoolgate_gateway.security import RateLimiter
+from schoolgate_gateway.security import DeviceCookies, Limit, Limits, SignInThrottle
 from schoolgate_gateway.services import ServiceClient
 from schoolgate_gateway.settings import GatewaySettings
 
@@ -24,9 +24,11 @@ class Gateway:
     readmodels: ReadModelStore
     services: dict[str, ServiceClient]
     clock: Callable[[], datetime]
-    sign_in_per_account: RateLimiter
-    sign_in_per_address: RateLimiter
-    codes_per_address: RateLimiter
+    limits: Limits
+    sign_in: SignInThrottle
+    devices: DeviceCookies
+    codes_per_address: Limit
+    joins_per_address: Limit
     live: LiveHub
 
     @property

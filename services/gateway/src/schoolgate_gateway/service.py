@@ -19,7 +19,7 @@ from schoolgate_gateway.accounts import Accounts
 from schoolgate_gateway.bootstrap import Gateway
 from schoolgate_gateway.live import LiveHub
 from schoolgate_gateway.projections import PROJECTIONS
-from schoolgate_gateway.security import RateLimiter
+from schoolgate_gateway.security import DeviceCookies, Limit, Limits, SignInThrottle
 from schoolgate_gateway.services import ServiceClient
 from schoolgate_gateway.settings import GatewaySettings
 
@@ -43,16 +43,27 @@ def build_gateway(
             clock=clock,
         )
 
-    window = settings.sign_in_window_seconds
+    window = timedelta(seconds=settings.sign_in_window_seconds)
+    # the counters live beside the accounts: one store, shared by every replica
+    limits = Limits(accounts.store, clock)
+    devices = DeviceCookies(accounts.store, clock)
     return Gateway(
         settings=settings,
         accounts=accounts,
         readmodels=readmodels,
         services={name: client(http) for name, http in services.items()},
         clock=clock,
-        sign_in_per_account=RateLimiter(settings.sign_in_attempts_per_account, window),
-        sign_in_per_address=RateLimiter(settings.sign_in_attempts_per_address, window),
-        codes_per_address=RateLimiter(settings.code_attempts_per_address, window),
+        limits=limits,
+        sign_in=SignInThrottle(
+            limits,
+            devices,
+            per_account=Limit("sign_in_account", settings.sign_in_attempts_per_account, window),
+            per_device=Limit("sign_in_device", settings.sign_in_attempts_per_device, window),
+            per_address=Limit("sign_in_address", settings.sign_in_attempts_per_address, window),
+        ),
+        devices=devices,
+        codes_per_address=Limit("codes_address", settings.code_attempts_per_address, window),
+        joins_per_address=Limit("joins_address", settings.sign_in_attempts_per_address, window),
         live=LiveHub(
             store,
             keepalive_seconds=settings.live_keepalive_seconds,
@@ -69,7 +80,7 @@ def _app(settings: Settings, parts: Parts) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        accounts = await Accounts.open(gateway_settings.data_dir / "gateway.db")
+        accounts = await Accounts.open(gateway_settings.private_store_location(), clock=parts.clock)
         urls = {
             "points": gateway_settings.points_url,
             "roster": gateway_settings.roster_url,

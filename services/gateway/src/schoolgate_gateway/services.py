@@ -85,10 +85,18 @@ def relay_response(response: httpx.Response) -> Response:
     """Pass a service's answer on as it is: JSON, problem+json, an HTML letter or media
     bytes (with their type, caching and how the browser should show them)."""
     if response.headers.get("content-type", "").endswith("json"):
+        body = response.json() if response.content else None
+        headers = {}
+        if response.status_code == 429 and isinstance(body, dict) and "retry_after" in body:
+            # the services' problems carry the wait in the body; browsers read the header
+            headers["retry-after"] = str(body["retry_after"])
+        if "retry-after" in response.headers:
+            headers["retry-after"] = response.headers["retry-after"]
         return JSONResponse(
-            response.json() if response.content else None,
+            body,
             status_code=response.status_code,
             media_type=response.headers["content-type"],
+            headers=headers,
         )
     return Response(
         response.content,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pydantic import Field
 from schoolgate_kit.settings import Settings
 
 
@@ -11,12 +12,33 @@ class GatewaySettings(Settings):
     consent_url: str = "http://127.0.0.1:8003"
     stories_url: str = "http://127.0.0.1:8004"
     public_base_url: str = "http://localhost:8000"
-    sign_in_attempts_per_account: int = 10
-    sign_in_attempts_per_address: int = 60
-    code_attempts_per_address: int = 30
-    sign_in_window_seconds: float = 900
+    private_store_url: str = Field(
+        default="",
+        description="sqlite:///path or mongodb://...: accounts, sessions, codes and limits,"
+        " shared by every replica; default: data_dir/private.db",
+    )
+    sign_in_attempts_per_account: int = Field(
+        default=10,
+        ge=1,
+        description="Wrong passwords for one account from browsers it has not signed in from.",
+    )
+    sign_in_attempts_per_device: int = Field(
+        default=10,
+        ge=1,
+        description="Wrong passwords from one known browser, or one address for one account.",
+    )
+    sign_in_attempts_per_address: int = Field(default=60, ge=1)
+    code_attempts_per_address: int = Field(default=30, ge=1)
+    sign_in_window_seconds: float = Field(default=900, gt=0)
+    device_cookie_days: int = Field(default=365, ge=1)
+    pupil_card_days: int = Field(
+        default=365, ge=1, le=730, description="How long a printed sign-in card works."
+    )
     staff_setup_link_days: int = 7
     class_code_hours: int = 12
     live_keepalive_seconds: float = 15.0
     live_queue_limit: int = 256
     """News a live page may have waiting before the oldest is dropped (and it refetches)."""
+
+    def private_store_location(self) -> str:
+        return self.private_store_url or f"sqlite:///{self.data_dir / 'private.db'}"

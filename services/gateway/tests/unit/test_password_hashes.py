@@ -52,16 +52,8 @@ async def test_a_sound_hash_still_signs_in(
     [
         pytest.param(A_REAL_HASH[:-12], id="argon2-truncated"),
         pytest.param("$argon2id$v=19$m=65536,t=3,p=4$not*base64$not*base64", id="argon2-garbled"),
-        pytest.param(
-            "not-a-password-hash",
-            id="unrecognised",
-            # pwdlib raises UnknownHashError for a hash no hasher claims (0.3 and 0.4 alike):
-            # sign_in in accounts.py must catch pwdlib's errors (the patch is in the report
-            # of the dependency update). Strict, so this fails once that lands: drop the mark.
-            marks=pytest.mark.xfail(
-                raises=Exception, strict=True, reason="accounts.sign_in lets pwdlib's error out"
-            ),
-        ),
+        # pwdlib raises UnknownHashError for a hash no hasher claims: sign_in catches it
+        pytest.param("not-a-password-hash", id="unrecognised"),
     ],
 )
 async def test_a_damaged_hash_is_no_match_not_an_error(

@@ -1,36 +1,29 @@
-"""The consent service's own store: invite codes and redemption attempts. Never the event log.
+"""The consent service's secrets: invite codes and redemption attempts. Never the event log.
 
-Codes are kept readable (not hashed) because a school reprints an invite letter while it is
-open; the file is private to this service. The event log decides whether an invite is still
-open, so a code row left behind by a failed append opens nothing.
+They live in the private store every replica shares (``sqlite:///`` in embedded mode, the
+same file as the gateway's; ``mongodb://`` in the cluster), so a code issued on one replica
+redeems on another and a limit counts once. Codes are kept readable (not hashed) because a
+school reprints an invite letter while it is open. The event log decides whether an invite
+is still open, so a code left behind by a failed append opens nothing; the store forgets a
+code a while after its invite expired (``KEPT_AFTER_EXPIRY``), so the school can still see
+and revoke a lapsed invite for that long.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
+from schoolgate_kit.clock import Clock, utc_now
+from schoolgate_kit.private import PrivateStore as Store
+from schoolgate_kit.private import open_private_store
 from schoolgate_kit.problems import Problem
-from schoolgate_kit.sqlite import SqliteDatabase, transaction
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS invite_codes (
-    code TEXT PRIMARY KEY,
-    invite_id TEXT NOT NULL UNIQUE,
-    pupil_id TEXT NOT NULL,
-    school_id TEXT NOT NULL,
-    expires_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS redeem_attempts (
-    key TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS redeem_attempts_by_key ON redeem_attempts (key, at);
-"""
+CODES = "invite_codes"
+ATTEMPTS = "limit:redeem"
+KEPT_AFTER_EXPIRY = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -53,18 +46,20 @@ class Limit:
 
 
 class PrivateStore:
-    def __init__(self, path: Path) -> None:
-        self._db = SqliteDatabase(path)
-        self._ready = False
+    """Opened on first use, so ``bootstrap`` stays free of I/O."""
+
+    def __init__(self, location: str, *, clock: Clock = utc_now) -> None:
+        self.location = location
+        self._clock = clock
+        self._store: Store | None = None
         self._lock = asyncio.Lock()
 
-    async def _ensure(self) -> None:
-        if self._ready:
-            return
-        async with self._lock:
-            if not self._ready:
-                await self._db.write(lambda conn: conn.executescript(SCHEMA))
-                self._ready = True
+    async def _open(self) -> Store:
+        if self._store is None:
+            async with self._lock:
+                if self._store is None:
+                    self._store = await open_private_store(self.location)
+        return self._store
 
     async def add_code(
         self,
@@ -75,78 +70,74 @@ class PrivateStore:
         expires_at: datetime,
     ) -> str:
         """Store a fresh code for an invite and return it; a clash draws again."""
-        await self._ensure()
-
-        def add(conn: sqlite3.Connection) -> str:
-            for _ in range(20):
-                code = new_code()
-                try:
-                    conn.execute(
-                        "INSERT INTO invite_codes VALUES (?, ?, ?, ?, ?)",
-                        (code, invite_id, pupil_id, school_id, expires_at.isoformat()),
-                    )
-                except sqlite3.IntegrityError:
-                    continue
+        store = await self._open()
+        doc = {"invite_id": invite_id, "pupil_id": pupil_id, "school_id": school_id}
+        doc["expires_at"] = expires_at.isoformat()
+        for _ in range(20):
+            code = new_code()
+            if await store.add(
+                CODES,
+                code,
+                doc,
+                now=self._clock(),
+                group=invite_id,
+                expires_at=expires_at + KEPT_AFTER_EXPIRY,
+            ):
                 return code
-            raise RuntimeError("could not draw an unused invite code")
-
-        return await self._db.write(add)
+        raise RuntimeError("could not draw an unused invite code")
 
     async def by_code(self, code: str) -> InviteCode | None:
-        await self._ensure()
-        return await self._db.read(
-            lambda c: _row(c.execute(f"{_SELECT} WHERE code = ?", (code,)).fetchone())
-        )
+        found = await (await self._open()).get(CODES, code, now=self._clock())
+        return None if found is None else _invite(code, found)
 
     async def by_invite(self, invite_id: str) -> InviteCode | None:
-        await self._ensure()
-        return await self._db.read(
-            lambda c: _row(c.execute(f"{_SELECT} WHERE invite_id = ?", (invite_id,)).fetchone())
-        )
+        found = await (await self._open()).in_group(CODES, invite_id, now=self._clock())
+        return next((_invite(code, doc) for code, doc in found.items()), None)
 
     async def attempt(self, limits: list[Limit], window: float, now: datetime) -> None:
-        """Count one redemption attempt against every limit, or refuse it (counting nothing)."""
-        await self._ensure()
-        since = (now - timedelta(seconds=window)).isoformat()
+        """Count one redemption attempt against every limit, or refuse it.
 
-        def attempt(conn: sqlite3.Connection) -> int | None:
-            with transaction(conn):
-                for limit in limits:
-                    conn.execute(
-                        "DELETE FROM redeem_attempts WHERE key = ? AND at <= ?", (limit.key, since)
-                    )
-                    count, oldest = conn.execute(
-                        "SELECT count(*), min(at) FROM redeem_attempts WHERE key = ?",
-                        (limit.key,),
-                    ).fetchone()
-                    if count >= limit.attempts:
-                        opens = datetime.fromisoformat(oldest) + timedelta(seconds=window)
-                        return max(int((opens - now).total_seconds()) + 1, 1)
-                conn.executemany(
-                    "INSERT INTO redeem_attempts (key, at) VALUES (?, ?)",
-                    [(limit.key, now.isoformat()) for limit in limits],
+        A refusal found before counting counts nothing; one that only a racing replica's
+        attempt brought about leaves the limits counted before it counted.
+        """
+        store = await self._open()
+        waits = [
+            await store.retry_after(ATTEMPTS, limit.key, limit=limit.attempts, now=now)
+            for limit in limits
+        ]
+        refused = [w for w in waits if w is not None]
+        if not refused:
+            for limit in limits:
+                wait = await store.hit(
+                    ATTEMPTS,
+                    limit.key,
+                    limit=limit.attempts,
+                    window=timedelta(seconds=window),
+                    now=now,
                 )
-            return None
-
-        retry = await self._db.write(attempt)
-        if retry is not None:
+                if wait is not None:
+                    refused.append(wait)
+                    break
+        if refused:
+            retry = max(int(max(refused)) + 1, 1)
             raise TooManyAttempts(
                 f"Too many tries. Please wait {retry} seconds and try again.", retry_after=retry
             )
 
     async def ping(self) -> None:
-        await self._ensure()
-        await self._db.read(lambda c: c.execute("SELECT 1").fetchone())
+        await (await self._open()).ping()
 
     async def close(self) -> None:
-        await self._db.close()
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
 
 
-_SELECT = "SELECT code, invite_id, pupil_id, school_id, expires_at FROM invite_codes"
-
-
-def _row(row: tuple[str, str, str, str, str] | None) -> InviteCode | None:
-    if row is None:
-        return None
-    code, invite_id, pupil_id, school_id, expires_at = row
-    return InviteCode(code, invite_id, pupil_id, school_id, datetime.fromisoformat(expires_at))
+def _invite(code: str, doc: dict[str, str]) -> InviteCode:
+    return InviteCode(
+        code,
+        doc["invite_id"],
+        doc["pupil_id"],
+        doc["school_id"],
+        datetime.fromisoformat(doc["expires_at"]),
+    )

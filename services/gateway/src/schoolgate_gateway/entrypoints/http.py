@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import html
 import io
 import re
 import uuid
@@ -10,17 +12,18 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from importlib.resources import files
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs
 
 import segno
 from fastapi import APIRouter, FastAPI, Header, Path, Query, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from schoolgate_kit.app import Kit, create_service_app
 from schoolgate_kit.identity import Identity, Role
 from schoolgate_kit.names import PupilName, display_names
 from schoolgate_kit.problems import Forbidden, NotFound, Problem, Unauthenticated
 
-from schoolgate_gateway.accounts import Account, EmailTaken, Kind
+from schoolgate_gateway.accounts import Account, EmailTaken, HasPassword, Kind
 from schoolgate_gateway.bootstrap import SESSION_COOKIE, Gateway
 from schoolgate_gateway.deps import (
     Address,
@@ -37,7 +40,7 @@ from schoolgate_gateway.deps import (
 from schoolgate_gateway.feed import CURSOR_PATTERN, MAX_PAGE_SIZE, PAGE_SIZE, FeedPage, parent_feed
 from schoolgate_gateway.projections import PARENTS, PUPILS, SCHOOLS, STAFF
 from schoolgate_gateway.scope import all_children, identity_for
-from schoolgate_gateway.security import CrossSiteRequestGuard
+from schoolgate_gateway.security import DEVICE_COOKIE, CrossSiteRequestGuard, TooManyAttempts
 from schoolgate_gateway.services import relay_response
 
 api = APIRouter(prefix="/api", tags=["gateway"])
@@ -49,10 +52,21 @@ Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
 PROXIED = {"points", "roster", "consent", "stories"}
 SCHOOL_IN_PATH = re.compile(r"^schools/([A-Za-z0-9_-]{1,64})(/|$)")
+LEADING_ROLES = frozenset({Role.leader.value, Role.school_admin.value})
 
 
-class EmailTakenProblem(Problem):
-    status, slug, title = 409, "email-taken", "There is already an account with that email"
+class HasPasswordProblem(Problem):
+    status, slug, title = 409, "has-password", "This account has a password already"
+
+
+class Joined(BaseModel):
+    """The one answer to a new account, whether or not the email had one already."""
+
+    status: Literal["sign-in"] = "sign-in"
+    detail: str = (
+        "Now sign in with this email and password to continue. If you had an account"
+        " with this email already, sign in with its password."
+    )
 
 
 class SignIn(BaseModel):
@@ -234,16 +248,29 @@ def _start_session(response: Response, gateway: Gateway, token: str) -> None:
 
 
 @api.post("/session", response_model=Me)
-async def sign_in(body: SignIn, response: Response, gateway: GatewayDep, address: Address) -> Me:
+async def sign_in(
+    body: SignIn, request: Request, response: Response, gateway: GatewayDep, address: Address
+) -> Me:
     """Sign in with email and password."""
-    gateway.sign_in_per_address.check(address)
-    gateway.sign_in_per_account.check(body.email.lower())
+    device = await gateway.devices.device(request.cookies.get(DEVICE_COOKIE), body.email)
+    await gateway.sign_in.before(body.email, address, device)
     account = await gateway.accounts.sign_in(body.email, body.password)
     if account is None:
+        await gateway.sign_in.failed(body.email, address, device)
         raise Unauthenticated("That email and password do not match an account.")
     me = await _me(gateway, account)  # refuses suspended and former accounts before a session
+    await gateway.sign_in.succeeded(body.email, address, device)
     _start_session(
         response, gateway, await gateway.accounts.start_session(account, gateway.clock())
+    )
+    response.set_cookie(
+        DEVICE_COOKIE,
+        await gateway.devices.issue(body.email),
+        httponly=True,
+        samesite="strict",
+        secure=not gateway.settings.is_development,
+        max_age=gateway.settings.device_cookie_days * 24 * 3600,
+        path="/api/session",
     )
     return me
 
@@ -257,6 +284,13 @@ async def sign_out(request: Request, response: Response, gateway: GatewayDep) ->
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
+@api.post("/session/everywhere", status_code=204)
+async def sign_out_everywhere(account: SignedIn, response: Response, gateway: GatewayDep) -> None:
+    """Sign out on every device, this one included."""
+    await gateway.accounts.end_every_session(account)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
 @api.get("/me", response_model=Me)
 async def me(account: SignedIn, gateway: GatewayDep) -> Me:
     """Who is signed in: their school, classes or children."""
@@ -266,24 +300,20 @@ async def me(account: SignedIn, gateway: GatewayDep) -> Me:
 # -- families joining --------------------------------------------------------------------
 
 
-@api.post("/join/account", status_code=201, response_model=Me)
-async def create_parent_account(
-    body: NewParent, response: Response, gateway: GatewayDep, address: Address
-) -> Me:
-    """Create a parent or carer account (the first step of joining with a letter's code)."""
-    gateway.sign_in_per_address.check(address)
-    try:
-        account = await gateway.accounts.create_parent(
+@api.post("/join/account", status_code=202, response_model=Joined)
+async def create_parent_account(body: NewParent, gateway: GatewayDep, address: Address) -> Joined:
+    """Create a parent or carer account, then sign in (the first step of joining)."""
+    await gateway.limits.attempt(gateway.joins_per_address, address)
+    # The same answer, with no session, whether or not the email has an account: a
+    # different one would tell anybody whose email is known here. The owner of a new
+    # account signs in next; a taken email's sign-in then fails as any wrong password does.
+    # create_parent hashes the password and writes as much in either case, so the time
+    # tells no more than the answer.
+    with contextlib.suppress(EmailTaken):
+        await gateway.accounts.create_parent(
             email=body.email, password=body.password, display_name=body.display_name
         )
-    except EmailTaken:
-        raise EmailTakenProblem(
-            "There is already an account with that email. Please sign in instead."
-        ) from None
-    _start_session(
-        response, gateway, await gateway.accounts.start_session(account, gateway.clock())
-    )
-    return await _me(gateway, account)
+    return Joined()
 
 
 @api.post("/join/redeem")
@@ -295,7 +325,7 @@ async def redeem(
     address: Address,
 ) -> Response:
     """Link your account to your child with the code from the school's letter."""
-    gateway.codes_per_address.check(address)
+    await gateway.limits.attempt(gateway.codes_per_address, address)
     identity = await identity_for(account, gateway.readmodels)
     answer = await gateway.services["consent"].call(
         "POST",
@@ -340,9 +370,17 @@ async def staff_setup_link(staff_id: str, leader: Leader, gateway: GatewayDep) -
     staff = await gateway.readmodels.get(STAFF, staff_id)
     if staff is None or staff["school_id"] != leader.school_id or staff["left"]:
         raise NotFound("There is no such member of staff at your school.")
+    # Whoever holds a set-up link chooses the password: a leader handing out links must
+    # never be able to take over a colleague's account, least of all another leader's.
+    if staff["role"] in LEADING_ROLES and staff_id != leader.subject:
+        raise Forbidden("A set-up link for another leader comes from your district, not you.")
     account = await gateway.accounts.ensure(
         Kind.staff, staff_id, email=staff["email"], display_name=staff["display_name"]
     )
+    if account.has_password:
+        raise HasPasswordProblem(
+            "This colleague has set a password already; a set-up link would replace it."
+        )
     days = gateway.settings.staff_setup_link_days
     token = await gateway.accounts.new_setup_link(account, gateway.clock(), timedelta(days=days))
     return {
@@ -356,8 +394,13 @@ async def use_setup_link(
     body: SetUp, response: Response, gateway: GatewayDep, address: Address
 ) -> Me:
     """Choose a password with a set-up link."""
-    gateway.codes_per_address.check(address)
-    account = await gateway.accounts.use_setup_link(body.token, body.password, gateway.clock())
+    await gateway.limits.attempt(gateway.codes_per_address, address)
+    try:
+        account = await gateway.accounts.use_setup_link(body.token, body.password, gateway.clock())
+    except HasPassword:
+        raise HasPasswordProblem(
+            "This account has a password already. Sign in with it, or ask your district."
+        ) from None
     if account is None:
         raise Unauthenticated(
             "This link has been used or has expired. Ask the school office for a new one."
@@ -388,7 +431,7 @@ async def class_code(class_id: str, staff: ClassroomStaff, gateway: GatewayDep) 
 @api.post("/pupil/class")
 async def pupils_of_class(body: Code, gateway: GatewayDep, address: Address) -> dict[str, Any]:
     """The pictures a pupil chooses from after typing their class code."""
-    gateway.codes_per_address.check(address)
+    await gateway.limits.attempt(gateway.codes_per_address, address)
     found = await gateway.accounts.class_for_code(body.code, gateway.clock())
     if found is None:
         raise NotFound("That class code is not right. Ask your teacher.")
@@ -411,7 +454,7 @@ async def pupil_session(
     body: PupilChoice, response: Response, gateway: GatewayDep, address: Address
 ) -> Me:
     """Sign a pupil in after they chose their own picture."""
-    gateway.codes_per_address.check(address)
+    await gateway.limits.attempt(gateway.codes_per_address, address)
     found = await gateway.accounts.class_for_code(body.code, gateway.clock())
     pupil = await gateway.readmodels.get(PUPILS, body.pupil_id)
     if found is None or pupil is None or pupil["class_id"] != found[1] or pupil["left"]:
@@ -441,21 +484,59 @@ async def pupil_card(pupil_id: str, staff: ClassroomStaff, gateway: GatewayDep) 
     )
     if not allowed:
         raise NotFound("There is no such pupil in your classes.")
-    token = await gateway.accounts.new_pupil_card(pupil_id)
+    now, days = gateway.clock(), gateway.settings.pupil_card_days
+    token = await gateway.accounts.new_pupil_card(pupil_id, now, timedelta(days=days))
     url = f"{gateway.settings.public_base_url}/pupil-card?token={token}"
     svg = io.BytesIO()
     segno.make(url, error="m").save(svg, kind="svg", scale=4, title="Sign-in card")
-    return {"url": url, "qr_svg": svg.getvalue().decode()}
+    expires = (now + timedelta(days=days)).date().isoformat()
+    return {"url": url, "qr_svg": svg.getvalue().decode(), "expires_on": expires}
+
+
+CARD_TOKEN = r"^[A-Za-z0-9_-]{10,64}$"
+CARD_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in with a card</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/style.css"></head>
+<body><main><h1>Sign in with your card</h1>
+<p>Another website sent you here. Only carry on if you scanned your own sign-in card.</p>
+<form method="post" action="/pupil-card"><input type="hidden" name="token" value="{token}">
+<button type="submit">Sign in</button></form></main></body></html>"""
 
 
 @pages.get("/pupil-card")
-async def pupil_card_sign_in(token: str, gateway: GatewayDep) -> Response:
-    pupil_id = await gateway.accounts.pupil_for_card(token)
+async def pupil_card_sign_in(
+    request: Request, gateway: GatewayDep, token: Annotated[str, Query(pattern=CARD_TOKEN)]
+) -> Response:
+    # A scanned card opens with no referring site ("none"). A link from another site must
+    # not sign whoever follows it in as a pupil: that browser is shown a button instead,
+    # and its press is a same-site POST. Browsers too old to say are let through.
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in {"none", "same-origin"}:
+        return HTMLResponse(
+            CARD_PAGE.format(token=html.escape(token)),
+            headers={"cache-control": "no-store", "referrer-policy": "no-referrer"},
+        )
+    return await _card_sign_in(gateway, token)
+
+
+@pages.post("/pupil-card")
+async def pupil_card_confirmed(request: Request, gateway: GatewayDep) -> Response:
+    body = await request.body()
+    token = parse_qs(body[:1024].decode("latin-1")).get("token", [""])[0]
+    if not re.fullmatch(CARD_TOKEN, token):
+        return RedirectResponse("/#card-not-valid", status_code=303)
+    return await _card_sign_in(gateway, token)
+
+
+async def _card_sign_in(gateway: Gateway, token: str) -> Response:
+    pupil_id = await gateway.accounts.pupil_for_card(token, gateway.clock())
     pupil = await gateway.readmodels.get(PUPILS, pupil_id) if pupil_id else None
     if pupil is None or pupil["left"]:
         return RedirectResponse("/#card-not-valid", status_code=303)
     response = RedirectResponse("/", status_code=303)
     await _pupil_signed_in(response, gateway, pupil)
+    response.headers["referrer-policy"] = "no-referrer"
     return response
 
 
@@ -661,5 +742,17 @@ def create_app(gateway: Gateway) -> FastAPI:
     )
     app = create_service_app(kit, routers=[api, pages])
     app.state.gateway = gateway
+
+    async def too_many(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, TooManyAttempts)
+        body = exc.body(request.url.path)
+        return JSONResponse(
+            body,
+            status_code=429,
+            media_type="application/problem+json",
+            headers={"retry-after": str(exc.retry_after)},
+        )
+
+    app.add_exception_handler(TooManyAttempts, too_many)
     app.add_middleware(CrossSiteRequestGuard)
     return app
