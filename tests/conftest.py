@@ -267,12 +267,37 @@ def start_embedded(tmp: Path) -> tuple[str, Process]:
             "SCHOOLGATE_DATA_DIR": str(tmp),
             "SCHOOLGATE_PORT": str(port),
             "SCHOOLGATE_ENVIRONMENT": "development",
+            "SCHOOLGATE_DEMO": "1",
         },
         tmp,
     ).start()
     base = f"http://127.0.0.1:{port}"
     wait_for_http(f"{base}/readyz", proc)
     return base, proc
+
+
+DEMO_LEADER = {"email": "leader@demo.school", "password": "demo-leader-pass"}
+
+
+def demo_ids(base: str) -> dict[str, str]:
+    """The demo school's ids by the ids its seed filed them under ("ada", "oak", "staff-oak")
+    and its values by name ("kindness"): Schoolgate makes its own ids for everything."""
+    with httpx.Client(base_url=base, timeout=20) as leader:
+        assert leader.post("/api/session", json=DEMO_LEADER).status_code == 200
+        roster = "/api/roster/schools/demo-school"
+        found: dict[str, str] = {}
+        for kind, key in (
+            ("pupils?include_left=true", "pupil_id"),
+            ("classes", "class_id"),
+            ("year-groups", "year_group_id"),
+            ("staff?include_left=true", "staff_id"),
+        ):
+            answer = leader.get(f"{roster}/{kind}")
+            assert answer.status_code == 200, answer.text
+            found |= {d["source_id"]: d[key] for d in answer.json() if d.get("source_id")}
+        ways = leader.get(f"{roster}/school-ways").json()
+        found |= {w["name"].lower(): w["school_way_id"] for w in ways}
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -282,3 +307,9 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield base
     proc.stop()
     assert "Demo accounts" in proc.log()
+
+
+@pytest.fixture(scope="module")
+def ids(embedded: str) -> dict[str, str]:
+    """The demo school's ids by the names its seed gave (``ids["ada"]``)."""
+    return demo_ids(embedded)

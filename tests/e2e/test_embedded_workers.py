@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ..conftest import Process, start_embedded, until  # type: ignore[import-not-found]
+from ..conftest import Process, demo_ids, start_embedded, until  # type: ignore[import-not-found]
 from .conftest import client_for, signed_in  # type: ignore[import-not-found]
 
 TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
@@ -57,9 +57,14 @@ def workers_of(web: Process) -> list[int]:
     return found
 
 
-def weekly_total(parent: httpx.Client) -> int:
-    total: int = parent.get("/api/pupils/ada/weekly-total").json()["total"]
+def weekly_total(parent: httpx.Client, pupil_id: str) -> int:
+    total: int = parent.get(f"/api/pupils/{pupil_id}/weekly-total").json()["total"]
     return total
+
+
+def ada_for_kindness(base: str) -> dict[str, str]:
+    ids = demo_ids(base)
+    return {"pupil_id": ids["ada"], "school_way_id": ids["kindness"]}
 
 
 async def test_a_killed_worker_process_is_started_again_and_no_award_is_lost(
@@ -67,13 +72,14 @@ async def test_a_killed_worker_process_is_started_again_and_no_award_is_lost(
 ) -> None:
     base, web = server
     teacher, parent = signed_in(base, TEACHER), signed_in(base, PARENT)
+    award = ada_for_kindness(base)
     await until(lambda: len(workers_of(web)) == 1, within=10, why="one worker process")
     [worker] = workers_of(web)
-    before = weekly_total(parent)
+    before = weekly_total(parent, award["pupil_id"])
 
     os.kill(worker, signal.SIGKILL)
     await until(lambda: not _alive(worker), within=10)
-    answer = teacher.post("/api/awards", json={"pupil_id": "ada", "school_way_id": "kindness"})
+    answer = teacher.post("/api/awards", json=award)
     assert answer.status_code == 201, answer.text  # the web process answers on its own
 
     await until(
@@ -82,7 +88,7 @@ async def test_a_killed_worker_process_is_started_again_and_no_award_is_lost(
         why=f"the worker process was not started again:\n{web.log()}",
     )
     await until(
-        lambda: weekly_total(parent) == before + 1,
+        lambda: weekly_total(parent, award["pupil_id"]) == before + 1,
         within=30,
         why="the award made while the worker process was down was not counted",
     )
@@ -118,7 +124,7 @@ async def test_one_metrics_page_counts_both_processes(server: tuple[str, Process
     values can tell."""
     base, _ = server
     teacher = signed_in(base, TEACHER)
-    answer = teacher.post("/api/awards", json={"pupil_id": "ada", "school_way_id": "kindness"})
+    answer = teacher.post("/api/awards", json=ada_for_kindness(base))
     assert answer.status_code == 201, answer.text
     client = client_for(base)
 

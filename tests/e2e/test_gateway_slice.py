@@ -9,40 +9,43 @@ TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
 PARENT = {"email": "parent@demo.school", "password": "demo-parent-pass"}
 
 
-async def test_a_teachers_award_shows_in_the_parents_weekly_total(embedded: str) -> None:
+async def test_a_teachers_award_shows_in_the_parents_weekly_total(
+    embedded: str, ids: dict[str, str]
+) -> None:
     teacher, parent = signed_in(embedded, TEACHER), signed_in(embedded, PARENT)
-    before = parent.get("/api/pupils/ada/weekly-total").json()["total"]
-    answer = teacher.post("/api/awards", json={"pupil_id": "ada", "school_way_id": "kindness"})
+    ada, kindness = ids["ada"], ids["kindness"]
+    before = parent.get(f"/api/pupils/{ada}/weekly-total").json()["total"]
+    answer = teacher.post("/api/awards", json={"pupil_id": ada, "school_way_id": kindness})
     assert answer.status_code == 201, answer.text
     assert answer.headers["x-correlation-id"]
     await until(
-        lambda: parent.get("/api/pupils/ada/weekly-total").json()["total"] == before + 1,
+        lambda: parent.get(f"/api/pupils/{ada}/weekly-total").json()["total"] == before + 1,
         within=5,
         every=0.02,
         why="the parent sees the new point",
     )
-    assert parent.get("/api/pupils/ada/weekly-total").json()["by_way"]["kindness"] >= 1
+    assert parent.get(f"/api/pupils/{ada}/weekly-total").json()["by_way"][kindness] >= 1
 
 
-def test_a_parent_sees_only_their_own_child_and_cannot_award(embedded: str) -> None:
+def test_a_parent_sees_only_their_own_child_and_cannot_award(
+    embedded: str, ids: dict[str, str]
+) -> None:
     parent = signed_in(embedded, PARENT)
-    assert [c["pupil_id"] for c in parent.get("/api/me").json()["children"]] == ["ada"]
-    refused = parent.get("/api/pupils/ben/weekly-total")
+    assert [c["pupil_id"] for c in parent.get("/api/me").json()["children"]] == [ids["ada"]]
+    refused = parent.get(f"/api/pupils/{ids['ben']}/weekly-total")
     assert refused.status_code == 403
     assert refused.headers["content-type"] == "application/problem+json"
-    award = parent.post("/api/awards", json={"pupil_id": "ada", "school_way_id": "kindness"})
+    award = parent.post(
+        "/api/awards", json={"pupil_id": ids["ada"], "school_way_id": ids["kindness"]}
+    )
     assert award.status_code == 403
 
 
-def test_signed_out_requests_are_refused(embedded: str) -> None:
+def test_signed_out_requests_are_refused(embedded: str, ids: dict[str, str]) -> None:
     anonymous = client_for(embedded)
     assert anonymous.get("/api/me").status_code == 401
-    assert (
-        anonymous.post(
-            "/api/awards", json={"pupil_id": "ada", "school_way_id": "kindness"}
-        ).status_code
-        == 401
-    )
+    award = {"pupil_id": ids["ada"], "school_way_id": ids["kindness"]}
+    assert anonymous.post("/api/awards", json=award).status_code == 401
 
 
 def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(embedded: str) -> None:
@@ -60,18 +63,13 @@ def test_bad_input_through_the_gateway_is_a_problem(embedded: str) -> None:
     assert answer.json()["type"].endswith("/validation-error")
 
 
-def test_a_cross_site_post_is_refused(embedded: str) -> None:
+def test_a_cross_site_post_is_refused(embedded: str, ids: dict[str, str]) -> None:
     teacher = signed_in(embedded, TEACHER)
-    forged = teacher.post(
-        "/api/awards",
-        json={"pupil_id": "ada", "school_way_id": "kindness"},
-        headers={"sec-fetch-site": "cross-site"},
-    )
+    award = {"pupil_id": ids["ada"], "school_way_id": ids["kindness"]}
+    forged = teacher.post("/api/awards", json=award, headers={"sec-fetch-site": "cross-site"})
     assert forged.status_code == 403
     old_browser = teacher.post(
-        "/api/awards",
-        json={"pupil_id": "ada", "school_way_id": "kindness"},
-        headers={"origin": "https://evil.example"},
+        "/api/awards", json=award, headers={"origin": "https://evil.example"}
     )
     assert old_browser.status_code == 403
 

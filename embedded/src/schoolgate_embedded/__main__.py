@@ -13,18 +13,13 @@ if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="schoolgate-metrics-")
     atexit.register(shutil.rmtree, os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
-import uvicorn
-from schoolgate_gateway.settings import GatewaySettings
+from schoolgate_kit.keys import with_data_dir_secrets
 from schoolgate_kit.logging import configure_logging
+from schoolgate_kit.server import serve
 
-from schoolgate_embedded.app import create_app
+from schoolgate_embedded.app import EmbeddedSettings, create_app
 
-settings = GatewaySettings()
+# the secrets the environment did not give, from the data directory (made on first start)
+settings = with_data_dir_secrets(EmbeddedSettings())
 configure_logging(development=settings.is_development, level=settings.log_level)
-uvicorn.run(
-    create_app(settings),
-    host=settings.host,
-    port=settings.port,
-    log_config=None,
-    access_log=False,
-)
+serve(create_app(settings), settings, host=settings.host, port=settings.port)

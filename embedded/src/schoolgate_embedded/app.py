@@ -23,6 +23,7 @@ from datetime import datetime
 import httpx
 import structlog
 from fastapi import FastAPI
+from pydantic import Field
 from schoolgate_consent.service import DEFINITION as CONSENT
 from schoolgate_gateway.accounts import Accounts
 from schoolgate_gateway.entrypoints.http import create_app as create_gateway_app
@@ -41,6 +42,51 @@ from schoolgate_stories.service import DEFINITION as STORIES
 
 from schoolgate_embedded import demo
 from schoolgate_embedded.workers import WorkerProcess
+
+
+class EmbeddedSettings(GatewaySettings):
+    demo: bool = Field(
+        default=False,
+        description="Run the demo school (make demo) instead of a real one: it seeds a"
+        " school of made-up children with published passwords. A data directory is either"
+        " a demo's or a real school's, never both.",
+    )
+
+
+class WrongDataDirectory(RuntimeError):
+    pass
+
+
+MODE_FILE = "mode"
+
+
+def claim_data_dir(settings: EmbeddedSettings) -> None:
+    """Mark a new data directory as a demo's or a real school's, and refuse to start the one
+    on the other's: the demo's published passwords must never open real children's data,
+    and a real school must never be seeded with the demo's."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    wanted = "demo" if settings.demo else "school"
+    marker = settings.data_dir / MODE_FILE
+    has_data = (settings.data_dir / "events.db").exists()
+    if not marker.exists():
+        if has_data and settings.demo:
+            raise WrongDataDirectory(
+                f"{settings.data_dir} already holds data: the demo needs a directory of its own"
+                " (make demo uses var/demo)"
+            )
+        marker.write_text(wanted + "\n")
+        return
+    found = marker.read_text().strip()
+    if found != wanted:
+        raise WrongDataDirectory(
+            f"{settings.data_dir} holds a {found}'s data: "
+            + (
+                "the demo runs in a directory of its own (make demo uses var/demo)"
+                if settings.demo
+                else "a real school needs a directory of its own (SCHOOLGATE_DATA_DIR)"
+            )
+        )
+
 
 SERVICES: tuple[ServiceDefinition, ...] = (POINTS, ROSTER, CONSENT, STORIES, NOTIFICATIONS)
 log = structlog.get_logger()
@@ -89,14 +135,15 @@ async def run_embedded(
 
 
 def create_app(
-    settings: GatewaySettings | None = None, *, clock: Callable[[], datetime] = utc_now
+    settings: EmbeddedSettings | None = None, *, clock: Callable[[], datetime] = utc_now
 ) -> FastAPI:
-    settings = settings or GatewaySettings()
+    settings = settings or EmbeddedSettings()
+    claim_data_dir(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with run_embedded(settings, clock=clock) as embedded:
-            accounts = await Accounts.open(settings.data_dir / "gateway.db")
+            accounts = await Accounts.open(settings.private_store_location(), clock=clock)
             gateway = build_gateway(
                 settings,
                 accounts,
@@ -112,13 +159,13 @@ def create_app(
                 store=embedded.parts.store,
                 clock=clock,
             )
-            for name, service_app in embedded.apps.items():
-                app.mount(f"/services/{name}", service_app)
+            # the services' own APIs are reached through the gateway only, never mounted on
+            # the public port: they trust the identity a caller presents
             gateway_app = create_gateway_app(gateway)
             gateway_app.state.kit.ready_checks["workers"] = embedded.workers.ping
             app.mount("/", gateway_app)
             app.state.embedded = embedded
-            if settings.is_development:
+            if settings.demo:
                 await demo.seed(gateway, embedded.parts.readmodels)
                 demo.print_accounts()
             settle_heap()

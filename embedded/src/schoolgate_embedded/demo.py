@@ -77,9 +77,11 @@ async def _call(
     return answer.json() if answer.content else None
 
 
-async def _eventually(attempt: Any, tries: int = 100) -> Any:
-    """Ask again while projections catch up with what was just written."""
-    for _ in range(tries - 1):
+async def _eventually(attempt: Any, within: float = 120.0) -> Any:
+    """Ask again while the worker process's projections catch up with what was just
+    written: at first start it is still importing, which on a busy machine takes a while."""
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
         try:
             return await attempt()
         except RuntimeError:
@@ -93,89 +95,69 @@ async def _staff_known(readmodels: ReadModelStore, staff_id: str) -> None:
 
 
 async def seed(gateway: Gateway, readmodels: ReadModelStore) -> bool:
-    """Create the demo school if this instance has no accounts yet; say whether it did."""
+    """Create the demo school if this instance has no accounts yet; say whether it did.
+
+    The demo's people and classes are filed under the ids above as their source ids, as a
+    school's own records would name them; Schoolgate makes its own ids for them.
+    """
     if await gateway.accounts.count():
         return False
     admin = Identity(subject="demo-setup", role=Role.school_admin, school_id=SCHOOL)
     await _call(
         gateway, "roster", "PUT", BASE, admin, {"name": "Demo Primary School"}, ok=(200, 201)
     )
+    ids: dict[str, str] = {}
+
+    async def add(path: str, body: dict[str, Any], key: str) -> str:
+        made = await _call(gateway, "roster", "POST", f"{BASE}{path}", admin, body)
+        return str(made[key])
+
     for year, name in (("y3", "Year 3"), ("y4", "Year 4")):
-        await _call(
-            gateway,
-            "roster",
-            "POST",
-            f"{BASE}/year-groups",
-            admin,
-            {"year_group_id": year, "name": name},
-        )
+        ids[year] = await add("/year-groups", {"source_id": year, "name": name}, "year_group_id")
+    body: dict[str, Any]
     for class_id, name, year in CLASSES:
-        await _call(
-            gateway,
-            "roster",
-            "POST",
-            f"{BASE}/classes",
-            admin,
-            {"class_id": class_id, "name": name, "year_group_id": year},
-        )
+        body = {"source_id": class_id, "name": name, "year_group_id": ids[year]}
+        ids[class_id] = await add("/classes", body, "class_id")
     for way, name in (("kindness", "Kindness"), ("effort", "Effort"), ("teamwork", "Teamwork")):
-        await _call(
-            gateway,
-            "roster",
-            "POST",
-            f"{BASE}/school-ways",
-            admin,
-            {"school_way_id": way, "name": name},
-        )
+        ids[way] = await add("/school-ways", {"name": name}, "school_way_id")
     for pupil_id, first, surname, class_id in PUPILS:
-        await _call(
-            gateway,
-            "roster",
-            "POST",
-            f"{BASE}/pupils",
-            admin,
-            {
-                "pupil_id": pupil_id,
-                "first_name": first,
-                "surname": surname,
-                "class_id": class_id,
-                "avatar": pupil_id,
-            },
-        )
+        body = {
+            "source_id": pupil_id,
+            "first_name": first,
+            "surname": surname,
+            "class_id": ids[class_id],
+            "avatar": pupil_id,
+        }
+        ids[pupil_id] = await add("/pupils", body, "pupil_id")
     for staff_id, name, email, role, classes, _password in STAFF_ACCOUNTS:
-        await _call(
-            gateway,
-            "roster",
-            "POST",
-            f"{BASE}/staff",
-            admin,
-            {
-                "staff_id": staff_id,
-                "display_name": name,
-                "email": email,
-                "role": role,
-                "class_ids": classes,
-            },
-        )
+        body = {
+            "source_id": staff_id,
+            "display_name": name,
+            "email": email,
+            "role": role,
+            "class_ids": [ids[c] for c in classes],
+        }
+        ids[staff_id] = await add("/staff", body, "staff_id")
     for staff_id, name, email, _, _, password in STAFF_ACCOUNTS:
-        await _eventually(lambda staff_id=staff_id: _staff_known(readmodels, staff_id))
+        made_id = ids[staff_id]
+        await _eventually(lambda made_id=made_id: _staff_known(readmodels, made_id))
         await gateway.accounts.ensure(
-            Kind.staff, staff_id, display_name=name, email=email, password=password
+            Kind.staff, made_id, display_name=name, email=email, password=password
         )
 
-    leader = Identity(subject="staff-ash", role=Role.leader, school_id=SCHOOL)
+    leader = Identity(subject=ids["staff-ash"], role=Role.leader, school_id=SCHOOL)
     await _eventually(
         lambda: _call(
             gateway, "consent", "PUT", f"{BASE}/code-of-conduct", leader, {"text": CODE_OF_CONDUCT}
         )
     )
     for email, password, name, pupil_id in PARENTS:
-        await _join_as_parent(gateway, leader, email, password, name, pupil_id)
-    office = Identity(subject="staff-elm", role=Role.office, school_id=SCHOOL)
+        await _join_as_parent(gateway, leader, email, password, name, ids[pupil_id])
+    office = Identity(subject=ids["staff-elm"], role=Role.office, school_id=SCHOOL)
     for pupil_id, *_ in PUPILS:
         if pupil_id not in NO_MEDIA_CONSENT:
             await _eventually(
-                lambda pupil_id=pupil_id: _call(
+                lambda pupil_id=ids[pupil_id]: _call(
                     gateway,
                     "consent",
                     "PUT",
@@ -222,7 +204,7 @@ async def _join_as_parent(
 def print_accounts() -> None:
     rows = [(name, email, password) for _, name, email, _, _, password in STAFF_ACCOUNTS]
     rows += [(name, email, password) for email, password, name, _ in PARENTS]
-    lines = ["", "Demo accounts (development only):"]
+    lines = ["", "Demo accounts (a demo school: not for real children's data):"]
     lines += [f"  {name:<14} {email:<22} {password}" for name, email, password in rows]
     lines += ["  Pupils sign in with a class code their teacher shows, then their picture.", ""]
     print("\n".join(lines), file=sys.stderr, flush=True)
