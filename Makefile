@@ -16,6 +16,8 @@ run: sync
 test:
 	scripts/test.sh
 
+# No known-vulnerability audit yet: uv audit and pip-audit need OSV's API or PyPI's per-release
+# JSON, and neither is reachable from the machines this project builds on (only PyPI's index is).
 lint: sync
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
