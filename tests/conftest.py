@@ -256,8 +256,9 @@ async def points_client(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def start_embedded(tmp: Path) -> tuple[str, Process]:
-    """Schoolgate as `make run` starts it, on data directory ``tmp``: its URL, once ready."""
+def start_embedded(tmp: Path, *, demo: bool = True) -> tuple[str, Process]:
+    """Schoolgate as `make demo` (or, not ``demo``, `make run`) starts it, on data directory
+    ``tmp``: its URL, once ready."""
     port = free_port()
     proc = Process(
         "embedded",
@@ -267,7 +268,7 @@ def start_embedded(tmp: Path) -> tuple[str, Process]:
             "SCHOOLGATE_DATA_DIR": str(tmp),
             "SCHOOLGATE_PORT": str(port),
             "SCHOOLGATE_ENVIRONMENT": "development",
-            "SCHOOLGATE_DEMO": "1",
+            "SCHOOLGATE_DEMO": "1" if demo else "0",
         },
         tmp,
     ).start()

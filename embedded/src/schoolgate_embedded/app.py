@@ -16,6 +16,7 @@ process they run on the machine's other core, beside the web process instead of 
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ import structlog
 from fastapi import FastAPI
 from pydantic import Field
 from schoolgate_consent.service import DEFINITION as CONSENT
+from schoolgate_gateway import opening
 from schoolgate_gateway.accounts import Accounts
 from schoolgate_gateway.entrypoints.http import create_app as create_gateway_app
 from schoolgate_gateway.service import build_gateway
@@ -134,6 +136,18 @@ async def run_embedded(
             yield Embedded(parts=parts, apps=apps, workers=workers)
 
 
+def print_opening_link(link: str) -> None:
+    """Said on every start until a school is opened: the link of the last start works."""
+    lines = [
+        "",
+        "No school is open here yet. The head teacher opens it with this one-time link",
+        "(it works for 7 days; keep it private):",
+        f"  {link}",
+        "",
+    ]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
 def create_app(
     settings: EmbeddedSettings | None = None, *, clock: Callable[[], datetime] = utc_now
 ) -> FastAPI:
@@ -168,6 +182,10 @@ def create_app(
             if settings.demo:
                 await demo.seed(gateway, embedded.parts.readmodels)
                 demo.print_accounts()
+            else:
+                link = await opening.link_for_a_fresh_install(gateway)
+                if link is not None:
+                    print_opening_link(link)
             settle_heap()
             try:
                 yield

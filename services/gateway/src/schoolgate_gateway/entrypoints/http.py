@@ -23,6 +23,7 @@ from schoolgate_kit.identity import Identity, Role
 from schoolgate_kit.names import PupilName, display_names
 from schoolgate_kit.problems import Forbidden, NotFound, Problem, Unauthenticated
 
+from schoolgate_gateway import opening
 from schoolgate_gateway.accounts import Account, EmailTaken, HasPassword, Kind
 from schoolgate_gateway.bootstrap import SESSION_COOKIE, Gateway
 from schoolgate_gateway.deps import (
@@ -405,6 +406,23 @@ async def use_setup_link(
         raise Unauthenticated(
             "This link has been used or has expired. Ask the school office for a new one."
         )
+    _start_session(
+        response, gateway, await gateway.accounts.start_session(account, gateway.clock())
+    )
+    return await _me(gateway, account)
+
+
+@api.post("/opening", response_model=Me, status_code=201)
+async def open_a_school(
+    body: opening.Opening,
+    response: Response,
+    gateway: GatewayDep,
+    address: Address,
+    correlation: CorrelationId,
+) -> Me:
+    """Open a new school with its one-time set-up link: its name, hours and head teacher."""
+    await gateway.limits.attempt(gateway.codes_per_address, address)
+    account = await opening.open_school(gateway, body, correlation)
     _start_session(
         response, gateway, await gateway.accounts.start_session(account, gateway.clock())
     )
