@@ -3,14 +3,19 @@
 UV := $(or $(shell scripts/ensure-uv.sh),$(error no uv to run: see the line above))
 export UV_LINK_MODE ?= copy
 
-.PHONY: run test lint format contracts bench sync
+.PHONY: run demo test lint format contracts bench sync
 
 sync:
 	$(UV) sync --frozen --all-packages --quiet
 
-## Start the embedded all-in-one at http://localhost:8000 (data under ./var).
+## Start a real school's Schoolgate at http://localhost:8000 (data under ./var). On the first
+## start it prints the one-time link that opens the school.
 run: sync
 	$(UV) run python -m schoolgate_embedded
+
+## Try Schoolgate with a made-up demo school, kept apart in var/demo (never a real school's data).
+demo: sync
+	SCHOOLGATE_DEMO=1 SCHOOLGATE_DATA_DIR=var/demo $(UV) run python -m schoolgate_embedded
 
 ## Run the whole suite against a private RabbitMQ node started for the run.
 test:
