@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime
 
 from schoolgate_kit.clock import utc_now
@@ -13,7 +13,7 @@ from schoolgate_kit.ids import new_id
 from schoolgate_kit.media import MediaStore
 from schoolgate_kit.readmodels import ReadModelStore
 
-from schoolgate_stories.media_safety import SafeMedia, make_safe
+from schoolgate_stories.decoding import Decoder
 from schoolgate_stories.settings import StoriesSettings
 
 
@@ -25,4 +25,17 @@ class Stories:
     media: MediaStore
     clock: Callable[[], datetime] = utc_now
     new_id: Callable[[], uuid.UUID] = field(default=new_id)
-    make_safe: Callable[[bytes], SafeMedia] = field(default=make_safe)
+    decode_with: InitVar[Decoder | None] = None
+    decoder: Decoder = field(init=False)
+    """Makes uploads safe in limited processes: ``decode_with``, or one built from the
+    settings. It starts no process until the first upload."""
+
+    def __post_init__(self, decode_with: Decoder | None) -> None:
+        self.decoder = decode_with or Decoder(
+            concurrency=self.settings.stories_decode_concurrency,
+            memory_max_bytes=self.settings.stories_decode_memory_max_bytes,
+        )
+
+    async def close(self) -> None:
+        """Ends uploads' decoding processes still running (for the app's shutdown)."""
+        await self.decoder.close()

@@ -7,7 +7,6 @@ and every answer a family gets has the media of pupils without consent taken out
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -306,7 +305,7 @@ async def upload_media(
     data: bytes, *, media_id: str | None, school_id: str, owner: str, stories: Stories
 ) -> Uploaded:
     """Make the file safe, then store each variant: ``{id}`` and, for images, ``{id}-thumb``."""
-    safe = await asyncio.to_thread(stories.make_safe, data)
+    safe = await stories.decoder.make_safe(data)
     media_id = media_id or stories.new_id().hex
     try:
         for variant, suffix in (("full", ""), ("thumb", THUMB_SUFFIX)):

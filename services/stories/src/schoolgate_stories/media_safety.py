@@ -3,9 +3,10 @@
 Staff post photos, short videos and PDF documents to stories; pupils post photos and
 drawings to their portfolios. Nothing reaches the media store as it was uploaded:
 
-- **Images** (JPEG, PNG, WebP, GIF: the first frame) are decoded with a pixel limit, turned
-  the right way up from their EXIF orientation, converted to sRGB, flattened onto white and
-  drawn into a brand-new picture, which is encoded as a progressive JPEG at two sizes. The
+- **Images** (JPEG, PNG, WebP, GIF: the first frame) are decoded with a pixel limit and
+  scaled down to the largest size we store, then turned the right way up from their EXIF
+  orientation, converted to sRGB, flattened onto white and drawn into a brand-new picture,
+  which is encoded as a progressive JPEG at two sizes. The
   new picture carries no EXIF (so no GPS position, camera or time), no ICC profile, no XMP,
   no comments and no text chunks: nothing of the uploaded file survives but its pixels.
 - **Documents** must be real PDFs; see ``_clean_pdf`` for what the rewrite removes.
@@ -15,7 +16,9 @@ drawings to their portfolios. Nothing reaches the media store as it was uploaded
   but the audio and video streams are stored as uploaded.
 
 The kind is decided from the bytes only: never from a file name or a declared content
-type. ``make_safe`` is CPU-bound and blocking; call it through ``asyncio.to_thread``.
+type. ``make_safe`` is pure, CPU-bound and blocking; the service runs it in a throwaway
+process with a memory limit (``schoolgate_stories.decoding``), so that a file that still
+costs more than it should costs that process, never the web process.
 """
 
 from __future__ import annotations
@@ -36,7 +39,18 @@ IMAGE_MAX_BYTES = 15 * MEGABYTE
 DOCUMENT_MAX_BYTES = 20 * MEGABYTE
 VIDEO_MAX_BYTES = 50 * MEGABYTE
 IMAGE_MAX_PIXELS = 50_000_000
-"""About 8200 x 6100: above a 48-megapixel phone photo, far below what would exhaust memory."""
+"""JPEG: about 8200 x 6100, just above the 48- and 50-megapixel modes of phone cameras.
+
+A JPEG is decoded at 1/2, 1/4 or 1/8 scale (libjpeg's ``draft``) when the result is
+scaled down anyway, so a 50-megapixel baseline photo costs about 40 MB. A progressive
+JPEG still holds every coefficient while it decodes (about 150 MB at this size); the
+decoding process's memory limit covers that."""
+LOSSLESS_MAX_PIXELS = 25_000_000
+"""PNG, WebP and GIF: about 5000 x 5000. They decode at full size only, four bytes a pixel
+at most, so this bounds a decode to about 100 MB, and its scaled-down copy to as much
+again. What schools send in these formats is far smaller: a 6K screenshot is 20
+megapixels, an A4 page scanned at 400 dpi 16. A 49-megapixel PNG of one colour is 160 KB
+to upload and took 900 MB to decode before this limit."""
 DOCUMENT_MAX_PAGES = 500
 
 FULL_SIZE = 1600
@@ -103,8 +117,12 @@ class UnsafeMedia(Unprocessable):
         self.reason = reason
 
 
-def make_safe(data: bytes) -> SafeMedia:
-    """The clean copy of an upload, or ``UnsafeMedia`` saying why there is none."""
+def make_safe(data: bytes, *, memory_budget: int | None = None) -> SafeMedia:
+    """The clean copy of an upload, or ``UnsafeMedia`` saying why there is none.
+
+    ``memory_budget``: the bytes this decode may use, when it runs under such a limit. A
+    picture whose header shows it needs more is refused as too large to process before
+    decoding; see ``_held_while_decoding`` for the one case that needs it."""
     if not data:
         raise UnsafeMedia("The file is empty.", reason="empty")
     if len(data) > VIDEO_MAX_BYTES:
@@ -117,7 +135,7 @@ def make_safe(data: bytes) -> SafeMedia:
         return _safe_document(data)
     if data[4:8] == b"ftyp":
         return _safe_video(data)
-    return _safe_image(data)
+    return _safe_image(data, memory_budget)
 
 
 def _mb(size: int) -> str:
@@ -127,11 +145,11 @@ def _mb(size: int) -> str:
 # images ---------------------------------------------------------------------------------
 
 
-def _safe_image(data: bytes) -> SafeMedia:
+def _safe_image(data: bytes, memory_budget: int | None) -> SafeMedia:
     try:
         image = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _too_many_pixels() from None
+        raise _too_many_pixels(IMAGE_MAX_PIXELS) from None
     except UnidentifiedImageError:
         raise UnsafeMedia(
             f"This file is not a kind we can use. {ACCEPTED}", reason="unsupported-type"
@@ -145,21 +163,23 @@ def _safe_image(data: bytes) -> SafeMedia:
                 reason="too-large",
             )
         width, height = image.size
-        if width < 1 or height < 1 or width * height > IMAGE_MAX_PIXELS:
-            raise _too_many_pixels()
+        limit = IMAGE_MAX_PIXELS if image.format == "JPEG" else LOSSLESS_MAX_PIXELS
+        if width < 1 or height < 1 or width * height > limit:
+            raise _too_many_pixels(limit)
         try:
             image.seek(0)  # an animation's first frame
-            image.load()
-            pixels = _upright_srgb(image)
+            full = _upright_srgb(_scaled_down(image, FULL_SIZE, memory_budget))
+            thumb = full.copy()
+            thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise _too_many_pixels() from None
+            raise _too_many_pixels(limit) from None
+        except MemoryError:
+            raise too_large_to_process("picture") from None
+        except UnsafeMedia:
+            raise
         except Exception:  # untrusted bytes: truncated or corrupt data
             raise _damaged_image() from None
 
-    full = pixels.copy()
-    full.thumbnail((FULL_SIZE, FULL_SIZE), Image.Resampling.LANCZOS)
-    thumb = full.copy()
-    thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS)
     return SafeMedia(
         kind="image",
         content_type="image/jpeg",
@@ -167,6 +187,53 @@ def _safe_image(data: bytes) -> SafeMedia:
         width=full.width,
         height=full.height,
     )
+
+
+RESIZABLE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "CMYK"})
+"""Modes Pillow resizes with the filter asked for; it resizes palette and 1-bit pictures
+by nearest neighbour, so those are converted first."""
+
+
+def _scaled_down(image: Image.Image, longest: int, memory_budget: int | None) -> Image.Image:
+    """The picture fitted within ``longest`` pixels a side, before any other work on it, so
+    that the steps after it (turning, colour conversion, flattening) each copy a small
+    picture instead of the full one. EXIF, ICC profile and transparency stay in ``info``."""
+    if image.mode not in RESIZABLE_MODES:
+        transparent = image.mode in ("PA", "La", "RGBa") or "transparency" in image.info
+        image = image.convert("RGBA" if transparent else "RGB")
+    if image.format == "JPEG":
+        # libjpeg decodes at the smallest of 1/8, 1/4, 1/2 or full scale that is still
+        # twice the size wanted (as thumbnail() would, but for this picture's shape: its
+        # own guess uses a square, which keeps a 4:3 photo at full scale).
+        shrink = min(longest / image.width, longest / image.height, 0.5)
+        coefficients = _held_while_decoding(image)
+        image.draft(None, (round(image.width * shrink * 2), round(image.height * shrink * 2)))
+        # The decoded picture and the copy resizing makes, beside the coefficients.
+        needed = coefficients + 2 * image.width * image.height * len(image.getbands())
+        if coefficients and memory_budget is not None and needed > memory_budget:
+            raise too_large_to_process("picture")
+    image.thumbnail((longest, longest), Image.Resampling.LANCZOS)
+    return image
+
+
+def _held_while_decoding(image: Image.Image) -> int:
+    """Bytes libjpeg holds at once to decode a progressive JPEG: every DCT coefficient of
+    every component, two bytes each, at full size whatever the scale asked for (about 150
+    MB for a 50-megapixel photo, 300 MB without chroma subsampling). When it cannot have
+    them it reports a broken data stream, not a lack of memory, so the budget is checked
+    beforehand (``_scaled_down``). Other decoders' large allocations are Pillow's own, which raise
+    ``MemoryError``, and baseline JPEGs decode a few rows at a time: 0 for those."""
+    if image.format != "JPEG" or not image.info.get("progressive"):
+        return 0
+    layers: list[tuple[Any, int, int, Any]] = getattr(image, "layer", [])
+    if not layers:
+        return 0
+    widest = max(max(h for _, h, _, _ in layers), 1)
+    tallest = max(max(v for _, _, v, _ in layers), 1)
+    blocks = 0
+    for _, h, v, _ in layers:
+        blocks += -(-image.width * h // (widest * 8)) * -(-image.height * v // (tallest * 8))
+    return blocks * 64 * 2
 
 
 def _upright_srgb(image: Image.Image) -> Image.Image:
@@ -206,11 +273,20 @@ def _jpeg(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def _too_many_pixels() -> UnsafeMedia:
+def _too_many_pixels(limit: int) -> UnsafeMedia:
     return UnsafeMedia(
         f"This picture has too many pixels to use safely (the most is "
-        f"{IMAGE_MAX_PIXELS // 1_000_000} megapixels). Please send a smaller copy.",
+        f"{limit // 1_000_000} megapixels for this kind of file). Please send a smaller copy.",
         reason="too-many-pixels",
+    )
+
+
+def too_large_to_process(what: str) -> UnsafeMedia:
+    """A file (``what``: picture, PDF, video) that needs more memory or time than one
+    upload may have."""
+    return UnsafeMedia(
+        f"This {what} is too large to process. Please send a smaller copy.",
+        reason="too-large-to-process",
     )
 
 
@@ -235,6 +311,8 @@ def _safe_document(data: bytes) -> SafeMedia:
         reader = PdfReader(io.BytesIO(data))
         encrypted = reader.is_encrypted
         pages = 0 if encrypted else len(reader.pages)
+    except MemoryError:
+        raise too_large_to_process("PDF") from None
     except Exception:  # untrusted bytes: any parser failure means "not a readable PDF"
         raise _damaged_pdf() from None
     if encrypted:
@@ -252,6 +330,8 @@ def _safe_document(data: bytes) -> SafeMedia:
         )
     try:
         clean = _clean_pdf(reader)
+    except MemoryError:
+        raise too_large_to_process("PDF") from None
     except Exception:  # a PDF that opened but whose pages cannot be copied
         raise _damaged_pdf() from None
     return SafeMedia(kind="document", content_type="application/pdf", variants={"full": clean})

@@ -322,7 +322,8 @@ def test_other_image_formats_are_refused() -> None:
 
 
 def test_the_kind_comes_from_the_bytes_never_a_name(tmp_path: Path) -> None:
-    assert list(inspect.signature(make_safe).parameters) == ["data"]
+    # nothing but the bytes (and how much memory it may use) goes in: no name, no type
+    assert list(inspect.signature(make_safe).parameters) == ["data", "memory_budget"]
     looks_like_a_photo = tmp_path / "holiday.jpg"
     looks_like_a_photo.write_bytes(simple_pdf())
     safe = make_safe(looks_like_a_photo.read_bytes())
