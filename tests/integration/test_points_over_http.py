@@ -304,6 +304,10 @@ async def test_bad_awards_are_problems_and_write_nothing(
         (PUPIL_P1, "GET", "pupils/p3/summary", 403),
         (OFFICE, "GET", "pupils/p1/summary", 200),
         (OTHER_SCHOOL, "GET", "pupils/p1/summary", 403),
+        # another school's pupil, named under this school's path: not here, whoever asks
+        (LEADER, "GET", "pupils/p9/summary", 404),
+        (OFFICE, "GET", "pupils/p9/weekly-total", 404),
+        (TEACHER, "GET", "pupils/p9/weekly-total", 404),
         ("not-a-token", "GET", "pupils/p1/summary", 401),
         # settings: staff read them, leaders change them
         (OFFICE, "GET", "settings", 200),

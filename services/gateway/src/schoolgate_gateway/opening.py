@@ -4,9 +4,10 @@ A fresh install has no school and no accounts, so nobody can sign in to make one
 start the server prints a set-up link (``open_link``). Whoever holds it, the head teacher,
 names the school, sets its timezone and hours, and makes their own leader account: the
 school is registered and they are added to its staff through the roster, as everything else
-is. A district opens each further school with a link from ``python -m schoolgate_gateway
-open-school``. The link's token is kept only as its SHA-256 in the private store, works once
-(taken atomically, so two replicas cannot both use it) and expires.
+is. A district opens each further school with a link from ``python -m
+schoolgate_gateway.open_school``. The link's token is kept only as its SHA-256 in the
+private store, works once (taken atomically, so two replicas cannot both use it) and
+expires.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import base64
 import hashlib
 import secrets
 import zoneinfo
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from schoolgate_kit.identity import Identity, Role
+from schoolgate_kit.private import PrivateStore
 from schoolgate_kit.problems import Problem, Unauthenticated
 
 from schoolgate_gateway.accounts import Account, EmailTaken, Kind, digest
@@ -84,12 +86,13 @@ FIRST_SCHOOL = "first-school"
 and opening the school ends them all, so an old one found in a log opens nothing."""
 
 
-async def new_link(gateway: Gateway, *, group: str | None = None) -> str:
+async def new_link(
+    store: PrivateStore, base_url: str, now: datetime, *, group: str | None = None
+) -> str:
     """A fresh one-time link that opens a new school."""
     token = secrets.token_urlsafe(32)
-    now = gateway.clock()
     key = digest(token)
-    await gateway.accounts.store.put(
+    await store.put(
         OPENINGS,
         key,
         {"made_at": now.isoformat(), "group": group},
@@ -98,15 +101,20 @@ async def new_link(gateway: Gateway, *, group: str | None = None) -> str:
         expires_at=now + LINK_LIFETIME,
     )
     if group is not None:
-        await gateway.accounts.store.delete_group(OPENINGS, group, keep=key)
-    return f"{gateway.settings.public_base_url}/#open={token}"
+        await store.delete_group(OPENINGS, group, keep=key)
+    return f"{base_url}/#open={token}"
 
 
 async def link_for_a_fresh_install(gateway: Gateway) -> str | None:
     """A link to open the first school, if this install has no account at all yet."""
     if await gateway.accounts.count():
         return None
-    return await new_link(gateway, group=FIRST_SCHOOL)
+    return await new_link(
+        gateway.accounts.store,
+        gateway.settings.public_base_url,
+        gateway.clock(),
+        group=FIRST_SCHOOL,
+    )
 
 
 async def open_school(gateway: Gateway, opening: Opening, correlation_id: str) -> Account:

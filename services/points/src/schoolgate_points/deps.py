@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from schoolgate_kit.app import correlation_id
 from schoolgate_kit.identity import CLASSROOM_ROLES, CurrentIdentity, Identity, Role
-from schoolgate_kit.problems import Forbidden
-
+from schoolgate_kit.problems import Forbidden, NotFound
+from schoolgate_kit.readmodels import ReadModelStore
 from schoolgate_points.bootstrap import Points
+from schoolgate_points.projections import PUPILS
 
 
 async def _points(request: Request) -> Points:
@@ -30,8 +31,23 @@ async def _awarder(school_id: str, identity: CurrentIdentity) -> Identity:
     return identity
 
 
-async def _pupil_reader(school_id: str, pupil_id: str, identity: CurrentIdentity) -> Identity:
+def _readmodels(request: Request) -> ReadModelStore:
+    points: Points = request.app.state.points
+    return points.readmodels
+
+
+async def _pupil_reader(
+    school_id: str,
+    pupil_id: str,
+    identity: CurrentIdentity,
+    readmodels: Annotated[ReadModelStore, Depends(_readmodels)],
+) -> Identity:
     identity = _check_school(school_id, identity)
+    # a pupil is read under their own school's path only: staff name any pupil of theirs,
+    # and another school's pupil id (ids are not secrets) is "not here", never their points
+    pupil = await readmodels.get(PUPILS, pupil_id)
+    if pupil is None or pupil["school_id"] != school_id:
+        raise NotFound("there is no such pupil at this school")
     if identity.is_staff:
         return identity
     if identity.role is Role.parent and pupil_id in identity.pupil_ids:
