@@ -291,12 +291,14 @@ async def test_bad_awards_are_problems_and_write_nothing(
         (PARENT_OF_P1, "GET", "classes/class-1/total", 403),
         (PUPIL_P1, "GET", "classes/class-1/total", 403),
         (OTHER_SCHOOL, "GET", "classes/class-1/total", 403),
+        (LEADER, "GET", "classes/class-9/total", 404),  # another school's class, here
         # reports by pupil: the class's teachers and leaders only
         (TEACHER, "GET", "classes/class-1/report?from=2026-11-16&to=2026-11-22", 200),
         (TEACHER, "GET", "classes/class-2/report?from=2026-11-16&to=2026-11-22", 403),
         (TA, "GET", "classes/class-1/report?from=2026-11-16&to=2026-11-22", 403),
         (PARENT_OF_P1, "GET", "classes/class-1/report?from=2026-11-16&to=2026-11-22", 403),
         (OTHER_SCHOOL, "GET", "classes/class-1/report?from=2026-11-16&to=2026-11-22", 403),
+        (LEADER, "GET", "classes/class-9/report?from=2026-11-16&to=2026-11-22", 404),
         # a child's summary: their parents, themself and staff; nobody else
         (PARENT_OF_P1, "GET", "pupils/p1/summary", 200),
         (PARENT_OF_P1, "GET", "pupils/p2/summary", 403),

@@ -10,7 +10,7 @@ from schoolgate_kit.identity import CLASSROOM_ROLES, CurrentIdentity, Identity, 
 from schoolgate_kit.problems import Forbidden, NotFound
 from schoolgate_kit.readmodels import ReadModelStore
 from schoolgate_points.bootstrap import Points
-from schoolgate_points.projections import PUPILS
+from schoolgate_points.projections import PUPILS, SCHOOLS
 
 
 async def _points(request: Request) -> Points:
@@ -71,7 +71,24 @@ async def _leader(school_id: str, identity: CurrentIdentity) -> Identity:
     return identity
 
 
-async def _class_viewer(school_id: str, class_id: str, identity: CurrentIdentity) -> Identity:
+async def _school_class(
+    school_id: str,
+    class_id: str,
+    readmodels: Annotated[ReadModelStore, Depends(_readmodels)],
+) -> str:
+    """A class of the school in the path: another school's class id is "not here"."""
+    school = await readmodels.get(SCHOOLS, school_id)
+    if school is None or class_id not in school.get("classes", {}):
+        raise NotFound("there is no such class at this school")
+    return class_id
+
+
+SchoolClass = Annotated[str, Depends(_school_class)]
+
+
+async def _class_viewer(
+    school_id: str, class_id: SchoolClass, identity: CurrentIdentity
+) -> Identity:
     """The class screen: the class's own teachers and assistants, and leaders."""
     identity = _check_school(school_id, identity)
     if identity.role is Role.leader:
@@ -81,7 +98,7 @@ async def _class_viewer(school_id: str, class_id: str, identity: CurrentIdentity
     raise Forbidden("that is not one of your classes")
 
 
-async def _reporter(school_id: str, class_id: str, identity: CurrentIdentity) -> Identity:
+async def _reporter(school_id: str, class_id: SchoolClass, identity: CurrentIdentity) -> Identity:
     """Reports by pupil are for the class's teachers and for leaders."""
     identity = _check_school(school_id, identity)
     if identity.role is Role.leader:
