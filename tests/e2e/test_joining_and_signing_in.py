@@ -50,9 +50,11 @@ def invite(leader: httpx.Client, pupil: str) -> str:
     return str(answer.json()["code"])
 
 
-async def test_a_parent_joins_with_a_letters_code_and_sees_their_child(embedded: str) -> None:
+async def test_a_parent_joins_with_a_letters_code_and_sees_their_child(
+    embedded: str, ids: dict[str, str]
+) -> None:
     leader = signed_in(embedded, LEADER)
-    code = invite(leader, "ben")
+    code = invite(leader, ids["ben"])
     parent, _ = new_parent(embedded)
     assert parent.get("/api/me").json()["children"] == []
     joined = parent.post("/api/join/redeem", json={"code": code})
@@ -73,47 +75,54 @@ async def test_a_parent_joins_with_a_letters_code_and_sees_their_child(embedded:
     again = other.post("/api/join/redeem", json={"code": code})
     assert again.status_code == 422
     # and the new parent sees Ben's points, not Ada's
-    assert parent.get("/api/pupils/ben/weekly-total").status_code == 200
-    assert parent.get("/api/pupils/ada/weekly-total").status_code == 403
+    assert parent.get(f"/api/pupils/{ids['ben']}/weekly-total").status_code == 200
+    assert parent.get(f"/api/pupils/{ids['ada']}/weekly-total").status_code == 403
 
 
-async def test_a_third_guardian_waits_for_a_leader(embedded: str) -> None:
+async def test_a_third_guardian_waits_for_a_leader(embedded: str, ids: dict[str, str]) -> None:
     leader = signed_in(embedded, LEADER)
     for _ in range(2):
         parent, _ = new_parent(embedded)
         assert (
-            parent.post("/api/join/redeem", json={"code": invite(leader, "cara")}).json()["status"]
+            parent.post("/api/join/redeem", json={"code": invite(leader, ids["cara"])}).json()[
+                "status"
+            ]
             == "linked"
         )
     third, _ = new_parent(embedded)
-    waiting = third.post("/api/join/redeem", json={"code": invite(leader, "cara")})
+    waiting = third.post("/api/join/redeem", json={"code": invite(leader, ids["cara"])})
     assert waiting.json()["status"] == "pending"
 
     def waiting_for_cara() -> list[dict[str, str]]:
         requests = leader.get(f"{SCHOOL}/guardian-requests").json()
-        return [r for r in requests if r["pupil_id"] == "cara"]
+        return [r for r in requests if r["pupil_id"] == ids["cara"]]
 
     await until(waiting_for_cara, within=5, why="the leader sees the request")
     [request] = waiting_for_cara()
     decided = leader.post(
-        f"{SCHOOL}/pupils/cara/guardian-requests/{request['request_id']}/decision",
+        f"{SCHOOL}/pupils/{ids['cara']}/guardian-requests/{request['request_id']}/decision",
         json={"decision": "approve", "reason": "Grandparent who collects Cara daily"},
     )
     assert decided.status_code == 200, decided.text
 
     def sees_cara() -> bool:
-        return [c["pupil_id"] for c in third.get("/api/me").json()["children"]] == ["cara"]
+        return [c["pupil_id"] for c in third.get("/api/me").json()["children"]] == [ids["cara"]]
 
     await until(sees_cara, within=5, why="the approved guardian sees Cara")
 
 
-async def test_a_suspended_parent_cannot_sign_in_until_it_is_lifted(embedded: str) -> None:
+async def test_a_suspended_parent_cannot_sign_in_until_it_is_lifted(
+    embedded: str, ids: dict[str, str]
+) -> None:
     leader = signed_in(embedded, LEADER)
     parent, who = new_parent(embedded)
-    assert parent.post("/api/join/redeem", json={"code": invite(leader, "dev")}).status_code == 200
+    assert (
+        parent.post("/api/join/redeem", json={"code": invite(leader, ids["dev"])}).status_code
+        == 200
+    )
 
     def guardians() -> list[str]:
-        consent = leader.get(f"{SCHOOL}/pupils/dev/consent").json()
+        consent = leader.get(f"{SCHOOL}/pupils/{ids['dev']}/consent").json()
         return [g["parent_id"] for g in consent["guardians"]]
 
     await until(guardians, within=5, why="the leader sees Dev's guardian")
@@ -174,11 +183,13 @@ async def test_staff_set_their_password_with_a_one_time_link(embedded: str) -> N
     assert teacher.post(f"/api/staff/{staff_id}/setup-link").status_code == 403
 
 
-def test_a_leader_cannot_take_over_a_colleague_with_a_set_up_link(embedded: str) -> None:
+def test_a_leader_cannot_take_over_a_colleague_with_a_set_up_link(
+    embedded: str, ids: dict[str, str]
+) -> None:
     leader = signed_in(embedded, LEADER)
     office = signed_in(embedded, {"email": "office@demo.school", "password": "demo-office-pass"})
     # a colleague who has a password keeps it, and their session
-    refused = leader.post("/api/staff/staff-elm/setup-link")
+    refused = leader.post(f"/api/staff/{ids['staff-elm']}/setup-link")
     assert refused.status_code == 409, refused.text
     assert refused.json()["type"].endswith("/has-password")
     assert office.get("/api/me").status_code == 200
@@ -205,34 +216,36 @@ def test_signing_out_everywhere_ends_every_session(embedded: str) -> None:
     assert signed_in(embedded, who).get("/api/me").status_code == 200
 
 
-def test_a_pupil_signs_in_with_the_class_code_and_their_picture(embedded: str) -> None:
+def test_a_pupil_signs_in_with_the_class_code_and_their_picture(
+    embedded: str, ids: dict[str, str]
+) -> None:
     teacher = signed_in(embedded, TEACHER)
-    assert teacher.post("/api/classes/ash/code").status_code == 403  # not their class
-    code = teacher.post("/api/classes/oak/code").json()["code"]
+    assert teacher.post(f"/api/classes/{ids['ash']}/code").status_code == 403  # not their class
+    code = teacher.post(f"/api/classes/{ids['oak']}/code").json()["code"]
     tablet = client_for(embedded)
     pupils = tablet.post("/api/pupil/class", json={"code": code.lower()}).json()["pupils"]
     names = [p["name"] for p in pupils]
     assert "Ada" in names and "Sam K." in names and "Sam L." in names
     assert all("surname" not in p for p in pupils)
-    wrong_class = tablet.post("/api/pupil/session", json={"code": code, "pupil_id": "dev"})
+    wrong_class = tablet.post("/api/pupil/session", json={"code": code, "pupil_id": ids["dev"]})
     assert wrong_class.status_code == 404
-    me = tablet.post("/api/pupil/session", json={"code": code, "pupil_id": "ada"})
+    me = tablet.post("/api/pupil/session", json={"code": code, "pupil_id": ids["ada"]})
     assert me.status_code == 200 and me.json()["role"] == "pupil"
-    assert tablet.get("/api/pupils/ada/weekly-total").status_code == 200
-    assert tablet.get("/api/pupils/ben/weekly-total").status_code == 403
+    assert tablet.get(f"/api/pupils/{ids['ada']}/weekly-total").status_code == 200
+    assert tablet.get(f"/api/pupils/{ids['ben']}/weekly-total").status_code == 403
     assert (
         tablet.post(
-            "/api/awards", json={"pupil_id": "ada", "school_way_id": "kindness"}
+            "/api/awards", json={"pupil_id": ids["ada"], "school_way_id": ids["kindness"]}
         ).status_code
         == 403
     )
 
 
-def test_a_pupils_personal_card_signs_them_in(embedded: str) -> None:
+def test_a_pupils_personal_card_signs_them_in(embedded: str, ids: dict[str, str]) -> None:
     teacher = signed_in(embedded, TEACHER)
-    card = teacher.post("/api/pupils/ben/card").json()
+    card = teacher.post(f"/api/pupils/{ids['ben']}/card").json()
     assert "<svg" in card["qr_svg"]
-    assert teacher.post("/api/pupils/dev/card").status_code == 404  # not in their classes
+    assert teacher.post(f"/api/pupils/{ids['dev']}/card").status_code == 404  # not in their classes
     assert card["expires_on"] > "2026"
     path = card["url"].split("localhost:8000")[1]
     # a link to the card from another site shows a button, and signs nobody in
@@ -250,7 +263,7 @@ def test_a_pupils_personal_card_signs_them_in(embedded: str) -> None:
     device = client_for(embedded)
     assert device.get(path, headers={"sec-fetch-site": "none"}).status_code == 303  # scanned
     assert device.get("/api/me").json()["role"] == "pupil"
-    new_card = teacher.post("/api/pupils/ben/card").json()
+    new_card = teacher.post(f"/api/pupils/{ids['ben']}/card").json()
     assert new_card["url"] != card["url"]
     stale = client_for(embedded)
     stale.get(path)
@@ -265,10 +278,12 @@ def test_the_proxy_refuses_unknown_services_and_signed_out_people(embedded: str)
     assert teacher.get("/api/roster/schools/other-school/classes").status_code == 403
 
 
-async def test_a_changed_code_of_conduct_is_asked_for_again(embedded: str) -> None:
+async def test_a_changed_code_of_conduct_is_asked_for_again(
+    embedded: str, ids: dict[str, str]
+) -> None:
     leader = signed_in(embedded, LEADER)
     parent, _ = new_parent(embedded)
-    joined = parent.post("/api/join/redeem", json={"code": invite(leader, "eve")}).json()
+    joined = parent.post("/api/join/redeem", json={"code": invite(leader, ids["eve"])}).json()
     version = joined["code_of_conduct"]["version"]
 
     def due() -> list[tuple[int, bool]]:
@@ -290,15 +305,17 @@ async def test_a_changed_code_of_conduct_is_asked_for_again(embedded: str) -> No
     await until(lambda: due() == [], within=5, why="the new version is accepted")
 
 
-async def test_leaders_see_who_a_parent_is_and_no_one_else_does(embedded: str) -> None:
+async def test_leaders_see_who_a_parent_is_and_no_one_else_does(
+    embedded: str, ids: dict[str, str]
+) -> None:
     leader = signed_in(embedded, LEADER)
     parent, who = new_parent(embedded)
-    parent.post("/api/join/redeem", json={"code": invite(leader, "sam-l")})
+    parent.post("/api/join/redeem", json={"code": invite(leader, ids["sam-l"])})
     parent_id = parent.get("/api/me").json()  # the parent's own id is not shown to them
     assert "parent_id" not in parent_id
 
     def guardians() -> list[str]:
-        consent = leader.get(f"{SCHOOL}/pupils/sam-l/consent").json()
+        consent = leader.get(f"{SCHOOL}/pupils/{ids['sam-l']}/consent").json()
         return [g["parent_id"] for g in consent["guardians"]]
 
     await until(guardians, within=5, why="the leader sees Sam L.'s guardian")
