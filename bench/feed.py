@@ -64,7 +64,9 @@ from schoolgate_contracts.stories import (
 from schoolgate_gateway.accounts import Accounts, Kind
 from schoolgate_gateway.feed import FEED, feed
 from schoolgate_gateway.projections import PROJECTIONS
+from schoolgate_gateway.settings import GatewaySettings
 from schoolgate_kit.eventstore.sqlite import SCHEMA, SqliteEventStore
+from schoolgate_kit.keys import random_token
 from schoolgate_kit.projections import rebuild
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
 from schoolgate_kit.wire import metadata_json
@@ -432,9 +434,10 @@ async def _load(base: str, cookies: list[str], kind: str, clients: int, seconds:
     return result
 
 
-async def _sessions(path: Path, school: School) -> tuple[list[str], str]:
-    """A signed-in session for every parent and for the teacher, as signing in leaves one."""
-    accounts = await Accounts.open(path)
+async def _sessions(private_store: str, school: School) -> tuple[list[str], str]:
+    """A signed-in session for every parent and for the teacher, as signing in leaves one,
+    in the private store the gateway will open."""
+    accounts = await Accounts.open(private_store)
     try:
         now = utc_now()
         parents = []
@@ -454,6 +457,9 @@ def _gateway(here: Path) -> contextlib.AbstractContextManager[str]:
         "SCHOOLGATE_DATA_DIR": str(here),
         "SCHOOLGATE_ENVIRONMENT": "development",
         "SCHOOLGATE_LOG_LEVEL": "WARNING",
+        # a cluster process starts only with the secret its services share; the pages
+        # measured here call no service, so a fresh one does
+        "SCHOOLGATE_IDENTITY_SECRET": random_token(),
     }
     return serving("gateway", ["schoolgate_gateway", "serve", "--port"], env, here)
 
@@ -476,7 +482,8 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
         rebuild_seconds, documents = await _rebuild(store, here / "readmodels.db")
     finally:
         await store.close()
-    parent_cookies, teacher_cookie = await _sessions(here / "gateway.db", school)
+    private = GatewaySettings(data_dir=here).private_store_location()
+    parent_cookies, teacher_cookie = await _sessions(private, school)
 
     with _gateway(here) as base:
         feed_load = LoadProcess(_load, base, parent_cookies, "feed", CLIENTS, seconds)

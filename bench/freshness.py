@@ -1,12 +1,13 @@
 """freshness: how long after an award is sent its weekly total shows it, under steady load.
 
 The embedded composition runs as `make run` starts it (uvicorn on loopback), in a process of
-its own; awards go to its points service over real HTTP from a load process of its own, at
-a fixed rate (open loop: latency counts from when each award was due, so a load generator
-that falls behind shows up instead of hiding), at a lower CPU priority than the server
-(``LOAD_NICENESS``), as clients on other machines would be. A watcher process records when the
-weekly-totals checkpoint moves; each award's position in the log then says when it became
-visible. Baseline: the same latency at a light load, in the same run.
+its own; awards go through its gateway (POST /api/awards as a signed-in teacher, the only
+way in from outside) over real HTTP from a load process of its own, at a fixed rate (open
+loop: latency counts from when each award was due, so a load generator that falls behind
+shows up instead of hiding), at a lower CPU priority than the server (``LOAD_NICENESS``),
+as clients on other machines would be. A watcher process records when the weekly-totals
+checkpoint moves; each award's position in the log then says when it became visible.
+Baseline: the same latency at a light load, in the same run.
 """
 
 from __future__ import annotations
@@ -23,15 +24,18 @@ import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 import aiohttp
 from schoolgate_contracts.points import PointAwarded
+from schoolgate_contracts.roster import StaffAssignedToClass, StaffMemberAdded, StaffRole
+from schoolgate_gateway.accounts import Accounts, Kind
+from schoolgate_gateway.bootstrap import SESSION_COOKIE
+from schoolgate_gateway.projections import STAFF as GATEWAY_STAFF
+from schoolgate_gateway.settings import GatewaySettings
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
-from schoolgate_kit.identity import Identity, Role, sign
 from schoolgate_kit.testing.roster import school_facts, seed_school
 from schoolgate_points.projections import PUPILS as PUPILS_READ_MODEL
 from schoolgate_points.projections import WEEKLY_TOTALS
@@ -47,7 +51,9 @@ RATE = 500.0
 LIGHT_RATE = 10.0
 MID_RATE = 200.0
 """A load between the two, to show where the knee is when 500/s is past capacity."""
-SECRET = "bench-identity-secret-not-for-production"
+TEACHER = "bench-teacher"
+"""The class's teacher, who gives every award."""
+CLASS = "class-1"
 WAYS = ("kindness", "courage", "curiosity")
 CLIENTS = 32
 
@@ -83,7 +89,7 @@ async def _post(client: aiohttp.ClientSession, due: float, pupil: str, way: str)
     sent = time.monotonic()
     try:
         async with client.post(
-            f"/services/points/schools/{SCHOOL}/awards",
+            "/api/awards",
             json={"pupil_id": pupil, "school_way_id": way, "award_id": str(award_id)},
         ) as response:
             await response.read()
@@ -93,12 +99,12 @@ async def _post(client: aiohttp.ClientSession, due: float, pupil: str, way: str)
     return Sent(award_id.hex, due, sent, time.monotonic(), status)
 
 
-def _client(base: str, token: str) -> aiohttp.ClientSession:
+def _client(base: str, session: str) -> aiohttp.ClientSession:
     """aiohttp, not httpx, for the load: httpx's pool scans every connection on every
     request, and at these rates the load process then needed most of a core."""
     return aiohttp.ClientSession(
         base_url=base,
-        headers={"authorization": f"Bearer {token}"},
+        headers={"cookie": f"{SESSION_COOKIE}={session}"},
         connector=aiohttp.TCPConnector(limit=CLIENTS * 2),
         timeout=aiohttp.ClientTimeout(total=60),
     )
@@ -109,16 +115,16 @@ async def _open_connections(client: aiohttp.ClientSession) -> None:
     figure is the service's steady state, not this process's first TCP handshakes."""
 
     async def one() -> None:
-        async with client.get("/services/points/healthz") as response:
+        async with client.get("/healthz") as response:
             await response.read()
 
     await asyncio.gather(*(one() for _ in range(CLIENTS)))
 
 
-async def _drive(base: str, token: str, rate: float, seconds: float, seed: int) -> list[Sent]:
+async def _drive(base: str, session: str, rate: float, seconds: float, seed: int) -> list[Sent]:
     """Open loop, in the load process: one award every 1/rate s, whatever the answers."""
     rng = random.Random(seed)
-    async with _client(base, token) as client:
+    async with _client(base, session) as client:
         await _open_connections(client)
         count = max(2, round(rate * seconds))
         start = time.monotonic() + 0.01
@@ -133,11 +139,11 @@ async def _drive(base: str, token: str, rate: float, seconds: float, seed: int) 
         return list(await asyncio.gather(*tasks))
 
 
-async def _capacity(base: str, token: str, clients: int, seconds: float, seed: int) -> float:
+async def _capacity(base: str, session: str, clients: int, seconds: float, seed: int) -> float:
     """Closed loop, in the load process: awards/s answered with ``clients`` always waiting."""
     rng = random.Random(seed)
     answered = 0
-    async with _client(base, token) as client:
+    async with _client(base, session) as client:
         deadline = time.monotonic() + seconds
 
         async def one_client() -> None:
@@ -152,15 +158,32 @@ async def _capacity(base: str, token: str, clients: int, seconds: float, seed: i
         return answered / (time.monotonic() - started)
 
 
-async def _seed(here: Path) -> None:
-    """The school, its values and its pupils, as roster would record them, written to the
-    log before the server starts."""
+async def _seed(here: Path) -> str:
+    """The school, its values, its pupils and their teacher, as roster would record them,
+    written to the log before the server starts; and the teacher's session, as signing in
+    leaves one (its cost is not what is measured)."""
     pupils = [f"pupil-{i:04d}" for i in range(PUPILS)]
+    teacher = [
+        StaffMemberAdded(
+            staff_id=TEACHER,
+            display_name="Ms Bench",
+            email="bench@example.org",
+            role=StaffRole.teacher,
+        ),
+        StaffAssignedToClass(staff_id=TEACHER, class_id=CLASS),
+    ]
     store = await SqliteEventStore.open(here / "events.db", clock=utc_now)
     try:
-        await seed_school(store, SCHOOL, school_facts(SCHOOL, {"class-1": pupils}, ways=WAYS))
+        facts = school_facts(SCHOOL, {CLASS: pupils}, ways=WAYS)
+        await seed_school(store, SCHOOL, [*facts, *teacher])
     finally:
         await store.close()
+    accounts = await Accounts.open(GatewaySettings(data_dir=here).private_store_location())
+    try:
+        account = await accounts.ensure(Kind.staff, TEACHER, display_name="Ms Bench")
+        return await accounts.start_session(account, utc_now())
+    finally:
+        await accounts.close()
 
 
 def _documents(path: Path, projection: str) -> list[dict[str, object]]:
@@ -190,12 +213,21 @@ def _checkpoint(path: Path, projection: str) -> int:
 
 
 async def _known(here: Path) -> None:
-    """Wait until the points service knows the pupils: it checks every award against them."""
+    """Wait until the points service knows the pupils (it checks every award against them)
+    and the gateway knows their teacher (it makes her identity from that)."""
+    readmodels = here / "readmodels.db"
     for _ in range(1200):
-        if len(_documents(here / "readmodels.db", PUPILS_READ_MODEL)) >= PUPILS:
+        pupils = len(_documents(readmodels, PUPILS_READ_MODEL))
+        teaches = any(
+            d["staff_id"] == TEACHER
+            and isinstance(d["class_ids"], list)
+            and CLASS in d["class_ids"]
+            for d in _documents(readmodels, GATEWAY_STAFF)
+        )
+        if pupils >= PUPILS and teaches:
             return
         await asyncio.sleep(0.05)
-    raise TimeoutError("the points service did not learn the bench school's pupils")
+    raise TimeoutError("the bench school's pupils and teacher did not reach the read models")
 
 
 async def _positions(here: Path) -> dict[str, int]:
@@ -251,7 +283,6 @@ def _server(here: Path) -> contextlib.AbstractContextManager[str]:
         **os.environ,
         "SCHOOLGATE_DATA_DIR": str(here),
         "SCHOOLGATE_ENVIRONMENT": "test",
-        "SCHOOLGATE_IDENTITY_SECRET": SECRET,
         "SCHOOLGATE_LOG_LEVEL": "WARNING",
     }
     return serving("embedded", ["schoolgate_embedded"], env, here)
@@ -263,9 +294,7 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
     here = workdir / NAME
     shutil.rmtree(here, ignore_errors=True)
     here.mkdir(parents=True)
-    leader = Identity(subject="bench-leader", role=Role.leader, school_id=SCHOOL)
-    token = sign(leader, secret=SECRET, now=datetime.now(UTC), ttl=timedelta(minutes=30))
-    await _seed(here)
+    session = await _seed(here)
 
     spawn = multiprocessing.get_context("spawn")
     stop = spawn.Event()
@@ -285,14 +314,14 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
             if not await asyncio.to_thread(receiver.poll, 60):
                 raise TimeoutError("the checkpoint watcher did not start")
             receiver.recv()  # "ready"
-            await LoadProcess(_drive, base, token, 50.0, 1.0, 1).run()  # warm up
+            await LoadProcess(_drive, base, session, 50.0, 1.0, 1).run()  # warm up
             for seed, (rate, seconds) in enumerate(phases, start=2):
-                sent = await LoadProcess(_drive, base, token, rate, seconds, seed).run()
+                sent = await LoadProcess(_drive, base, session, rate, seconds, seed).run()
                 positions = await _positions(here)
                 await _settle(here, max(positions[s.award_id] for s in sent if s.status == 201))
                 runs.append((rate, sent))
             capacity = await LoadProcess(
-                _capacity, base, token, CLIENTS, light_seconds, len(phases) + 2
+                _capacity, base, session, CLIENTS, light_seconds, len(phases) + 2
             ).run()
             positions = await _positions(here)
             await _settle(here, max(positions.values()))

@@ -37,11 +37,6 @@ CLIENTS = 16
 SCHOOL = "demo-school"
 TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
 PARENT = {"email": "parent@demo.school", "password": "demo-parent-pass"}
-CHILD = "ada"
-"""The parent's child: only the latency probe awards her, so her total is known."""
-CLASSMATES = ("ben", "cara", "sam-k", "sam-l")
-"""Where the load's awards go (the teacher's other pupils)."""
-WAYS = ("kindness", "effort", "teamwork")
 COOKIE = "schoolgate_session"
 PROBE_GAP = 0.02
 """Seconds between one probe's end and the next one's start."""
@@ -56,7 +51,8 @@ def _embedded(here: Path) -> contextlib.AbstractContextManager[str]:
     env = {
         **os.environ,
         "SCHOOLGATE_DATA_DIR": str(here),
-        "SCHOOLGATE_ENVIRONMENT": "development",  # seeds the demo school
+        "SCHOOLGATE_ENVIRONMENT": "development",
+        "SCHOOLGATE_DEMO": "1",
         "SCHOOLGATE_LOG_LEVEL": "WARNING",
     }
     return serving("embedded", ["schoolgate_embedded"], env, here)
@@ -69,13 +65,43 @@ async def _sign_in(base: str, who: dict[str, str]) -> str:
         return str(answer.cookies[COOKIE])
 
 
+@dataclass(frozen=True)
+class Demo:
+    """Who the awards go to. Roster made the demo school's ids when it seeded it, so they
+    are asked for, as the pages ask."""
+
+    child: str
+    """The parent's child: only the latency probe awards her, so her total is known."""
+    classmates: list[str]
+    """Where the load's awards go: the teacher's other pupils."""
+    ways: list[str]
+    """The school's values."""
+
+
+async def _demo(base: str, teacher_cookie: str, parent_cookie: str) -> Demo:
+    async with (
+        httpx.AsyncClient(base_url=base, cookies={COOKIE: teacher_cookie}, timeout=WAIT) as t,
+        httpx.AsyncClient(base_url=base, cookies={COOKIE: parent_cookie}, timeout=WAIT) as p,
+    ):
+        parent = (await p.get("/api/me")).raise_for_status().json()
+        teacher = (await t.get("/api/me")).raise_for_status().json()
+        (class_id,) = teacher["classes"]
+        pupils = await t.get(f"/api/roster/schools/{SCHOOL}/classes/{class_id}/pupils")
+    child = str(parent["children"][0]["pupil_id"])
+    classmates = sorted(str(x["pupil_id"]) for x in pupils.raise_for_status().json())
+    classmates.remove(child)  # she is in the teacher's class: the probe awards her alone
+    return Demo(child, classmates, sorted(teacher["school_ways"]))
+
+
 # -- the load, in a process of its own ---------------------------------------------------------
 
 
-async def _load(base: str, cookie: str, kind: str, clients: int, seconds: float) -> Load:
+async def _load(
+    base: str, cookie: str, kind: str, clients: int, seconds: float, demo: Demo
+) -> Load:
     result = Load()
-    pupils = itertools.cycle(CLASSMATES)
-    ways = itertools.cycle(WAYS)
+    pupils = itertools.cycle(demo.classmates)
+    ways = itertools.cycle(demo.ways)
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(
         base_url=base, cookies={COOKIE: cookie}, timeout=WAIT, limits=limits
@@ -120,8 +146,9 @@ class Probe:
 class ParentPage:
     """The parent's open page: its live stream, read in the background."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, child: str) -> None:
         self.client = client
+        self.child = child
         self.ready = asyncio.Event()
         self._waiting: dict[str, asyncio.Future[tuple[float, int]]] = {}
         self._task: asyncio.Task[None] | None = None
@@ -139,7 +166,7 @@ class ParentPage:
                 await self._task
 
     async def _read(self) -> None:
-        path = f"/api/live/pupils/{CHILD}"
+        path = f"/api/live/pupils/{self.child}"
         async with self.client.stream("GET", path, timeout=httpx.Timeout(WAIT, read=None)) as r:
             r.raise_for_status()
             name = ""
@@ -163,19 +190,19 @@ class ParentPage:
 
     async def week_total(self, after: int = 0) -> int:
         answer = await self.client.get(
-            f"/api/points/schools/{SCHOOL}/pupils/{CHILD}/summary", params={"after": after}
+            f"/api/points/schools/{SCHOOL}/pupils/{self.child}/summary", params={"after": after}
         )
         answer.raise_for_status()
         return int(answer.json()["week"]["total"])
 
 
-async def _probe(page: ParentPage, teacher: httpx.AsyncClient, expected: int) -> Probe:
+async def _probe(page: ParentPage, teacher: httpx.AsyncClient, way: str, expected: int) -> Probe:
     award_id = uuid.uuid4()
     heard = page.expect(award_id)
     sent = time.monotonic()
     answer = await teacher.post(
         "/api/awards",
-        json={"award_id": str(award_id), "pupil_id": CHILD, "school_way_id": "kindness"},
+        json={"award_id": str(award_id), "pupil_id": page.child, "school_way_id": way},
     )
     answered = time.monotonic()
     if answer.status_code != 201:
@@ -188,14 +215,14 @@ async def _probe(page: ParentPage, teacher: httpx.AsyncClient, expected: int) ->
 
 
 async def _probes(
-    page: ParentPage, teacher: httpx.AsyncClient, seconds: float, total: int
+    page: ParentPage, teacher: httpx.AsyncClient, way: str, seconds: float, total: int
 ) -> tuple[list[Probe], int]:
     """Probe one award at a time for ``seconds``; the probes, and the child's total after."""
     found: list[Probe] = []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         total += 1
-        found.append(await _probe(page, teacher, total))
+        found.append(await _probe(page, teacher, way, total))
         await asyncio.sleep(PROBE_GAP)
     return found, total
 
@@ -208,9 +235,11 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
     with _embedded(here) as base:
         teacher_cookie = await _sign_in(base, TEACHER)
         parent_cookie = await _sign_in(base, PARENT)
-        me_load = LoadProcess(_load, base, teacher_cookie, "me", CLIENTS, seconds)
+        demo = await _demo(base, teacher_cookie, parent_cookie)
+        way = demo.ways[0]
+        me_load = LoadProcess(_load, base, teacher_cookie, "me", CLIENTS, seconds, demo)
         award_load = LoadProcess(
-            _load, base, teacher_cookie, "awards", CLIENTS, seconds + 2 * settle
+            _load, base, teacher_cookie, "awards", CLIENTS, seconds + 2 * settle, demo
         )
         try:
             async with (
@@ -220,15 +249,15 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
                 httpx.AsyncClient(
                     base_url=base, cookies={COOKIE: parent_cookie}, timeout=WAIT
                 ) as p,
-                ParentPage(p).open() as page,
+                ParentPage(p, demo.child).open() as page,
             ):
                 total = await page.week_total()
-                _, total = await _probes(page, t, 1.0, total)  # warm up: imports, caches
-                idle, total = await _probes(page, t, seconds, total)
+                _, total = await _probes(page, t, way, 1.0, total)  # warm up: imports, caches
+                idle, total = await _probes(page, t, way, seconds, total)
                 me = await me_load.go().result()
                 award_load.go()
                 await asyncio.sleep(settle)  # the load is up to speed before probing starts
-                loaded, total = await _probes(page, t, seconds, total)
+                loaded, total = await _probes(page, t, way, seconds, total)
                 load = await award_load.result()
         finally:
             me_load.stop()
