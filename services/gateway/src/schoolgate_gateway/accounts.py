@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import pyotp
 from pwdlib import PasswordHash
 from pwdlib.exceptions import UnknownHashError
 from schoolgate_kit.clock import Clock, utc_now
@@ -34,6 +36,11 @@ SESSIONS = "sessions"
 SETUP_LINKS = "setup_links"
 CLASS_CODES = "class_codes"
 PUPIL_CARDS = "pupil_cards"
+RECOVERY_CODES = "recovery_codes"
+TOTP_STEPS_USED = "totp_steps_used"
+SECOND_FACTOR_CHALLENGES = "second_factor_challenges"
+RECOVERY_CODE_COUNT = 10
+CHALLENGE_TTL = timedelta(minutes=5)
 
 hasher = PasswordHash.recommended()
 # Verified against when an email is unknown, so both answers take as long.
@@ -55,6 +62,7 @@ class Account:
     email: str | None
     display_name: str
     has_password: bool = False
+    second_factor: bool = False
 
 
 class EmailTaken(Exception):
@@ -81,6 +89,7 @@ def _account(account_id: str, doc: dict[str, Any]) -> Account:
         email=doc["email"],
         display_name=doc["display_name"],
         has_password=doc.get("password_hash") is not None,
+        second_factor=doc.get("totp_secret") is not None,
     )
 
 
@@ -197,6 +206,104 @@ class Accounts:
             ACCOUNTS, account.account_id, {**found[1], "password_hash": hashed}, now=self.clock()
         )
         await self.end_every_session(account)
+
+    # -- a second factor (TOTP, with recovery codes) ---------------------------------------
+
+    async def _update(self, account: Account, **changes: Any) -> None:
+        found = await self._by_id(account.account_id)
+        if found is None:
+            raise LookupError(account.account_id)
+        await self.store.put(
+            ACCOUNTS, account.account_id, {**found[1], **changes}, now=self.clock()
+        )
+
+    async def begin_second_factor(self, account: Account) -> str:
+        """A new authenticator secret, kept aside until a code from it is confirmed."""
+        secret = pyotp.random_base32()
+        await self._update(account, totp_pending=secret)
+        return secret
+
+    async def confirm_second_factor(
+        self, account: Account, code: str, now: datetime
+    ) -> list[str] | None:
+        """Turn the second factor on with a right code from the new secret: the recovery
+        codes (shown once, stored only as hashes); None for a wrong code."""
+        found = await self._by_id(account.account_id)
+        pending = None if found is None else found[1].get("totp_pending")
+        if pending is None or not await self._fresh_totp(account, pending, code, now):
+            return None
+        await self._update(account, totp_secret=pending, totp_pending=None)
+        await self.store.delete_group(RECOVERY_CODES, account.account_id)
+        codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODE_COUNT)]
+        for recovery in codes:
+            await self.store.put(
+                RECOVERY_CODES,
+                self._recovery_key(account, recovery),
+                {},
+                now=now,
+                group=account.account_id,
+            )
+        return codes
+
+    async def turn_off_second_factor(self, account: Account) -> None:
+        await self._update(account, totp_secret=None, totp_pending=None)
+        await self.store.delete_group(RECOVERY_CODES, account.account_id)
+
+    @staticmethod
+    def _recovery_key(account: Account, code: str) -> str:
+        return digest(f"{account.account_id}:{code.strip().lower().replace('-', '')}")
+
+    async def _fresh_totp(self, account: Account, secret: str, code: str, now: datetime) -> bool:
+        """A right code for now (or the step either side, for clocks that differ), never
+        one already used: a code seen over someone's shoulder does not work twice."""
+        totp = pyotp.TOTP(secret)
+        typed = code.strip().replace(" ", "")
+        for offset in (0, -1, 1):
+            if hmac.compare_digest(totp.at(now, counter_offset=offset), typed):
+                step = totp.timecode(now) + offset
+                return await self.store.add(
+                    TOTP_STEPS_USED,
+                    f"{account.account_id}:{step}",
+                    {},
+                    now=now,
+                    expires_at=now + timedelta(seconds=3 * totp.interval),
+                )
+        return False
+
+    async def second_factor_ok(self, account: Account, code: str, now: datetime) -> bool:
+        """A fresh authenticator code, or a recovery code (each works once)."""
+        found = await self._by_id(account.account_id)
+        secret = None if found is None else found[1].get("totp_secret")
+        if secret is None:
+            return False
+        if await self._fresh_totp(account, secret, code, now):
+            return True
+        used = await self.store.take(RECOVERY_CODES, self._recovery_key(account, code), now=now)
+        return used is not None
+
+    async def new_challenge(self, account: Account, now: datetime) -> str:
+        """A short-lived token standing for "the password was right", until the second
+        factor is given: never a session by itself."""
+        token = secrets.token_urlsafe(32)
+        await self.store.put(
+            SECOND_FACTOR_CHALLENGES,
+            digest(token),
+            {"account_id": account.account_id},
+            now=now,
+            group=account.account_id,
+            expires_at=now + CHALLENGE_TTL,
+        )
+        return token
+
+    async def challenged(self, token: str, now: datetime) -> Account | None:
+        found = await self.store.get(SECOND_FACTOR_CHALLENGES, digest(token), now=now)
+        if found is None:
+            return None
+        account = await self._by_id(found["account_id"])
+        return None if account is None else account[0]
+
+    async def end_challenge(self, token: str) -> None:
+        await self.store.delete(SECOND_FACTOR_CHALLENGES, digest(token))
 
     # -- sessions -------------------------------------------------------------------------
 

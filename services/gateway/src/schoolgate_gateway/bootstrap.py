@@ -29,6 +29,7 @@ class Gateway:
     devices: DeviceCookies
     codes_per_address: Limit
     joins_per_address: Limit
+    second_factor_per_account: Limit
     live: LiveHub
 
     @property

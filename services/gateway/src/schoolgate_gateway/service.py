@@ -64,6 +64,9 @@ def build_gateway(
         devices=devices,
         codes_per_address=Limit("codes_address", settings.code_attempts_per_address, window),
         joins_per_address=Limit("joins_address", settings.sign_in_attempts_per_address, window),
+        second_factor_per_account=Limit(
+            "second_factor_account", settings.second_factor_attempts, window
+        ),
         live=LiveHub(
             store,
             keepalive_seconds=settings.live_keepalive_seconds,

@@ -28,6 +28,9 @@ class GatewaySettings(Settings):
         description="Wrong passwords from one known browser, or one address for one account.",
     )
     sign_in_attempts_per_address: int = Field(default=60, ge=1)
+    second_factor_attempts: int = Field(
+        default=5, ge=1, description="Wrong second-factor codes per account per window."
+    )
     code_attempts_per_address: int = Field(default=30, ge=1)
     sign_in_window_seconds: float = Field(default=900, gt=0)
     device_cookie_days: int = Field(default=365, ge=1)

@@ -14,6 +14,7 @@ from importlib.resources import files
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
+import pyotp
 import segno
 from fastapi import APIRouter, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
@@ -54,6 +55,11 @@ Password = Annotated[str, Field(min_length=10, max_length=1024)]
 PROXIED = {"points", "roster", "consent", "stories"}
 SCHOOL_IN_PATH = re.compile(r"^schools/([A-Za-z0-9_-]{1,64})(/|$)")
 LEADING_ROLES = frozenset({Role.leader.value, Role.school_admin.value})
+ASKED_FOR_SECOND_FACTOR = frozenset({Role.leader, Role.school_admin, Role.office})
+
+
+class HasSecondFactor(Problem):
+    status, slug, title = 409, "second-factor-on", "The second factor is on already"
 
 
 class HasPasswordProblem(Problem):
@@ -136,6 +142,29 @@ class Me(BaseModel):
     school_ways: dict[str, str] = {}
     code_of_conduct_due: list[dict[str, Any]] = []
     """Schools whose current code of conduct this parent has not accepted yet."""
+    second_factor: Literal["on", "off", "asked"] | None = None
+    """Staff only: "asked" means this account should turn a second factor on (leaders and
+    the office, who see the most), and the app asks until it is "on"."""
+
+
+class SecondFactorNeeded(BaseModel):
+    """The password was right; a code from the authenticator (or a recovery code) is next."""
+
+    second_factor_required: Literal[True] = True
+    challenge: str
+
+
+class SecondFactorCode(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: Annotated[str, Field(min_length=6, max_length=32)]
+
+
+class SecondFactorAnswer(SecondFactorCode):
+    challenge: Annotated[str, Field(min_length=20, max_length=100)]
+
+
+class WrongCode(Problem):
+    status, slug, title = 422, "wrong-code", "That code is not right"
 
 
 async def _class_names(gateway: Gateway, class_id: str) -> dict[str, str]:
@@ -156,6 +185,13 @@ async def _me(gateway: Gateway, account: Account) -> Me:
         school_ways=school.get("school_ways", {}),
     )
     if identity.is_staff:
+        me.second_factor = (
+            "on"
+            if account.second_factor
+            else "asked"
+            if identity.role in ASKED_FOR_SECOND_FACTOR
+            else "off"
+        )
         all_classes: dict[str, str] = school.get("classes", {})
         mine = (
             all_classes
@@ -248,11 +284,15 @@ def _start_session(response: Response, gateway: Gateway, token: str) -> None:
 # -- signing in and out ------------------------------------------------------------------
 
 
-@api.post("/session", response_model=Me)
+@api.post(
+    "/session",
+    response_model=Me,
+    responses={202: {"model": SecondFactorNeeded, "description": "A second factor is next."}},
+)
 async def sign_in(
     body: SignIn, request: Request, response: Response, gateway: GatewayDep, address: Address
-) -> Me:
-    """Sign in with email and password."""
+) -> Response | Me:
+    """Sign in with email and password (then a second factor, if the account has one)."""
     device = await gateway.devices.device(request.cookies.get(DEVICE_COOKIE), body.email)
     await gateway.sign_in.before(body.email, address, device)
     account = await gateway.accounts.sign_in(body.email, body.password)
@@ -261,19 +301,87 @@ async def sign_in(
         raise Unauthenticated("That email and password do not match an account.")
     me = await _me(gateway, account)  # refuses suspended and former accounts before a session
     await gateway.sign_in.succeeded(body.email, address, device)
+    if account.second_factor:
+        challenge = await gateway.accounts.new_challenge(account, gateway.clock())
+        needed = SecondFactorNeeded(challenge=challenge)
+        return Response(needed.model_dump_json(), 202, media_type="application/json")
+    await _signed_in(response, gateway, account)
+    return me
+
+
+@api.post("/session/second-factor", response_model=Me)
+async def second_factor(body: SecondFactorAnswer, response: Response, gateway: GatewayDep) -> Me:
+    """Finish signing in with a code from the authenticator app, or a recovery code."""
+    now = gateway.clock()
+    account = await gateway.accounts.challenged(body.challenge, now)
+    if account is None:
+        raise Unauthenticated("This sign-in has expired. Please sign in again.")
+    await gateway.limits.attempt(gateway.second_factor_per_account, account.account_id)
+    if not await gateway.accounts.second_factor_ok(account, body.code, now):
+        raise Unauthenticated("That code is not right. Try the newest one in your app.")
+    await gateway.accounts.end_challenge(body.challenge)
+    await gateway.limits.forget(gateway.second_factor_per_account, account.account_id)
+    me = await _me(gateway, account)
+    await _signed_in(response, gateway, account)
+    return me
+
+
+async def _signed_in(response: Response, gateway: Gateway, account: Account) -> None:
+    """A session, and the device cookie that tells the sign-in limits this browser."""
     _start_session(
         response, gateway, await gateway.accounts.start_session(account, gateway.clock())
     )
-    response.set_cookie(
-        DEVICE_COOKIE,
-        await gateway.devices.issue(body.email),
-        httponly=True,
-        samesite="strict",
-        secure=not gateway.settings.is_development,
-        max_age=gateway.settings.device_cookie_days * 24 * 3600,
-        path="/api/session",
+    if account.email is not None:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            await gateway.devices.issue(account.email),
+            httponly=True,
+            samesite="strict",
+            secure=not gateway.settings.is_development,
+            max_age=gateway.settings.device_cookie_days * 24 * 3600,
+            path="/api/session",
+        )
+
+
+@api.post("/me/second-factor", status_code=201)
+async def begin_second_factor(account: SignedIn, gateway: GatewayDep) -> dict[str, str]:
+    """Start turning on a second factor: a secret for an authenticator app, and its QR."""
+    if account.kind is not Kind.staff:
+        raise Forbidden("A second factor is for staff accounts.")
+    if account.second_factor:
+        raise HasSecondFactor("The second factor is on already; turn it off first.")
+    secret = await gateway.accounts.begin_second_factor(account)
+    uri = pyotp.TOTP(secret).provisioning_uri(
+        name=account.email or account.display_name, issuer_name="Schoolgate"
     )
-    return me
+    svg = io.BytesIO()
+    segno.make(uri, error="m").save(svg, kind="svg", scale=4, title="Authenticator set-up")
+    return {"secret": secret, "otpauth_uri": uri, "qr_svg": svg.getvalue().decode()}
+
+
+@api.post("/me/second-factor/confirm")
+async def confirm_second_factor(
+    body: SecondFactorCode, request: Request, account: SignedIn, gateway: GatewayDep
+) -> dict[str, list[str]]:
+    """Turn the second factor on with a code from the app: the recovery codes, shown once."""
+    await gateway.limits.attempt(gateway.second_factor_per_account, account.account_id)
+    codes = await gateway.accounts.confirm_second_factor(account, body.code, gateway.clock())
+    if codes is None:
+        raise WrongCode("That code is not right. Check the app's clock and try the newest.")
+    # Whoever else was signed in with the password alone is signed out now.
+    await gateway.accounts.end_every_session(account, but=request.cookies.get(SESSION_COOKIE))
+    return {"recovery_codes": codes}
+
+
+@api.post("/me/second-factor/off", status_code=204)
+async def turn_off_second_factor(
+    body: SecondFactorCode, account: SignedIn, gateway: GatewayDep
+) -> None:
+    """Turn the second factor off; it takes a current code (or a recovery code)."""
+    await gateway.limits.attempt(gateway.second_factor_per_account, account.account_id)
+    if not await gateway.accounts.second_factor_ok(account, body.code, gateway.clock()):
+        raise WrongCode("That code is not right.")
+    await gateway.accounts.turn_off_second_factor(account)
 
 
 @api.delete("/session", status_code=204)
