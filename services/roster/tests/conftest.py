@@ -167,9 +167,11 @@ class RosterService:
         finally:
             conn.close()
 
-    def wait_import(self, school_id: str, location: str, who: str) -> dict[str, Any]:
+    def wait_import(
+        self, school_id: str, location: str, who: str, within: float = 60
+    ) -> dict[str, Any]:
         """Poll an import job until it is done or failed; its last answer."""
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             answer = self.call("GET", location, who)
             assert answer.status_code == 200, answer.text

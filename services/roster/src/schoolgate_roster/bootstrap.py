@@ -16,6 +16,7 @@ from schoolgate_kit.readmodels import ReadModelStore
 from schoolgate_kit.settings import Settings
 
 from schoolgate_roster.adapters import ImportJobs
+from schoolgate_roster.reading import Reader
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 """Base64 in one document stays under MongoDB's 16 MB limit."""
@@ -29,6 +30,8 @@ class Roster:
     clock: Callable[[], datetime] = utc_now
     new_id: Callable[[], uuid.UUID] = field(default=new_id)
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    reader: Reader = field(default_factory=Reader)
+    """Reads uploads in processes of their own, one at a time (``reading``)."""
     jobs: ImportJobs = field(init=False)
     _background: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 

@@ -75,15 +75,15 @@ async def start_import(
     actor: str,
     correlation_id: str,
 ) -> Doc:
-    """Accept an upload as a job: a file that cannot be read at all is refused at once."""
-    kind, tables = importing.open_upload(content_type, data)
+    """Accept an upload as a job: a file that cannot be a roster is refused at once."""
+    kind = importing.check_upload(content_type, data)
     import_id = roster.new_id().hex
     job: Doc = {
         "school_id": school_id,
         "import_id": import_id,
         "status": "validating",
         "processed": 0,
-        "total": importing.count_rows(tables),
+        "total": 0,  # counted once the job has opened the file
         "source": kind,
         "full": full,
         "report": None,
@@ -151,25 +151,25 @@ async def _failed(job: Doc, problem: Problem, *, roster: Roster) -> None:
 
 
 async def _read(upload: tuple[str, bytes], job: Doc, *, roster: Roster) -> domain.Snapshot:
-    """Read every row in a worker thread, saving progress as it goes."""
-    kind, tables = importing.open_upload(*upload)
-    done = [0]
+    """Read every row in a process of its own (``reading``), saving progress as it goes."""
+    seen = [0, 0]
 
     def progress(processed: int, total: int) -> None:
-        done[0] = processed  # called from the worker thread; one int, read below
+        seen[:] = [processed, total]  # from the reading thread; read below
 
     reading = asyncio.ensure_future(
-        asyncio.to_thread(
-            importing.read_snapshot, kind, tables, school_id=job["school_id"], progress=progress
-        )
+        roster.reader.read(*upload, school_id=job["school_id"], progress=progress)
     )
-    saved = 0
+    saved = [0, 0]
     while not reading.done():
         await asyncio.wait({reading}, timeout=0.2)
-        if done[0] != saved:
-            saved = done[0]
-            job.update(await roster.jobs.update(job, processed=saved))
-    return reading.result()
+        if seen != saved:
+            saved = list(seen)
+            job.update(await roster.jobs.update(job, processed=saved[0], total=saved[1]))
+    _, total, snapshot = reading.result()
+    if job["total"] != total:
+        job.update(await roster.jobs.update(job, total=total))
+    return snapshot
 
 
 async def _apply(snapshot: domain.Snapshot, job: Doc, *, roster: Roster) -> dict[str, Any]:

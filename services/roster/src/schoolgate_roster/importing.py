@@ -57,15 +57,22 @@ class RowError:
         return {"file": self.file, "line": self.line, "reason": self.reason}
 
 
+MAX_ERRORS_SHOWN = 200
+
+
 class ImportRejected(Unprocessable):
     slug = "roster-import-invalid"
     title = "The roster file has errors, so nothing was imported"
 
     def __init__(self, errors: Iterable[RowError]) -> None:
         listed = sorted(set(errors))
+        # a broken file of 100,000 rows has 100,000 problems: the job keeps, and the page
+        # shows, the first ones and how many more there are, never all of them
+        shown = listed[:MAX_ERRORS_SHOWN]
         super().__init__(
             f"{len(listed)} problem(s) in the file; fix them and upload it again",
-            errors=[e.as_json() for e in listed],
+            errors=[e.as_json() for e in shown],
+            errors_not_shown=len(listed) - len(shown),
         )
         self.errors = listed
 
@@ -139,6 +146,32 @@ def read_table(file: str, data: bytes, required: Iterable[str]) -> Table:
     if errors:
         raise ImportRejected(errors)
     return Table(file, columns, tuple(rows), tuple(malformed))
+
+
+def check_upload(content_type: str, data: bytes) -> str:
+    """The kind of upload, or an error for one that cannot be a roster at all: the type, and
+    for a zip the names and sizes in its directory. Reads no row and unpacks nothing, so the
+    upload request answers at once; the rows are read by the job, in a process of its own."""
+    kind = content_type.split(";")[0].strip().lower()
+    if kind in CSV_TYPES:
+        return SIMPLE_CSV
+    if kind not in ZIP_TYPES:
+        raise UnsupportedUpload(
+            f"send a OneRoster zip as application/zip or a pupil list as text/csv, not {kind!r}"
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise ImportRejected([RowError("upload", 1, "is not a zip file")]) from exc
+    with archive:
+        names = {i.filename.rsplit("/", 1)[-1]: i for i in archive.infolist() if not i.is_dir()}
+    errors = [RowError(n, 1, "is missing from the zip") for n in REQUIRED_FILES if n not in names]
+    wanted = [i for n, i in names.items() if n in REQUIRED_COLUMNS]
+    if sum(i.file_size for i in wanted) > MAX_UNPACKED_BYTES:
+        errors.append(RowError("upload", 1, "unpacks to more than a roster can be"))
+    if errors:
+        raise ImportRejected(errors)
+    return ONEROSTER
 
 
 def open_upload(content_type: str, data: bytes) -> tuple[str, dict[str, Table]]:
