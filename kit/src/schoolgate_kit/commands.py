@@ -8,12 +8,17 @@ unique across a deployment, but some of those ids are chosen by the caller to ma
 safe (an award's or a post's id): another school sending the same id must not read, retry
 or change what is not theirs, so a command for one school on another school's stream is
 refused before it is decided, saying nothing of what the stream holds.
+
+Every append is noted in the current request's ``Written`` (see ``recording_writes``), so
+the answer can tell its caller the global position to wait for before reading a projection.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -32,6 +37,48 @@ class IdTaken(Conflict):
 def _owned(stream: str, history: Sequence[RecordedEvent], school_id: str) -> None:
     if history and history[0].metadata.school_id != school_id:
         raise IdTaken(f"{stream.partition('-')[0]}: that id is already used; choose another")
+
+
+class Written:
+    """The newest global position a request (or whatever it started) appended at."""
+
+    __slots__ = ("position",)
+
+    def __init__(self) -> None:
+        self.position = 0
+
+    def note(self, position: int) -> None:
+        self.position = max(self.position, position)
+
+
+# A mutable holder, not the position itself: the route may run in a copy of the request's
+# context (a task group, a thread), whose own ``set`` the middleware would never see.
+_WRITTEN: ContextVar[Written | None] = ContextVar("schoolgate_written", default=None)
+
+
+@contextlib.contextmanager
+def recording_writes() -> Iterator[Written]:
+    """Note the positions appended while this is open. Nested (a service app called in
+    process, as the embedded gateway does), the inner request notes into the outer's
+    holder, so the outer answer covers what its calls wrote."""
+    outer = _WRITTEN.get()
+    if outer is not None:
+        yield outer
+        return
+    written = Written()
+    token = _WRITTEN.set(written)
+    try:
+        yield written
+    finally:
+        _WRITTEN.reset(token)
+
+
+def note_written(position: int) -> None:
+    """Tell the current request that something it asked for was appended at ``position``
+    (a service called over HTTP answers with it)."""
+    written = _WRITTEN.get()
+    if written is not None:
+        written.note(position)
 
 
 S = TypeVar("S")
@@ -71,11 +118,12 @@ async def execute(
             return Decided(state, [])
         expected = history[-1].version if history else NO_STREAM
         try:
-            await store.append(stream, events, expected_version=expected)
+            appended = await store.append(stream, events, expected_version=expected)
         except WrongExpectedVersion as exc:
             if attempt == attempts[-1]:
                 raise Conflict(f"{stream} changed while this request was decided") from exc
             continue
+        note_written(appended.position)
         for new in events:
             state = evolve(state, new.event)
         return Decided(state, list(events))
