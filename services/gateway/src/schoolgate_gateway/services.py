@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 from fastapi.responses import JSONResponse, Response
+from schoolgate_kit.app import CAUGHT_UP_PATH, POSITION_HEADER
+from schoolgate_kit.commands import note_written
 from schoolgate_kit.identity import Identity, sign
 
 MAX_KEPT_TOKENS = 10_000
@@ -54,7 +56,7 @@ class ServiceClient:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         token = self._token(identity)
-        return await self._client.request(
+        answer = await self._client.request(
             method,
             path,
             json=json,
@@ -65,6 +67,17 @@ class ServiceClient:
                 "authorization": f"Bearer {token}",
                 "x-correlation-id": correlation_id,
             },
+        )
+        _note_position(answer)
+        return answer
+
+    async def caught_up(self, position: int, within: float) -> httpx.Response:
+        """The service's answer to whether its read models reflect the log up to
+        ``position``: an operations route, which needs no identity."""
+        return await self._client.get(
+            CAUGHT_UP_PATH,
+            params={"position": position, "within": within},
+            timeout=within + 5,
         )
 
     async def close(self) -> None:
@@ -81,9 +94,20 @@ PASSED_HEADERS = (
 )
 
 
+def _note_position(answer: httpx.Response) -> None:
+    """What a service appended for this request is the gateway's answer's to tell too:
+    its middleware sends the newest position any call of the request reported."""
+    position = answer.headers.get(POSITION_HEADER, "")
+    if position.isdigit():
+        note_written(int(position))
+
+
 def relay_response(response: httpx.Response) -> Response:
     """Pass a service's answer on as it is: JSON, problem+json, an HTML letter or media
-    bytes (with their type, caching and how the browser should show them)."""
+    bytes (with their type, caching and how the browser should show them), and the
+    position of what it appended (as ``x-schoolgate-position``, by the gateway's own
+    middleware)."""
+    _note_position(response)
     if response.headers.get("content-type", "").endswith("json"):
         body = response.json() if response.content else None
         headers = {}

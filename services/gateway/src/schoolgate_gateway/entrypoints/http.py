@@ -24,7 +24,7 @@ from schoolgate_kit.identity import Identity, Role
 from schoolgate_kit.names import PupilName, display_names
 from schoolgate_kit.problems import Forbidden, NotFound, Problem, Unauthenticated
 
-from schoolgate_gateway import opening
+from schoolgate_gateway import caught_up, opening
 from schoolgate_gateway.accounts import Account, EmailTaken, HasPassword, Kind
 from schoolgate_gateway.bootstrap import SESSION_COOKIE, Gateway
 from schoolgate_gateway.deps import (
@@ -866,7 +866,7 @@ def create_app(gateway: Gateway) -> FastAPI:
         clock=gateway.clock,
         ready_checks={"accounts": gateway.accounts.ping, "read_models": gateway.readmodels.ping},
     )
-    app = create_service_app(kit, routers=[api, pages])
+    app = create_service_app(kit, routers=[caught_up.router, api, pages])
     app.state.gateway = gateway
 
     async def too_many(request: Request, exc: Exception) -> Response:
