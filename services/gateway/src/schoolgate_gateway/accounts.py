@@ -284,47 +284,43 @@ class Accounts:
     async def new_challenge(self, account: Account, now: datetime) -> str:
         """A short-lived token standing for "the password was right", until the second
         factor is given: never a session by itself."""
-        token = secrets.token_urlsafe(32)
-        await self.store.put(
-            SECOND_FACTOR_CHALLENGES,
-            digest(token),
-            {"account_id": account.account_id},
-            now=now,
-            group=account.account_id,
-            expires_at=now + CHALLENGE_TTL,
-        )
-        return token
+        return await self._new_token(SECOND_FACTOR_CHALLENGES, account, now, CHALLENGE_TTL)
 
     async def challenged(self, token: str, now: datetime) -> Account | None:
-        found = await self.store.get(SECOND_FACTOR_CHALLENGES, digest(token), now=now)
-        if found is None:
-            return None
-        account = await self._by_id(found["account_id"])
-        return None if account is None else account[0]
+        return await self._token_account(SECOND_FACTOR_CHALLENGES, token, now)
 
     async def end_challenge(self, token: str) -> None:
         await self.store.delete(SECOND_FACTOR_CHALLENGES, digest(token))
 
     # -- sessions -------------------------------------------------------------------------
 
-    async def start_session(self, account: Account, now: datetime) -> str:
+    async def _new_token(
+        self, collection: str, account: Account, now: datetime, ttl: timedelta
+    ) -> str:
+        """A random token for the account, stored as its hash, grouped under the account."""
         token = secrets.token_urlsafe(32)
         await self.store.put(
-            SESSIONS,
+            collection,
             digest(token),
             {"account_id": account.account_id},
             now=now,
             group=account.account_id,
-            expires_at=now + self._ttl,
+            expires_at=now + ttl,
         )
         return token
 
-    async def session(self, token: str, now: datetime) -> Account | None:
-        found = await self.store.get(SESSIONS, digest(token), now=now)
+    async def _token_account(self, collection: str, token: str, now: datetime) -> Account | None:
+        found = await self.store.get(collection, digest(token), now=now)
         if found is None:
             return None
         account = await self._by_id(found["account_id"])
         return None if account is None else account[0]
+
+    async def start_session(self, account: Account, now: datetime) -> str:
+        return await self._new_token(SESSIONS, account, now, self._ttl)
+
+    async def session(self, token: str, now: datetime) -> Account | None:
+        return await self._token_account(SESSIONS, token, now)
 
     async def end_session(self, token: str) -> None:
         await self.store.delete(SESSIONS, digest(token))
@@ -337,16 +333,7 @@ class Accounts:
     # -- staff set-up links ---------------------------------------------------------------
 
     async def new_setup_link(self, account: Account, now: datetime, ttl: timedelta) -> str:
-        token = secrets.token_urlsafe(24)
-        await self.store.put(
-            SETUP_LINKS,
-            digest(token),
-            {"account_id": account.account_id},
-            now=now,
-            group=account.account_id,
-            expires_at=now + ttl,
-        )
-        return token
+        return await self._new_token(SETUP_LINKS, account, now, ttl)
 
     async def use_setup_link(self, token: str, password: str, now: datetime) -> Account | None:
         """Set the first password of the link's account; the link then stops working.
