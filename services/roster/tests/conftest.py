@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from schoolgate_kit import identity
+from schoolgate_kit.testing.waiting import Written, until_projected_sync
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "roster-test-identity-secret-" + "y" * 24
@@ -166,6 +167,23 @@ class RosterService:
             return 0  # no table before the first append
         finally:
             conn.close()
+
+    def head(self) -> int:
+        """The global position of the newest event in the store (0 before the first)."""
+        conn = sqlite3.connect(self.data_dir / "events.db")
+        try:
+            row = conn.execute("SELECT max(position) FROM events").fetchone()
+            return int(row[0] or 0)
+        except sqlite3.OperationalError:
+            return 0  # no table before the first append
+        finally:
+            conn.close()
+
+    def projected(self, written: Written | None = None) -> None:
+        """Wait until the worker has projected what ``written`` (a write's answer or a
+        position) appended; without it, everything the store holds now, such as what an
+        import job appended."""
+        until_projected_sync(self.http, self.head() if written is None else written)
 
     def wait_import(
         self, school_id: str, location: str, who: str, within: float = 60

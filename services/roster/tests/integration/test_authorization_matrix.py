@@ -99,14 +99,12 @@ def _prepare(
         answer = service.call("POST", f"/schools/{school}/school-ways", leader, json=body)
         assert answer.status_code == 201, answer.text
 
-    def complete() -> bool:
-        pupils = service.call("GET", f"/schools/{school}/pupils", leader).json()
-        staff = service.call("GET", f"/schools/{school}/staff", leader).json()
-        ways = service.call("GET", f"/schools/{school}/school-ways", leader).json()
-        details = service.call("GET", f"/schools/{school}", leader).status_code
-        return (len(pupils), len(staff), len(ways), details) == (20, 6, 2, 200)
-
-    service.until(complete, why=f"{school}'s read models")
+    service.projected(answer)  # the last write, after the import job's
+    pupils = service.call("GET", f"/schools/{school}/pupils", leader).json()
+    staff = service.call("GET", f"/schools/{school}/staff", leader).json()
+    ways = service.call("GET", f"/schools/{school}/school-ways", leader).json()
+    details = service.call("GET", f"/schools/{school}", leader).status_code
+    assert (len(pupils), len(staff), len(ways), details) == (20, 6, 2, 200)
     return str(job["import_id"]), service.ids(school, leader)
 
 

@@ -37,10 +37,8 @@ def built(roster_service: Any, sign: Callable[..., str]) -> tuple[str, dict[str,
         ),
     ]
     ids = roster_service.build(school_id, head, setup)
-    roster_service.until(
-        lambda: len(roster_service.call("GET", f"{base}/pupils", head).json()) == 2,
-        why="both pupils in the read model",
-    )
+    roster_service.projected()
+    assert len(roster_service.call("GET", f"{base}/pupils", head).json()) == 2
     return school_id, ids
 
 
@@ -167,11 +165,9 @@ def test_the_chosen_monster_shows_in_the_class_list_and_to_the_pupil(
     )
     assert again.status_code == 200  # the same choice again: nothing new
 
-    def listed() -> bool:
-        found = roster_service.call("GET", f"/schools/{school}/classes/{birch}/pupils", teacher)
-        return bool(found.json()[0]["avatar"] == "dragon-3")
-
-    roster_service.until(listed, why="the monster in the class list")
+    roster_service.projected(chosen)
+    found = roster_service.call("GET", f"/schools/{school}/classes/{birch}/pupils", teacher)
+    assert found.json()[0]["avatar"] == "dragon-3"
     own = roster_service.call("GET", f"/schools/{school}/pupils/{ben}", pupil).json()
     assert own["avatar"] == "dragon-3"
     assert "surname" not in own
