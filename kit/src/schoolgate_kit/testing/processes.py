@@ -4,6 +4,7 @@ files in one data directory."""
 from __future__ import annotations
 
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import httpx
+
+from schoolgate_kit.testing.waiting import Written, until_projected
 
 
 def free_port() -> int:
@@ -39,6 +42,23 @@ class ServiceProcesses:
     @property
     def events_db(self) -> Path:
         return self.data_dir / "events.db"
+
+    def newest_position(self) -> int:
+        """The global position of the newest event in the store (0 before the first)."""
+        conn = sqlite3.connect(self.events_db)
+        try:
+            row = conn.execute("SELECT max(position) FROM events").fetchone()
+            return int(row[0] or 0)
+        except sqlite3.OperationalError:
+            return 0  # no table before the first append
+        finally:
+            conn.close()
+
+    async def projected(self, written: Written | None = None) -> None:
+        """Wait until the worker has projected what ``written`` (a write's answer, an
+        append's result or a position) appended; without it, everything the store holds
+        now, such as facts a test seeded in another service's streams."""
+        await until_projected(self.url, self.newest_position() if written is None else written)
 
     def start(self) -> None:
         for role, args in (("api", ["serve", "--port", str(self.port)]), ("worker", ["work"])):

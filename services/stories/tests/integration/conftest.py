@@ -31,11 +31,8 @@ from schoolgate_contracts.consent import (
 from schoolgate_contracts.roster import ClassAdded, PupilEnrolled, YearGroupAdded
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.identity import Identity, Role, sign
-from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
 from schoolgate_kit.testing.processes import ServiceProcesses, free_port
 from schoolgate_kit.testing.roster import school_facts, seed_school
-from schoolgate_kit.testing.waiting import until
-from schoolgate_stories.projections import PROJECTIONS
 
 SECRET = "stories-test-identity-secret-" + "z" * 24
 UPLOAD_LIMIT = 2_000_000
@@ -88,24 +85,10 @@ class StoriesService(ServiceProcesses):
         finally:
             await store.close()
 
-    async def caught_up(self, within: float = 15) -> None:
-        """Wait until every stories projection has followed the log to where it is now."""
-        target = await self.head()
-        readmodels = await SqliteReadModelStore.open(self.data_dir / "readmodels.db")
-        try:
-
-            async def there() -> bool:
-                for projection in PROJECTIONS:
-                    generation = await readmodels.active_generation(projection.name)
-                    if generation is None:
-                        return False
-                    if await readmodels.checkpoint(projection.name, generation) < target:
-                        return False
-                return True
-
-            await until(there, within=within, every=0.02, why=f"projections reach {target}")
-        finally:
-            await readmodels.close()
+    async def caught_up(self) -> None:
+        """Wait until every projection stories reads has followed the log to where it is
+        now (what tests seeded, and what the service appended)."""
+        await self.projected()
 
     async def head(self) -> int:
         """How many events the log holds (SQLite positions count 1, 2, 3...)."""
