@@ -71,13 +71,13 @@ async def notes_played(page: Page) -> int:
 
 
 async def test_an_award_reaches_the_class_display_and_the_parent_live_and_can_be_undone(
-    embedded: str, browser: Browser, phone: Page
+    embedded: str, ids: dict[str, str], browser: Browser, phone: Page
 ) -> None:
     parent = phone
     await sign_in(parent, embedded, *PARENT)
     await expect(parent.get_by_role("heading", level=2, name="Ada", exact=True)).to_be_visible()
-    week = '.total[data-pupil="ada"]'
-    today = '.today-total[data-pupil="ada"]'
+    week = f'.total[data-pupil="{ids["ada"]}"]'
+    today = f'.today-total[data-pupil="{ids["ada"]}"]'
     ada_week, ada_today = await number(parent, week), await number(parent, today)
     await assert_accessible(parent)
 
@@ -115,11 +115,11 @@ async def test_an_award_reaches_the_class_display_and_the_parent_live_and_can_be
 
 
 async def test_a_parent_sets_a_daily_target_and_watches_it_being_reached(
-    embedded: str, browser: Browser, phone: Page
+    embedded: str, ids: dict[str, str], browser: Browser, phone: Page
 ) -> None:
     parent = phone
     await sign_in(parent, embedded, *PARENT)
-    today = await number(parent, '.today-total[data-pupil="ada"]')
+    today = await number(parent, f'.today-total[data-pupil="{ids["ada"]}"]')
     aim = today + 1
     await parent.get_by_label("Daily target for Ada").fill(str(aim))
     await parent.get_by_role("button", name="Save target").click()
@@ -181,8 +181,9 @@ async def test_a_group_and_the_whole_class_get_points_in_one_go_and_the_sound_ca
 
 
 async def test_a_pupil_sees_their_points_live_and_changes_their_monster(
-    embedded: str, browser: Browser
+    embedded: str, ids: dict[str, str], browser: Browser
 ) -> None:
+    sam_l_today = f'.today-total[data-pupil="{ids["sam-l"]}"]'
     teacher = await teacher_phone(browser, embedded)
     await open_page(teacher, "Class code")
     await teacher.get_by_role("button", name="Show a class code").click()
@@ -194,16 +195,14 @@ async def test_a_pupil_sees_their_points_live_and_changes_their_monster(
     await tablet.get_by_role("button", name="Next").click()
     await tablet.get_by_role("button", name="Sam L.").click()
     await expect(tablet.get_by_role("heading", name="Hello, Sam L.!")).to_be_visible()
-    today = await number(tablet, '.today-total[data-pupil="sam-l"]')
+    today = await number(tablet, sam_l_today)
     await expect(tablet.get_by_text("You do not have a daily target yet.")).to_be_visible()
     await assert_accessible(tablet)
 
     await open_page(teacher, "Award points")
     await teacher.get_by_role("button", name="Sam L.").click()
     await expect(teacher.get_by_role("status")).to_have_text("Sam L. got a point for Kindness.")
-    await expect(tablet.locator('.today-total[data-pupil="sam-l"]')).to_have_text(
-        str(today + 1), timeout=LIVE
-    )
+    await expect(tablet.locator(sam_l_today)).to_have_text(str(today + 1), timeout=LIVE)
 
     await tablet.get_by_text("Change my monster").click()
     await expect(tablet.get_by_role("radio", name="My monster now")).to_be_checked()
@@ -219,10 +218,10 @@ async def test_a_pupil_sees_their_points_live_and_changes_their_monster(
     )
 
     pupils = await teacher.request.get(
-        f"{embedded}/api/roster/schools/demo-school/classes/oak/pupils"
+        f"{embedded}/api/roster/schools/demo-school/classes/{ids['oak']}/pupils"
     )
     assert pupils.ok, await pupils.text()
-    assert {p["pupil_id"]: p["avatar"] for p in await pupils.json()}["sam-l"] == seed
+    assert {p["pupil_id"]: p["avatar"] for p in await pupils.json()}[ids["sam-l"]] == seed
 
 
 async def test_a_leader_turns_on_needs_work_points_and_reads_the_report(

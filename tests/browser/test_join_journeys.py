@@ -24,7 +24,7 @@ LEADER = ("leader@demo.school", "demo-leader-pass")
 
 
 async def test_a_parent_joins_with_the_code_from_a_letter_and_sees_their_child(
-    embedded: str, browser: Browser, phone: Page
+    embedded: str, ids: dict[str, str], browser: Browser, phone: Page
 ) -> None:
     leader = await browser.new_page()
     await sign_in(leader, embedded, *LEADER)
@@ -40,7 +40,7 @@ async def test_a_parent_joins_with_the_code_from_a_letter_and_sees_their_child(
     await join(parent, embedded, code, name="Bola Okri", email="bola@example.org")
     await expect(parent.get_by_role("status")).to_have_text("You are now connected to Ben.")
     await expect(parent.get_by_role("heading", level=2, name="Ben")).to_be_visible()
-    await expect(parent.locator('.total[data-pupil="ben"]')).to_have_text("0")
+    await expect(parent.locator(f'.total[data-pupil="{ids["ben"]}"]')).to_have_text("0")
     await assert_accessible(parent)
 
 

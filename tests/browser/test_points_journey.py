@@ -11,14 +11,14 @@ pytestmark = pytest.mark.browser
 
 
 async def test_a_teacher_awards_a_point_and_the_parent_sees_it(
-    embedded: str, phone: Page, other_phone: Page
+    embedded: str, ids: dict[str, str], phone: Page, other_phone: Page
 ) -> None:
     parent = other_phone
     await parent.goto(embedded)
     await expect(parent.get_by_label("Email")).to_be_visible()
     await assert_accessible(parent)
     await sign_in(parent, embedded, "parent@demo.school", "demo-parent-pass")
-    total = parent.locator('.total[data-pupil="ada"]')
+    total = parent.locator(f'.total[data-pupil="{ids["ada"]}"]')
     await expect(total).to_be_visible()
     before = int(await total.inner_text())
     await assert_accessible(parent)

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 
 
 async def test_a_pupil_signs_in_with_the_class_code_and_their_picture(
-    embedded: str, phone: Page, browser: Browser
+    embedded: str, ids: dict[str, str], phone: Page, browser: Browser
 ) -> None:
     teacher = phone
     await sign_in(teacher, embedded, "teacher@demo.school", "demo-teacher-pass")
@@ -35,7 +35,7 @@ async def test_a_pupil_signs_in_with_the_class_code_and_their_picture(
 
     await tablet.get_by_role("button", name="Sam K.").click()
     await expect(tablet.get_by_role("heading", name="Hello, Sam K.!")).to_be_visible()
-    total = tablet.locator('.total[data-pupil="sam-k"]')
+    total = tablet.locator(f'.total[data-pupil="{ids["sam-k"]}"]')
     for _ in range(20):  # the weekly total is a projection: it may lag the award a moment
         if await total.inner_text() == "1":
             break
