@@ -13,6 +13,7 @@ Invite codes are secrets and never appear here: events carry only the invite id.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -50,6 +51,18 @@ class ParentInviteRevoked(_Consent):
 
 
 @registry.register
+class InviteLetterPrinted(_Consent):
+    """Someone on the staff read an open invite's code (its printable letter), so whoever
+    later redeems it can be traced back to who could have handed it over. The code itself
+    is never recorded."""
+
+    event_type = "InviteLetterPrinted"
+    invite_id: Id
+    pupil_id: Id
+    printed_by: Id
+
+
+@registry.register
 class GuardianLinked(_Consent):
     """A parent account is now one of the pupil's guardians.
 
@@ -64,16 +77,23 @@ class GuardianLinked(_Consent):
     approved_by: Id | None = None
 
 
+RequestCause = Literal["guardian_limit", "staff_account"]
+"""Why a leader must decide: the pupil already has two guardians, or the redeeming account's
+email belongs to a member of staff (who could otherwise print a code and link themself)."""
+
+
 @registry.register
 class GuardianRequested(_Consent):
-    """A parent redeemed a valid invite but the pupil already has two guardians: a leader
-    decides. The request id is the invite's id."""
+    """A parent redeemed a valid invite but a leader decides whether they become a guardian.
+    The request id is the invite's id."""
 
     event_type = "GuardianRequested"
+    schema_version = 2
     request_id: Id
     pupil_id: Id
     parent_id: Id
     invite_id: Id
+    because: RequestCause = "guardian_limit"
 
 
 @registry.register
@@ -193,3 +213,9 @@ class ParentSuspensionLifted(_Consent):
     event_type = "ParentSuspensionLifted"
     parent_id: Id
     lifted_by: Id
+
+
+@registry.upcaster("GuardianRequested", from_version=1)
+def _guardianrequested_v2(data: dict[str, Any]) -> dict[str, Any]:
+    # before v2 the only reason for a request was a pupil's third guardian
+    return {**data, "because": "guardian_limit"}
