@@ -1,5 +1,6 @@
 """What a service keeps of other services' facts, folded one way: roster's pupils and
-schools, and consent's answer to "may pupil P appear in media?".
+schools, consent's answer to "may pupil P appear in media?" and "has parent P accepted the
+school's current code of conduct?".
 
 Several services need to know who is in which class, a school's clock and values, and who may
 be shown in photos, and may not ask roster or consent on the request path. Each keeps its
@@ -8,8 +9,13 @@ own read models, under its own names, built by these projections.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from fastapi import Request
 from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.consent import (
+    CodeOfConductAccepted,
+    CodeOfConductPublished,
     MediaConsentExceptionRecorded,
     MediaConsentGranted,
     MediaConsentWithdrawn,
@@ -31,8 +37,10 @@ from schoolgate_contracts.roster import (
     YearGroupRenamed,
 )
 
+from schoolgate_kit.identity import Identity, IdentityGate, Role
+from schoolgate_kit.problems import Forbidden
 from schoolgate_kit.projections import Projection
-from schoolgate_kit.readmodels import Doc
+from schoolgate_kit.readmodels import Doc, ReadModelStore
 
 
 def _pupil(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
@@ -188,3 +196,85 @@ def media_consent_projection(name: str) -> Projection:
         key=lambda recorded: str(getattr(recorded.event, "pupil_id")),  # noqa: B009
         evolve=_media_consent,
     )
+
+
+# -- has parent P accepted school S's current code of conduct? ------------------------------
+
+
+class CodeOfConductNotAccepted(Forbidden):
+    slug = "code-of-conduct-not-accepted"
+    title = "Accept the school's code of conduct first"
+
+
+def _conduct_key(recorded: RecordedEvent) -> str:
+    event = recorded.event
+    if isinstance(event, CodeOfConductAccepted):
+        return conduct_acceptance_key(event.parent_id, event.school_id)
+    return conduct_school_key(recorded.metadata.school_id)
+
+
+def conduct_school_key(school_id: str) -> str:
+    return f"school:{school_id}"
+
+
+def conduct_acceptance_key(parent_id: str, school_id: str) -> str:
+    return f"parent:{parent_id}:{school_id}"
+
+
+def _conduct(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    match event:
+        case CodeOfConductPublished():
+            return {"school_id": recorded.metadata.school_id, "version": event.version}
+        case CodeOfConductAccepted():
+            # versions only grow, but a replay of two acceptances must still keep the newest
+            newest = max(event.version, (doc or {}).get("version", 0))
+            return {"school_id": event.school_id, "parent_id": event.parent_id, "version": newest}
+    return doc
+
+
+def conduct_projection(name: str) -> Projection:
+    """Per school, the current code-of-conduct version; per parent and school, the newest
+    version that parent accepted. Two small documents, so an acceptance never rewrites a
+    school-wide one."""
+    return Projection(
+        name=name,
+        handles=(CodeOfConductPublished, CodeOfConductAccepted),
+        key=_conduct_key,
+        evolve=_conduct,
+    )
+
+
+async def conduct_accepted(
+    readmodels: ReadModelStore, name: str, parent_id: str, school_id: str
+) -> bool:
+    """True where the school has no code yet, or the parent accepted its current version."""
+    school = await readmodels.get(name, conduct_school_key(school_id))
+    if school is None:
+        return True
+    accepted = await readmodels.get(name, conduct_acceptance_key(parent_id, school_id))
+    return accepted is not None and int(accepted["version"]) >= int(school["version"])
+
+
+async def require_conduct_accepted(
+    readmodels: ReadModelStore, name: str, identity: Identity, school_id: str
+) -> None:
+    """Refuse a parent who has not accepted the school's current code of conduct (staff and
+    pupils pass). The school is the one the request is about."""
+    if identity.role is not Role.parent:
+        return
+    if not await conduct_accepted(readmodels, name, identity.subject, school_id):
+        raise CodeOfConductNotAccepted(
+            "Please read and accept the school's code of conduct first.", school_id=school_id
+        )
+
+
+def conduct_gate(name: str, readmodels_of: Callable[[Request], ReadModelStore]) -> IdentityGate:
+    """A service's identity gate refusing every request of a parent who has not accepted the
+    current code of conduct of the school the request is about (the path's, else theirs)."""
+
+    async def gate(identity: Identity, request: Request) -> None:
+        school_id = request.path_params.get("school_id", identity.school_id)
+        await require_conduct_accepted(readmodels_of(request), name, identity, school_id)
+
+    return gate

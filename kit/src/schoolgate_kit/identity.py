@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -42,6 +43,9 @@ class Identity(BaseModel):
     school_id: str
     class_ids: frozenset[str] = frozenset()
     pupil_ids: frozenset[str] = frozenset()
+    also_staff: bool = False
+    """A parent account whose email belongs to a member of staff: what it redeems waits for
+    a leader, so nobody on the staff links themself to a child unnoticed."""
 
     @property
     def is_staff(self) -> bool:
@@ -59,6 +63,9 @@ def sign(identity: Identity, *, secret: str, now: datetime, ttl: timedelta) -> s
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
     }
+    if identity.also_staff:
+        # only when true: tokens from before the claim existed mean the same as false
+        claims["also_staff"] = True
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -90,6 +97,7 @@ def _verified(token: str, secret: str) -> tuple[Identity, int]:
         school_id=claims["school"],
         class_ids=frozenset(claims.get("classes", ())),
         pupil_ids=frozenset(claims.get("pupils", ())),
+        also_staff=claims.get("also_staff") is True,
     )
     return identity, int(claims["exp"])
 
@@ -100,7 +108,19 @@ async def _identity(request: Request) -> Identity:
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("an identity token is needed")
     kit = request.app.state.kit
-    return verify(token, secret=kit.settings.identity_secret.get_secret_value(), now=kit.clock())
+    identity = verify(
+        token, secret=kit.settings.identity_secret.get_secret_value(), now=kit.clock()
+    )
+    gate: IdentityGate | None = getattr(request.app.state, "identity_gate", None)
+    if gate is not None:
+        await gate(identity, request)
+    return identity
+
+
+IdentityGate = Callable[[Identity, Request], Awaitable[None]]
+"""A service's check on every verified identity before any route sees it (raising a problem
+to refuse), set as ``app.state.identity_gate``: one place for a rule such as "a parent who
+has not accepted the code of conduct may do nothing here", whatever the route."""
 
 
 CurrentIdentity = Annotated[Identity, Depends(_identity)]
