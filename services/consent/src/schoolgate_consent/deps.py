@@ -4,7 +4,16 @@ Every scope check of the service is here. The rules:
 
 - staff act only within their own school, on pupils the roster says are in it; a pupil of
   another school is "not found", never "forbidden", so ids cannot be probed across schools;
-- parents act only on their own links, and a suspended parent may not act at all;
+- invites (issuing, listing, reading a code or letter, revoking) are for a class's own
+  teachers and assistants, for its pupils, and for the office, leaders and school admin,
+  for every pupil of the school; what happened to them is for leaders and school admin;
+- a pupil's guardians are for the office, leaders, school admin and the teachers of the
+  pupil's class (who talk to those families); whether a pupil is in care only for the
+  office, leaders and school admin, who keep the school's safeguarding records. Teaching
+  assistants and other teachers see only whether a pupil may appear in media;
+- parents act only on their own links, and a suspended parent may not act at all; where
+  the school published a code of conduct, a parent who has not accepted its current
+  version may only read and accept it and list their own links;
 - pupils have nothing to do here.
 """
 
@@ -16,7 +25,15 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from schoolgate_kit.app import correlation_id
-from schoolgate_kit.identity import STAFF_ROLES, CurrentIdentity, Identity, Role
+from schoolgate_kit.directory import CodeOfConductNotAccepted
+from schoolgate_kit.identity import (
+    CLASSROOM_ROLES,
+    STAFF_ROLES,
+    WHOLE_SCHOOL_ROLES,
+    CurrentIdentity,
+    Identity,
+    Role,
+)
 from schoolgate_kit.problems import Forbidden, NotFound
 from schoolgate_kit.projections import strip
 from schoolgate_kit.readmodels import Doc
@@ -30,8 +47,14 @@ from schoolgate_consent.projections import PUPILS
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 PathId = Annotated[str, Path(pattern=ID_PATTERN)]
 
-INVITERS = frozenset({Role.teacher, Role.leader, Role.office, Role.school_admin})
+INVITERS = CLASSROOM_ROLES | WHOLE_SCHOOL_ROLES
+"""Classroom staff for their own classes' pupils, whole-school staff for any pupil."""
 LEADERS = frozenset({Role.leader})
+OVERSEERS = frozenset({Role.leader, Role.school_admin})
+"""Who reads the school's invite activity and guardian notices."""
+CARE_READERS = WHOLE_SCHOOL_ROLES
+GUARDIAN_READERS = WHOLE_SCHOOL_ROLES | {Role.teacher}
+"""Teachers only for pupils of their own classes."""
 POLICY_SETTERS = frozenset({Role.leader, Role.school_admin})
 OFFICE = frozenset({Role.leader, Role.office, Role.school_admin})
 """Whole-school roles that record paper consent forms and see parents' account state."""
@@ -60,7 +83,9 @@ def _consent(request: Request) -> Consent:
 ConsentDep = Annotated[Consent, Depends(_consent)]
 
 
-async def _acting(identity: CurrentIdentity, consent: ConsentDep) -> Identity:
+async def _acting_before_conduct(identity: CurrentIdentity, consent: ConsentDep) -> Identity:
+    """Anyone who may act here at all: for the few things a parent may do before accepting
+    the school's code of conduct (read it, accept it, list their own links, redeem)."""
     if identity.role is Role.pupil:
         raise Forbidden("pupils have nothing to do in consent")
     if identity.role is Role.parent:
@@ -68,6 +93,23 @@ async def _acting(identity: CurrentIdentity, consent: ConsentDep) -> Identity:
         if account["suspended"]:
             raise ParentSuspended(
                 "This account is suspended by the school. Please contact the school office."
+            )
+    return identity
+
+
+ActingBeforeConduct = Annotated[Identity, Depends(_acting_before_conduct)]
+
+
+async def _acting(request: Request, identity: ActingBeforeConduct, consent: ConsentDep) -> Identity:
+    """Everything else: a parent must have accepted the current code of conduct of the
+    school the request is about (the path's, else their token's)."""
+    if identity.role is Role.parent:
+        school_id = request.path_params.get("school_id", identity.school_id)
+        acceptance = await handlers.conduct_acceptance(school_id, identity.subject, consent=consent)
+        if acceptance["current_version"] and not acceptance["accepted"]:
+            raise CodeOfConductNotAccepted(
+                "Please read and accept the school's code of conduct first.",
+                school_id=school_id,
             )
     return identity
 
@@ -97,12 +139,28 @@ class PupilScope:
     as_guardian: bool = False
 
 
-def _pupil_scope(roles: frozenset[Role]) -> Callable[..., Awaitable[PupilScope]]:
+def _class_bound(identity: Identity, pupil: Doc) -> None:
+    """Classroom staff only for pupils of their own classes; whole-school staff for all."""
+    if identity.role in WHOLE_SCHOOL_ROLES:
+        return
+    if pupil.get("class_id") not in identity.class_ids:
+        raise Forbidden("that pupil is not in one of your classes")
+
+
+def _pupil_scope(
+    roles: frozenset[Role], *, own_class: bool = False
+) -> Callable[..., Awaitable[PupilScope]]:
+    """Staff with ``roles`` of the school, on a pupil of it; with ``own_class``, classroom
+    staff only on pupils of their own classes."""
+
     async def scope(
         school_id: PathId, pupil_id: PathId, identity: Acting, consent: ConsentDep
     ) -> PupilScope:
         _staff(identity, school_id, roles)
-        return PupilScope(identity, await _pupil(school_id, pupil_id, consent))
+        pupil = await _pupil(school_id, pupil_id, consent)
+        if own_class:
+            _class_bound(identity, pupil)
+        return PupilScope(identity, pupil)
 
     return scope
 
@@ -140,20 +198,28 @@ async def _invite_manager(
     invite = await consent.private.by_invite(invite_id)
     if invite is None or invite.school_id != school_id:
         raise InviteNotFound(f"school {school_id} has no invite {invite_id}")
+    pupil = strip(await consent.readmodels.get(PUPILS, invite.pupil_id))
+    # whoever may read a code could hand it to anyone: the same people who may issue it
+    _class_bound(identity, pupil or {})
     return InviteScope(identity, invite)
 
 
-async def _parent(identity: Acting) -> Identity:
+async def _parent_before_conduct(identity: ActingBeforeConduct) -> Identity:
     if identity.role is not Role.parent:
         raise Forbidden("only parents may do that")
     return identity
 
 
+async def _parent(identity: Acting) -> Identity:
+    return await _parent_before_conduct(identity)
+
+
+ParentBeforeConduct = Annotated[Identity, Depends(_parent_before_conduct)]
 ParentIdentity = Annotated[Identity, Depends(_parent)]
 
 
 async def _school_parent(
-    school_id: PathId, identity: ParentIdentity, consent: ConsentDep
+    school_id: PathId, identity: ParentBeforeConduct, consent: ConsentDep
 ) -> Identity:
     if identity.school_id == school_id or await handlers.parent_known_in_school(
         identity.subject, school_id, consent=consent
@@ -162,7 +228,9 @@ async def _school_parent(
     raise Forbidden("you are not a parent at this school")
 
 
-async def _conduct_reader(school_id: PathId, identity: Acting, consent: ConsentDep) -> Identity:
+async def _conduct_reader(
+    school_id: PathId, identity: ActingBeforeConduct, consent: ConsentDep
+) -> Identity:
     if identity.role is Role.parent:
         return await _school_parent(school_id, identity, consent)
     return _staff(identity, school_id, STAFF_ROLES)
@@ -174,7 +242,7 @@ def _parent_scope(
     """Staff with ``roles`` looking at a parent of their school (or the parent themself)."""
 
     async def scope(
-        school_id: PathId, parent_id: PathId, identity: Acting, consent: ConsentDep
+        school_id: PathId, parent_id: PathId, identity: ActingBeforeConduct, consent: ConsentDep
     ) -> Identity:
         if self_too and identity.role is Role.parent and identity.subject == parent_id:
             return await _school_parent(school_id, identity, consent)
@@ -184,6 +252,14 @@ def _parent_scope(
         return identity
 
     return scope
+
+
+def shown_media(identity: Identity, media: Doc) -> Doc:
+    """A pupil's media consent as this member of staff may see it: whether the pupil is in
+    care (and has a leader's exception) only for those who keep safeguarding records."""
+    if identity.role in CARE_READERS:
+        return media
+    return {**media, "in_care": None, "exception": None}
 
 
 def client_address(request: Request) -> str:
@@ -197,13 +273,15 @@ def client_address(request: Request) -> str:
 
 CorrelationId = Annotated[str, Depends(correlation_id)]
 Address = Annotated[str, Depends(client_address)]
-Inviter = Annotated[PupilScope, Depends(_pupil_scope(INVITERS))]
+Inviter = Annotated[PupilScope, Depends(_pupil_scope(INVITERS, own_class=True))]
+GuardianReader = Annotated[PupilScope, Depends(_pupil_scope(GUARDIAN_READERS, own_class=True))]
 InviteManager = Annotated[InviteScope, Depends(_invite_manager)]
 PupilStaff = Annotated[PupilScope, Depends(_pupil_scope(STAFF_ROLES))]
 PupilLeader = Annotated[PupilScope, Depends(_pupil_scope(LEADERS))]
 MediaSetter = Annotated[PupilScope, Depends(_media_setter)]
 SchoolStaff = Annotated[Identity, Depends(_school_scope(STAFF_ROLES))]
 SchoolLeader = Annotated[Identity, Depends(_school_scope(LEADERS))]
+SchoolOverseer = Annotated[Identity, Depends(_school_scope(OVERSEERS))]
 PolicySetter = Annotated[Identity, Depends(_school_scope(POLICY_SETTERS))]
 SchoolParent = Annotated[Identity, Depends(_school_parent)]
 ConductReader = Annotated[Identity, Depends(_conduct_reader)]

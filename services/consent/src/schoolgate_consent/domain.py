@@ -25,6 +25,7 @@ from schoolgate_contracts.consent import (
     GuardianRequestApproved,
     GuardianRequested,
     GuardianRequestRejected,
+    InviteLetterPrinted,
     InviteLifetimeSet,
     MediaConsentExceptionRecorded,
     MediaConsentGranted,
@@ -34,6 +35,7 @@ from schoolgate_contracts.consent import (
     ParentSuspended,
     ParentSuspensionLifted,
     PupilCareStatusRecorded,
+    RequestCause,
 )
 from schoolgate_kit.directory import may_appear
 from schoolgate_kit.problems import Conflict, Forbidden, NotFound, Problem
@@ -91,6 +93,11 @@ class InviteNotValid(Problem):
 class InviteNotFound(NotFound):
     slug = "invite-not-found"
     title = "No such invite"
+
+
+class InviteNotOpen(NotFound):
+    slug = "invite-not-open"
+    title = "That invite is no longer open"
 
 
 class InviteAlreadyUsed(Conflict):
@@ -161,6 +168,7 @@ class Request:
     parent_id: str
     status: RequestStatus = RequestStatus.pending
     reason: str | None = None
+    because: RequestCause = "guardian_limit"
 
 
 @dataclass(frozen=True)
@@ -204,7 +212,9 @@ def evolve_pupil(state: Pupil, event: Event) -> Pupil:
             )
         case GuardianRequested():
             used = replace(state.invites[event.invite_id], used_by=event.parent_id)
-            request = Request(request_id=event.request_id, parent_id=event.parent_id)
+            request = Request(
+                request_id=event.request_id, parent_id=event.parent_id, because=event.because
+            )
             return replace(
                 state,
                 invites={**state.invites, event.invite_id: used},
@@ -258,6 +268,28 @@ def decide_issue_invite(state: Pupil, command: IssueInvite) -> list[Event]:
 
 
 @dataclass(frozen=True)
+class PrintLetter:
+    invite_id: str
+    pupil_id: str
+    printed_by: str
+
+
+def decide_print_letter(state: Pupil, command: PrintLetter, now: datetime) -> list[Event]:
+    """Reading a code is recorded every time, even the same person twice: each print is
+    another sheet of paper that could reach someone."""
+    invite = state.invites.get(command.invite_id)
+    if invite is None:
+        raise InviteNotFound(f"pupil {command.pupil_id} has no invite {command.invite_id}")
+    if invite.revoked or invite.used_by is not None or now >= invite.expires_at:
+        raise InviteNotOpen("that invite is no longer open: issue a new one")
+    return [
+        InviteLetterPrinted(
+            invite_id=command.invite_id, pupil_id=command.pupil_id, printed_by=command.printed_by
+        )
+    ]
+
+
+@dataclass(frozen=True)
 class RevokeInvite:
     invite_id: str
     pupil_id: str
@@ -282,7 +314,7 @@ def decide_revoke_invite(state: Pupil, command: RevokeInvite) -> list[Event]:
 class Outcome(StrEnum):
     linked = "linked"
     pending = "pending"
-    """Waiting for a leader: the pupil already has two guardians."""
+    """Waiting for a leader: the pupil already has two guardians, or the account is staff's."""
     rejected = "rejected"
 
 
@@ -291,6 +323,9 @@ class RedeemInvite:
     invite_id: str
     pupil_id: str
     parent_id: str
+    staff_account: bool = False
+    """The account's email belongs to a member of staff: a leader decides, however many
+    guardians the pupil has."""
 
 
 def decide_redeem(state: Pupil, command: RedeemInvite, now: datetime) -> list[Event]:
@@ -305,7 +340,7 @@ def decide_redeem(state: Pupil, command: RedeemInvite, now: datetime) -> list[Ev
         raise InviteNotValid()
     if command.parent_id in state.guardians or state.pending_request_of(command.parent_id):
         return []  # already linked or already waiting: keep the code for someone else
-    if len(state.guardians) < GUARDIAN_LIMIT:
+    if len(state.guardians) < GUARDIAN_LIMIT and not command.staff_account:
         return [
             GuardianLinked(
                 pupil_id=command.pupil_id,
@@ -319,6 +354,7 @@ def decide_redeem(state: Pupil, command: RedeemInvite, now: datetime) -> list[Ev
             pupil_id=command.pupil_id,
             parent_id=command.parent_id,
             invite_id=command.invite_id,
+            because="staff_account" if command.staff_account else "guardian_limit",
         )
     ]
 

@@ -21,9 +21,11 @@ from schoolgate_consent import domain
 from schoolgate_consent.adapters.private import Limit
 from schoolgate_consent.bootstrap import Consent
 from schoolgate_consent.projections import (
+    ACTIVITY,
     INVITES,
     LINKS,
     MEDIA,
+    NOTICES,
     PARENTS,
     POLICIES,
     PUPILS,
@@ -122,6 +124,17 @@ async def issue_invite(
     return IssuedInvite(command.invite_id, pupil_id, code, command.expires_at)
 
 
+async def print_letter(invite_id: str, pupil_id: str, *, actor: Actor, consent: Consent) -> None:
+    """Record that ``actor`` read an open invite's code; refuse if it is no longer open.
+
+    Recorded before the code is shown: a code nobody can account for is never handed out."""
+    now = consent.clock()
+    command = domain.PrintLetter(invite_id=invite_id, pupil_id=pupil_id, printed_by=actor.subject)
+    await _on_pupil(
+        consent, pupil_id, actor, lambda s: domain.decide_print_letter(s, command, now), now
+    )
+
+
 async def revoke_invite(invite_id: str, pupil_id: str, *, actor: Actor, consent: Consent) -> None:
     command = domain.RevokeInvite(invite_id=invite_id, pupil_id=pupil_id, revoked_by=actor.subject)
     await _on_pupil(consent, pupil_id, actor, lambda s: domain.decide_revoke_invite(s, command))
@@ -135,7 +148,13 @@ class Redemption:
 
 
 async def redeem(
-    typed_code: str, *, parent_id: str, address: str, correlation_id: str, consent: Consent
+    typed_code: str,
+    *,
+    parent_id: str,
+    staff_account: bool,
+    address: str,
+    correlation_id: str,
+    consent: Consent,
 ) -> Redemption:
     settings = consent.settings
     await consent.private.attempt(
@@ -149,7 +168,7 @@ async def redeem(
     found = await consent.private.by_code(domain.normalise_code(typed_code))
     if found is None:
         raise domain.InviteNotValid()
-    command = domain.RedeemInvite(found.invite_id, found.pupil_id, parent_id)
+    command = domain.RedeemInvite(found.invite_id, found.pupil_id, parent_id, staff_account)
     actor = Actor(subject=parent_id, school_id=found.school_id, correlation_id=correlation_id)
     # Parents redeeming for one pupil at once all append to the pupil's one stream. Each
     # round at least one of them wins, and every one has a definite answer (linked, or
@@ -384,6 +403,43 @@ async def code_of_conduct(school_id: str, *, consent: Consent) -> Doc | None:
 
 async def parent(parent_id: str, *, consent: Consent) -> Doc:
     return strip(await consent.readmodels.get(PARENTS, parent_id)) or not_suspended(parent_id)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Doc]
+    next_before: int | None
+    """Pass as ``before`` for the next (older) page; None on the last page."""
+
+
+async def _newest_first(
+    consent: Consent, projection: str, where: Doc, before: int | None, limit: int
+) -> Page:
+    docs = await consent.readmodels.find(
+        projection,
+        where,
+        order_by="seq",
+        descending=True,
+        limit=limit + 1,
+        before=None if before is None else ("seq", before),
+    )
+    items = [d for d in (strip(doc) for doc in docs) if d is not None]
+    more = len(items) > limit
+    items = items[:limit]
+    return Page(items, int(items[-1]["seq"]) if more else None)
+
+
+async def invite_activity(
+    school_id: str, *, before: int | None, limit: int, consent: Consent
+) -> Page:
+    return await _newest_first(consent, ACTIVITY, {"school_id": school_id}, before, limit)
+
+
+async def notices_for(
+    audience: str, recipient: str, *, before: int | None, limit: int, consent: Consent
+) -> Page:
+    where = {"audience": audience, "recipient": recipient}
+    return await _newest_first(consent, NOTICES, where, before, limit)
 
 
 async def conduct_acceptance(school_id: str, parent_id: str, *, consent: Consent) -> Doc:

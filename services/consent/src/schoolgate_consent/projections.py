@@ -2,6 +2,9 @@
 
 ``consent.media`` is the one other services rely on: per pupil, whether they may appear in
 photos, stories and portfolios. A pupil without a document has no consent.
+
+``consent.invite_activity`` and ``consent.notices`` are what leaders and families are told:
+who issued, printed, revoked and redeemed each invite, and who became a child's guardian.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from schoolgate_contracts.consent import (
     GuardianRequestApproved,
     GuardianRequested,
     GuardianRequestRejected,
+    InviteLetterPrinted,
     InviteLifetimeSet,
     ParentInviteIssued,
     ParentInviteRevoked,
@@ -30,6 +34,8 @@ INVITES = "consent.invites"
 MEDIA = "consent.media"
 POLICIES = "consent.policies"
 PARENTS = "consent.parents"
+ACTIVITY = "consent.invite_activity"
+NOTICES = "consent.notices"
 
 
 def link_key(pupil_id: str, parent_id: str) -> str:
@@ -66,6 +72,7 @@ def _link(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
         "request_id": None,
         "decided_by": None,
         "reason": None,
+        "because": None,
     }
     match event:
         case GuardianLinked():
@@ -78,6 +85,7 @@ def _link(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
                 "request_id": event.request_id,
                 "decided_by": None,
                 "reason": None,
+                "because": event.because,
             }
         case GuardianRequestApproved():
             return {**base, "decided_by": event.decided_by, "reason": event.reason}
@@ -97,6 +105,7 @@ links = Projection(
     handles=(GuardianLinked, GuardianRequested, GuardianRequestApproved, GuardianRequestRejected),
     key=_link_key,
     evolve=_link,
+    version=2,  # requests say why they wait for a leader
 )
 
 
@@ -235,4 +244,153 @@ parents = Projection(
     evolve=_parent,
 )
 
-PROJECTIONS = (pupils, links, invites, media, policies, parents)
+# -- consent.invite_activity: every issue, print, revocation, redemption and decision ------
+
+ActivityEvent = (
+    ParentInviteIssued
+    | InviteLetterPrinted
+    | ParentInviteRevoked
+    | GuardianLinked
+    | GuardianRequested
+    | GuardianRequestApproved
+    | GuardianRequestRejected
+)
+
+
+def _activity_key(recorded: RecordedEvent) -> str:
+    return str(recorded.event_id)
+
+
+def _activity(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    assert isinstance(event, ActivityEvent)
+    entry: Doc = {
+        "school_id": recorded.metadata.school_id,
+        "seq": recorded.position,
+        "at": _when(recorded),
+        "pupil_id": event.pupil_id,
+        "because": None,
+    }
+    match event:
+        case ParentInviteIssued():
+            entry.update(kind="issued", invite_id=event.invite_id, by=event.issued_by)
+        case InviteLetterPrinted():
+            entry.update(kind="printed", invite_id=event.invite_id, by=event.printed_by)
+        case ParentInviteRevoked():
+            entry.update(kind="revoked", invite_id=event.invite_id, by=event.revoked_by)
+        case GuardianLinked() if event.approved_by is not None:
+            # the approval's own entry names the leader; this one says the parent is linked
+            entry.update(
+                kind="linked-after-approval", invite_id=event.invite_id, by=event.parent_id
+            )
+        case GuardianLinked():
+            entry.update(kind="redeemed-linked", invite_id=event.invite_id, by=event.parent_id)
+        case GuardianRequested():
+            entry.update(
+                kind="redeemed-pending",
+                invite_id=event.invite_id,
+                by=event.parent_id,
+                because=event.because,
+            )
+        case GuardianRequestApproved() | GuardianRequestRejected():
+            approved = isinstance(event, GuardianRequestApproved)
+            entry.update(
+                kind="request-approved" if approved else "request-rejected",
+                invite_id=event.request_id,
+                by=event.decided_by,
+                parent_id=event.parent_id,
+            )
+    if isinstance(event, GuardianLinked | GuardianRequested):
+        entry["parent_id"] = event.parent_id
+    entry.setdefault("parent_id", None)
+    return entry
+
+
+invite_activity = Projection(
+    name=ACTIVITY,
+    handles=(
+        ParentInviteIssued,
+        InviteLetterPrinted,
+        ParentInviteRevoked,
+        GuardianLinked,
+        GuardianRequested,
+        GuardianRequestApproved,
+        GuardianRequestRejected,
+    ),
+    key=_activity_key,
+    evolve=_activity,
+    indexes=(("school_id", "seq"),),
+)
+
+
+# -- consent.notices: a new guardian is news to the child's other guardians and leaders ------
+#
+# One document per pupil remembers its guardians and every link; the notices are derived
+# from it, one per recipient, so a rebuild writes exactly the same ones again.
+
+
+def notice_key(audience: str, who: str, event_id: str) -> str:
+    return f"{audience}:{who}:{event_id}"
+
+
+def _notices_key(recorded: RecordedEvent) -> str:
+    event = recorded.event
+    assert isinstance(event, GuardianLinked)
+    return event.pupil_id
+
+
+def _notices(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    assert isinstance(event, GuardianLinked)
+    doc = doc or {
+        "pupil_id": event.pupil_id,
+        "school_id": recorded.metadata.school_id,
+        "guardians": [],
+        "links": [],
+    }
+    link = {
+        "notice_id": str(recorded.event_id),
+        "seq": recorded.position,
+        "at": _when(recorded),
+        "parent_id": event.parent_id,
+        "approved_by": event.approved_by,
+        "told": [g for g in doc["guardians"] if g != event.parent_id],
+    }
+    return {
+        **doc,
+        "guardians": [*doc["guardians"], event.parent_id],
+        "links": [*doc["links"], link],
+    }
+
+
+def _notice_docs(key: str, doc: Doc) -> dict[str, Doc]:
+    notices: dict[str, Doc] = {}
+    for link in doc["links"]:
+        notice = {
+            "kind": "guardian-linked",
+            "notice_id": link["notice_id"],
+            "seq": link["seq"],
+            "at": link["at"],
+            "school_id": doc["school_id"],
+            "pupil_id": doc["pupil_id"],
+            "parent_id": link["parent_id"],
+            "approved_by": link["approved_by"],
+        }
+        school_key = notice_key("school", doc["school_id"], link["notice_id"])
+        notices[school_key] = {**notice, "audience": "school", "recipient": doc["school_id"]}
+        for guardian in link["told"]:
+            parent_key = notice_key("parent", guardian, link["notice_id"])
+            notices[parent_key] = {**notice, "audience": "parent", "recipient": guardian}
+    return notices
+
+
+notices = Projection(
+    name=NOTICES,
+    handles=(GuardianLinked,),
+    key=_notices_key,
+    evolve=_notices,
+    derive=_notice_docs,
+    indexes=(("audience", "recipient", "seq"),),
+)
+
+PROJECTIONS = (pupils, links, invites, media, policies, parents, invite_activity, notices)

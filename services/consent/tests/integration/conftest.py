@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,13 +26,35 @@ SECRET = "consent-test-identity-secret-" + "y" * 24
 HERE = Path(__file__).resolve()
 
 
-def token(role: Role, subject: str, school: str = "school-1", secret: str = SECRET) -> str:
-    identity = Identity(subject=subject, role=role, school_id=school)
+def token(
+    role: Role,
+    subject: str,
+    school: str = "school-1",
+    secret: str = SECRET,
+    *,
+    classes: tuple[str, ...] = (),
+    also_staff: bool = False,
+) -> str:
+    identity = Identity(
+        subject=subject,
+        role=role,
+        school_id=school,
+        class_ids=frozenset(classes),
+        also_staff=also_staff,
+    )
     return sign(identity, secret=secret, now=datetime.now(UTC), ttl=timedelta(minutes=30))
 
 
-def auth(role: Role, subject: str, school: str = "school-1") -> dict[str, str]:
-    return {"authorization": f"Bearer {token(role, subject, school)}"}
+def auth(
+    role: Role,
+    subject: str,
+    school: str = "school-1",
+    *,
+    classes: tuple[str, ...] = (),
+    also_staff: bool = False,
+) -> dict[str, str]:
+    bearer = token(role, subject, school, classes=classes, also_staff=also_staff)
+    return {"authorization": f"Bearer {bearer}"}
 
 
 class ConsentService(ServiceProcesses):
@@ -101,6 +123,16 @@ def consent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsentService
     service = start_service(tmp_path_factory.mktemp("consent"), redeem_attempts_per_address="1000")
     yield service
     service.stop()
+
+
+@pytest.fixture
+async def client(consent: ConsentService) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=consent.url, timeout=20) as http:
+        yield http
+
+
+def fresh(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 async def pupil_known(client: httpx.AsyncClient, school_id: str, pupil_id: str) -> None:

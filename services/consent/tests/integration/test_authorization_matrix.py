@@ -1,10 +1,15 @@
-"""Who may do what: every endpoint x every kind of caller x own / foreign / unknown target.
+"""Who may do what: every endpoint x every kind of caller x own / other-class / foreign /
+unknown target.
 
 The expectations are the rules of deps.py written out once more, independently:
 
 - staff act only in their own school, with the roles the endpoint names; a pupil, parent or
   invite that is not in that school is "not found", exactly as one that does not exist;
-- parents act only on their own links (or read their own school's code of conduct);
+- where an endpoint is class-bound (invites, a pupil's guardians), teachers and assistants
+  act only on pupils of their own classes; the office, leaders and admin on every pupil;
+- parents act only on their own links (or read their own school's code of conduct), and
+  only once they accepted the school's code of conduct, except to read and accept it, list
+  their links and redeem a code;
 - pupils, callers without a token and callers with a forged one get nothing.
 
 Any other answer, and any difference between a foreign id and an unknown one, is a leak.
@@ -24,16 +29,21 @@ from schoolgate_kit.identity import Identity, Role, sign
 
 from .conftest import ConsentService, auth, enrolled, token
 
-S1, S2 = "school-1", "school-2"
-OWN, FOREIGN, GHOST = "mx-own", "mx-foreign", "mx-ghost"  # in S1, in S2, nowhere
+# schools of their own: this suite publishes codes of conduct, which bind their parents
+S1, S2 = "mx-school-1", "mx-school-2"
+OWN, OTHER, FOREIGN, GHOST = "mx-own", "mx-other", "mx-foreign", "mx-ghost"
+"""In S1 class mx-c1, in S1 class mx-c2, in S2 class mx-c9, nowhere."""
+CLASS_OF = {OWN: "mx-c1", OTHER: "mx-c2", FOREIGN: "mx-c9"}
+PUPIL_SCHOOL = {OWN: S1, OTHER: S1, FOREIGN: S2}
 STAFF = frozenset(
     {Role.teacher, Role.teaching_assistant, Role.leader, Role.office, Role.school_admin}
 )
-INVITERS = frozenset({Role.teacher, Role.leader, Role.office, Role.school_admin})
+CLASSROOM = frozenset({Role.teacher, Role.teaching_assistant})
+INVITERS = STAFF
 OFFICE = frozenset({Role.leader, Role.office, Role.school_admin})
+GUARDIAN_READERS = OFFICE | {Role.teacher}
 LEADER = frozenset({Role.leader})
 POLICY = frozenset({Role.leader, Role.school_admin})
-PUPIL_SCHOOL = {OWN: S1, FOREIGN: S2}
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,9 @@ class Caller:
     school: str = S1
     linked: frozenset[str] = frozenset()
     headers: dict[str, str] = field(default_factory=dict, hash=False)
+    classes: frozenset[str] = frozenset()
+    accepted: bool = True
+    """A parent who accepted the code of conduct of their school."""
 
     @property
     def subject(self) -> str:
@@ -50,9 +63,15 @@ class Caller:
 
 
 def _caller(
-    name: str, role: Role, school: str = S1, linked: frozenset[str] = frozenset()
+    name: str,
+    role: Role,
+    school: str = S1,
+    linked: frozenset[str] = frozenset(),
+    classes: tuple[str, ...] = (),
+    accepted: bool = True,
 ) -> Caller:
-    return Caller(name, role, school, linked, auth(role, f"mx-{name}", school))
+    headers = auth(role, f"mx-{name}", school, classes=classes)
+    return Caller(name, role, school, linked, headers, frozenset(classes), accepted)
 
 
 FORGED = sign(
@@ -62,22 +81,25 @@ FORGED = sign(
     ttl=timedelta(minutes=30),
 )
 CALLERS = [
-    _caller("teacher", Role.teacher),
-    _caller("ta", Role.teaching_assistant),
+    _caller("teacher", Role.teacher, classes=("mx-c1",)),
+    _caller("ta", Role.teaching_assistant, classes=("mx-c1",)),
+    _caller("teacher-c2", Role.teacher, classes=("mx-c2",)),
+    _caller("ta-c2", Role.teaching_assistant, classes=("mx-c2",)),
     _caller("leader", Role.leader),
     _caller("office", Role.office),
     _caller("admin", Role.school_admin),
     _caller("parent", Role.parent, linked=frozenset({OWN})),
-    _caller("stranger", Role.parent),
+    _caller("unaccepted", Role.parent, linked=frozenset({OTHER}), accepted=False),
+    _caller("stranger", Role.parent, accepted=False),
     _caller("pupil", Role.pupil),
     _caller("leader2", Role.leader, S2),
-    _caller("teacher2", Role.teacher, S2),
+    _caller("teacher2", Role.teacher, S2, classes=("mx-c9",)),
     _caller("parent2", Role.parent, S2, linked=frozenset({FOREIGN})),
     Caller("anonymous", None),
     Caller("forged", None, headers={"authorization": f"Bearer {FORGED}"}),
 ]
 # parents the school knows: through a link to one of its pupils
-KNOWN_PARENTS = {S1: {"mx-parent", "mx-victim"}, S2: {"mx-parent2"}}
+KNOWN_PARENTS = {S1: {"mx-parent", "mx-victim", "mx-unaccepted"}, S2: {"mx-parent2"}}
 
 
 @dataclass
@@ -88,16 +110,17 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(consent: ConsentService) -> Iterator[World]:
-    consent.seed(S1, enrolled(OWN))
-    consent.seed(S2, enrolled(FOREIGN))
+    consent.seed(S1, enrolled(OWN, class_id=CLASS_OF[OWN]), enrolled(OTHER, class_id="mx-c2"))
+    consent.seed(S2, enrolled(FOREIGN, class_id=CLASS_OF[FOREIGN]))
     with httpx.Client(base_url=consent.url, timeout=20) as http:
-        _wait(lambda: _get(http, f"/schools/{S1}/pupils/{OWN}/media", S1).status_code == 200)
-        _wait(lambda: _get(http, f"/schools/{S2}/pupils/{FOREIGN}/media", S2).status_code == 200)
+        for school, pupil in ((S1, OWN), (S1, OTHER), (S2, FOREIGN)):
+            path = f"/schools/{school}/pupils/{pupil}/media"
+            _wait(lambda path=path, school=school: _get(http, path, school).status_code == 200)
 
         def invite(school: str, pupil: str) -> dict[str, Any]:
             answer = http.post(
                 f"/schools/{school}/pupils/{pupil}/invites",
-                headers=auth(Role.teacher, "mx-setup", school),
+                headers=auth(Role.office, "mx-setup", school),
             )
             assert answer.status_code == 201, answer.text
             body: dict[str, Any] = answer.json()
@@ -106,6 +129,7 @@ def world(consent: ConsentService) -> Iterator[World]:
         for parent, school, pupil in (
             ("mx-parent", S1, OWN),
             ("mx-victim", S1, OWN),
+            ("mx-unaccepted", S1, OTHER),
             ("mx-parent2", S2, FOREIGN),
         ):
             code = invite(school, pupil)["code"]
@@ -120,9 +144,20 @@ def world(consent: ConsentService) -> Iterator[World]:
                 json={"text": "Be kind."},
             )
             assert answer.status_code == 200, answer.text
+        _wait(lambda: _get(http, f"/schools/{S1}/code-of-conduct", S1).status_code == 200)
+        _wait(lambda: _get(http, f"/schools/{S2}/code-of-conduct", S2).status_code == 200)
+        for parent, school in (("mx-parent", S1), ("mx-parent2", S2)):
+            answer = http.post(
+                f"/schools/{school}/code-of-conduct/acceptances",
+                headers=auth(Role.parent, parent, school),
+                json={"version": 1},
+            )
+            assert answer.status_code == 200, answer.text
         invites = {
             "letter-own": invite(S1, OWN)["invite_id"],
+            "letter-other": invite(S1, OTHER)["invite_id"],
             "revoke-own": invite(S1, OWN)["invite_id"],
+            "revoke-other": invite(S1, OTHER)["invite_id"],
             "letter-foreign": invite(S2, FOREIGN)["invite_id"],
         }
         _wait(
@@ -131,8 +166,9 @@ def world(consent: ConsentService) -> Iterator[World]:
                 == 2
             )
         )
-        _wait(lambda: _get(http, f"/schools/{S1}/code-of-conduct", S1).status_code == 200)
-        _wait(lambda: _get(http, f"/schools/{S2}/code-of-conduct", S2).status_code == 200)
+        for parent, school in (("mx-parent", S1), ("mx-parent2", S2)):
+            path = f"/schools/{school}/parents/{parent}/code-of-conduct"
+            _wait(lambda path=path, school=school: _get(http, path, school).json()["accepted"])
     yield World(consent, invites)
 
 
@@ -157,18 +193,37 @@ class Endpoint:
     path: str
     kind: str  # "pupil", "school", "parent", "invite", "me"
     staff: frozenset[Role] = frozenset()
+    own_class: bool = False  # teachers and assistants only for their classes' pupils
     guardians: bool = False  # a parent linked to the pupil
     school_parents: bool = False  # a parent of the school
     parent_self: bool = False  # the parent the path names
+    before_conduct: bool = False  # open to a parent who has not accepted the code yet
     body: dict[str, Any] | None = None
     ok: int = 200
     ok_type: str | None = None
 
 
 ENDPOINTS = [
-    Endpoint("issue-invite", "POST", "/schools/{s}/pupils/{p}/invites", "pupil", INVITERS, ok=201),
-    Endpoint("list-invites", "GET", "/schools/{s}/pupils/{p}/invites", "pupil", INVITERS),
-    Endpoint("pupil-consent", "GET", "/schools/{s}/pupils/{p}/consent", "pupil", STAFF),
+    Endpoint(
+        "issue-invite",
+        "POST",
+        "/schools/{s}/pupils/{p}/invites",
+        "pupil",
+        INVITERS,
+        own_class=True,
+        ok=201,
+    ),
+    Endpoint(
+        "list-invites", "GET", "/schools/{s}/pupils/{p}/invites", "pupil", INVITERS, own_class=True
+    ),
+    Endpoint(
+        "pupil-consent",
+        "GET",
+        "/schools/{s}/pupils/{p}/consent",
+        "pupil",
+        GUARDIAN_READERS,
+        own_class=True,
+    ),
     Endpoint("pupil-media", "GET", "/schools/{s}/pupils/{p}/media", "pupil", STAFF),
     Endpoint(
         "media-consent",
@@ -208,6 +263,8 @@ ENDPOINTS = [
         ok_type="guardian-request-not-found",
     ),
     Endpoint("guardian-requests", "GET", "/schools/{s}/guardian-requests", "school", LEADER),
+    Endpoint("invite-activity", "GET", "/schools/{s}/invite-activity", "school", POLICY),
+    Endpoint("school-notices", "GET", "/schools/{s}/notices", "school", POLICY),
     Endpoint("school-media", "GET", "/schools/{s}/media", "school", STAFF),
     Endpoint(
         "publish-conduct",
@@ -218,15 +275,25 @@ ENDPOINTS = [
         body={"text": "Be kind."},
     ),
     Endpoint(
-        "read-conduct", "GET", "/schools/{s}/code-of-conduct", "school", STAFF, school_parents=True
+        "read-conduct",
+        "GET",
+        "/schools/{s}/code-of-conduct",
+        "school",
+        STAFF,
+        school_parents=True,
+        before_conduct=True,
     ),
     Endpoint(
+        # an outdated version, so that no caller's acceptance changes the world
         "accept-conduct",
         "POST",
         "/schools/{s}/code-of-conduct/acceptances",
         "school",
         school_parents=True,
-        body={"version": 1},
+        before_conduct=True,
+        body={"version": 2},
+        ok=409,
+        ok_type="code-of-conduct-changed",
     ),
     Endpoint(
         "invite-policy",
@@ -244,6 +311,7 @@ ENDPOINTS = [
         "parent",
         STAFF,
         parent_self=True,
+        before_conduct=True,
     ),
     Endpoint(
         "suspend",
@@ -254,15 +322,28 @@ ENDPOINTS = [
         body={"reason": "matrix"},
     ),
     Endpoint("lift", "DELETE", "/schools/{s}/parents/{q}/suspension", "parent", LEADER),
-    Endpoint("letter", "GET", "/schools/{s}/invites/{i}/letter", "invite", INVITERS),
-    Endpoint("revoke", "POST", "/schools/{s}/invites/{i}/revoke", "invite", INVITERS),
-    Endpoint("my-children", "GET", "/parents/me/children", "me", school_parents=True),
+    Endpoint(
+        "letter", "GET", "/schools/{s}/invites/{i}/letter", "invite", INVITERS, own_class=True
+    ),
+    Endpoint(
+        "revoke", "POST", "/schools/{s}/invites/{i}/revoke", "invite", INVITERS, own_class=True
+    ),
+    Endpoint(
+        "my-children",
+        "GET",
+        "/parents/me/children",
+        "me",
+        school_parents=True,
+        before_conduct=True,
+    ),
+    Endpoint("my-notices", "GET", "/parents/me/notices", "me", school_parents=True),
     Endpoint(
         "redeem",
         "POST",
         "/invites/redeem",
         "me",
         school_parents=True,
+        before_conduct=True,
         body={"code": "ZZZZZ-ZZZZZ"},
         ok=422,
         ok_type="invite-not-valid",
@@ -279,12 +360,19 @@ class Target:
     """Whether the named pupil, parent or invite belongs to the school in the path."""
     leak_twin: str | None = None
     """The label of a target naming something unknown: both must answer alike."""
+    pupil: str | None = None
+    """The pupil an invite is for."""
+
+    @property
+    def pupil_id(self) -> str | None:
+        return self.path.get("p", self.pupil)
 
 
 def targets(endpoint: Endpoint, world: World) -> list[Target]:
     if endpoint.kind == "pupil":
         return [
             Target("own", S1, {"p": OWN}, True),
+            Target("other-class", S1, {"p": OTHER}, True),
             Target("foreign", S1, {"p": FOREIGN}, False, leak_twin="ghost"),
             Target("ghost", S1, {"p": GHOST}, False),
             Target("other-school", S2, {"p": FOREIGN}, True),
@@ -300,12 +388,14 @@ def targets(endpoint: Endpoint, world: World) -> list[Target]:
             Target("other-school", S2, {"q": "mx-parent2"}, True),
         ]
     if endpoint.kind == "invite":
-        own = world.invites["revoke-own" if endpoint.name == "revoke" else "letter-own"]
+        own = world.invites[f"{endpoint.name}-own"]
+        other = world.invites[f"{endpoint.name}-other"]
         return [
-            Target("own", S1, {"i": own}, True),
+            Target("own", S1, {"i": own}, True, pupil=OWN),
+            Target("other-class", S1, {"i": other}, True, pupil=OTHER),
             Target("foreign", S1, {"i": world.invites["letter-foreign"]}, False, "ghost"),
             Target("ghost", S1, {"i": "mx-no-invite"}, False),
-            Target("other-school", S2, {"i": world.invites["letter-foreign"]}, True),
+            Target("other-school", S2, {"i": world.invites["letter-foreign"]}, True, pupil=FOREIGN),
         ]
     return [Target("me", S1, {}, True)]
 
@@ -317,6 +407,8 @@ def let_in(endpoint: Endpoint, caller: Caller, target: Target) -> bool | int:
     if caller.role is Role.pupil:
         return 403
     if caller.role is Role.parent:
+        if not caller.accepted and not endpoint.before_conduct:
+            return 403
         if endpoint.kind == "me":
             return True
         if endpoint.guardians:
@@ -334,7 +426,11 @@ def let_in(endpoint: Endpoint, caller: Caller, target: Target) -> bool | int:
         return 403
     if endpoint.kind == "parent":
         return target.path["q"] in KNOWN_PARENTS[target.school] or 404
-    return target.exists_in_school or 404
+    if not target.exists_in_school:
+        return 404
+    if endpoint.own_class and caller.role in CLASSROOM:
+        return CLASS_OF.get(target.pupil_id or "") in caller.classes or 403
+    return True
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import pytest
 from schoolgate_kit.identity import Role
 
-from .conftest import ConsentService, auth, enrolled, pupil_known, start_service, until
+from .conftest import ConsentService, auth, enrolled, fresh, pupil_known, start_service, until
 
-TEACHER = auth(Role.teacher, "teacher-1")
+TEACHER = auth(Role.teacher, "teacher-1", classes=("class-1",))
 LEADER = auth(Role.leader, "leader-1")
 OFFICE = auth(Role.office, "office-1")
-
-
-@pytest.fixture
-async def client(consent: ConsentService) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=consent.url, timeout=20) as http:
-        yield http
-
-
-def fresh(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 async def new_pupil(
@@ -194,8 +181,10 @@ async def link(client: httpx.AsyncClient, pupil: str) -> str:
     return parent
 
 
-async def media(client: httpx.AsyncClient, pupil: str) -> dict[str, Any]:
-    answer = await client.get(f"/schools/school-1/pupils/{pupil}/media", headers=TEACHER)
+async def media(
+    client: httpx.AsyncClient, pupil: str, who: dict[str, str] = TEACHER
+) -> dict[str, Any]:
+    answer = await client.get(f"/schools/school-1/pupils/{pupil}/media", headers=who)
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
     return body
@@ -247,7 +236,7 @@ async def test_media_consent_reaches_the_projection_and_a_pupil_in_care_needs_an
     )
     assert granted.status_code == 200, granted.text
     await until(lambda: _may_appear(client, pupil, True), why="consent with exception projected")
-    doc = await media(client, pupil)
+    doc = await media(client, pupil, OFFICE)
     assert (doc["in_care"], doc["exception"], doc["granted"]) == (True, True, True)
 
     # the office records a paper form for another pupil; other parents cannot
@@ -330,7 +319,7 @@ async def test_parents_accept_the_code_of_conduct_and_again_when_it_changes(
     await consent.seed_async(school, enrolled(pupil))
     await pupil_known(client, school, pupil)
     leader = auth(Role.leader, "leader-c", school)
-    teacher = auth(Role.teacher, "teacher-c", school)
+    teacher = auth(Role.teacher, "teacher-c", school, classes=("class-1",))
     invite = await client.post(f"/schools/{school}/pupils/{pupil}/invites", headers=teacher)
     parent = fresh("parent")
     as_parent = auth(Role.parent, parent, school)
@@ -392,7 +381,7 @@ async def test_invites_last_fourteen_days_unless_the_school_or_the_request_says(
     pupil = fresh("pupil")
     await consent.seed_async(school, enrolled(pupil))
     await pupil_known(client, school, pupil)
-    teacher = auth(Role.teacher, "teacher-e", school)
+    teacher = auth(Role.teacher, "teacher-e", school, classes=("class-1",))
     path = f"/schools/{school}/pupils/{pupil}/invites"
 
     async def days(**body: Any) -> int:

@@ -7,11 +7,12 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Query, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
+from schoolgate_contracts.consent import RequestCause
 from schoolgate_kit.app import Kit, create_service_app
-from schoolgate_kit.problems import Conflict, NotFound
+from schoolgate_kit.problems import Conflict
 
 from schoolgate_consent import domain, handlers
 from schoolgate_consent.adapters.qr import qr_svg
@@ -22,9 +23,11 @@ from schoolgate_consent.deps import (
     ConductReader,
     ConsentDep,
     CorrelationId,
+    GuardianReader,
     InviteManager,
     Inviter,
     MediaSetter,
+    ParentBeforeConduct,
     ParentIdentity,
     ParentLeader,
     ParentOffice,
@@ -33,8 +36,10 @@ from schoolgate_consent.deps import (
     PupilLeader,
     PupilStaff,
     SchoolLeader,
+    SchoolOverseer,
     SchoolParent,
     SchoolStaff,
+    shown_media,
 )
 from schoolgate_consent.entrypoints.letter import join_url, letter_html
 
@@ -126,12 +131,17 @@ async def pupil_invites(pupil_id: PathId, scope: Inviter, consent: ConsentDep) -
 
 
 @school.get("/invites/{invite_id}/letter", response_class=HTMLResponse)
-async def invite_letter(scope: InviteManager, consent: ConsentDep) -> HTMLResponse:
-    """The printable letter for an open invite: its code and a QR code."""
+async def invite_letter(
+    school_id: PathId, scope: InviteManager, consent: ConsentDep, correlation: CorrelationId
+) -> HTMLResponse:
+    """The printable letter for an open invite: its code and a QR code (recorded)."""
     invite = scope.invite
-    status = await handlers.invite_status(invite.invite_id, consent=consent)
-    if status in {"revoked", "used"} or invite.expires_at <= consent.clock():
-        raise NotFound("that invite is no longer open: issue a new one")
+    await handlers.print_letter(
+        invite.invite_id,
+        invite.pupil_id,
+        actor=_actor(scope.identity.subject, school_id, correlation),
+        consent=consent,
+    )
     page = letter_html(
         code=invite.code,
         child=await handlers.pupil_name(invite.pupil_id, consent=consent) or "your child",
@@ -173,7 +183,8 @@ class CodeOfConduct(BaseModel):
 
 class Redeemed(BaseModel):
     status: Literal["linked", "pending"]
-    """pending: the pupil already has two guardians, so a leader decides."""
+    """pending: a leader decides (the pupil already has two guardians, or the account's
+    email belongs to a member of staff)."""
     pupil_id: str
     school_id: str
     code_of_conduct: CodeOfConduct | None
@@ -183,7 +194,7 @@ class Redeemed(BaseModel):
 @router.post("/invites/redeem", response_model=Redeemed)
 async def redeem(
     body: RedeemRequest,
-    identity: ParentIdentity,
+    identity: ParentBeforeConduct,
     consent: ConsentDep,
     correlation: CorrelationId,
     address: Address,
@@ -192,6 +203,7 @@ async def redeem(
     redemption = await handlers.redeem(
         body.code,
         parent_id=identity.subject,
+        staff_account=identity.also_staff,
         address=address,
         correlation_id=correlation,
         consent=consent,
@@ -226,7 +238,7 @@ class Child(BaseModel):
 
 
 @router.get("/parents/me/children", response_model=list[Child])
-async def my_children(identity: ParentIdentity, consent: ConsentDep) -> list[Any]:
+async def my_children(identity: ParentBeforeConduct, consent: ConsentDep) -> list[Any]:
     """The children I am linked to, or waiting to be."""
     return await handlers.children_of(identity.subject, consent=consent)
 
@@ -240,6 +252,9 @@ class Link(BaseModel):
     request_id: str | None
     decided_by: str | None
     reason: str | None
+    because: RequestCause | None = None
+    """Why a request waits for a leader: ``staff_account`` when the account's email belongs
+    to a member of staff, ``guardian_limit`` when the pupil already has two guardians."""
 
 
 @school.get("/guardian-requests", response_model=list[Link])
@@ -287,8 +302,8 @@ class MediaState(BaseModel):
     pupil_id: str
     school_id: str
     granted: bool
-    in_care: bool
-    exception: bool
+    in_care: bool | None = Field(description="Null unless you are office, leader or admin.")
+    exception: bool | None = Field(description="Null unless you are office, leader or admin.")
     may_appear: bool
     changed_by: str | None
     changed_at: datetime | None
@@ -304,7 +319,7 @@ class PupilConsent(BaseModel):
 
 @school.get("/pupils/{pupil_id}/consent", response_model=PupilConsent)
 async def pupil_consent(
-    school_id: PathId, pupil_id: PathId, scope: PupilStaff, consent: ConsentDep
+    school_id: PathId, pupil_id: PathId, scope: GuardianReader, consent: ConsentDep
 ) -> PupilConsent:
     """A pupil's guardians, guardian requests and media consent."""
     links = await handlers.links_of_pupil(pupil_id, consent=consent)
@@ -314,7 +329,9 @@ async def pupil_consent(
         guardians=[Link.model_validate(x) for x in links if x["status"] == "linked"],
         requests=[Link.model_validate(x) for x in links if x["status"] != "linked"],
         media=MediaState.model_validate(
-            await handlers.media_of(pupil_id, school_id, consent=consent)
+            shown_media(
+                scope.identity, await handlers.media_of(pupil_id, school_id, consent=consent)
+            )
         ),
     )
 
@@ -324,13 +341,17 @@ async def pupil_media(
     school_id: PathId, pupil_id: PathId, scope: PupilStaff, consent: ConsentDep
 ) -> Any:
     """May this pupil appear in photos, stories and portfolios?"""
-    return await handlers.media_of(pupil_id, school_id, consent=consent)
+    return shown_media(
+        scope.identity, await handlers.media_of(pupil_id, school_id, consent=consent)
+    )
 
 
 @school.get("/media", response_model=list[MediaState])
 async def school_media(school_id: PathId, identity: SchoolStaff, consent: ConsentDep) -> Any:
     """Media consent of every pupil with a recorded choice (no document: no consent)."""
-    return await handlers.school_media(school_id, consent=consent)
+    return [
+        shown_media(identity, m) for m in await handlers.school_media(school_id, consent=consent)
+    ]
 
 
 class MediaChoice(Body):
@@ -499,6 +520,94 @@ async def set_invite_policy(
         body.lifetime_days, actor=_actor(identity.subject, school_id, correlation), consent=consent
     )
     return Done()
+
+
+# -- what leaders and families are told -------------------------------------------------------
+
+PageSize = Annotated[int, Query(ge=1, le=200)]
+Before = Annotated[int | None, Query(ge=1, description="next_before of the previous page")]
+
+
+class Activity(BaseModel):
+    seq: int
+    at: datetime
+    kind: Literal[
+        "issued",
+        "printed",
+        "revoked",
+        "redeemed-linked",
+        "redeemed-pending",
+        "request-approved",
+        "request-rejected",
+        "linked-after-approval",
+    ]
+    invite_id: str
+    pupil_id: str
+    by: str
+    """Who did it: the member of staff, or the parent who redeemed."""
+    parent_id: str | None
+    because: RequestCause | None
+
+
+class ActivityPage(BaseModel):
+    items: list[Activity]
+    next_before: int | None
+
+
+@school.get("/invite-activity", response_model=ActivityPage)
+async def invite_activity(
+    school_id: PathId,
+    identity: SchoolOverseer,
+    consent: ConsentDep,
+    limit: PageSize = 50,
+    before: Before = None,
+) -> ActivityPage:
+    """Who issued, printed, revoked and redeemed the school's invites, newest first."""
+    page = await handlers.invite_activity(school_id, before=before, limit=limit, consent=consent)
+    return ActivityPage.model_validate(page, from_attributes=True)
+
+
+class Notice(BaseModel):
+    notice_id: str
+    seq: int
+    at: datetime
+    kind: Literal["guardian-linked"]
+    school_id: str
+    pupil_id: str
+    parent_id: str
+    """The account that became a guardian."""
+    approved_by: str | None
+
+
+class NoticePage(BaseModel):
+    items: list[Notice]
+    next_before: int | None
+
+
+@school.get("/notices", response_model=NoticePage)
+async def school_notices(
+    school_id: PathId,
+    identity: SchoolOverseer,
+    consent: ConsentDep,
+    limit: PageSize = 50,
+    before: Before = None,
+) -> NoticePage:
+    """Every new guardian of the school's pupils, newest first."""
+    page = await handlers.notices_for(
+        "school", school_id, before=before, limit=limit, consent=consent
+    )
+    return NoticePage.model_validate(page, from_attributes=True)
+
+
+@router.get("/parents/me/notices", response_model=NoticePage)
+async def my_notices(
+    identity: ParentIdentity, consent: ConsentDep, limit: PageSize = 50, before: Before = None
+) -> NoticePage:
+    """Someone else became a guardian of one of my children, newest first."""
+    page = await handlers.notices_for(
+        "parent", identity.subject, before=before, limit=limit, consent=consent
+    )
+    return NoticePage.model_validate(page, from_attributes=True)
 
 
 # -- suspension --------------------------------------------------------------------------------
