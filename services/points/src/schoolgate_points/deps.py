@@ -1,4 +1,9 @@
-"""FastAPI dependencies of the points service: its parts, and who may do what."""
+"""FastAPI dependencies of the points service: its parts, and who may do what.
+
+Before any of these, every identity passes ``conduct_gate``: a parent who has not accepted
+the school's current code of conduct may do nothing here (the consent service is where
+they read and accept it).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,29 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from schoolgate_kit.app import correlation_id
+from schoolgate_kit.directory import conduct_gate as _conduct_gate
 from schoolgate_kit.identity import CLASSROOM_ROLES, CurrentIdentity, Identity, Role
 from schoolgate_kit.problems import Forbidden, NotFound
 from schoolgate_kit.readmodels import ReadModelStore
+
 from schoolgate_points.bootstrap import Points
 from schoolgate_points.projections import PUPILS, SCHOOLS
+
+CONDUCT = "points.conduct"
+"""The directory's code-of-conduct read model, as points keeps it."""
 
 
 async def _points(request: Request) -> Points:
     points: Points = request.app.state.points
     return points
+
+
+def _readmodels(request: Request) -> ReadModelStore:
+    points: Points = request.app.state.points
+    return points.readmodels
+
+
+conduct_gate = _conduct_gate(CONDUCT, _readmodels)
 
 
 def _check_school(school_id: str, identity: Identity) -> Identity:
@@ -29,11 +47,6 @@ async def _awarder(school_id: str, identity: CurrentIdentity) -> Identity:
     if identity.role not in CLASSROOM_ROLES | {Role.leader}:
         raise Forbidden("only teachers, teaching assistants and leaders award points")
     return identity
-
-
-def _readmodels(request: Request) -> ReadModelStore:
-    points: Points = request.app.state.points
-    return points.readmodels
 
 
 async def _pupil_reader(
