@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ..conftest import Process, start_embedded, until  # type: ignore[import-not-found]
+from ..conftest import Process, demo_ids, start_embedded, until  # type: ignore[import-not-found]
 from .conftest import client_for, signed_in  # type: ignore[import-not-found]
 
 TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
@@ -119,13 +119,14 @@ def test_an_escaped_slash_is_not_a_path_separator_through_the_gateway(
     server: tuple[str, Process, Path],
 ) -> None:
     base, _, _ = server
+    oak = demo_ids(base)["oak"]
     leader = signed_in(base, LEADER)
     week = {"from": date.today().isoformat(), "to": (date.today() + timedelta(6)).isoformat()}
-    plain = leader.get("/api/points/schools/demo-school/classes/oak/report", params=week)
+    plain = leader.get(f"/api/points/schools/demo-school/classes/{oak}/report", params=week)
     assert plain.status_code == 200, plain.text
-    escaped = leader.get("/api/points/schools/demo-school/classes/oak%2Freport", params=week)
+    escaped = leader.get(f"/api/points/schools/demo-school/classes/{oak}%2Freport", params=week)
     assert escaped.status_code in (404, 405, 422), escaped.status_code
-    question = leader.get("/api/points/schools/demo-school/classes/oak%2Freport%3Fformat=csv")
+    question = leader.get(f"/api/points/schools/demo-school/classes/{oak}%2Freport%3Fformat=csv")
     assert question.status_code in (404, 405, 422), question.status_code
 
 
@@ -145,6 +146,7 @@ async def test_a_school_value_named_as_a_formula_is_text_in_the_csv_report(
     server: tuple[str, Process, Path],
 ) -> None:
     base, _, _ = server
+    ids = demo_ids(base)
     leader, teacher = signed_in(base, LEADER), signed_in(base, TEACHER)
     added = leader.post("/api/roster/schools/demo-school/school-ways", json={"name": FORMULA})
     assert added.status_code == 201, added.text
@@ -153,14 +155,16 @@ async def test_a_school_value_named_as_a_formula_is_text_in_the_csv_report(
 
     def report() -> list[list[str]]:
         answer = leader.get(
-            "/api/points/schools/demo-school/classes/oak/report", params={**week, "format": "csv"}
+            f"/api/points/schools/demo-school/classes/{ids['oak']}/report",
+            params={**week, "format": "csv"},
         )
         assert answer.status_code == 200, answer.text
         return list(csv.reader(io.StringIO(answer.text)))
 
     async def awarded() -> bool:
         answer = teacher.post(
-            "/api/awards", json={"pupil_id": "ada", "school_way_id": way, "class_id": "oak"}
+            "/api/awards",
+            json={"pupil_id": ids["ada"], "school_way_id": way, "class_id": ids["oak"]},
         )
         return answer.status_code == 201
 
