@@ -17,7 +17,11 @@ Every scope check of the service is here. The rules:
   and their parents read it; the class's staff see who handed it in;
 - media: staff and pupils upload; the bytes go to staff of the school, the uploader and
   families who may see a post or approved portfolio item that holds them, unless consent
-  hides them; everyone else gets 404, so media ids cannot be probed.
+  hides them; a pupil gets only what they uploaded themself (their portfolio's), never a
+  post's photo, since pupils do not read posts; everyone else gets 404, so media ids
+  cannot be probed;
+- before any of this, every identity passes ``conduct_gate``: a parent who has not
+  accepted the school's current code of conduct may do nothing here.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from schoolgate_contracts.stories import Audience
 from schoolgate_kit.app import correlation_id
+from schoolgate_kit.directory import conduct_gate as _conduct_gate
 from schoolgate_kit.identity import (
     CLASSROOM_ROLES,
     STAFF_ROLES,
@@ -37,7 +42,7 @@ from schoolgate_kit.identity import (
     Role,
 )
 from schoolgate_kit.problems import Forbidden, NotFound
-from schoolgate_kit.readmodels import Doc
+from schoolgate_kit.readmodels import Doc, ReadModelStore
 
 from schoolgate_stories import handlers
 from schoolgate_stories.bootstrap import Stories
@@ -54,9 +59,21 @@ class PupilNotFound(NotFound):
     title = "No such pupil in this school"
 
 
+CONDUCT = "stories.conduct"
+"""The directory's code-of-conduct read model, as stories keeps it."""
+
+
 async def _stories(request: Request) -> Stories:
     stories: Stories = request.app.state.stories
     return stories
+
+
+def _readmodels(request: Request) -> ReadModelStore:
+    stories: Stories = request.app.state.stories
+    return stories.readmodels
+
+
+conduct_gate = _conduct_gate(CONDUCT, _readmodels)
 
 
 StoriesDep = Annotated[Stories, Depends(_stories)]
@@ -121,6 +138,14 @@ def may_set_task(identity: Identity, class_id: str) -> None:
         return
     if identity.role is not Role.teacher or class_id not in identity.class_ids:
         raise Forbidden("home learning is set by the class's teacher")
+
+
+async def _media_reader(identity: CurrentIdentity) -> Identity:
+    """A pupil reads media as themself, never as a family: the gateway names a pupil among
+    their own ``pupil_ids``, which would otherwise open every post their class can see."""
+    if identity.role is Role.pupil:
+        return identity.model_copy(update={"pupil_ids": frozenset()})
+    return identity
 
 
 async def _uploader(school_id: PathId, identity: CurrentIdentity, stories: StoriesDep) -> Identity:
@@ -260,6 +285,7 @@ Staff = Annotated[Identity, Depends(_staff)]
 Leader = Annotated[Identity, Depends(_leader)]
 Writer = Annotated[Identity, Depends(_writer)]
 MediaUploader = Annotated[Identity, Depends(_uploader)]
+MediaReader = Annotated[Identity, Depends(_media_reader)]
 PupilDep = Annotated[PupilActor, Depends(_pupil)]
 PostReader = Annotated[PostScope, Depends(_post_reader)]
 Liker = Annotated[PostScope, Depends(_liker)]

@@ -1,5 +1,6 @@
 """Who gets a media's bytes: exactly those who may see what holds it, and the people who
-look after it. Everyone else is told it is not there (404), so ids cannot be probed."""
+look after it. Everyone else is told it is not there (404), so ids cannot be probed. A
+parent who has not accepted the school's code of conduct gets nothing at all."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from schoolgate_contracts.consent import CodeOfConductAccepted, CodeOfConductPublished
+from schoolgate_kit.identity import Role
+from schoolgate_kit.testing.waiting import until
 
-from .conftest import School, StoriesService, new_school, photo, post, upload
+from .conftest import School, StoriesService, auth, new_school, photo, post, upload
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,10 @@ CALLERS: dict[str, Caller] = {
     "leader, other school": lambda s: s.other_leader,
     "teacher, other school": lambda s: s.other_teacher,
     "pupil ada": lambda s: s.pupil("ada"),
+    # the gateway names a pupil among their own pupil ids: that must not make them family
+    "pupil ada, as the gateway signs her": lambda s: auth(
+        Role.pupil, s.p("ada"), s.id, pupils=(s.p("ada"),)
+    ),
     "pupil ben (oak)": lambda s: s.pupil("ben"),
     "teacher of oak (uploader)": lambda s: s.teacher,
     "assistant of oak": lambda s: s.assistant,
@@ -74,8 +82,9 @@ CALLERS: dict[str, Caller] = {
 STAFF = {"teacher of oak (uploader)", "assistant of oak", "teacher of ash", "office", "leader"}
 ALLOWED = {
     "on_post": STAFF | {"parent of ada (oak)"},
-    "in_portfolio": STAFF | {"parent of ada (oak)", "pupil ada"},
-    "waiting": STAFF | {"pupil ada"},
+    "in_portfolio": STAFF
+    | {"parent of ada (oak)", "pupil ada", "pupil ada, as the gateway signs her"},
+    "waiting": STAFF | {"pupil ada", "pupil ada, as the gateway signs her"},
     "loose": STAFF,
 }
 
@@ -111,3 +120,52 @@ async def test_the_other_school_cannot_reach_media_through_its_own_path(
 async def test_without_a_token_nothing_is_answered(world: World, client: httpx.AsyncClient) -> None:
     answer = await client.get(world.school.path(f"/media/{world.on_post}"))
     assert answer.status_code == 401
+
+
+async def test_a_parent_gets_nothing_until_they_accept_the_code_of_conduct(
+    stories: StoriesService, client: httpx.AsyncClient
+) -> None:
+    school = await new_school(stories)  # its own: the code binds every parent of the school
+    media_id = await upload(client, school, school.teacher)
+    await post(client, school, school.teacher, attachments=[photo(media_id, school.p("ada"))])
+    await stories.caught_up()
+    parent = school.parent("ada")
+    ask = {
+        "photo": lambda: client.get(school.path(f"/media/{media_id}"), headers=parent),
+        "posts": lambda: client.get(
+            school.path("/posts"), headers=parent, params={"pupil_id": school.p("ada")}
+        ),
+    }
+    for name, request in ask.items():
+        answer = await request()
+        assert answer.status_code == 200, f"{name}: {answer.text}"
+
+    await stories.append(
+        f"consentpolicy-{school.id}",
+        school.id,
+        CodeOfConductPublished(version=1, text="Be kind.", published_by="leader"),
+    )
+
+    async def refused() -> bool:
+        answer = await ask["photo"]()
+        return answer.status_code == 403
+
+    await until(refused, why="the code of conduct reaches stories")
+    for name, request in ask.items():
+        answer = await request()
+        assert answer.status_code == 403, f"{name}: {answer.text}"
+        assert answer.json()["type"].endswith("/code-of-conduct-not-accepted")
+    staff = await client.get(school.path(f"/media/{media_id}"), headers=school.teacher)
+    assert staff.status_code == 200, staff.text
+
+    await stories.append(
+        "parent-parent-of-ada",
+        school.id,
+        CodeOfConductAccepted(parent_id="parent-of-ada", school_id=school.id, version=1),
+    )
+
+    async def allowed() -> bool:
+        answer = await ask["photo"]()
+        return answer.status_code == 200
+
+    await until(allowed, why="the acceptance reaches stories")

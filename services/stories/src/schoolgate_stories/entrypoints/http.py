@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from schoolgate_contracts.stories import Attachment, Audience, MediaKind
 from schoolgate_kit.app import Kit, create_service_app
 from schoolgate_kit.guard import allow_body
-from schoolgate_kit.identity import CurrentIdentity, Role
+from schoolgate_kit.identity import Role
 from schoolgate_kit.problems import Forbidden, NotFound, Problem, Unprocessable
 
 from schoolgate_stories import domain, handlers
@@ -22,6 +22,7 @@ from schoolgate_stories.deps import (
     CorrelationId,
     Leader,
     Liker,
+    MediaReader,
     MediaUploader,
     Member,
     PathId,
@@ -125,7 +126,7 @@ async def upload_media(
 async def media(
     school_id: PathId,
     media_id: Annotated[str, Path(pattern=MEDIA_ID)],
-    identity: CurrentIdentity,
+    identity: MediaReader,
     stories: StoriesDep,
     size: Literal["full", "thumb"] = "full",
 ) -> Response:
