@@ -103,6 +103,7 @@ staff = Projection(
     ),
     key=_staff_key,
     evolve=_staff,
+    indexes=(("email",),),  # a parent account whose email is a colleague's (scope.py)
 )
 parents = Projection(
     name=PARENTS,

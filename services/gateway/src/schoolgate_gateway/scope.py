@@ -6,7 +6,7 @@ from schoolgate_kit.identity import Identity, Role
 from schoolgate_kit.problems import Forbidden, Problem, Unauthenticated
 from schoolgate_kit.readmodels import ReadModelStore
 
-from schoolgate_gateway.accounts import Account, Kind
+from schoolgate_gateway.accounts import Account, Kind, email_key
 from schoolgate_gateway.projections import PARENTS, PUPILS, STAFF
 
 NO_SCHOOL = "none"
@@ -46,6 +46,7 @@ async def identity_for(
                 role=Role.parent,
                 school_id=school,
                 pupil_ids=frozenset(p for p, s in children.items() if s == school),
+                also_staff=await _is_staff_email(account.email, readmodels),
             )
         case Kind.pupil:
             doc = await readmodels.get(PUPILS, account.person_id)
@@ -59,6 +60,15 @@ async def identity_for(
                 pupil_ids=frozenset({account.person_id}),
             )
     raise AssertionError(account.kind)
+
+
+async def _is_staff_email(email: str | None, readmodels: ReadModelStore) -> bool:
+    """Whether a current member of staff of any school has this email: such a parent's
+    claim to a child waits for a leader (consent decides), whoever issued the code."""
+    if not email:
+        return False
+    colleagues = await readmodels.find(STAFF, {"email": email_key(email)})
+    return any(not c["left"] for c in colleagues)
 
 
 async def all_children(account: Account, readmodels: ReadModelStore) -> dict[str, str]:
