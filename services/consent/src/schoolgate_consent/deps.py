@@ -256,10 +256,13 @@ def _parent_scope(
 
 def shown_media(identity: Identity, media: Doc) -> Doc:
     """A pupil's media consent as this member of staff may see it: whether the pupil is in
-    care (and has a leader's exception) only for those who keep safeguarding records."""
+    care (and has a leader's exception) only for those who keep safeguarding records.
+
+    The others see only whether the pupil may appear: the family's choice beside it would
+    tell them the rest (given, yet not shown, is a pupil in care)."""
     if identity.role in CARE_READERS:
         return media
-    return {**media, "in_care": None, "exception": None}
+    return {**media, "granted": None, "in_care": None, "exception": None}
 
 
 def client_address(request: Request) -> str:

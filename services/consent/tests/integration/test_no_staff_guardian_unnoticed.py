@@ -274,8 +274,9 @@ async def test_care_status_and_guardians_stay_with_those_who_keep_them(
     for who in (school.teacher, school.assistant, school.other_teacher):
         media = await _get(client, school.path(f"/pupils/{pupil}/media"), who)
         everyone = await _get(client, school.path("/media"), who)
-        assert (media["in_care"], media["exception"], media["may_appear"]) == (None, None, False)
-        assert {m["in_care"] for m in everyone} == {None}
+        shown = (media["granted"], media["in_care"], media["exception"], media["may_appear"])
+        assert shown == (None, None, None, False)
+        assert {(m["granted"], m["in_care"]) for m in everyone} == {(None, None)}
 
     async def guardians(who: dict[str, str]) -> httpx.Response:
         return await client.get(school.path(f"/pupils/{pupil}/consent"), headers=who)

@@ -301,7 +301,7 @@ async def decide_request(
 class MediaState(BaseModel):
     pupil_id: str
     school_id: str
-    granted: bool
+    granted: bool | None = Field(description="Null unless you are office, leader or admin.")
     in_care: bool | None = Field(description="Null unless you are office, leader or admin.")
     exception: bool | None = Field(description="Null unless you are office, leader or admin.")
     may_appear: bool
