@@ -384,11 +384,6 @@ async def pupil_name(pupil_id: str, *, consent: Consent) -> str | None:
     return None if pupil is None else f"{pupil['first_name']} {pupil['surname']}"
 
 
-async def invite_status(invite_id: str, *, consent: Consent) -> str | None:
-    doc = await consent.readmodels.get(INVITES, invite_id)
-    return None if doc is None else str(doc["status"])
-
-
 async def code_of_conduct(school_id: str, *, consent: Consent) -> Doc | None:
     policy = strip(await consent.readmodels.get(POLICIES, school_id))
     if policy is None or not policy.get("conduct_version"):
