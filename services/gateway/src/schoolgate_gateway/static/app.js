@@ -965,18 +965,21 @@ function joinView() {
       await working(button, creating ? "Creating your account…" : "Signing in…", async () => {
         let me;
         try {
-          me = creating
-            ? await api("POST", "/api/join/account", {
-                display_name: name.value.trim(),
-                email: email.value.trim(),
-                password: password.value,
-              })
-            : await api("POST", "/api/session", { email: email.value, password: password.value });
+          if (creating) {
+            // The answer is the same whether or not the email had an account (so nobody
+            // can learn who has one): signing in next tells us whether it worked.
+            await api("POST", "/api/join/account", {
+              display_name: name.value.trim(),
+              email: email.value.trim(),
+              password: password.value,
+            });
+          }
+          me = await api("POST", "/api/session", { email: email.value.trim(), password: password.value });
         } catch (error) {
-          if (error.slug === "email-taken") {
+          if (creating && error.status === 401) {
             join.mode = "sign-in";
             show("start");
-            warn(`${error.message}`);
+            warn("If you already have an account with this email, please sign in with its password.");
             return;
           }
           throw error;
@@ -2025,7 +2028,10 @@ async function requestsView() {
         { class: "card", "aria-labelledby": titleId },
         h("h2", { id: titleId, text: `Request to join for ${name}` }),
         h("p", {
-          text: `A parent or carer asked to join on ${longDate(request.since)}. ${name} already has two parents or carers on Schoolgate, so a leader decides.`,
+          text:
+            request.because === "staff_account"
+              ? `Someone asked to join as a parent or carer of ${name} on ${longDate(request.since)}, with an account whose email belongs to a member of staff, so a leader decides. Please check with the family before you approve.`
+              : `A parent or carer asked to join on ${longDate(request.since)}. ${name} already has two parents or carers on Schoolgate, so a leader decides.`,
         }),
         h("p", { text: `Who is asking: ${await parentName(request.parent_id)}` }),
         form,
