@@ -17,7 +17,6 @@ Any other answer, and any difference between a foreign id and an unknown one, is
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,9 @@ from typing import Any
 
 import httpx
 import pytest
+from schoolgate_kit.app import POSITION_HEADER
 from schoolgate_kit.identity import Identity, Role, sign
+from schoolgate_kit.testing.waiting import until_projected_sync
 
 from .conftest import ConsentService, auth, enrolled, token
 
@@ -113,9 +114,10 @@ def world(consent: ConsentService) -> Iterator[World]:
     consent.seed(S1, enrolled(OWN, class_id=CLASS_OF[OWN]), enrolled(OTHER, class_id="mx-c2"))
     consent.seed(S2, enrolled(FOREIGN, class_id=CLASS_OF[FOREIGN]))
     with httpx.Client(base_url=consent.url, timeout=20) as http:
+        _projected(http, consent)
         for school, pupil in ((S1, OWN), (S1, OTHER), (S2, FOREIGN)):
             path = f"/schools/{school}/pupils/{pupil}/media"
-            _wait(lambda path=path, school=school: _get(http, path, school).status_code == 200)
+            assert _get(http, path, school).status_code == 200, path
 
         def invite(school: str, pupil: str) -> dict[str, Any]:
             answer = http.post(
@@ -144,8 +146,9 @@ def world(consent: ConsentService) -> Iterator[World]:
                 json={"text": "Be kind."},
             )
             assert answer.status_code == 200, answer.text
-        _wait(lambda: _get(http, f"/schools/{S1}/code-of-conduct", S1).status_code == 200)
-        _wait(lambda: _get(http, f"/schools/{S2}/code-of-conduct", S2).status_code == 200)
+        _projected(http, consent)
+        assert _get(http, f"/schools/{S1}/code-of-conduct", S1).status_code == 200
+        assert _get(http, f"/schools/{S2}/code-of-conduct", S2).status_code == 200
         for parent, school in (("mx-parent", S1), ("mx-parent2", S2)):
             answer = http.post(
                 f"/schools/{school}/code-of-conduct/acceptances",
@@ -160,15 +163,12 @@ def world(consent: ConsentService) -> Iterator[World]:
             "revoke-other": invite(S1, OTHER)["invite_id"],
             "letter-foreign": invite(S2, FOREIGN)["invite_id"],
         }
-        _wait(
-            lambda: (
-                _get(http, f"/schools/{S1}/pupils/{OWN}/consent", S1).json()["guardians"].__len__()
-                == 2
-            )
-        )
+        _projected(http, consent)
+        own = _get(http, f"/schools/{S1}/pupils/{OWN}/consent", S1).json()
+        assert len(own["guardians"]) == 2
         for parent, school in (("mx-parent", S1), ("mx-parent2", S2)):
             path = f"/schools/{school}/parents/{parent}/code-of-conduct"
-            _wait(lambda path=path, school=school: _get(http, path, school).json()["accepted"])
+            assert _get(http, path, school).json()["accepted"], path
     yield World(consent, invites)
 
 
@@ -176,11 +176,10 @@ def _get(http: httpx.Client, path: str, school: str) -> httpx.Response:
     return http.get(path, headers=auth(Role.leader, "mx-setup", school))
 
 
-def _wait(check: Any, within: float = 15) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        assert time.monotonic() < deadline, "the world was not projected in time"
-        time.sleep(0.05)
+def _projected(http: httpx.Client, consent: ConsentService) -> None:
+    """Wait until the worker has projected everything the store holds: the roster facts
+    seeded, and every write of the world so far."""
+    until_projected_sync(http, consent.newest_position())
 
 
 # -- the endpoints and who each lets in --------------------------------------------------------
@@ -445,6 +444,9 @@ def test_every_caller_gets_exactly_what_the_rules_allow(endpoint: Endpoint, worl
                     endpoint.method, path, headers=caller.headers, json=endpoint.body
                 )
                 answers[target.label] = answer
+                if POSITION_HEADER in answer.headers:
+                    # the next case reads what this one wrote (a suspension, its lift)
+                    until_projected_sync(http, answer)
                 verdict = let_in(endpoint, caller, target)
                 want = endpoint.ok if verdict is True else verdict
                 if answer.status_code != want:
