@@ -7,11 +7,13 @@ same event store file, in the school's roster stream.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,7 +22,6 @@ from schoolgate_contracts.roster import PupilEnrolled
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.identity import Identity, Role, sign
 from schoolgate_kit.testing.processes import ServiceProcesses, free_port
-from schoolgate_kit.testing.waiting import until
 
 SECRET = "consent-test-identity-secret-" + "y" * 24
 HERE = Path(__file__).resolve()
@@ -135,12 +136,19 @@ def fresh(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-async def pupil_known(client: httpx.AsyncClient, school_id: str, pupil_id: str) -> None:
+async def holds(check: Callable[[], Any]) -> bool:
+    """A plain or async predicate's answer, for asserting once what a wait has settled."""
+    result = check()
+    if inspect.isawaitable(result):
+        result = await result
+    return bool(result)
+
+
+async def pupil_known(
+    consent: ConsentService, client: httpx.AsyncClient, school_id: str, pupil_id: str
+) -> None:
     """Wait until the worker has projected the roster fact of a seeded pupil."""
+    await consent.projected()
     leader = auth(Role.leader, f"leader-of-{school_id}", school_id)
-
-    async def known() -> bool:
-        answer = await client.get(f"/schools/{school_id}/pupils/{pupil_id}/media", headers=leader)
-        return answer.status_code == 200
-
-    await until(known, why=f"pupil {pupil_id} projected")
+    answer = await client.get(f"/schools/{school_id}/pupils/{pupil_id}/media", headers=leader)
+    assert answer.status_code == 200, f"pupil {pupil_id} projected: {answer.text}"

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from schoolgate_kit.identity import Role
 
-from .conftest import ConsentService, auth, enrolled, fresh, pupil_known, start_service, until
+from .conftest import ConsentService, auth, enrolled, fresh, holds, pupil_known, start_service
 
 TEACHER = auth(Role.teacher, "teacher-1", classes=("class-1",))
 LEADER = auth(Role.leader, "leader-1")
@@ -21,7 +21,7 @@ async def new_pupil(
 ) -> str:
     pupil = fresh("pupil")
     await consent.seed_async(school, enrolled(pupil))
-    await pupil_known(client, school, pupil)
+    await pupil_known(consent, client, school, pupil)
     return pupil
 
 
@@ -75,7 +75,8 @@ async def test_an_invite_links_a_parent_once_and_its_code_never_enters_the_log(
         children = await client.get("/parents/me/children", headers=auth(Role.parent, parent))
         return [c["status"] for c in children.json() if c["pupil_id"] == pupil] == ["linked"]
 
-    await until(linked, why="the parent sees their child")
+    await consent.projected()
+    assert await holds(linked), "the parent sees their child"
     state = await client.get(f"/schools/school-1/pupils/{pupil}/consent", headers=TEACHER)
     assert [g["parent_id"] for g in state.json()["guardians"]] == [parent]
 
@@ -98,7 +99,8 @@ async def test_an_invite_links_a_parent_once_and_its_code_never_enters_the_log(
         answer = await client.get(invite["letter_url"], headers=OFFICE)
         return answer.status_code == 404
 
-    await until(letter_closed, why="a used invite has no letter any more")
+    await consent.projected()
+    assert await holds(letter_closed), "a used invite has no letter any more"
     stored = consent.log_bytes()
     assert pupil.encode() in stored  # the file is the right one, and it is readable
     for secret in (code, revoked["code"]):
@@ -130,7 +132,8 @@ async def test_many_parents_at_once_make_two_guardians_and_the_rest_wait_for_a_l
     async def all_waiting() -> bool:
         return len(await pending()) == 8
 
-    await until(all_waiting, why="eight requests wait for a leader")
+    await consent.projected()
+    assert await holds(all_waiting), "eight requests wait for a leader"
     requests = {r["parent_id"]: r["request_id"] for r in await pending()}
     assert set(requests) == set(waiting)
 
@@ -164,7 +167,8 @@ async def test_many_parents_at_once_make_two_guardians_and_the_rest_wait_for_a_l
         state = await client.get(f"/schools/school-1/pupils/{pupil}/consent", headers=LEADER)
         return len(state.json()["guardians"]) == 3
 
-    await until(three_guardians, why="the approved parent becomes a third guardian")
+    await consent.projected()
+    assert await holds(three_guardians), "the approved parent becomes a third guardian"
     state = (await client.get(f"/schools/school-1/pupils/{pupil}/consent", headers=LEADER)).json()
     assert waiting[0] in {g["parent_id"] for g in state["guardians"]}
     reasons = {r["parent_id"]: (r["status"], r["reason"]) for r in state["requests"]}
@@ -196,7 +200,8 @@ async def test_media_consent_reaches_the_projection_and_a_pupil_in_care_needs_an
     pupil = await new_pupil(consent, client)
     parent = await link(client, pupil)
     path = f"/schools/school-1/pupils/{pupil}"
-    await until(lambda: _linked(client, parent, pupil), why="link projected")
+    await consent.projected()
+    assert await holds(lambda: _linked(client, parent, pupil)), "link projected"
     assert (await media(client, pupil))["may_appear"] is False  # no choice yet: no consent
 
     granted = await client.put(
@@ -204,14 +209,16 @@ async def test_media_consent_reaches_the_projection_and_a_pupil_in_care_needs_an
     )
     assert granted.status_code == 200, granted.text
     assert granted.json() == {"pupil_id": pupil, "granted": True, "may_appear": True}
-    await until(lambda: _may_appear(client, pupil, True), why="consent projected")
+    await consent.projected()
+    assert await holds(lambda: _may_appear(client, pupil, True)), "consent projected"
     assert (await media(client, pupil))["changed_by"] == parent
 
     withdrawn = await client.put(
         f"{path}/media-consent", headers=auth(Role.parent, parent), json={"granted": False}
     )
     assert withdrawn.status_code == 200, withdrawn.text
-    await until(lambda: _may_appear(client, pupil, False), why="withdrawal projected")
+    await consent.projected()
+    assert await holds(lambda: _may_appear(client, pupil, False)), "withdrawal projected"
 
     # a pupil in local-authority care
     in_care = await client.put(f"{path}/care-status", headers=LEADER, json={"in_care": True})
@@ -235,7 +242,8 @@ async def test_media_consent_reaches_the_projection_and_a_pupil_in_care_needs_an
         f"{path}/media-consent", headers=auth(Role.parent, parent), json={"granted": True}
     )
     assert granted.status_code == 200, granted.text
-    await until(lambda: _may_appear(client, pupil, True), why="consent with exception projected")
+    await consent.projected()
+    assert await holds(lambda: _may_appear(client, pupil, True)), "consent with exception projected"
     doc = await media(client, pupil, OFFICE)
     assert (doc["in_care"], doc["exception"], doc["granted"]) == (True, True, True)
 
@@ -251,7 +259,8 @@ async def test_media_consent_reaches_the_projection_and_a_pupil_in_care_needs_an
         f"/schools/school-1/pupils/{other}/media-consent", headers=OFFICE, json={"granted": True}
     )
     assert paper.status_code == 200, paper.text
-    await until(lambda: _may_appear(client, other, True), why="paper form projected")
+    await consent.projected()
+    assert await holds(lambda: _may_appear(client, other, True)), "paper form projected"
 
 
 async def _linked(client: httpx.AsyncClient, parent: str, pupil: str) -> bool:
@@ -268,7 +277,8 @@ async def test_a_suspended_parent_is_refused_until_the_suspension_is_lifted(
 ) -> None:
     pupil = await new_pupil(consent, client)
     parent = await link(client, pupil)
-    await until(lambda: _linked(client, parent, pupil), why="link projected")
+    await consent.projected()
+    assert await holds(lambda: _linked(client, parent, pupil)), "link projected"
     as_parent = auth(Role.parent, parent)
     suspension = f"/schools/school-1/parents/{parent}/suspension"
 
@@ -284,7 +294,8 @@ async def test_a_suspended_parent_is_refused_until_the_suspension_is_lifted(
         answer = await client.get("/parents/me/children", headers=as_parent)
         return answer.status_code == 403
 
-    await until(refused, why="the suspension takes effect")
+    await consent.projected()
+    assert await holds(refused), "the suspension takes effect"
     for answer in (
         await client.get("/parents/me/children", headers=as_parent),
         await redeem(client, parent, (await issue(client, pupil))["code"]),
@@ -307,7 +318,8 @@ async def test_a_suspended_parent_is_refused_until_the_suspension_is_lifted(
         answer = await client.get("/parents/me/children", headers=as_parent)
         return answer.status_code == 200
 
-    await until(restored, why="lifting restores access")
+    await consent.projected()
+    assert await holds(restored), "lifting restores access"
     assert (await client.get(suspension, headers=OFFICE)).json()["suspended"] is False
 
 
@@ -317,7 +329,7 @@ async def test_parents_accept_the_code_of_conduct_and_again_when_it_changes(
     school = fresh("school")
     pupil = fresh("pupil")
     await consent.seed_async(school, enrolled(pupil))
-    await pupil_known(client, school, pupil)
+    await pupil_known(consent, client, school, pupil)
     leader = auth(Role.leader, "leader-c", school)
     teacher = auth(Role.teacher, "teacher-c", school, classes=("class-1",))
     invite = await client.post(f"/schools/{school}/pupils/{pupil}/invites", headers=teacher)
@@ -336,7 +348,8 @@ async def test_parents_accept_the_code_of_conduct_and_again_when_it_changes(
         answer = await client.get(f"/schools/{school}/code-of-conduct", headers=as_parent)
         return answer.status_code == 200 and answer.json()["version"] == version
 
-    await until(lambda: published_v(1), why="version 1 projected")
+    await consent.projected()
+    assert await holds(lambda: published_v(1)), "version 1 projected"
     joined = await redeem(client, parent, invite.json()["code"])
     assert joined.json()["code_of_conduct"]["text"] == "Be kind to staff."
     assert joined.json()["code_of_conduct_accepted"] is False
@@ -355,11 +368,13 @@ async def test_parents_accept_the_code_of_conduct_and_again_when_it_changes(
             yes,
         )
 
-    await until(lambda: accepted_v(1, True), why="acceptance projected")
+    await consent.projected()
+    assert await holds(lambda: accepted_v(1, True)), "acceptance projected"
     await client.put(
         f"/schools/{school}/code-of-conduct", headers=leader, json={"text": "Be kind. Be on time."}
     )
-    await until(lambda: published_v(2), why="version 2 projected")
+    await consent.projected()
+    assert await holds(lambda: published_v(2)), "version 2 projected"
     assert await accepted_v(1, False)  # the new version is not accepted yet
     outdated = await client.post(
         f"/schools/{school}/code-of-conduct/acceptances", headers=as_parent, json={"version": 1}
@@ -369,7 +384,8 @@ async def test_parents_accept_the_code_of_conduct_and_again_when_it_changes(
     await client.post(
         f"/schools/{school}/code-of-conduct/acceptances", headers=as_parent, json={"version": 2}
     )
-    await until(lambda: accepted_v(2, True), why="version 2 accepted")
+    await consent.projected()
+    assert await holds(lambda: accepted_v(2, True)), "version 2 accepted"
     mine = await client.get(acceptance, headers=as_parent)
     assert mine.status_code == 200 and mine.json()["accepted"] is True
 
@@ -380,7 +396,7 @@ async def test_invites_last_fourteen_days_unless_the_school_or_the_request_says(
     school = fresh("school")
     pupil = fresh("pupil")
     await consent.seed_async(school, enrolled(pupil))
-    await pupil_known(client, school, pupil)
+    await pupil_known(consent, client, school, pupil)
     teacher = auth(Role.teacher, "teacher-e", school, classes=("class-1",))
     path = f"/schools/{school}/pupils/{pupil}/invites"
 
@@ -406,7 +422,8 @@ async def test_invites_last_fourteen_days_unless_the_school_or_the_request_says(
     async def school_lifetime() -> bool:
         return await days() == 7
 
-    await until(school_lifetime, why="the school's lifetime applies")
+    await consent.projected()
+    assert await holds(school_lifetime), "the school's lifetime applies"
     assert await days(expires_in_days=30) == 30
     invites = await client.get(path, headers=teacher)
     assert {i["status"] for i in invites.json()} == {"open"}
@@ -423,7 +440,7 @@ async def test_redemption_is_rate_limited_per_parent_and_per_address(tmp_path: A
     try:
         async with httpx.AsyncClient(base_url=service.url, timeout=20) as client:
             await service.seed_async("school-1", enrolled("p-rate"))
-            await pupil_known(client, "school-1", "p-rate")
+            await pupil_known(service, client, "school-1", "p-rate")
             valid = (await issue(client, "p-rate"))["code"]
             guesser = auth(Role.parent, "guesser")
             here = {"x-forwarded-for": "198.51.100.1"}

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from schoolgate_kit.identity import Role
 
-from .conftest import ConsentService, auth, enrolled, fresh, pupil_known, until
+from .conftest import ConsentService, auth, enrolled, fresh, holds, pupil_known
 
 
 class School:
@@ -38,7 +38,7 @@ class School:
     async def pupil(self, consent: ConsentService, client: httpx.AsyncClient) -> str:
         pupil = fresh("pupil")
         await consent.seed_async(self.id, enrolled(pupil))
-        await pupil_known(client, self.id, pupil)
+        await pupil_known(consent, client, self.id, pupil)
         return pupil
 
     async def issue(
@@ -92,7 +92,8 @@ async def test_a_staff_members_parent_account_waits_for_a_leader_whatever_the_gu
         requests = await _get(client, school.path("/guardian-requests"), school.leader)
         return [r for r in requests if r["pupil_id"] == pupil]
 
-    await until(lambda: _non_empty(waiting()), why="the request reaches the leader")
+    await consent.projected()
+    assert await holds(lambda: _non_empty(waiting())), "the request reaches the leader"
     [request] = await waiting()
     assert (request["parent_id"], request["because"]) == (staff_parent, "staff_account")
     children = await _get(client, "/parents/me/children", school.parent(staff_parent))
@@ -110,7 +111,8 @@ async def test_a_staff_members_parent_account_waits_for_a_leader_whatever_the_gu
         state = await _get(client, school.path(f"/pupils/{pupil}/consent"), school.leader)
         return [g["parent_id"] for g in state["guardians"]] == [staff_parent]
 
-    await until(linked, why="the approved account becomes a guardian")
+    await consent.projected()
+    assert await holds(linked), "the approved account becomes a guardian"
 
 
 async def _non_empty(items: Any) -> bool:
@@ -164,7 +166,8 @@ async def test_every_issue_print_revocation_and_redemption_is_recorded_for_leade
     async def all_recorded() -> bool:
         return await everything(50) == expected
 
-    await until(all_recorded, why="the activity is projected")
+    await consent.projected()
+    assert await holds(all_recorded), "the activity is projected"
     assert await everything(2) == expected  # page by page, nothing lost or repeated
     for who in (school.teacher, school.office, school.parent(parent)):
         refused = await client.get(school.path("/invite-activity"), headers=who)
@@ -189,7 +192,8 @@ async def test_a_new_guardian_is_news_to_the_other_guardians_and_to_leaders(
     async def both_told() -> bool:
         return await school_notices() == [(pupil, second), (pupil, first)]
 
-    await until(both_told, why="leaders are told of both guardians, newest first")
+    await consent.projected()
+    assert await holds(both_told), "leaders are told of both guardians, newest first"
     told = await _get(client, "/parents/me/notices", school.parent(first))
     assert [(n["kind"], n["pupil_id"], n["parent_id"]) for n in told["items"]] == [
         ("guardian-linked", pupil, second)
@@ -214,11 +218,13 @@ async def test_a_parent_may_only_read_and_accept_the_code_of_conduct_until_they_
     async def media_answer() -> httpx.Response:
         return await client.put(media, headers=as_parent, json={"granted": True})
 
-    await until(lambda: _status(media_answer(), 200), why="the link is projected")
+    await consent.projected()
+    assert await holds(lambda: _status(media_answer(), 200)), "the link is projected"
     await client.put(
         school.path("/code-of-conduct"), headers=school.leader, json={"text": "Be kind."}
     )
-    await until(lambda: version_is(1), why="version 1 projected")
+    await consent.projected()
+    assert await holds(lambda: version_is(1)), "version 1 projected"
 
     for answer in (
         await media_answer(),
@@ -232,14 +238,16 @@ async def test_a_parent_may_only_read_and_accept_the_code_of_conduct_until_they_
         school.path("/code-of-conduct/acceptances"), headers=as_parent, json={"version": 1}
     )
     assert accepted.status_code == 200, accepted.text
-    await until(lambda: _status(media_answer(), 200), why="the acceptance is projected")
+    await consent.projected()
+    assert await holds(lambda: _status(media_answer(), 200)), "the acceptance is projected"
 
     await client.put(
         school.path("/code-of-conduct"),
         headers=school.leader,
         json={"text": "Be kind. Be on time."},
     )
-    await until(lambda: version_is(2), why="version 2 projected")
+    await consent.projected()
+    assert await holds(lambda: version_is(2)), "version 2 projected"
     again = await media_answer()
     assert again.status_code == 403 and again.json()["type"].endswith(
         "/code-of-conduct-not-accepted"
@@ -265,7 +273,8 @@ async def test_care_status_and_guardians_stay_with_those_who_keep_them(
         doc = await _get(client, school.path(f"/pupils/{pupil}/media"), school.office)
         return bool(doc["in_care"] is True)
 
-    await until(in_care_projected, why="care status projected")
+    await consent.projected()
+    assert await holds(in_care_projected), "care status projected"
     for who in (school.office, school.leader, school.admin):
         media = await _get(client, school.path(f"/pupils/{pupil}/media"), who)
         everyone = await _get(client, school.path("/media"), who)
