@@ -157,6 +157,7 @@ class Decoder:
     _threads: ThreadPoolExecutor | None = field(init=False, repr=False, default=None)
     _jobs: set[_Job] = field(init=False, repr=False, default_factory=set)
     _closed: bool = field(init=False, repr=False, default=False)
+    _queued: int = field(init=False, repr=False, default=0)
 
     def __post_init__(self) -> None:
         self._work = self.work or functools.partial(make_safe, memory_budget=self.memory_max_bytes)
@@ -167,29 +168,44 @@ class Decoder:
         """Process ids of the decodes under way (for tests and diagnostics)."""
         return [pid for job in list(self._jobs) if (pid := job.pid) is not None]
 
+    @property
+    def queued(self) -> int:
+        """Uploads waiting for their turn."""
+        return self._queued
+
     async def make_safe(self, data: bytes) -> SafeMedia:
         """``make_safe(data)``, run in a process of its own with its limits."""
-        async with self._slots:
-            if self._closed:
-                raise DecoderClosed("the service is shutting down")
-            if self._threads is None:
-                self._threads = ThreadPoolExecutor(self.concurrency, "schoolgate-decode")
-            job = _Job(self._work, data, self.memory_max_bytes, self.cpu_seconds)
-            self._jobs.add(job)
-            try:
-                waiting = asyncio.get_running_loop().run_in_executor(self._threads, job.run)
-                try:
-                    finished = await asyncio.shield(waiting)
-                except asyncio.CancelledError:
-                    # The slot is held until the process is gone, so that abandoned
-                    # requests cannot pile up decodes beyond the limit.
-                    job.kill()
-                    with contextlib.suppress(BaseException):
-                        await waiting
-                    raise
-            finally:
-                self._jobs.discard(job)
+        self._queued += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self._queued -= 1
+        try:
+            finished = await self._run(data)
+        finally:
+            self._slots.release()
         return _result(finished, data)
+
+    async def _run(self, data: bytes) -> _Finished:
+        if self._closed:
+            raise DecoderClosed("the service is shutting down")
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(self.concurrency, "schoolgate-decode")
+        job = _Job(self._work, data, self.memory_max_bytes, self.cpu_seconds)
+        self._jobs.add(job)
+        try:
+            waiting = asyncio.get_running_loop().run_in_executor(self._threads, job.run)
+            try:
+                return await asyncio.shield(waiting)
+            except asyncio.CancelledError:
+                # The turn is held until the process is gone, so that abandoned requests
+                # cannot pile up decodes beyond the limit.
+                job.kill()
+                with contextlib.suppress(BaseException):
+                    await waiting
+                raise
+        finally:
+            self._jobs.discard(job)
 
     async def close(self) -> None:
         """Stop taking decodes and end those under way (their requests get 422)."""

@@ -28,6 +28,8 @@ from schoolgate_stories.media_safety import (
     DOCUMENT_MAX_BYTES,
     FULL_SIZE,
     IMAGE_MAX_BYTES,
+    IMAGE_MAX_PIXELS,
+    LOSSLESS_MAX_PIXELS,
     THUMB_SIZE,
     VIDEO_MAX_BYTES,
     SafeMedia,
@@ -287,6 +289,7 @@ def png_of_size(width: int, height: int) -> bytes:
 @pytest.mark.parametrize(
     "size",
     [
+        (7000, 7000),  # 49 megapixels: a phone photo's size, but a PNG must be smaller
         (8000, 7000),  # 56 megapixels: above our limit, below Pillow's own warning
         (10000, 10000),  # 100 megapixels: past Pillow's decompression-bomb warning
         (20000, 20000),  # 400 megapixels: past Pillow's decompression-bomb error
@@ -298,6 +301,31 @@ def test_a_pixel_bomb_is_refused_before_it_is_decoded(size: tuple[int, int]) -> 
     with pytest.raises(UnsafeMedia) as caught:
         make_safe(data)
     assert caught.value.reason == "too-many-pixels"
+
+
+def test_a_jpeg_may_have_twice_the_pixels_of_other_pictures() -> None:
+    assert IMAGE_MAX_PIXELS == 2 * LOSSLESS_MAX_PIXELS
+    data = phone_photo((8000, 6000))  # 48 megapixels, as phones' high-resolution modes
+    safe = make_safe(data, memory_budget=64 * 1024 * 1024)
+    assert (safe.width, safe.height) == (FULL_SIZE * 3 // 4, FULL_SIZE)  # turned upright
+    assert_clean_jpeg(safe.variants["full"])
+
+
+def progressive_jpeg(size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    halves(size).save(out, "JPEG", progressive=True, quality=90)
+    return out.getvalue()
+
+
+def test_a_progressive_jpeg_beyond_the_memory_budget_is_too_large_to_process() -> None:
+    """libjpeg holds all of a progressive JPEG's coefficients (here 8000 x 6000 x 1.5 x 2
+    bytes, 137 MiB); beyond the budget it would fail as "broken data", so it is refused
+    before it starts, saying what is really wrong."""
+    data = progressive_jpeg((8000, 6000))
+    with pytest.raises(UnsafeMedia) as caught:
+        make_safe(data, memory_budget=128 * 1024 * 1024)
+    assert caught.value.reason == "too-large-to-process"
+    assert make_safe(data, memory_budget=256 * 1024 * 1024).width == FULL_SIZE
 
 
 def test_an_oversized_photo_is_refused() -> None:
