@@ -149,8 +149,9 @@ async def replicas(
     urls = [f"http://127.0.0.1:{p}" for p in gateway_ports]
     consents = [f"http://127.0.0.1:{p}" for p in consent_ports]
     for url, proc in zip(consents + urls, processes[2:], strict=True):
-        # blocking, but nothing runs through the proxies yet
-        wait_for_http(f"{url}/readyz", proc, within=60)
+        # blocking, but nothing runs through the proxies yet; six processes start at once
+        # on a machine that may be busy: wait for readiness, however long it takes to come
+        wait_for_http(f"{url}/readyz", proc, within=180)
     try:
         yield Replicas(urls, consents, front, back)
     finally:
