@@ -154,7 +154,7 @@ def _pupils_known(readmodels_db: Path) -> int:
         conn.close()
 
 
-def wait_for_http(url: str, proc: Process, within: float = 30) -> None:
+def wait_for_http(url: str, proc: Process, within: float = 120) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         proc.assert_alive()

@@ -12,6 +12,13 @@ class GatewaySettings(Settings):
     consent_url: str = "http://127.0.0.1:8003"
     stories_url: str = "http://127.0.0.1:8004"
     public_base_url: str = "http://localhost:8000"
+    stories_upload_max_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1024,
+        description="The largest upload (a photo or document, a roster file) the gateway"
+        " passes on; the service behind it checks its own limit too. Every other request"
+        " body is held to SCHOOLGATE_BODY_LIMIT_BYTES.",
+    )
     private_store_url: str = Field(
         default="",
         description="sqlite:///path or mongodb://...: accounts, sessions, codes and limits,"

@@ -20,6 +20,7 @@ from fastapi import APIRouter, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from schoolgate_kit.app import Kit, create_service_app
+from schoolgate_kit.guard import ROUTE_CHECK_MARGIN, raise_body_limit
 from schoolgate_kit.identity import Identity, Role
 from schoolgate_kit.names import PupilName, display_names
 from schoolgate_kit.problems import Forbidden, NotFound, Problem, Unauthenticated
@@ -54,6 +55,8 @@ Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
 PROXIED = {"points", "roster", "consent", "stories"}
 SCHOOL_IN_PATH = re.compile(r"^schools/([A-Za-z0-9_-]{1,64})(/|$)")
+UPLOADS = re.compile(r"^schools/[A-Za-z0-9_-]{1,64}/(media|imports)$")
+"""The services' upload routes (stories' media, roster's imports), as the proxy sees them."""
 LEADING_ROLES = frozenset({Role.leader.value, Role.school_admin.value})
 ASKED_FOR_SECOND_FACTOR = frozenset({Role.leader, Role.school_admin, Role.office})
 
@@ -816,6 +819,9 @@ async def proxy(
     identity: Identity = await identity_for(
         account, gateway.readmodels, school_hint=school.group(1) if school else None
     )
+    if request.method == "POST" and UPLOADS.match(path):
+        # an upload route of a service: its body may be larger than any other request's
+        raise_body_limit(request, gateway.settings.stories_upload_max_bytes + ROUTE_CHECK_MARGIN)
     headers = {"x-forwarded-for": address}
     if "content-type" in request.headers:
         headers["content-type"] = request.headers["content-type"]
