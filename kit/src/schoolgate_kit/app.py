@@ -95,8 +95,11 @@ async def _projected_to(followed: Followed, projection: Projection, position: in
     if followed.store is None:
         return False
     # nothing it handles lies between its checkpoint and the position: it has all it needs
+    # (a position past the log's head is not reached: what comes next may concern it)
     pending = await followed.store.read_all(after=checkpoint, limit=1, types=projection.event_types)
-    return not pending.events or pending.events[0].position > position
+    if pending.events:
+        return pending.events[0].position > position
+    return pending.up_to >= position
 
 
 async def projected(

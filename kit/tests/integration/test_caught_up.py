@@ -165,8 +165,14 @@ async def test_a_projection_no_written_event_concerns_is_not_waited_for(served: 
         answer = await client.get(
             "/projections/caught-up", params={"position": aimed.position, "within": 0.2}
         )
+        # past the head, what is appended next may concern either: neither has reached it
+        ahead = await client.get(
+            "/projections/caught-up", params={"position": aimed.position + 5, "within": 0.2}
+        )
     assert answer.status_code == 504
     assert answer.json()["behind"] == [TARGETS]
+    assert ahead.status_code == 504
+    assert ahead.json()["behind"] == [WEEKLY_TOTALS, TARGETS]
 
 
 @pytest.mark.parametrize(
