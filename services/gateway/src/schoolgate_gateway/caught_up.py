@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, Query, Request
 from schoolgate_kit.app import (
     CAUGHT_UP_WAITERS,
@@ -27,7 +28,10 @@ router = APIRouter(prefix="/api", tags=["gateway"])
 async def _service_behind(
     name: str, service: ServiceClient, position: int, within: float
 ) -> list[str]:
-    answer = await service.caught_up(position, within)
+    try:
+        answer = await service.caught_up(position, within)
+    except httpx.HTTPError:
+        return [f"{name} (unreachable)"]  # not known to have caught up: say so, not 500
     if answer.status_code == 200:
         return []
     if answer.status_code == 404:
