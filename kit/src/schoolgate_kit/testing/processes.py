@@ -71,7 +71,7 @@ class ServiceProcesses:
                         stderr=log,
                     )
                 )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             self.assert_alive()
             try:

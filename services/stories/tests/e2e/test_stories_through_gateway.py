@@ -4,64 +4,25 @@ stories API under /api/stories/ with media bytes passed through as they are."""
 from __future__ import annotations
 
 import io
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from PIL import Image
+
+from tests.conftest import demo_ids, start_embedded
 
 SCHOOL = "/api/stories/schools/demo-school"
 TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
 PARENT = {"email": "parent@demo.school", "password": "demo-parent-pass"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp: Path = tmp_path_factory.mktemp("embedded-stories")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "SCHOOLGATE_DATA_DIR": str(tmp),
-        "SCHOOLGATE_PORT": str(port),
-        "SCHOOLGATE_ENVIRONMENT": "development",
-        "SCHOOLGATE_LOG_LEVEL": "WARNING",
-    }
-    with (tmp / "embedded.log").open("ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "schoolgate_embedded"], env=env, stdout=log, stderr=log
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, (tmp / "embedded.log").read_text(errors="replace")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "embedded did not start"
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(15)
+    base, proc = start_embedded(tmp_path_factory.mktemp("embedded-stories"))
+    yield base
+    proc.stop()
 
 
 def signed_in(base: str, who: dict[str, str]) -> httpx.Client:
@@ -83,6 +44,7 @@ def _png() -> bytes:
 
 def test_a_class_story_reaches_the_family_with_its_photo(embedded: str) -> None:
     teacher, parent = signed_in(embedded, TEACHER), signed_in(embedded, PARENT)
+    ids = demo_ids(embedded)  # the demo's pupils and classes, by the names it filed them under
     try:
         uploaded = teacher.post(
             f"{SCHOOL}/media", content=_png(), headers={"content-type": "image/png"}
@@ -92,10 +54,14 @@ def test_a_class_story_reaches_the_family_with_its_photo(embedded: str) -> None:
 
         def attach(*tagged: str) -> dict[str, object]:
             return {
-                "audience": {"kind": "classes", "class_ids": ["oak"]},
+                "audience": {"kind": "classes", "class_ids": [ids["oak"]]},
                 "text": "Our rockets",
                 "attachments": [
-                    {"media_id": media, "kind": "image", "tagged_pupil_ids": list(tagged)}
+                    {
+                        "media_id": media,
+                        "kind": "image",
+                        "tagged_pupil_ids": [ids[t] for t in tagged],
+                    }
                 ],
             }
 
@@ -111,7 +77,7 @@ def test_a_class_story_reaches_the_family_with_its_photo(embedded: str) -> None:
 
         deadline = time.monotonic() + 15
         while True:
-            feed = parent.get(f"{SCHOOL}/posts", params={"pupil_id": "ada"})
+            feed = parent.get(f"{SCHOOL}/posts", params={"pupil_id": ids["ada"]})
             assert feed.status_code == 200, feed.text
             if any(p["post_id"] == post_id for p in feed.json()):
                 break

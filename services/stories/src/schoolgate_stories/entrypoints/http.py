@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -681,6 +683,12 @@ def create_app(stories: Stories) -> FastAPI:
             "media": stories.media.ping,
         },
     )
-    app = create_service_app(kit, routers=[router])
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await stories.close()  # its decoding processes
+
+    app = create_service_app(kit, routers=[router], lifespan=lifespan)
     app.state.stories = stories
     return app
