@@ -630,9 +630,12 @@ function signInView() {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     await working(button, "Signing in…", async () => {
-      const me = await api("POST", "/api/session", { email: email.value, password: password.value });
-      signedIn(me);
-      go("");
+      const answer = await api("POST", "/api/session", { email: email.value, password: password.value });
+      if (answer.second_factor_required) {
+        form.replaceWith(secondFactorForm(answer.challenge));
+        return;
+      }
+      welcome(answer);
     });
   });
   if (location.hash === "#card-not-valid") {
@@ -650,6 +653,119 @@ function signInView() {
       h("li", null, h("a", { href: "#pupil", text: "Pupils: sign in with your class code" })),
     ),
   );
+}
+
+/** Signed in: to the first page, with a word about two-step sign-in where the school asks. */
+function welcome(me) {
+  signedIn(me);
+  go("");
+  if (me.second_factor === "asked") {
+    setTimeout(() => say("Please turn on two-step sign-in under Your account: it keeps children's details safe if your password is ever guessed."));
+  }
+}
+
+/** The second step of signing in: a code from the authenticator app, or a recovery code. */
+function secondFactorForm(challenge) {
+  const code = h("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", required: true, minlength: 6, maxlength: 32 });
+  const button = h("button", { type: "submit", text: "Sign in" });
+  const form = h(
+    "form",
+    { class: "stack" },
+    field("Code from your authenticator app", { control: code, hint: "Six digits. Lost your phone? Type one of your recovery codes instead." }),
+    button,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    await working(button, "Checking…", async () => {
+      welcome(await api("POST", "/api/session/second-factor", { challenge, code: code.value.trim() }));
+    });
+  });
+  setTimeout(() => code.focus());
+  return form;
+}
+
+/** Your account: sign out everywhere, and (staff) two-step sign-in. */
+async function accountView() {
+  const me = await api("GET", "/api/me");
+  const everywhere = h("button", { type: "button", class: "secondary", text: "Sign out everywhere" });
+  everywhere.addEventListener("click", () =>
+    working(everywhere, "Signing out…", async () => {
+      await api("POST", "/api/session/everywhere");
+      state.me = null;
+      state.cache = {};
+      go("");
+      say("You are signed out on every phone and computer.");
+    }),
+  );
+  const parts = [
+    h("h2", { text: "Signed in elsewhere?" }),
+    h("p", { text: "If you signed in on a phone or computer you no longer have, sign out everywhere. You will need your password again here too." }),
+    everywhere,
+  ];
+  if (me.role !== "parent") parts.unshift(...secondFactorSection(me));
+  return section("Your account", ...parts);
+}
+
+function secondFactorSection(me) {
+  const box = h("div", { class: "stack" });
+  const code = () => h("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", required: true, minlength: 6, maxlength: 32 });
+  const showOn = () => {
+    const input = code();
+    const off = h("button", { type: "submit", class: "secondary", text: "Turn off two-step sign-in" });
+    const form = h("form", { class: "stack" }, field("A code from your app, to turn it off", { control: input }), off);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      working(off, "Turning off…", async () => {
+        await api("POST", "/api/me/second-factor/off", { code: input.value.trim() });
+        fill(box, ...showOff());
+        say("Two-step sign-in is off.");
+      });
+    });
+    return [h("p", { text: "Two-step sign-in is on: signing in asks for a code from your phone." }), form];
+  };
+  const showOff = () => {
+    const start = h("button", { type: "button", text: "Turn on two-step sign-in" });
+    start.addEventListener("click", () =>
+      working(start, "Preparing…", async () => {
+        const begun = await api("POST", "/api/me/second-factor");
+        const input = code();
+        const confirm = h("button", { type: "submit", text: "Turn it on" });
+        const form = h("form", { class: "stack" }, field("The code your app shows now", { control: input }), confirm);
+        form.addEventListener("submit", (event) => {
+          event.preventDefault();
+          working(confirm, "Checking…", async () => {
+            const done = await api("POST", "/api/me/second-factor/confirm", { code: input.value.trim() });
+            fill(
+              box,
+              ...showOn(),
+              h("h3", { text: "Your recovery codes" }),
+              h("p", { text: "Keep these somewhere safe, away from your phone. Each works once, if you lose your phone. They are shown only now." }),
+              h("ul", { class: "codes" }, done.recovery_codes.map((c) => h("li", { text: c }))),
+            );
+            say("Two-step sign-in is on.");
+          });
+        });
+        fill(
+          box,
+          h("p", { text: "Scan this with an authenticator app on your phone (or type the key), then type the code it shows." }),
+          svgImage(begun.qr_svg, "QR code for your authenticator app"),
+          h("p", { text: `Key: ${begun.secret}` }),
+          form,
+        );
+      }),
+    );
+    return [
+      h("p", {
+        text:
+          me.second_factor === "asked"
+            ? "Your school asks staff who see many children's details to sign in in two steps: your password, then a code from your phone."
+            : "Signing in in two steps (your password, then a code from your phone) keeps children's details safe if your password is ever guessed.",
+      }),
+      start,
+    ];
+  };
+  fill(box, ...(me.second_factor === "on" ? showOn() : showOff()));
+  return [h("h2", { text: "Two-step sign-in" }), box];
 }
 
 function setupView(token) {
@@ -979,7 +1095,7 @@ function joinView() {
           if (creating && error.status === 401) {
             join.mode = "sign-in";
             show("start");
-            warn("If you already have an account with this email, please sign in with its password.");
+            warn("There may already be an account with this email. Please sign in instead.");
             return;
           }
           throw error;
@@ -3864,6 +3980,7 @@ const STAFF_PAGES = [
   { id: "points-settings", title: "Points settings", roles: ["leader"], build: pointsSettingsView, about: "Turn “needs work” points on or off, and set how long a point can be undone." },
   { id: "story-settings", title: "Story settings", roles: ["leader"], build: storySettingsView, about: "Turn comments on stories on or off." },
   { id: "staff", title: "Staff set-up links", roles: ["leader", "school_admin"], build: staffLinksView, about: "Give staff a link to choose their password." },
+  { id: "account", title: "Your account", roles: ["teacher", "teaching_assistant", "leader", "office", "school_admin"], build: accountView, about: "Two-step sign-in, and signing out everywhere." },
 ];
 
 function pagesFor(me) {
@@ -3878,6 +3995,7 @@ function pagesFor(me) {
     return [
       { id: "home", title: me.children?.length === 1 ? "Your child" : "Your children", build: familyView },
       { id: "news", title: "News", build: newsView },
+      { id: "account", title: "Your account", build: accountView },
     ];
   }
   if (me.role === "pupil") {
