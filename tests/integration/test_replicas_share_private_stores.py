@@ -23,13 +23,13 @@ import pytest
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.identity import Role
 from schoolgate_kit.testing.roster import school_facts, seed_school
+from schoolgate_kit.testing.waiting import until_projected
 
 from ..conftest import (  # type: ignore[import-not-found]
     SECRET,
     Process,
     free_port,
     token,
-    until,
     wait_for_http,
 )
 
@@ -119,6 +119,7 @@ async def replicas(
     store = await SqliteEventStore.open(tmp_path / "events.db", clock=lambda: datetime.now(UTC))
     try:
         await seed_school(store, SCHOOL, school_facts(SCHOOL, {"class-1": ["p1", "p2"]}))
+        seeded = await store.head()
     finally:
         await store.close()
 
@@ -152,6 +153,8 @@ async def replicas(
         # blocking, but nothing runs through the proxies yet; six processes start at once
         # on a machine that may be busy: wait for readiness, however long it takes to come
         wait_for_http(f"{url}/readyz", proc, within=180)
+    # both consent replicas read one read-model file: once caught up, each knows the pupils
+    await until_projected(consent_url, seeded)
     try:
         yield Replicas(urls, consents, front, back)
     finally:
@@ -177,15 +180,8 @@ async def a_parent(base: str) -> tuple[httpx.AsyncClient, dict[str, str]]:
 
 async def an_invite(consent: str, pupil: str) -> str:
     async with httpx.AsyncClient(base_url=consent, timeout=30, headers=LEADER) as leader:
-        answer = None
-
-        async def issued() -> bool:
-            nonlocal answer
-            answer = await leader.post(f"/schools/{SCHOOL}/pupils/{pupil}/invites", json={})
-            return answer.status_code == 201  # once consent's worker knows the pupil
-
-        await until(issued, within=30, why=f"an invite for {pupil}")
-        assert answer is not None
+        answer = await leader.post(f"/schools/{SCHOOL}/pupils/{pupil}/invites", json={})
+        assert answer.status_code == 201, answer.text
         return str(answer.json()["code"])
 
 
