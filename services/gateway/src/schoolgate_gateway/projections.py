@@ -27,7 +27,7 @@ from schoolgate_contracts.roster import (
     StaffRoleChanged,
     StaffUnassignedFromClass,
 )
-from schoolgate_kit.directory import pupils_projection, schools_projection
+from schoolgate_kit.directory import conduct_projection, pupils_projection, schools_projection
 from schoolgate_kit.projections import Projection
 from schoolgate_kit.readmodels import Doc
 
@@ -120,4 +120,8 @@ parents = Projection(
 # classmates by class, for display names (the family pages and the feed ask on every view)
 pupils = replace(pupils_projection(PUPILS), indexes=(("class_id", "left"),))
 schools = schools_projection(SCHOOLS)
-PROJECTIONS = (staff, parents, pupils, schools, *FEED_PROJECTIONS)
+CONDUCT = "gateway.conduct"
+conduct = conduct_projection(CONDUCT)
+"""Which code of conduct each parent accepted: the feed is the gateway's own read, so it keeps
+the rule the services keep (a parent who has not accepted the current code sees nothing)."""
+PROJECTIONS = (staff, parents, pupils, schools, conduct, *FEED_PROJECTIONS)

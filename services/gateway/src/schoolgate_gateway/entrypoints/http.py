@@ -20,6 +20,7 @@ from fastapi import APIRouter, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from schoolgate_kit.app import Kit, create_service_app
+from schoolgate_kit.directory import require_conduct_accepted
 from schoolgate_kit.guard import ROUTE_CHECK_MARGIN, raise_body_limit
 from schoolgate_kit.identity import Identity, Role
 from schoolgate_kit.names import PupilName, display_names
@@ -41,7 +42,7 @@ from schoolgate_gateway.deps import (
     SignedIn,
 )
 from schoolgate_gateway.feed import CURSOR_PATTERN, MAX_PAGE_SIZE, PAGE_SIZE, FeedPage, parent_feed
-from schoolgate_gateway.projections import PARENTS, PUPILS, SCHOOLS, STAFF
+from schoolgate_gateway.projections import CONDUCT, PARENTS, PUPILS, SCHOOLS, STAFF
 from schoolgate_gateway.scope import all_children, identity_for
 from schoolgate_gateway.security import DEVICE_COOKIE, CrossSiteRequestGuard, TooManyAttempts
 from schoolgate_gateway.services import relay_response
@@ -790,6 +791,10 @@ async def feed(
     account: Parent, gateway: GatewayDep, before: FeedCursor = None, limit: FeedLimit = PAGE_SIZE
 ) -> Response:
     """Your children's points, posts and approved portfolio items, newest first."""
+    for school_id in sorted(set((await all_children(account, gateway.readmodels)).values())):
+        await require_conduct_accepted(
+            gateway.readmodels, CONDUCT, await identity_for(account, gateway.readmodels), school_id
+        )
     page = await parent_feed(
         gateway.readmodels, account.person_id, now=gateway.clock(), before=before, limit=limit
     )
