@@ -25,7 +25,7 @@ from typing import Any
 
 import pyotp
 from pwdlib import PasswordHash
-from pwdlib.exceptions import UnknownHashError
+from pwdlib.exceptions import PwdlibError
 from schoolgate_kit.clock import Clock, utc_now
 from schoolgate_kit.private import PrivateStore, open_private_store
 
@@ -192,7 +192,7 @@ class Accounts:
         try:
             if not await asyncio.to_thread(hasher.verify, password, hashed):
                 return None
-        except UnknownHashError:  # a damaged stored hash matches nothing; never a 500
+        except PwdlibError:  # a damaged stored hash matches nothing; never a 500
             return None
         return found[0]
 
