@@ -11,7 +11,7 @@ sync:
 ## Start a real school's Schoolgate at http://localhost:8000 (data under ./var). On the first
 ## start it prints the one-time link that opens the school.
 run: sync
-	$(UV) run python -m schoolgate_embedded
+	SCHOOLGATE_ENVIRONMENT=$${SCHOOLGATE_ENVIRONMENT:-production} $(UV) run python -m schoolgate_embedded
 
 ## Try Schoolgate with a made-up demo school, kept apart in var/demo (never a real school's data).
 demo: sync

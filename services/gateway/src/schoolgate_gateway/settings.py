@@ -50,5 +50,12 @@ class GatewaySettings(Settings):
     live_queue_limit: int = 256
     """News a live page may have waiting before the oldest is dropped (and it refetches)."""
 
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are Secure unless families reach Schoolgate over plain HTTP, where a
+        browser would never send a Secure cookie back (a school trying it out on its own
+        network): a real deployment's public address is https."""
+        return not self.public_base_url.startswith("http://")
+
     def private_store_location(self) -> str:
         return self.private_store_url or f"sqlite:///{self.data_dir / 'private.db'}"

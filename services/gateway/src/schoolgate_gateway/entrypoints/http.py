@@ -279,7 +279,7 @@ def _start_session(response: Response, gateway: Gateway, token: str) -> None:
         token,
         httponly=True,
         samesite="lax",
-        secure=not gateway.settings.is_development,
+        secure=gateway.settings.secure_cookies,
         max_age=14 * 24 * 3600,
         path="/",
     )
@@ -341,7 +341,7 @@ async def _signed_in(response: Response, gateway: Gateway, account: Account) -> 
             await gateway.devices.issue(account.email),
             httponly=True,
             samesite="strict",
-            secure=not gateway.settings.is_development,
+            secure=gateway.settings.secure_cookies,
             max_age=gateway.settings.device_cookie_days * 24 * 3600,
             path="/api/session",
         )
