@@ -60,6 +60,8 @@ class NewSchool(BaseModel):
             raise ValueError(f"{self.timezone!r} is not a timezone") from None
         if len(set(self.working_days)) != len(self.working_days):
             raise ValueError("working_days names a day twice")
+        if self.day_starts.tzinfo is not None or self.day_ends.tzinfo is not None:
+            raise ValueError("school hours are times of the school's day, with no offset")
         if self.day_starts >= self.day_ends:
             raise ValueError("the school day must start before it ends")
         return self
