@@ -20,7 +20,6 @@ from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.identity import Identity, Role, sign
 from schoolgate_kit.testing.processes import ServiceProcesses, free_port
 from schoolgate_kit.testing.roster import school_facts, seed_school
-from schoolgate_kit.testing.waiting import until
 
 SECRET = "points-test-identity-secret-" + "p" * 24
 
@@ -124,7 +123,8 @@ async def test_a_parent_does_nothing_in_points_until_they_accept_the_code(
     async def answers(code: int) -> bool:
         return await status(total(ada, school, parent)) == code
 
-    await until(lambda: answers(200), why="the school is projected")
+    await points.projected()
+    assert await answers(200), "the school is projected"
     assert await status(target(parent)) == 200
 
     await points.append(
@@ -132,7 +132,8 @@ async def test_a_parent_does_nothing_in_points_until_they_accept_the_code(
         school,
         CodeOfConductPublished(version=1, text="Be kind.", published_by="leader"),
     )
-    await until(lambda: answers(403), why="the code of conduct reaches points")
+    await points.projected()
+    assert await answers(403), "the code of conduct reaches points"
     for request in (total(ada, school, parent), target(parent)):
         answer = await client.send(request)
         assert answer.status_code == 403, answer.text
@@ -146,5 +147,6 @@ async def test_a_parent_does_nothing_in_points_until_they_accept_the_code(
         school,
         CodeOfConductAccepted(parent_id="parent-of-ada", school_id=school, version=1),
     )
-    await until(lambda: answers(200), why="the acceptance reaches points")
+    await points.projected()
+    assert await answers(200), "the acceptance reaches points"
     assert await status(target(parent)) == 200
