@@ -120,14 +120,21 @@ async def test_a_changed_projection_is_rebuilt_before_the_runner_goes_on(
     await write_awards(store, 9)
 
     async def run_until_caught_up(projection: Projection) -> None:
-        """Run it until it has projected one more award, written after it started."""
-        caught_up = asyncio.Event()
-        task = asyncio.create_task(
-            run_projection(projection, store, readmodels, caught_up=caught_up)
-        )
+        """Run it until it has projected one more award, written after it started: until
+        its checkpoint reaches that award's position (being caught up with the log as it
+        was when the runner started is not enough)."""
+        task = asyncio.create_task(run_projection(projection, store, readmodels))
         try:
             await write_awards(store, 1)
-            await asyncio.wait_for(caught_up.wait(), 30)
+            written = await store.head()
+
+            async def projected() -> bool:
+                generation = await readmodels.active_generation(projection.name)
+                return generation is not None and (
+                    await readmodels.checkpoint(projection.name, generation) >= written
+                )
+
+            await until(projected, why="the award written after the runner started")
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
