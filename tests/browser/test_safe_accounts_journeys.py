@@ -87,3 +87,19 @@ async def test_the_office_turns_on_two_step_sign_in_and_then_needs_a_code(
     await expect(later.get_by_label("Email")).to_be_visible()
     await office.reload()
     await expect(office.get_by_label("Email")).to_be_visible()
+
+
+async def test_a_leader_sees_every_invite_and_who_joined(embedded: str, browser: Browser) -> None:
+    leader = await browser.new_page()
+    await sign_in(leader, embedded, "leader@demo.school", "demo-leader-pass")
+    await open_page(leader, "Invites and new guardians")
+    # the demo's two families joined with letters the head teacher made
+    await expect(
+        leader.get_by_text(re.compile("joined as a parent or carer of Ada"))
+    ).to_be_visible()
+    rows = leader.locator("tbody tr")
+    await expect(
+        rows.filter(has_text="Mr Ash").filter(has_text="made an invite letter")
+    ).to_have_count(2)
+    await expect(rows.filter(has_text="joined with the code")).to_have_count(2)
+    await assert_accessible(leader)

@@ -684,6 +684,67 @@ function secondFactorForm(challenge) {
   return form;
 }
 
+const ACTIVITY_WORDS = {
+  issued: "made an invite letter",
+  printed: "opened the invite letter to print",
+  revoked: "cancelled the invite",
+  "redeemed-linked": "joined with the code",
+  "redeemed-pending": "used the code; a leader decides",
+  "request-approved": "approved a request to join",
+  "request-rejected": "turned down a request to join",
+  "linked-after-approval": "joined after a leader approved",
+};
+
+/** Leaders see every invite made, printed, cancelled and used, and who joined as a guardian. */
+async function inviteActivityView() {
+  const [activity, notices, pupils, staff] = await Promise.all([
+    api("GET", consent("/invite-activity?limit=100")),
+    api("GET", consent("/notices?limit=50")),
+    schoolPupils(),
+    api("GET", roster("/staff?include_left=true")).catch(() => []),
+  ]);
+  const child = Object.fromEntries(pupils.map((p) => [p.pupil_id, `${p.first_name} ${p.surname}`]));
+  const staffName = Object.fromEntries(staff.map((m) => [m.staff_id, m.display_name]));
+  const who = async (id) => staffName[id] || (await parentName(id));
+  const when = (iso) => new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" });
+  const joined = notices.items.length
+    ? h("ul", { class: "cards" }, await Promise.all(notices.items.map(async (n) =>
+        h("li", { text: `${when(n.at)}: ${await parentName(n.parent_id)} joined as a parent or carer of ${child[n.pupil_id] || "a pupil who has left"}${n.approved_by ? ", approved by a leader" : ""}.` }))))
+    : h("p", { text: "Nobody has joined yet." });
+  const rows = await Promise.all(activity.items.map(async (a) =>
+    h("tr", null,
+      h("td", { text: when(a.at) }),
+      h("td", { text: child[a.pupil_id] || "a pupil who has left" }),
+      h("td", { text: await who(a.by) }),
+      h("td", { text: ACTIVITY_WORDS[a.kind] || a.kind }),
+    )));
+  return section(
+    "Invites and new guardians",
+    h("p", { text: "Every invite letter made, printed, cancelled and used, and everyone who joined as a parent or carer. The school's other leaders and each child's other parents or carers are told when someone joins." }),
+    h("h2", { text: "Who joined" }),
+    joined,
+    h("h2", { text: "Invite letters" }),
+    rows.length
+      ? h("div", { class: "table-wrap" }, h("table", null,
+          h("thead", null, h("tr", null, ["When", "Child", "Who", "What"].map((t) => h("th", { scope: "col", text: t })))),
+          h("tbody", null, rows)))
+      : h("p", { text: "No invite letters yet." }),
+  );
+}
+
+/** On a parent's account page: who else joined as a parent or carer of their children. */
+async function familyNotices() {
+  const notices = await api("GET", "/api/consent/parents/me/notices?limit=20").catch(() => ({ items: [] }));
+  const names = Object.fromEntries((state.me?.children || []).map((c) => [c.pupil_id, c.name]));
+  return [
+    h("h2", { text: "Who else can see your children's news" }),
+    notices.items.length
+      ? h("ul", null, notices.items.map((n) =>
+          h("li", { text: `${new Date(n.at).toLocaleDateString("en-GB", { dateStyle: "long" })}: another parent or carer joined for ${names[n.pupil_id] || "your child"}. If you do not know who this is, please tell the school office.` })))
+      : h("p", { text: "Nobody else has joined for your children since you did." }),
+  ];
+}
+
 /** Your account: sign out everywhere, and (staff) two-step sign-in. */
 async function accountView() {
   const me = await api("GET", "/api/me");
@@ -703,6 +764,7 @@ async function accountView() {
     everywhere,
   ];
   if (me.role !== "parent") parts.unshift(...secondFactorSection(me));
+  else parts.unshift(...(await familyNotices()));
   return section("Your account", ...parts);
 }
 
@@ -3975,6 +4037,7 @@ const STAFF_PAGES = [
   { id: "invites", title: "Invite letters", roles: ["teacher", "leader", "office", "school_admin"], build: invitesView, about: "Print a letter with a code for a parent or carer to join." },
   { id: "import", title: "Import pupils", roles: ["leader", "school_admin"], build: importView, about: "Bring in pupils, classes and staff from your school's information system." },
   { id: "requests", title: "Join requests", roles: ["leader"], build: requestsView, about: "Decide about a third parent or carer of a child." },
+  { id: "invite-activity", title: "Invites and new guardians", roles: ["leader", "school_admin"], build: inviteActivityView, about: "Every invite letter made, printed and used, and who joined as a parent or carer." },
   { id: "media", title: "Photo consent", roles: ["leader", "office", "school_admin"], build: mediaView, about: "Record whether photos of a child are allowed." },
   { id: "parents", title: "Parent accounts", roles: ["leader"], build: parentsView, about: "Suspend a parent or carer account, or lift a suspension." },
   { id: "points-settings", title: "Points settings", roles: ["leader"], build: pointsSettingsView, about: "Turn “needs work” points on or off, and set how long a point can be undone." },
