@@ -6,13 +6,19 @@ from __future__ import annotations
 import uuid
 
 import httpx
+from schoolgate_kit.testing.waiting import GATEWAY_CAUGHT_UP_PATH, Written, until_projected_sync
 
-from ..conftest import until  # type: ignore[import-not-found]
 from .conftest import client_for, signed_in  # type: ignore[import-not-found]
 
 SCHOOL = "/api/consent/schools/demo-school"
 LEADER = {"email": "leader@demo.school", "password": "demo-leader-pass"}
 TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
+
+
+def projected(client: httpx.Client, written: Written) -> None:
+    """Wait until the gateway's and every service's read models have what ``written``
+    (a write's answer) appended."""
+    until_projected_sync(client, written, path=GATEWAY_CAUGHT_UP_PATH)
 
 
 def new_parent(base: str) -> tuple[httpx.Client, dict[str, str]]:
@@ -69,7 +75,8 @@ async def test_a_parent_joins_with_a_letters_code_and_sees_their_child(
     def sees_ben() -> bool:
         return [c["name"] for c in parent.get("/api/me").json()["children"]] == ["Ben"]
 
-    await until(sees_ben, within=5, why="the parent sees Ben")
+    projected(parent, accepted)
+    assert sees_ben(), "the parent sees Ben"
     # the code was single-use: a second family cannot use it
     other, _ = new_parent(embedded)
     again = other.post("/api/join/redeem", json={"code": code})
@@ -97,7 +104,8 @@ async def test_a_third_guardian_waits_for_a_leader(embedded: str, ids: dict[str,
         requests = leader.get(f"{SCHOOL}/guardian-requests").json()
         return [r for r in requests if r["pupil_id"] == ids["cara"]]
 
-    await until(waiting_for_cara, within=5, why="the leader sees the request")
+    projected(leader, waiting)
+    assert waiting_for_cara(), "the leader sees the request"
     [request] = waiting_for_cara()
     decided = leader.post(
         f"{SCHOOL}/pupils/{ids['cara']}/guardian-requests/{request['request_id']}/decision",
@@ -108,7 +116,8 @@ async def test_a_third_guardian_waits_for_a_leader(embedded: str, ids: dict[str,
     def sees_cara() -> bool:
         return [c["pupil_id"] for c in third.get("/api/me").json()["children"]] == [ids["cara"]]
 
-    await until(sees_cara, within=5, why="the approved guardian sees Cara")
+    projected(third, decided)
+    assert sees_cara(), "the approved guardian sees Cara"
 
 
 async def test_a_suspended_parent_cannot_sign_in_until_it_is_lifted(
@@ -116,16 +125,15 @@ async def test_a_suspended_parent_cannot_sign_in_until_it_is_lifted(
 ) -> None:
     leader = signed_in(embedded, LEADER)
     parent, who = new_parent(embedded)
-    assert (
-        parent.post("/api/join/redeem", json={"code": invite(leader, ids["dev"])}).status_code
-        == 200
-    )
+    linked = parent.post("/api/join/redeem", json={"code": invite(leader, ids["dev"])})
+    assert linked.status_code == 200, linked.text
 
     def guardians() -> list[str]:
         consent = leader.get(f"{SCHOOL}/pupils/{ids['dev']}/consent").json()
         return [g["parent_id"] for g in consent["guardians"]]
 
-    await until(guardians, within=5, why="the leader sees Dev's guardian")
+    projected(leader, linked)
+    assert guardians(), "the leader sees Dev's guardian"
     [guardian] = guardians()
     suspended = leader.post(
         f"{SCHOOL}/parents/{guardian}/suspension", json={"reason": "Abusive messages to staff"}
@@ -136,18 +144,18 @@ async def test_a_suspended_parent_cannot_sign_in_until_it_is_lifted(
         answer = client_for(embedded).post("/api/session", json=who)
         return answer.status_code == 403 and answer.json()["type"].endswith("/account-suspended")
 
-    await until(refused, within=5, why="a suspended parent cannot sign in")
+    projected(leader, suspended)
+    assert refused(), "a suspended parent cannot sign in"
     assert parent.get("/api/me").status_code == 403  # nor use a session they had
-    assert leader.delete(f"{SCHOOL}/parents/{guardian}/suspension").status_code in {200, 204}
-    await until(
-        lambda: client_for(embedded).post("/api/session", json=who).status_code == 200,
-        within=5,
-        why="lifting the suspension restores access",
-    )
+    lifted = leader.delete(f"{SCHOOL}/parents/{guardian}/suspension")
+    assert lifted.status_code in {200, 204}
+    projected(leader, lifted)
+    again = client_for(embedded).post("/api/session", json=who)
+    assert again.status_code == 200, "lifting the suspension restores access"
 
 
-def new_colleague(leader: httpx.Client, role: str) -> tuple[str, str]:
-    """A member of staff the leader adds: (staff id, email)."""
+def new_colleague(leader: httpx.Client, role: str) -> tuple[str, str, httpx.Response]:
+    """A member of staff the leader adds: (staff id, email, the roster's answer)."""
     email = f"{uuid.uuid4().hex[:8]}@demo.school"
     body = {"display_name": "New colleague", "email": email, "role": role}
     added = leader.post("/api/roster/schools/demo-school/staff", json=body)
@@ -155,19 +163,15 @@ def new_colleague(leader: httpx.Client, role: str) -> tuple[str, str]:
         body["staff_id"] = f"staff-{uuid.uuid4().hex[:8]}"
         added = leader.post("/api/roster/schools/demo-school/staff", json=body)
     assert added.status_code == 201, added.text
-    return str(added.json()["staff_id"]), email
+    return str(added.json()["staff_id"]), email, added
 
 
 async def test_staff_set_their_password_with_a_one_time_link(embedded: str) -> None:
     leader = signed_in(embedded, LEADER)
-    staff_id, email = new_colleague(leader, "office")
-
-    def link() -> httpx.Response:
-        return leader.post(f"/api/staff/{staff_id}/setup-link")
-
-    # the gateway's own staff list may trail the roster's by a moment
-    await until(lambda: link().status_code != 404, within=5, why="the gateway knows them")
-    answer = link()
+    staff_id, email, added = new_colleague(leader, "office")
+    # the gateway's own staff list trails the roster's: wait for the addition to reach it
+    projected(leader, added)
+    answer = leader.post(f"/api/staff/{staff_id}/setup-link")
     assert answer.status_code == 201, answer.text
     token = answer.json()["link"].split("#setup=")[1]
     office = client_for(embedded)
@@ -198,13 +202,9 @@ def test_a_leader_cannot_take_over_a_colleague_with_a_set_up_link(
 
 async def test_no_set_up_link_for_another_leader(embedded: str) -> None:
     leader = signed_in(embedded, LEADER)
-    staff_id, _ = new_colleague(leader, "leader")
-
-    def answer() -> int:
-        return leader.post(f"/api/staff/{staff_id}/setup-link").status_code
-
-    await until(lambda: answer() != 404, within=5, why="the gateway knows the new leader")
-    assert answer() == 403
+    staff_id, _, added = new_colleague(leader, "leader")
+    projected(leader, added)
+    assert leader.post(f"/api/staff/{staff_id}/setup-link").status_code == 403
 
 
 def test_signing_out_everywhere_ends_every_session(embedded: str) -> None:
@@ -293,16 +293,19 @@ async def test_a_changed_code_of_conduct_is_asked_for_again(
         ]
 
     assert due() == [(version, False)]
-    parent.post(f"{SCHOOL}/code-of-conduct/acceptances", json={"version": version})
-    await until(lambda: due() == [], within=5, why="the acceptance is recorded")
+    accepted = parent.post(f"{SCHOOL}/code-of-conduct/acceptances", json={"version": version})
+    projected(parent, accepted)
+    assert due() == [], "the acceptance is recorded"
     changed = leader.put(
         f"{SCHOOL}/code-of-conduct",
         json={"text": "We are kind. We also keep photos of other children off social media."},
     )
     assert changed.status_code == 200, changed.text
-    await until(lambda: due() == [(version + 1, True)], within=5, why="the new version is due")
-    parent.post(f"{SCHOOL}/code-of-conduct/acceptances", json={"version": version + 1})
-    await until(lambda: due() == [], within=5, why="the new version is accepted")
+    projected(leader, changed)
+    assert due() == [(version + 1, True)], "the new version is due"
+    accepted = parent.post(f"{SCHOOL}/code-of-conduct/acceptances", json={"version": version + 1})
+    projected(parent, accepted)
+    assert due() == [], "the new version is accepted"
 
 
 async def test_leaders_see_who_a_parent_is_and_no_one_else_does(
@@ -310,7 +313,7 @@ async def test_leaders_see_who_a_parent_is_and_no_one_else_does(
 ) -> None:
     leader = signed_in(embedded, LEADER)
     parent, who = new_parent(embedded)
-    parent.post("/api/join/redeem", json={"code": invite(leader, ids["sam-l"])})
+    linked = parent.post("/api/join/redeem", json={"code": invite(leader, ids["sam-l"])})
     parent_id = parent.get("/api/me").json()  # the parent's own id is not shown to them
     assert "parent_id" not in parent_id
 
@@ -318,7 +321,8 @@ async def test_leaders_see_who_a_parent_is_and_no_one_else_does(
         consent = leader.get(f"{SCHOOL}/pupils/{ids['sam-l']}/consent").json()
         return [g["parent_id"] for g in consent["guardians"]]
 
-    await until(guardians, within=5, why="the leader sees Sam L.'s guardian")
+    projected(leader, linked)
+    assert guardians(), "the leader sees Sam L.'s guardian"
     [guardian] = guardians()
     contact = leader.get(f"/api/schools/demo-school/parents/{guardian}")
     assert contact.status_code == 200
