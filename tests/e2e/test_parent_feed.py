@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 from PIL import Image
+from schoolgate_kit.testing.waiting import GATEWAY_CAUGHT_UP_PATH, until_projected_sync
 
-from ..conftest import until  # type: ignore[import-not-found]
 from .conftest import client_for, signed_in  # type: ignore[import-not-found]
 
 TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
@@ -21,8 +21,6 @@ PARENT = {"email": "parent@demo.school", "password": "demo-parent-pass"}
 PARENT2 = {"email": "parent2@demo.school", "password": "demo-parent2-pass"}
 SCHOOL = "demo-school"
 STORIES = f"/api/stories/schools/{SCHOOL}"
-GENEROUS = 15.0
-"""Seconds to wait for what normally takes milliseconds: never a timing assert."""
 
 
 def _png() -> bytes:
@@ -108,7 +106,9 @@ async def test_a_parent_sees_their_childs_points_and_posts_newest_first(
             and any(i.get("post_id") == everyone for i in items)
         )
 
-    await until(has_everything, within=GENEROUS, why="the feed shows the points and posts")
+    # the like is the last write: every one before it is projected by then too
+    until_projected_sync(parent, liked, path=GATEWAY_CAUGHT_UP_PATH)
+    assert has_everything(), "the feed shows the points and posts"
     items = feed(parent, limit=50)["items"]
     by_post = {i["post_id"]: i for i in items if i["kind"] == "post"}
     assert {oak, year3, everyone} <= set(by_post)
@@ -155,7 +155,8 @@ async def test_a_parent_sees_their_childs_points_and_posts_newest_first(
         post = next(i for i in feed(parent, limit=50)["items"] if i.get("post_id") == oak)
         return [m["media_id"] for m in post["attachments"]] == [ada_photo]
 
-    await until(only_ada_shown, within=GENEROUS, why="a withdrawal hides the photo")
+    until_projected_sync(office, withdrawn, path=GATEWAY_CAUGHT_UP_PATH)
+    assert only_ada_shown(), "a withdrawal hides the photo"
     assert parent.get(f"{STORIES}/media/{ben_photo}?size=thumb").status_code == 404
     assert len(feed(parent, limit=50)["items"]) == len(items)
 
