@@ -12,8 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from schoolgate_kit.testing.waiting import GATEWAY_CAUGHT_UP_PATH, until_projected_sync
 
-from ..conftest import Process, demo_ids, start_embedded, until  # type: ignore[import-not-found]
+from ..conftest import Process, demo_ids, start_embedded  # type: ignore[import-not-found]
 from .conftest import client_for, signed_in  # type: ignore[import-not-found]
 
 TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
@@ -161,15 +162,14 @@ async def test_a_school_value_named_as_a_formula_is_text_in_the_csv_report(
         assert answer.status_code == 200, answer.text
         return list(csv.reader(io.StringIO(answer.text)))
 
-    async def awarded() -> bool:
-        answer = teacher.post(
-            "/api/awards",
-            json={"pupil_id": ids["ada"], "school_way_id": way, "class_id": ids["oak"]},
-        )
-        return answer.status_code == 201
-
-    await until(awarded, within=10, why="points knows the new value")
-    await until(lambda: "'" + FORMULA in report()[0], within=10, why="the report has it")
+    until_projected_sync(leader, added, path=GATEWAY_CAUGHT_UP_PATH)
+    given = teacher.post(
+        "/api/awards",
+        json={"pupil_id": ids["ada"], "school_way_id": way, "class_id": ids["oak"]},
+    )
+    assert given.status_code == 201, "points knows the new value: " + given.text
+    until_projected_sync(teacher, given, path=GATEWAY_CAUGHT_UP_PATH)
+    assert "'" + FORMULA in report()[0], "the report has it"
     for row in report():
         for cell in row:
             assert cell[:1] not in {"=", "+", "-", "@", "\t", "\r"}, row

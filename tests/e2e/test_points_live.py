@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from schoolgate_kit.testing.waiting import GATEWAY_CAUGHT_UP_PATH, until_projected_sync
 
 from ..conftest import until  # type: ignore[import-not-found]
 from .conftest import client_for, signed_in  # type: ignore[import-not-found]
@@ -236,16 +237,12 @@ async def test_a_chosen_monster_shows_in_the_class_list_and_to_the_family(
         listed = teacher.get(f"/api/roster/schools/{SCHOOL}/classes/{oak}/pupils").json()
         return {p["pupil_id"]: p["avatar"] for p in listed}
 
-    await until(
-        lambda: avatars().get(ada) == "sea-dragon-4" and avatars().get(ben) == "owl-2",
-        within=GENEROUS,
-        why="the class list shows the chosen monsters",
-    )
-    await until(
-        lambda: parent.get("/api/me").json()["children"][0]["avatar"] == "sea-dragon-4",
-        within=GENEROUS,
-        why="the family's page shows Ada's monster",
-    )
+    # Ben's is the later choice: once it is projected, so is Ada's
+    until_projected_sync(teacher, bens, path=GATEWAY_CAUGHT_UP_PATH)
+    shown = avatars()
+    assert (shown.get(ada), shown.get(ben)) == ("sea-dragon-4", "owl-2"), "the class list"
+    family = parent.get("/api/me").json()["children"][0]["avatar"]
+    assert family == "sea-dragon-4", "the family's page shows Ada's monster"
     assert tablet.get("/api/me").json()["children"][0]["avatar"] == "sea-dragon-4"
     pictures = client_for(embedded).post("/api/pupil/class", json={"code": code}).json()
     assert {p["pupil_id"]: p["avatar"] for p in pictures["pupils"]}[ada] == "sea-dragon-4"
