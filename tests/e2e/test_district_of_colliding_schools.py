@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from schoolgate_kit.testing.waiting import GATEWAY_CAUGHT_UP_PATH, until_projected_sync
 
 from ..conftest import ROOT, Process, start_embedded, until  # type: ignore[import-not-found]
 from .conftest import client_for  # type: ignore[import-not-found]
@@ -51,12 +52,16 @@ class School:
     def roster(self) -> str:
         return f"/api/roster/schools/{self.school_id}"
 
-    def award(self, source: str, way: str = "kindness") -> None:
+    def award(self, source: str, way: str = "kindness") -> httpx.Response:
         answer = self.head.post(
             "/api/awards",
             json={"pupil_id": self.ids[source], "school_way_id": self.ids[way]},
         )
         assert answer.status_code == 201, answer.text
+        return answer
+
+    def projected(self, written: httpx.Response) -> None:
+        until_projected_sync(self.head, written, path=GATEWAY_CAUGHT_UP_PATH)
 
 
 def new_link(base: str, data: Path) -> str:
@@ -108,8 +113,9 @@ async def open_school(base: str, token: str, n: int) -> School:
         assert status != "failed", head.get(location).text
         return bool(status == "done")
 
-    await until(imported, within=60, why=f"{name}'s import")
-    assert head.post(f"{roster}/school-ways", json={"name": "Kindness"}).status_code == 201
+    await until(imported, within=60, why=f"{name}'s import")  # a job's status: not a projection
+    way = head.post(f"{roster}/school-ways", json={"name": "Kindness"})
+    assert way.status_code == 201, way.text
 
     def listed() -> dict[str, str] | None:
         pupils = head.get(f"{roster}/pupils").json()
@@ -123,9 +129,10 @@ async def open_school(base: str, token: str, n: int) -> School:
         found |= {y["source_id"]: y["year_group_id"] for y in years}
         return found | {w["name"].lower(): w["school_way_id"] for w in ways}
 
-    await until(lambda: listed() is not None, within=60, why=f"{name}'s read models")
+    # appended after everything the import appended: once it is projected, so is the school
+    until_projected_sync(head, way, path=GATEWAY_CAUGHT_UP_PATH)
     ids = listed()
-    assert ids is not None
+    assert ids is not None, f"{name}'s read models"
     parent = join_as_parent(base, head, school_id, ids[SAM], n)
     return School(name, school_id, head, parent, ids)
 
@@ -187,10 +194,8 @@ async def test_three_schools_with_the_same_records_never_meet(
     base, data, proc = district
     first_link = LINK.findall(proc.log_path.read_text())[-1]
     alone = await open_school(base, first_link, 1)
-    alone.award(SAM)
-    await until(
-        lambda: answers(alone)["sam_for_parent"] == 1, within=20, why="the first award shown"
-    )
+    alone.projected(alone.award(SAM))
+    assert answers(alone)["sam_for_parent"] == 1, "the first award shown"
     before = answers(alone)
     assert before["parent"]["children"][0]["pupil_id"] == SAM
     assert before["parent"]["children"][0]["name"] == "Sam Kh."
@@ -198,12 +203,9 @@ async def test_three_schools_with_the_same_records_never_meet(
     others = [await open_school(base, new_link(base, data), n) for n in (2, 3)]
     for n, school in enumerate(others, start=2):
         for _ in range(n):
-            school.award(SAM)
-        await until(
-            lambda school=school, n=n: answers(school)["sam_for_parent"] == n,
-            within=20,
-            why=f"school {n}'s awards shown",
-        )
+            given = school.award(SAM)
+        school.projected(given)
+        assert answers(school)["sam_for_parent"] == n, f"school {n}'s awards shown"
     # every school's own pupils have their own ids, though their records share theirs
     every = [alone, *others]
     sams = {school.ids[SAM] for school in every}
