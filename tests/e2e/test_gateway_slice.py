@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..conftest import until  # type: ignore[import-not-found]
+from schoolgate_kit.testing.waiting import GATEWAY_CAUGHT_UP_PATH, until_projected_sync
+
 from .conftest import client_for, signed_in  # type: ignore[import-not-found]
 
 TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
@@ -18,13 +19,11 @@ async def test_a_teachers_award_shows_in_the_parents_weekly_total(
     answer = teacher.post("/api/awards", json={"pupil_id": ada, "school_way_id": kindness})
     assert answer.status_code == 201, answer.text
     assert answer.headers["x-correlation-id"]
-    await until(
-        lambda: parent.get(f"/api/pupils/{ada}/weekly-total").json()["total"] == before + 1,
-        within=5,
-        every=0.02,
-        why="the parent sees the new point",
-    )
-    assert parent.get(f"/api/pupils/{ada}/weekly-total").json()["by_way"][kindness] >= 1
+    # the gateway's own award route passes on the position points appended at
+    until_projected_sync(parent, answer, path=GATEWAY_CAUGHT_UP_PATH)
+    total = parent.get(f"/api/pupils/{ada}/weekly-total").json()
+    assert total["total"] == before + 1, "the parent sees the new point"
+    assert total["by_way"][kindness] >= 1
 
 
 def test_a_parent_sees_only_their_own_child_and_cannot_award(
