@@ -12,7 +12,6 @@ import httpx
 import pytest
 from schoolgate_contracts.consent import CodeOfConductAccepted, CodeOfConductPublished
 from schoolgate_kit.identity import Role
-from schoolgate_kit.testing.waiting import until
 
 from .conftest import School, StoriesService, auth, new_school, photo, post, upload
 
@@ -150,7 +149,8 @@ async def test_a_parent_gets_nothing_until_they_accept_the_code_of_conduct(
         answer = await ask["photo"]()
         return answer.status_code == 403
 
-    await until(refused, why="the code of conduct reaches stories")
+    await stories.caught_up()
+    assert await refused(), "the code of conduct reaches stories"
     for name, request in ask.items():
         answer = await request()
         assert answer.status_code == 403, f"{name}: {answer.text}"
@@ -168,4 +168,5 @@ async def test_a_parent_gets_nothing_until_they_accept_the_code_of_conduct(
         answer = await ask["photo"]()
         return answer.status_code == 200
 
-    await until(allowed, why="the acceptance reaches stories")
+    await stories.caught_up()
+    assert await allowed(), "the acceptance reaches stories"
