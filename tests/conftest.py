@@ -179,7 +179,7 @@ def token(
         Identity(subject=subject, role=role, school_id=school, class_ids=classes, pupil_ids=pupils),
         secret=SECRET,
         now=datetime.now(UTC),
-        ttl=timedelta(minutes=10),
+        ttl=timedelta(hours=3),  # made when tests are collected; the suite may run long
     )
 
 

@@ -43,7 +43,7 @@ def token(
         class_ids=frozenset(classes),
         also_staff=also_staff,
     )
-    return sign(identity, secret=secret, now=datetime.now(UTC), ttl=timedelta(minutes=30))
+    return sign(identity, secret=secret, now=datetime.now(UTC), ttl=timedelta(hours=3))
 
 
 def auth(
