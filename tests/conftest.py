@@ -307,7 +307,7 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base, proc = start_embedded(tmp_path_factory.mktemp("embedded"))
     yield base
     proc.stop()
-    assert "Demo accounts" in proc.log()
+    assert "Demo accounts" in proc.log_path.read_text(errors="replace")
 
 
 @pytest.fixture(scope="module")

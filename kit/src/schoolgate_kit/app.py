@@ -22,6 +22,7 @@ import structlog
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schoolgate_kit import metrics
@@ -202,6 +203,10 @@ class ObservabilityMiddleware:
         try:
             with recording_writes() as written:
                 await self.app(scope, receive, send_wrapper)
+        except ClientDisconnect:
+            # the client went away before its body had arrived: nobody to answer, and not a
+            # fault of the server's to log as one (counted as nginx counts it)
+            status = 499
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
