@@ -20,7 +20,7 @@ from fastapi import APIRouter, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from schoolgate_kit.app import Kit, create_service_app
-from schoolgate_kit.directory import CodeOfConductNotAccepted, conduct_accepted
+from schoolgate_kit.directory import require_conduct_accepted
 from schoolgate_kit.guard import ROUTE_CHECK_MARGIN, raise_body_limit
 from schoolgate_kit.identity import Identity, Role
 from schoolgate_kit.names import PupilName, display_names
@@ -792,10 +792,9 @@ async def feed(
 ) -> Response:
     """Your children's points, posts and approved portfolio items, newest first."""
     for school_id in sorted(set((await all_children(account, gateway.readmodels)).values())):
-        if not await conduct_accepted(gateway.readmodels, CONDUCT, account.person_id, school_id):
-            raise CodeOfConductNotAccepted(
-                "Please read and accept the school's code of conduct first.", school_id=school_id
-            )
+        # the kit's one rule and wording; the parent as they are at that school, no read
+        parent = Identity(subject=account.person_id, role=Role.parent, school_id=school_id)
+        await require_conduct_accepted(gateway.readmodels, CONDUCT, parent, school_id)
     page = await parent_feed(
         gateway.readmodels, account.person_id, now=gateway.clock(), before=before, limit=limit
     )
