@@ -646,6 +646,18 @@ def _staff_joined(member: StaffMember) -> list[Event]:
 # -- imports ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, order=True)
+class RowWarning:
+    """A row the import passed over, and why: shown to the leader by file and line."""
+
+    file: str
+    line: int
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "reason": self.reason}
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """A whole school as a file describes it, already checked row by row."""
@@ -663,6 +675,22 @@ class Snapshot:
     match_by_name: bool = False
     """Year groups and classes are named, not identified, in the file: reuse the id of an
     existing one with the same name rather than adding a second."""
+    warnings: tuple[RowWarning, ...] = ()
+    """Rows passed over for a reason the leader should see, each with its file and line; the
+    rest of the file imports."""
+    skipped: Mapping[str, int] = field(default_factory=dict)
+    """Rows passed over by design, counted by why ("guardians", "other_schools", "deleted",
+    "inactive", ...): the report says how many."""
+    school_source_id: str | None = None
+    """The file's own id for the school (its ``orgs.csv`` sourcedId), if it has one."""
+    delta: bool = False
+    """A OneRoster delta: it names only what changed, so what it leaves out stays as it is."""
+    removed_pupils: frozenset[str] = frozenset()
+    """In a delta, the source ids of pupils the file marks as deleted (they leave)."""
+    removed_staff: frozenset[str] = frozenset()
+    """In a delta, the source ids of staff the file marks as deleted (they leave)."""
+    removed_classes: frozenset[str] = frozenset()
+    """In a delta, the source ids of classes the file marks as deleted."""
 
 
 @dataclass(frozen=True)

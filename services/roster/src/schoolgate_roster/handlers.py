@@ -166,7 +166,8 @@ async def _read(upload: tuple[str, bytes], job: Doc, *, roster: Roster) -> domai
         if seen != saved:
             saved = list(seen)
             job.update(await roster.jobs.update(job, processed=saved[0], total=saved[1]))
-    _, total, snapshot = reading.result()
+    result = reading.result()
+    total, snapshot = result.total, result.snapshot
     if job["total"] != total:
         job.update(await roster.jobs.update(job, total=total))
     return snapshot

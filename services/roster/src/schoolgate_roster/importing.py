@@ -194,7 +194,13 @@ def count_rows(tables: dict[str, Table]) -> int:
 
 
 def read_snapshot(
-    kind: str, tables: dict[str, Table], *, school_id: str, progress: Progress | None = None
+    kind: str,
+    tables: dict[str, Table],
+    *,
+    school_id: str,
+    school_source_id: str | None = None,
+    org: str | None = None,
+    progress: Progress | None = None,
 ) -> Snapshot:
     counter = _Counter(count_rows(tables), progress)
     counter.done = sum(len(t.malformed) for t in tables.values())  # read, and already judged

@@ -15,6 +15,7 @@ import asyncio
 import multiprocessing
 import resource
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -31,7 +32,25 @@ class ReadFailed(Problem):
     status, slug, title = 422, "roster-file-unreadable", "The roster file could not be read"
 
 
-def _child(conn: Connection, content_type: str, school_id: str, memory_bytes: int) -> None:
+@dataclass(frozen=True)
+class ReadResult:
+    kind: str
+    """``importing.ONEROSTER`` or ``importing.SIMPLE_CSV``."""
+    total: int
+    """Rows read."""
+    snapshot: Snapshot
+    peak_bytes: int
+    """The reading process's peak resident memory."""
+
+
+def _child(
+    conn: Connection,
+    content_type: str,
+    school_id: str,
+    school_source_id: str | None,
+    org: str | None,
+    memory_bytes: int,
+) -> None:
     if memory_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
@@ -47,8 +66,16 @@ def _child(conn: Connection, content_type: str, school_id: str, memory_bytes: in
                 sent[0] = done
                 conn.send(("progress", done))
 
-        snapshot = importing.read_snapshot(kind, tables, school_id=school_id, progress=progress)
-        conn.send(("done", (kind, total, snapshot)))
+        snapshot = importing.read_snapshot(
+            kind,
+            tables,
+            school_id=school_id,
+            school_source_id=school_source_id,
+            org=org,
+            progress=progress,
+        )
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        conn.send(("done", ReadResult(kind, total, snapshot, peak)))
     except Problem as problem:
         conn.send(("problem", _parts(problem)))
     except MemoryError:
@@ -66,19 +93,37 @@ class Reader:
         self._memory = memory_bytes
 
     async def read(
-        self, content_type: str, data: bytes, *, school_id: str, progress: Progress
-    ) -> tuple[str, int, Snapshot]:
-        """The upload's kind, row count and snapshot; its problem raised as it is."""
+        self,
+        content_type: str,
+        data: bytes,
+        *,
+        school_id: str,
+        progress: Progress,
+        school_source_id: str | None = None,
+        org: str | None = None,
+    ) -> ReadResult:
+        """The upload read for this school; its problem raised as it is.
+
+        ``school_source_id`` is the id the school's own system gave it, recorded by an
+        earlier import; ``org`` is the school the leader picked among a district file's."""
         async with self._slots:
-            return await asyncio.to_thread(self._read, content_type, data, school_id, progress)
+            return await asyncio.to_thread(
+                self._read, content_type, data, school_id, school_source_id, org, progress
+            )
 
     def _read(
-        self, content_type: str, data: bytes, school_id: str, progress: Progress
-    ) -> tuple[str, int, Snapshot]:
+        self,
+        content_type: str,
+        data: bytes,
+        school_id: str,
+        school_source_id: str | None,
+        org: str | None,
+        progress: Progress,
+    ) -> ReadResult:
         mine, theirs = SPAWN.Pipe()
         child = SPAWN.Process(
             target=_child,
-            args=(theirs, content_type, school_id, self._memory),
+            args=(theirs, content_type, school_id, school_source_id, org, self._memory),
             name="roster-reader",
             daemon=True,
         )
