@@ -221,12 +221,16 @@ class RosterImported(_Roster):
     """A summary closing the events one import appended."""
 
     event_type = "RosterImported"
+    schema_version = 2
     import_id: Id
     source: str
     added: int
     moved: int
     left: int
     unchanged: int
+    school_source_id: SourceId = None
+    """The school's own id in the file (its OneRoster org), once the file was found to be
+    this school's: later files must carry it, so another school's file is refused."""
 
 
 @registry.upcaster("YearGroupAdded", from_version=1)
@@ -247,3 +251,9 @@ def _pupilenrolled_v2(data: dict[str, Any]) -> dict[str, Any]:
 @registry.upcaster("StaffMemberAdded", from_version=1)
 def _staffmemberadded_v2(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "source_id": data["staff_id"]}
+
+
+@registry.upcaster("RosterImported", from_version=1)
+def _rosterimported_v2(data: dict[str, Any]) -> dict[str, Any]:
+    # version 1 never checked whose file it was: nothing is known of the school's own id
+    return {**data, "school_source_id": None}
