@@ -49,6 +49,7 @@ def _child(
     school_id: str,
     school_source_id: str | None,
     org: str | None,
+    grade_names: str,
     memory_bytes: int,
 ) -> None:
     if memory_bytes:
@@ -72,6 +73,7 @@ def _child(
             school_id=school_id,
             school_source_id=school_source_id,
             org=org,
+            grade_names=grade_names,
             progress=progress,
         )
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -101,14 +103,23 @@ class Reader:
         progress: Progress,
         school_source_id: str | None = None,
         org: str | None = None,
+        grade_names: str = "uk",
     ) -> ReadResult:
         """The upload read for this school; its problem raised as it is.
 
         ``school_source_id`` is the id the school's own system gave it, recorded by an
-        earlier import; ``org`` is the school the leader picked among a district file's."""
+        earlier import; ``org`` is the school the leader picked among a district file's;
+        ``grade_names`` ("uk" or "us") names the year groups the file adds."""
         async with self._slots:
             return await asyncio.to_thread(
-                self._read, content_type, data, school_id, school_source_id, org, progress
+                self._read,
+                content_type,
+                data,
+                school_id,
+                school_source_id,
+                org,
+                grade_names,
+                progress,
             )
 
     def _read(
@@ -118,12 +129,21 @@ class Reader:
         school_id: str,
         school_source_id: str | None,
         org: str | None,
+        grade_names: str,
         progress: Progress,
     ) -> ReadResult:
         mine, theirs = SPAWN.Pipe()
         child = SPAWN.Process(
             target=_child,
-            args=(theirs, content_type, school_id, school_source_id, org, self._memory),
+            args=(
+                theirs,
+                content_type,
+                school_id,
+                school_source_id,
+                org,
+                grade_names,
+                self._memory,
+            ),
             name="roster-reader",
             daemon=True,
         )
