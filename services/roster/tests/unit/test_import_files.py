@@ -68,6 +68,9 @@ def test_the_sample_export_is_a_whole_primary_school(oneroster: Callable[..., by
     assert snapshot.staff["aide-patel"].display_name == "Priya Patel"
     assert snapshot.terms is not None
     assert [t.name for t in snapshot.terms] == ["Autumn term", "Spring term", "Summer term"]
+    assert snapshot.skipped == {"guardians": 1, "lessons": 1}
+    assert snapshot.warnings == ()
+    assert snapshot.school_source_id == "oakfield"
 
 
 def test_progress_is_reported_up_to_every_row(oneroster: Callable[..., bytes]) -> None:
@@ -83,7 +86,7 @@ def test_each_bad_row_is_named_by_file_line_and_reason(oneroster: Callable[..., 
     data = oneroster(
         # users.csv line 4 is stu-0003 (Ada): no given name
         replace("users.csv", "ada.okonkwo,,Ada,", "ada.okonkwo,,,"),
-        # classes.csv line 3 is Birch: no year group
+        # classes.csv line 3 is Birch: no year group, which alone would be a warning
         replace("classes.csv", "Birch,03,", "Birch,,"),
         # enrollments.csv line 21 names a class that does not exist
         replace("enrollments.csv", "enr-0020,,2026-08-28T09:00:00.000Z,damson", "enr-0020,,x,oak"),
@@ -97,11 +100,47 @@ def test_each_bad_row_is_named_by_file_line_and_reason(oneroster: Callable[..., 
     found = errors_of(data)
     assert found == {
         ("users.csv", 4, "givenName is empty"),
-        ("classes.csv", 3, "grades is empty: a class needs a year group"),
         ("enrollments.csv", 21, "classSourcedId oak is not in classes.csv"),
         ("roles.csv", 2, "role 'wizard' is not a OneRoster role"),
         ("users.csv", 29, "sourcedId stu-0009 is on line 10 too"),
     }  # and no echoes: Birch's pupils and stu-0020 are not also "not enrolled"
+
+
+def test_a_class_without_grades_is_left_out_with_a_warning(
+    oneroster: Callable[..., bytes],
+) -> None:
+    snapshot = read(oneroster(replace("classes.csv", "Birch,03,", "Birch,,")))
+    assert [(w.file, w.line, w.reason) for w in snapshot.warnings] == [
+        (
+            "classes.csv",
+            3,
+            "grades is empty: the class, and pupils enrolled only in it, are left out",
+        )
+    ]
+    assert "birch" not in snapshot.classes
+    assert {p.class_id for p in snapshot.pupils.values()} == {"ash", "cedar", "damson"}
+    assert snapshot.staff is not None and snapshot.staff["tch-brennan"].class_ids == set()
+
+
+def test_a_file_whose_pupils_are_mostly_in_no_class_is_refused(
+    oneroster: Callable[..., bytes],
+) -> None:
+    def ghosts(files: Files) -> None:
+        files["users.csv"] += "".join(
+            f"ghost-{n},,,true,g{n},,Ghost,N{n},,,,,,,03,,,,,,,oakfield,\r\n" for n in range(21)
+        )
+        files["roles.csv"] += "".join(
+            f"role-g{n},,,ghost-{n},primary,student,,,oakfield,\r\n" for n in range(21)
+        )
+
+    found = errors_of(oneroster(ghosts))
+    assert (
+        "users.csv",
+        1,
+        "has 21 pupils in no class of the school and only 20 in one: this is not the"
+        " school's roster",
+    ) in found
+    assert len(found) == 22  # and each ghost by its line
 
 
 def test_a_pupil_belongs_to_one_class(oneroster: Callable[..., bytes]) -> None:
@@ -127,21 +166,24 @@ def test_lines_are_counted_across_quoted_line_breaks(oneroster: Callable[..., by
     assert errors_of(data) == {("orgs.csv", 4, "name is empty")}
 
 
-def test_missing_files_columns_and_delta_exports_are_refused(
+def test_missing_files_and_columns_are_refused_in_one_pass(
     oneroster: Callable[..., bytes],
 ) -> None:
     data = oneroster(
-        lambda files: files.pop("enrollments.csv"), lambda files: files.pop("orgs.csv")
+        lambda files: files.pop("enrollments.csv"),
+        lambda files: files.pop("orgs.csv"),
+        replace("users.csv", "givenName,familyName", "first,familyName"),
+        replace("classes.csv", "ash,", "ash!,"),
     )
     assert errors_of(data) == {
         ("enrollments.csv", 1, "is missing from the zip"),
         ("orgs.csv", 1, "is missing from the zip"),
-    }
-    data = oneroster(replace("users.csv", "givenName,familyName", "first,familyName"))
-    assert errors_of(data) == {("users.csv", 1, "has no column givenName")}
-    data = oneroster(replace("manifest.csv", "file.users,bulk", "file.users,delta"))
-    assert errors_of(data) == {
-        ("manifest.csv", 18, "file.users is a delta file: upload a full (bulk) export instead")
+        ("users.csv", 1, "has no column givenName"),
+        (
+            "classes.csv",
+            2,
+            "sourcedId 'ash!' is not a Schoolgate id (1 to 64 letters, digits, '-' or '_')",
+        ),
     }
 
 
