@@ -79,6 +79,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     ROLES: ("sourcedId", "userSourcedId", "role", "orgSourcedId"),
     ENROLLMENTS: ("sourcedId", "classSourcedId", "userSourcedId", "role"),
 }
+ORG_COLUMNS = {CLASSES: "schoolSourcedId", ENROLLMENTS: "schoolSourcedId", ROLES: "orgSourcedId"}
 BULK_FILES = (ORGS, CLASSES, USERS, ENROLLMENTS)
 """Files a bulk export cannot do without. A delta needs only the files its manifest lists."""
 ALIASES = {
@@ -108,6 +109,9 @@ ENROLLMENT_ROLES = frozenset(
     {"student", "teacher", "aide", "administrator", "proctor", "guardian", "parent", "relative"}
 )
 TERM_TYPES = frozenset({"term", "semester"})
+CLASS_SIZE = 30
+"""More pupils in no class than in one may be a small file's gaps; more than a class's worth
+too, and the file is not this school's roster (or not all of it) at all."""
 SCHOOL_TYPES = ("school", "department")
 """Org types that can be the school, in order: a department only when there is no school."""
 
@@ -301,7 +305,9 @@ class Reading:
             if status != LIVE:
                 gone[sourced] = (status, row)
                 if name != USERS:  # users are counted with their school, below
-                    self.skipped[status] += 1
+                    self.skipped[
+                        self._why_gone(status, row.values.get(ORG_COLUMNS.get(name, "")))
+                    ] += 1
                 continue
             if not sourced:
                 self.errors.append(table.error(row, "sourcedId is empty"))
@@ -313,6 +319,10 @@ class Reading:
                 continue
             first[sourced] = row.line
             yield row
+
+    def _why_gone(self, status: str, org: str | None) -> str:
+        """A gone row of another school is counted with that school's rows."""
+        return "other_schools" if org and self._ours(org.strip()) is False else status
 
     def _warn(self, table: Table, row: Row, reason: str) -> None:
         self.warnings.append(table.error(row, reason))
@@ -592,8 +602,9 @@ class Reading:
                 )
                 self.unsure.add(user_ref)
                 continue
-            if class_ref in gone_classes:
-                self.skipped[gone_classes[class_ref][0]] += 1  # the class is gone, and so is this
+            if class_ref in gone_classes:  # the class is gone, and so is this
+                status, klass_row = gone_classes[class_ref]
+                self.skipped[self._why_gone(status, klass_row["schoolSourcedId"])] += 1
                 continue
             if class_ref in self.other_classes:
                 self.skipped["other_schools"] += 1
@@ -635,6 +646,8 @@ class Reading:
             if role == "student":
                 if user_ref in pupil_class:
                     other, first = pupil_class[user_ref]
+                    if other == class_ref:
+                        continue  # the same enrollment twice says nothing new
                     if self.homerooms:
                         self.errors.append(
                             table.error(
@@ -836,7 +849,7 @@ class Reading:
             reasons.append(
                 RowError(USERS, 1, "has no pupil or member of staff of the school that can be read")
             )
-        elif unplaced > len(pupils):
+        elif unplaced > max(len(pupils), CLASS_SIZE):
             reasons.append(
                 RowError(
                     USERS,

@@ -226,6 +226,8 @@ def test_rows_of_orgs_missing_from_orgs_csv_are_reported_by_line() -> None:
     }
     # the deleted Pre-K class and its enrollment; the upper school's class, enrollment, pupil
     assert snapshot.skipped == {"deleted": 2, "other_schools": 3}
+    # read for the upper school, the lower school's rows are its own, deleted or not
+    assert read("district-no-manifest", org="sch-2").skipped == {"other_schools": 13}
 
 
 def test_uk_names_are_the_default_for_us_grade_codes() -> None:
@@ -351,3 +353,13 @@ def test_a_pupil_in_two_homerooms_is_still_an_error() -> None:
             "pupil usr-s2 is already in class cls-robins (line 4): a pupil belongs to one class",
         )
     }
+
+
+def test_the_same_enrollment_twice_is_not_a_second_class() -> None:
+    # snapwiz enrolls a pupil in the same class under two sourcedIds
+    def twice(files: Files) -> None:
+        files["enrollments.csv"] += b"\r\nenr-7,active,,cls-robins,dept-7,usr-s2,student,,,"
+
+    snapshot = read("department", twice)
+    assert snapshot.pupils["usr-s2"].class_id == "cls-robins"
+    assert snapshot.warnings == ()
