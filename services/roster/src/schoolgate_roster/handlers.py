@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -11,11 +13,12 @@ from schoolgate_contracts import Event, Metadata
 from schoolgate_kit.commands import Decided, execute
 from schoolgate_kit.ids import new_key
 from schoolgate_kit.names import PupilName, display_names
-from schoolgate_kit.problems import Problem
+from schoolgate_kit.problems import Conflict, Problem
 from schoolgate_kit.projections import strip
 from schoolgate_kit.readmodels import Doc
 
 from schoolgate_roster import domain, importing
+from schoolgate_roster.adapters import IMPORT_JOBS, job_key
 from schoolgate_roster.bootstrap import Roster
 from schoolgate_roster.domain import SchoolNotFound
 from schoolgate_roster.projections import (
@@ -63,6 +66,26 @@ async def change_roster(
 
 
 # -- imports ---------------------------------------------------------------------------------
+#
+# Every import is a dry run first: the job reads the file, decides against the roster as it
+# is, and stops "previewed" with the report of what it would do, having appended nothing.
+# Only when a leader confirms (``apply_import``) does it decide again, against the roster as
+# it is by then, and append. A previewed job nobody applies keeps its upload for
+# ``PREVIEW_KEPT``, then expires.
+
+PREVIEW_KEPT = timedelta(hours=24)
+PREVIEWED, APPLYING, EXPIRED = "previewed", "applying", "expired"
+
+# The snapshots of the last few small previews this process read, by job: applying one of
+# them decides on it again without a second read of the file. A job applied by another
+# process, or after a restart, reads its stored upload again.
+_previews: dict[str, domain.Snapshot] = {}
+PREVIEWS_HELD, PREVIEW_ROWS_HELD = 4, 5000
+
+# Apply requests being accepted by this process: two at once for one job would both find it
+# previewed before either has saved it applying. (The decision itself applies an import id
+# once whatever happens; this keeps the second caller from being told 202.)
+_accepting: set[str] = set()
 
 
 async def start_import(
@@ -74,9 +97,13 @@ async def start_import(
     full: bool,
     actor: str,
     correlation_id: str,
+    org: str | None = None,
+    grade_names: str = "uk",
 ) -> Doc:
-    """Accept an upload as a job: a file that cannot be a roster is refused at once."""
+    """Accept an upload as a job that previews it: a file that cannot be a roster is
+    refused at once."""
     kind = importing.check_upload(content_type, data)
+    await expire_previews(roster=roster)
     import_id = roster.new_id().hex
     job: Doc = {
         "school_id": school_id,
@@ -86,11 +113,16 @@ async def start_import(
         "total": 0,  # counted once the job has opened the file
         "source": kind,
         "full": full,
+        "org": org,
+        "grade_names": grade_names,
         "report": None,
         "problem": None,
+        "reading": None,
         "requested_by": actor,
+        "applied_by": None,
         "correlation_id": correlation_id,
         "created_at": roster.clock().isoformat(),
+        "previewed_at": None,
         "finished_at": None,
     }
     await roster.jobs.save_upload(school_id, import_id, content_type, data)
@@ -99,8 +131,62 @@ async def start_import(
     return job
 
 
+class ImportNotPreviewed(Conflict):
+    slug, title = "import-not-previewed", "Only a previewed import can be applied"
+
+
+async def apply_import(
+    school_id: str, import_id: str, *, roster: Roster, actor: str, correlation_id: str
+) -> Doc:
+    """Confirm a previewed import: the job applies it in the background."""
+    job = await roster.jobs.get(school_id, import_id)
+    if job is None:
+        raise domain.EntryNotFound(f"this school has no import {import_id}")
+    key = job_key(school_id, import_id)
+    if job["status"] != PREVIEWED or key in _accepting:
+        raise ImportNotPreviewed(f"import {import_id} is {job['status']}, not previewed")
+    if _expired(job, roster.clock()):
+        await _expire(job, roster=roster)
+        raise ImportNotPreviewed(f"the preview of import {import_id} expired: upload it again")
+    _accepting.add(key)
+    try:
+        job = await roster.jobs.update(
+            job, status=APPLYING, applied_by=actor, apply_correlation_id=correlation_id
+        )
+    finally:
+        _accepting.discard(key)
+    roster.spawn(run_import(school_id, import_id, roster=roster), name=f"import:{import_id}")
+    return job
+
+
+def _expired(job: Doc, now: datetime) -> bool:
+    previewed = job.get("previewed_at")
+    return previewed is not None and now - datetime.fromisoformat(previewed) > PREVIEW_KEPT
+
+
+async def _expire(job: Doc, *, roster: Roster) -> None:
+    _previews.pop(job_key(job["school_id"], job["import_id"]), None)
+    await roster.jobs.update(job, status=EXPIRED, finished_at=roster.clock().isoformat())
+    await roster.jobs.drop_upload(job["school_id"], job["import_id"])
+
+
+async def expire_previews(*, roster: Roster) -> int:
+    """Let go of the uploads of previews nobody applied within ``PREVIEW_KEPT``."""
+    now = roster.clock()
+    stale = [
+        job
+        for job in await roster.readmodels.find(IMPORT_JOBS, {"status": PREVIEWED})
+        if _expired(job, now)
+    ]
+    for job in stale:
+        await _expire(job, roster=roster)
+    return len(stale)
+
+
 async def resume_imports(*, roster: Roster) -> int:
-    """Take up the jobs a stopped process left unfinished; an import applies once anyway."""
+    """Take up the jobs a stopped process left unfinished: a preview is read again, an
+    apply applies (an import id applies once anyway). A previewed job waits for its leader."""
+    await expire_previews(roster=roster)
     jobs = await roster.jobs.unfinished()
     for job in jobs:
         import_id = job["import_id"]
@@ -111,20 +197,36 @@ async def resume_imports(*, roster: Roster) -> int:
 
 
 async def run_import(school_id: str, import_id: str, *, roster: Roster) -> None:
+    """Preview the job's file, or apply it once confirmed (a job saved "applying")."""
     job = await roster.jobs.get(school_id, import_id)
     if job is None:
         return
+    applying = job["status"] == APPLYING
     try:
         upload = await roster.jobs.upload(school_id, import_id)
         if upload is None:
             raise ImportFailed("the uploaded file was lost: upload it again")
-        job = await roster.jobs.update(job, status="validating", processed=0)
-        snapshot = await _read(upload, job, roster=roster)
-        job = await roster.jobs.update(job, status="applying", processed=job["total"])
-        report = await _apply(snapshot, job, roster=roster)
-        await roster.jobs.update(
-            job, status="done", report=report, finished_at=roster.clock().isoformat()
-        )
+        if applying:
+            snapshot = _previews.pop(job_key(school_id, import_id), None)
+            if snapshot is None:
+                _, snapshot = await _read(upload, job, roster=roster, quietly=True)
+            report = await _apply(snapshot, job, roster=roster)
+            await roster.jobs.update(
+                job, status="done", report=report, finished_at=roster.clock().isoformat()
+            )
+        else:
+            job = await roster.jobs.update(job, status="validating", processed=0)
+            state, snapshot = await _read(upload, job, roster=roster)
+            preview = domain.decide_import(state, _command(snapshot, job), _minted)
+            _hold(job_key(school_id, import_id), snapshot)
+            await roster.jobs.update(
+                job,
+                status=PREVIEWED,
+                processed=job["total"],
+                report=preview.report.as_json(dry_run=True),
+                previewed_at=roster.clock().isoformat(),
+            )
+            return  # the upload stays for the apply
     except asyncio.CancelledError:
         raise  # shutting down: the job stays unfinished and is taken up on the next start
     except Problem as problem:
@@ -134,6 +236,15 @@ async def run_import(school_id: str, import_id: str, *, roster: Roster) -> None:
         await _failed(job, ImportFailed(f"the import stopped unexpectedly: {exc}"), roster=roster)
     with contextlib.suppress(Exception):
         await roster.jobs.drop_upload(school_id, import_id)
+
+
+def _hold(key: str, snapshot: domain.Snapshot) -> None:
+    rows = len(snapshot.pupils) + len(snapshot.staff or {})
+    if rows > PREVIEW_ROWS_HELD:
+        return
+    _previews[key] = snapshot
+    while len(_previews) > PREVIEWS_HELD:
+        del _previews[next(iter(_previews))]  # the oldest preview
 
 
 class ImportFailed(Problem):
@@ -150,37 +261,80 @@ async def _failed(job: Doc, problem: Problem, *, roster: Roster) -> None:
     )
 
 
-async def _read(upload: tuple[str, bytes], job: Doc, *, roster: Roster) -> domain.Snapshot:
-    """Read every row in a process of its own (``reading``), saving progress as it goes."""
+def _minted(kind: str, _source: str) -> str:
+    return new_key(kind)
+
+
+def _command(snapshot: domain.Snapshot, job: Doc) -> domain.ImportRoster:
+    return domain.ImportRoster(
+        import_id=job["import_id"],
+        school_id=job["school_id"],
+        snapshot=snapshot,
+        full=job["full"],
+        requested_by=job["requested_by"],
+        org_chosen=job.get("org") is not None,
+    )
+
+
+async def _roster_now(job: Doc, *, roster: Roster) -> domain.Roster:
+    """The school's roster as its stream has it: decided on, nothing appended."""
+    decided = await execute(
+        roster.store,
+        domain.roster_stream(job["school_id"]),
+        initial=domain.initial_state,
+        evolve=domain.evolve,
+        decide=lambda _state: [],
+        metadata=Metadata(
+            occurred_at=roster.clock(),
+            school_id=job["school_id"],
+            actor=job["requested_by"],
+            correlation_id=job["correlation_id"],
+        ),
+        new_id=roster.new_id,
+    )
+    return decided.state
+
+
+async def _read(
+    upload: tuple[str, bytes], job: Doc, *, roster: Roster, quietly: bool = False
+) -> tuple[domain.Roster, domain.Snapshot]:
+    """The roster now, and the file read for it in a process of its own (``reading``),
+    saving progress as it goes unless ``quietly`` (an apply reads the previewed file again)."""
+    state = await _roster_now(job, roster=roster)
     seen = [0, 0]
 
     def progress(processed: int, total: int) -> None:
         seen[:] = [processed, total]  # from the reading thread; read below
 
+    began = time.perf_counter()
     reading = asyncio.ensure_future(
-        roster.reader.read(*upload, school_id=job["school_id"], progress=progress)
+        roster.reader.read(
+            *upload,
+            school_id=job["school_id"],
+            school_source_id=state.source_id,
+            org=job.get("org"),
+            grade_names=job.get("grade_names", "uk"),
+            progress=progress,
+        )
     )
     saved = [0, 0]
     while not reading.done():
         await asyncio.wait({reading}, timeout=0.2)
-        if seen != saved:
+        if seen != saved and not quietly:
             saved = list(seen)
             job.update(await roster.jobs.update(job, processed=saved[0], total=saved[1]))
     result = reading.result()
-    total, snapshot = result.total, result.snapshot
-    if job["total"] != total:
-        job.update(await roster.jobs.update(job, total=total))
-    return snapshot
+    took = {"seconds": round(time.perf_counter() - began, 3), "peak_bytes": result.peak_bytes}
+    job.update(await roster.jobs.update(job, total=result.total, reading=took))
+    return state, result.snapshot
 
 
 async def _apply(snapshot: domain.Snapshot, job: Doc, *, roster: Roster) -> dict[str, Any]:
-    command = domain.ImportRoster(
-        import_id=job["import_id"], school_id=job["school_id"], snapshot=snapshot, full=job["full"]
-    )
+    command = _command(snapshot, job)
     reports: list[domain.ImportReport] = []
 
     def decide(state: domain.Roster) -> list[Event]:
-        decision = domain.decide_import(state, command, lambda kind, _source: new_key(kind))
+        decision = domain.decide_import(state, command, _minted)
         reports.append(decision.report)  # decided again on a conflict: the last one counts
         return decision.events
 
@@ -193,13 +347,13 @@ async def _apply(snapshot: domain.Snapshot, job: Doc, *, roster: Roster) -> dict
         metadata=Metadata(
             occurred_at=roster.clock(),
             school_id=job["school_id"],
-            actor=job["requested_by"],
-            correlation_id=job["correlation_id"],
+            actor=job.get("applied_by") or job["requested_by"],
+            correlation_id=job.get("apply_correlation_id") or job["correlation_id"],
             causation_id=job["import_id"],
         ),
         new_id=roster.new_id,
     )
-    return reports[-1].as_json()
+    return reports[-1].as_json(dry_run=False)
 
 
 async def import_job(school_id: str, import_id: str, *, roster: Roster) -> Doc | None:

@@ -6,7 +6,7 @@ import zoneinfo
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -232,17 +232,32 @@ class SchoolWayView(BaseModel):
 
 class ImportJob(BaseModel):
     import_id: str
-    status: str = Field(description="validating, applying, done or failed")
+    status: str = Field(
+        description="validating, then previewed (nothing changed yet: the report says what"
+        " applying would do), then once applied: applying and done; or failed, or expired"
+        " (a preview nobody applied within a day)"
+    )
     processed: int
     total: int
     source: str
     full: bool
-    report: dict[str, Any] | None
+    org: str | None = Field(default=None, description="The school chosen in the file.")
+    grade_names: str = "uk"
+    report: dict[str, Any] | None = Field(
+        description="What the import would do (dry_run true) or did (dry_run false)."
+    )
     problem: dict[str, Any] | None = Field(
         description="When failed: the problem (RFC 9457), listing bad rows by file and line."
     )
+    reading: dict[str, Any] | None = Field(
+        default=None, description="How long the last read of the file took and its peak memory."
+    )
     created_at: str
+    previewed_at: str | None = None
     finished_at: str | None
+
+
+GradeNames = Literal["uk", "us"]
 
 
 class UploadTooLarge(Problem):
@@ -567,10 +582,23 @@ async def start_import(
     correlation: CorrelationId,
     response: Response,
     full: Annotated[
-        bool, Query(description="Pupils and staff missing from the file have left.")
-    ] = True,
+        bool,
+        Query(
+            description="The file lists the whole school: pupils and staff missing from it"
+            " have left (never whoever imports it, nor staff added by hand)."
+        ),
+    ] = False,
+    org: Annotated[
+        SourceId | None,
+        Query(description="Which of the file's schools is this one (a district file)."),
+    ] = None,
+    grade_names: Annotated[
+        GradeNames,
+        Query(description="How new year groups are named: uk (Year 3) or us (Grade 3)."),
+    ] = "uk",
 ) -> ImportJob:
-    """Import the whole school from a OneRoster 1.2 zip or a one-row-per-pupil CSV."""
+    """Preview an import of a OneRoster 1.2 zip or a one-row-per-pupil CSV: nothing changes
+    until it is applied."""
     data = await _read_body(request, roster.max_upload_bytes)
     job = await handlers.start_import(
         request.headers.get("content-type", ""),
@@ -578,10 +606,29 @@ async def start_import(
         roster=roster,
         school_id=school_id,
         full=full,
+        org=org,
+        grade_names=grade_names,
         actor=identity.subject,
         correlation_id=correlation,
     )
     response.headers["location"] = f"/schools/{school_id}/imports/{job['import_id']}"
+    return ImportJob.model_validate(job)
+
+
+@router.post("/imports/{import_id}/apply", status_code=202, response_model=ImportJob)
+async def apply_import(
+    school_id: PathId,
+    import_id: PathId,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+    response: Response,
+) -> ImportJob:
+    """Apply a previewed import to the roster as it is now."""
+    job = await handlers.apply_import(
+        school_id, import_id, roster=roster, actor=identity.subject, correlation_id=correlation
+    )
+    response.headers["location"] = f"/schools/{school_id}/imports/{import_id}"
     return ImportJob.model_validate(job)
 
 
