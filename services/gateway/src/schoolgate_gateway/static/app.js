@@ -2069,19 +2069,19 @@ async function invitesView() {
 
 // -- roster import: upload, check (a dry run), confirm --------------------------------------
 
-const IMPORT_DONE = new Set(["previewed", "done", "failed"]);
+const IMPORT_DONE = new Set(["previewed", "done", "failed", "expired"]);
 const SKIPPED_WORDS = {
   other_schools: (n) => `${countOf(n, "row")} of other schools ignored`,
   guardians: (n) => `${countOf(n, "guardian row")}: families join with invite letters`,
   deleted: (n) => `${countOf(n, "row")} marked as deleted in the file`,
   inactive: (n) => `${countOf(n, "row")} marked as inactive in the file`,
-  unknown_org: (n) => `${countOf(n, "row")} naming a school that is not in orgs.csv`,
+  lessons: (n) => `${countOf(n, "lesson class", "lesson classes")} ignored: pupils are placed in their form class`,
+  other_roles: (n) => `${countOf(n, "row")} of other roles, such as administrators, ignored`,
+  no_role: (n) => `${countOf(n, "person", "people")} with no role in the file ignored`,
 };
 const KEPT_WORDS = {
-  requested_by: "you are doing this import",
-  importer: "you are doing this import",
-  no_source_id: "added by hand in Schoolgate, not from the file",
-  added_by_hand: "added by hand in Schoolgate, not from the file",
+  requested_import: "you are doing this import",
+  added_by_hand: "added by hand in Schoolgate, not from a file",
 };
 
 /** The job's problem slug: the last part of its problem type. */
@@ -2173,7 +2173,7 @@ async function importView() {
 
   async function follow(job) {
     showProgress(job);
-    const stop = job.status === "applying" ? new Set(["done", "failed"]) : IMPORT_DONE;
+    const stop = job.status === "applying" ? new Set(["done", "failed", "expired"]) : IMPORT_DONE;
     while (!stop.has(job.status)) {
       await sleep(400);
       job = await api("GET", roster(`/imports/${encodeURIComponent(job.import_id)}`));
@@ -2194,6 +2194,12 @@ async function importView() {
   async function show(job) {
     if (job.status === "failed") return showProblem(job.problem || {});
     if (job.status === "previewed") return showPreview(job);
+    if (job.status === "expired") {
+      fill(result, heading(2, "Nothing was imported"), h("p", { text: "This check is more than a day old, so it was not imported. Upload the file again to check it as it is now." }));
+      result.querySelector("h2").focus();
+      warn("Nothing was imported: upload the file again.");
+      return undefined;
+    }
     return showDone(job);
   }
 
