@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -202,7 +203,7 @@ def open_zip(data: bytes) -> dict[str, Table]:
                 continue
             except ImportRejected as exc:
                 problems = exc.errors
-            except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
+            except (zipfile.BadZipFile, zlib.error, OSError, RuntimeError, EOFError) as exc:
                 problems = [RowError(name, 1, f"cannot be unpacked: {exc}")]
             tables[name] = Table(name, (), (), tuple(problems), usable=False)
     return tables

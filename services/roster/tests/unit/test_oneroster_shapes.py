@@ -363,3 +363,27 @@ def test_the_same_enrollment_twice_is_not_a_second_class() -> None:
     snapshot = read("department", twice)
     assert snapshot.pupils["usr-s2"].class_id == "cls-robins"
     assert snapshot.warnings == ()
+
+
+def test_a_broken_member_is_named_with_the_other_files_problems() -> None:
+    data = bytearray(zipped(files_of("department")))
+    users = data.find(b"users.csv") + len(b"users.csv")  # its local header, then its bytes
+    data[users + 20 : users + 24] = b"\x00\x00\x00\x00"  # a corrupt stretch of deflate data
+    kind, tables = open_upload("application/zip", bytes(data))
+    assert not tables["users.csv"].usable
+    with pytest.raises(ImportRejected) as caught:
+        read_snapshot(kind, tables, school_id="ours")
+    found = errors(caught.value)
+    assert [(f, line) for f, line, _ in found] == [("users.csv", 1)]
+    assert next(iter(found))[2].startswith("cannot be unpacked: Error -3 while decompressing")
+
+
+def test_a_zip_without_any_oneroster_file_is_refused_before_a_row_is_read() -> None:
+    from schoolgate_roster.importing import check_upload
+
+    with pytest.raises(ImportRejected) as caught:
+        check_upload("application/zip", zipped({"readme.txt": b"hello"}))
+    assert errors(caught.value) == {
+        ("upload", 1, "has none of the OneRoster files (orgs.csv, ...)")
+    }
+    assert check_upload("application/zip", zipped({"users.csv": b"sourcedId"})) == "oneroster"
