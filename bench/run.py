@@ -48,7 +48,7 @@ BENCHMARKS: dict[str, Runner] = {
     "freshness": lambda work, args: _load("freshness").run(work, quick=args.quick),
     "gateway_awards": lambda work, args: _load("gateway_awards").run(work, quick=args.quick),
     "feed": lambda work, args: _load("feed").run(work, quick=args.quick),
-    "import_me": lambda work, args: _load("import_me").run(work, quick=args.quick),
+    "import_roster": lambda work, args: _load("import_roster").run(work, quick=args.quick),
 }
 
 
