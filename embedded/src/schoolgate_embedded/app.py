@@ -30,10 +30,12 @@ from schoolgate_gateway import opening
 from schoolgate_gateway.accounts import Accounts
 from schoolgate_gateway.entrypoints.http import create_app as create_gateway_app
 from schoolgate_gateway.service import build_gateway
+from schoolgate_gateway.services import ServiceAddress
 from schoolgate_gateway.settings import GatewaySettings
 from schoolgate_kit.app import outer_app
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
+from schoolgate_kit.guard import called_in_process
 from schoolgate_kit.media.filesystem import FilesystemMediaStore
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
 from schoolgate_kit.runtime import Parts, ServiceDefinition, settle_heap
@@ -163,9 +165,9 @@ def create_app(
                 accounts,
                 embedded.parts.readmodels,
                 services={
-                    name: httpx.AsyncClient(
-                        transport=httpx.ASGITransport(app=service_app),
-                        base_url=f"http://{name}.internal",
+                    name: ServiceAddress(
+                        f"http://{name}.internal",
+                        httpx.ASGITransport(app=called_in_process(service_app)),
                         timeout=60,
                     )
                     for name, service_app in embedded.apps.items()

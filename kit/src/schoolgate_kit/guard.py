@@ -269,6 +269,31 @@ class Guard:
             )  # fmt: skip
 
 
+def called_in_process(app: ASGIApp) -> ASGIApp:
+    """``app`` as a caller in the same process reaches it: the embedded gateway, whose own
+    guard has already read the request it is passing on (its path, its body within its
+    limit, in its time) and which adds the security headers to its own answer.
+
+    Only the path is read again, so that an escaped ``/`` the gateway kept inside a segment
+    stays there; the rest of the guard is not run a second time. Never for an app that a
+    network can reach: there the guard is all that stands before the routes."""
+
+    async def guarded_by_the_caller(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path, problem = readable_path(scope)
+            if path is None:
+                await send_problem(
+                    send, 400, "bad-request", "Bad request", problem or "",
+                    instance=_printable(scope), extra_headers=[],
+                )  # fmt: skip
+                return
+            scope["path"] = path
+            scope[GUARDED] = True
+        await app(scope, receive, send)
+
+    return guarded_by_the_caller
+
+
 def _too_large(limit: int) -> Refused:
     return Refused(
         413,

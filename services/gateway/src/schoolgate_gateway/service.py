@@ -20,7 +20,7 @@ from schoolgate_gateway.bootstrap import Gateway
 from schoolgate_gateway.live import LiveHub
 from schoolgate_gateway.projections import PROJECTIONS
 from schoolgate_gateway.security import DeviceCookies, Limit, Limits, SignInThrottle
-from schoolgate_gateway.services import ServiceClient
+from schoolgate_gateway.services import ServiceAddress, ServiceClient
 from schoolgate_gateway.settings import GatewaySettings
 
 
@@ -29,15 +29,17 @@ def build_gateway(
     accounts: Accounts,
     readmodels: ReadModelStore,
     *,
-    services: Mapping[str, httpx.AsyncClient],
+    services: Mapping[str, ServiceAddress],
     store: EventStore | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Gateway:
     """``store`` is followed for live updates; without it the live streams answer 503."""
 
-    def client(http: httpx.AsyncClient) -> ServiceClient:
+    def client(address: ServiceAddress) -> ServiceClient:
         return ServiceClient(
-            http,
+            address.base_url,
+            address.transport,
+            timeout=address.timeout,
             secret=settings.identity_secret.get_secret_value(),
             ttl=timedelta(seconds=settings.identity_ttl_seconds),
             clock=clock,
@@ -51,7 +53,7 @@ def build_gateway(
         settings=settings,
         accounts=accounts,
         readmodels=readmodels,
-        services={name: client(http) for name, http in services.items()},
+        services={name: client(address) for name, address in services.items()},
         clock=clock,
         limits=limits,
         sign_in=SignInThrottle(
@@ -94,7 +96,10 @@ def _app(settings: Settings, parts: Parts) -> FastAPI:
             gateway_settings,
             accounts,
             parts.readmodels,
-            services={n: httpx.AsyncClient(base_url=u, timeout=30) for n, u in urls.items()},
+            services={
+                n: ServiceAddress(u, httpx.AsyncHTTPTransport(), timeout=30)
+                for n, u in urls.items()
+            },
             store=parts.store,
             clock=parts.clock,
         )
