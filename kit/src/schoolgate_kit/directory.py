@@ -249,10 +249,13 @@ async def conduct_accepted(
     readmodels: ReadModelStore, name: str, parent_id: str, school_id: str
 ) -> bool:
     """True where the school has no code yet, or the parent accepted its current version."""
-    school = await readmodels.get(name, conduct_school_key(school_id))
+    school_key = conduct_school_key(school_id)
+    acceptance_key = conduct_acceptance_key(parent_id, school_id)
+    # one read for both: this runs before every request a parent makes
+    found = await readmodels.get_many(name, (school_key, acceptance_key))
+    school, accepted = found.get(school_key), found.get(acceptance_key)
     if school is None:
         return True
-    accepted = await readmodels.get(name, conduct_acceptance_key(parent_id, school_id))
     return accepted is not None and int(accepted["version"]) >= int(school["version"])
 
 

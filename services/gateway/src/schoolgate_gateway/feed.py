@@ -53,7 +53,7 @@ tagged in an attachment must be cleared, by consent in that school.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import quote
@@ -425,10 +425,13 @@ async def parent_feed(
     now: datetime,
     before: str | None = None,
     limit: int = PAGE_SIZE,
+    admit: Callable[[set[str]], Awaitable[None]] | None = None,
 ) -> FeedPage:
     """One page of a parent's feed, newest first, older than ``before`` (a cursor).
 
-    A suspended parent is refused, as everywhere (``scope.Suspended``)."""
+    A suspended parent is refused, as everywhere (``scope.Suspended``). ``admit`` is given
+    the schools of the parent's children before anything of theirs is read, and raises to
+    refuse (the code of conduct): the parent's document is read once for both."""
     # projections.py registers this module's fold, so the gateway's other names come late
     from schoolgate_gateway.projections import PARENTS, PUPILS, SCHOOLS, STAFF
     from schoolgate_gateway.scope import Suspended
@@ -437,6 +440,8 @@ async def parent_feed(
     if parent.get("suspended"):
         raise Suspended("This account is suspended. Please contact the school office.")
     linked: dict[str, str] = parent.get("children", {})
+    if admit is not None:
+        await admit(set(linked.values()))
     found = await readmodels.get_many(PUPILS, linked)
     children = {
         pupil_id: doc

@@ -791,12 +791,20 @@ async def feed(
     account: Parent, gateway: GatewayDep, before: FeedCursor = None, limit: FeedLimit = PAGE_SIZE
 ) -> Response:
     """Your children's points, posts and approved portfolio items, newest first."""
-    for school_id in sorted(set((await all_children(account, gateway.readmodels)).values())):
-        # the kit's one rule and wording; the parent as they are at that school, no read
-        parent = Identity(subject=account.person_id, role=Role.parent, school_id=school_id)
-        await require_conduct_accepted(gateway.readmodels, CONDUCT, parent, school_id)
+
+    async def conduct_accepted_at(schools: set[str]) -> None:
+        for school_id in sorted(schools):
+            # the kit's one rule and wording; the parent as they are at that school, no read
+            parent = Identity(subject=account.person_id, role=Role.parent, school_id=school_id)
+            await require_conduct_accepted(gateway.readmodels, CONDUCT, parent, school_id)
+
     page = await parent_feed(
-        gateway.readmodels, account.person_id, now=gateway.clock(), before=before, limit=limit
+        gateway.readmodels,
+        account.person_id,
+        now=gateway.clock(),
+        before=before,
+        limit=limit,
+        admit=conduct_accepted_at,
     )
     # already a FeedPage: serialised once, not validated again on the way out
     return Response(page.model_dump_json(), media_type="application/json")
