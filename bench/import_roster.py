@@ -241,35 +241,35 @@ async def run(work: Path, *, quick: bool = False) -> list[Result]:
         "pupils in the file": pupils,
         "zip size (KB)": round(len(data) / 1024),
     }
-    return [
-        Result(
-            name="roster import dry run (upload to report)",
+
+    def beside_csv(name: str, seconds: float, details: dict[str, float | int | str]) -> Result:
+        return Result(
+            name=name,
             unit="ms",
-            figure=steps.preview_seconds * 1000,
+            figure=seconds * 1000,
             baseline=csv_seconds * 1000,
             baseline_label=csv_label,
             target="none set: beside parsing alone",
             met=None,
             higher_is_better=False,
-            details={
-                **common,
+            details={**common, **details},
+        )
+
+    return [
+        beside_csv(
+            "roster import dry run (upload to report)",
+            steps.preview_seconds,
+            {
                 "reading in the app (s, from the job)": reading.get("seconds", "not reported"),
                 "reader outside the app, median (s)": round(reader_seconds, 3),
                 "of which its start, a one-pupil file (s)": round(start_up, 3),
                 "rows read": steps.preview.get("total", 0),
             },
         ),
-        Result(
-            name="roster import apply (apply to done)",
-            unit="ms",
-            figure=steps.apply_seconds * 1000,
-            baseline=csv_seconds * 1000,
-            baseline_label=csv_label,
-            target="none set: beside parsing alone",
-            met=None,
-            higher_is_better=False,
-            details={
-                **common,
+        beside_csv(
+            "roster import apply (apply to done)",
+            steps.apply_seconds,
+            {
                 "pupils added": report.get("added", 0),
                 "the job's reading once applied (s)": (steps.done.get("reading") or {}).get(
                     "seconds", "not reported"

@@ -2110,28 +2110,33 @@ function importSummary(report, { would }) {
   return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
 }
 
+/** Rows of a roster file, each by its file and line, in a table named by `caption`. */
+function fileLinesTable(caption, items, what) {
+  const body = h("tbody");
+  for (const item of items) {
+    body.append(h("tr", null, h("td", { text: item.file || "" }), h("td", { text: String(item.line ?? "") }), h("td", { text: item.reason || item.message || "" })));
+  }
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      null,
+      h("caption", { text: caption }),
+      h("thead", null, h("tr", null, h("th", { scope: "col", text: "File" }), h("th", { scope: "col", text: "Line" }), h("th", { scope: "col", text: what }))),
+      body,
+    ),
+  );
+}
+
 function warningsTable(report) {
   const warnings = report.warnings || [];
   if (!warnings.length) return null;
   const count = report.warnings_count ?? warnings.length;
-  const body = h("tbody");
-  for (const w of warnings) {
-    body.append(h("tr", null, h("td", { text: w.file || "" }), h("td", { text: String(w.line ?? "") }), h("td", { text: w.reason || "" })));
-  }
   return [
     heading(3, "Lines to check in the file"),
     h("p", { text: count > warnings.length ? `The first ${warnings.length} of ${count} lines are listed. The rest of the file imports.` : "These lines were passed over or read with a guess. The rest of the file imports." }),
-    h(
-      "div",
-      { class: "table-wrap" },
-      h(
-        "table",
-        null,
-        h("caption", { text: "Warnings" }),
-        h("thead", null, h("tr", null, h("th", { scope: "col", text: "File" }), h("th", { scope: "col", text: "Line" }), h("th", { scope: "col", text: "What we found" }))),
-        body,
-      ),
-    ),
+    fileLinesTable("Warnings", warnings, "What we found"),
   ];
 }
 
@@ -2235,21 +2240,11 @@ async function importView() {
       warn("This file does not look like your school's, so nothing was imported.");
       return;
     }
-    const table = h(
-      "table",
-      null,
-      h("caption", { text: "Problems in the file" }),
-      h("thead", null, h("tr", null, h("th", { scope: "col", text: "File" }), h("th", { scope: "col", text: "Line" }), h("th", { scope: "col", text: "Problem" }))),
-    );
-    const rows = h("tbody");
-    for (const error of problem.errors || []) {
-      rows.append(h("tr", null, h("td", { text: error.file || "" }), h("td", { text: String(error.line ?? "") }), h("td", { text: error.reason || error.message || "" })));
-    }
-    table.append(rows);
+    const errors = problem.errors || [];
     fill(result,
       heading(2, "Nothing was imported"),
       h("p", { text: problem.detail || problem.title || "The file could not be imported." }),
-      rows.children.length ? h("div", { class: "table-wrap" }, table) : null,
+      errors.length ? fileLinesTable("Problems in the file", errors, "Problem") : null,
       h("p", { text: "Fix these lines in the file and upload it again." }),
     );
     result.querySelector("h2").focus();
