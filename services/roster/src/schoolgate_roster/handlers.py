@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 from schoolgate_contracts import Event, Metadata
-from schoolgate_kit.commands import Decided, execute
+from schoolgate_kit.commands import Decided, execute, recording_writes
 from schoolgate_kit.ids import new_key
 from schoolgate_kit.names import PupilName, display_names
 from schoolgate_kit.problems import Conflict, Problem
@@ -210,9 +210,14 @@ async def run_import(school_id: str, import_id: str, *, roster: Roster) -> None:
             snapshot = _previews.pop(job_key(school_id, import_id), None)
             if snapshot is None:
                 _, snapshot = await _read(upload, job, roster=roster, quietly=True)
-            report = await _apply(snapshot, job, roster=roster)
+            with recording_writes() as written:
+                report = await _apply(snapshot, job, roster=roster)
             await roster.jobs.update(
-                job, status="done", report=report, finished_at=roster.clock().isoformat()
+                job,
+                status="done",
+                report=report,
+                position=written.position,
+                finished_at=roster.clock().isoformat(),
             )
         else:
             job = await roster.jobs.update(job, status="validating", processed=0)

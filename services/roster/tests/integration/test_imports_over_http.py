@@ -77,7 +77,7 @@ def applied(service: Any, location: str, who: str) -> dict[str, Any]:
     job = settle(service, location, who)
     assert job["status"] == "done", job
     assert job["report"]["dry_run"] is False
-    service.projected()  # the job appended in the background: wait for all it wrote
+    service.projected(job["position"])  # the job appended in the background
     return job
 
 

@@ -252,6 +252,11 @@ class ImportJob(BaseModel):
     reading: dict[str, Any] | None = Field(
         default=None, description="How long the last read of the file took and its peak memory."
     )
+    position: int | None = Field(
+        default=None,
+        description="Once done: the log position it appended up to (0 if nothing), to wait"
+        " for at /caught-up before reading what it changed.",
+    )
     created_at: str
     previewed_at: str | None = None
     finished_at: str | None
