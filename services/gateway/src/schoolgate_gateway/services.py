@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -73,7 +73,7 @@ class ServiceClient:
         headers: dict[str, str],
         json: Any = None,
         params: Any = None,
-        content: bytes | None = None,
+        content: bytes | AsyncIterator[bytes] | None = None,
         wait: float | None = None,
     ) -> httpx.Response:
         """``wait``: seconds this request may take, if not the service's usual timeout."""
@@ -106,7 +106,7 @@ class ServiceClient:
         correlation_id: str,
         json: Any = None,
         params: Any = None,
-        content: bytes | None = None,
+        content: bytes | AsyncIterator[bytes] | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         token = self._token(identity)

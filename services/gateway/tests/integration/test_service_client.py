@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from fastapi import FastAPI, Request, Response
+from schoolgate_gateway.services import ServiceClient
 from schoolgate_kit.identity import Identity, Role
 from schoolgate_kit.keys import random_token
-
-from schoolgate_gateway.services import ServiceClient
 
 
 def _service() -> tuple[FastAPI, list[dict[str, str]]]:

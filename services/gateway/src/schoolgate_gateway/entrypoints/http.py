@@ -832,9 +832,14 @@ async def proxy(
     identity: Identity = await identity_for(
         account, gateway.readmodels, school_hint=school.group(1) if school else None
     )
+    content: bytes | AsyncIterator[bytes]
     if request.method == "POST" and UPLOADS.match(path):
-        # an upload route of a service: its body may be larger than any other request's
+        # an upload route of a service: its body may be larger than any other request's,
+        # so it is passed on as it arrives (the guard still counts it), never held whole
         raise_body_limit(request, gateway.settings.stories_upload_max_bytes + ROUTE_CHECK_MARGIN)
+        content = request.stream()
+    else:
+        content = await request.body()
     headers = {"x-forwarded-for": address}
     if "content-type" in request.headers:
         headers["content-type"] = request.headers["content-type"]
@@ -844,7 +849,7 @@ async def proxy(
         identity=identity,
         correlation_id=correlation,
         params=list(request.query_params.multi_items()),
-        content=await request.body(),
+        content=content,
         headers=headers,
     )
     return relay_response(answer)
