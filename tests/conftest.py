@@ -273,7 +273,11 @@ def start_embedded(tmp: Path, *, demo: bool = True) -> tuple[str, Process]:
         tmp,
     ).start()
     base = f"http://127.0.0.1:{port}"
-    wait_for_http(f"{base}/readyz", proc)
+    try:
+        wait_for_http(f"{base}/readyz", proc)
+    except BaseException:
+        proc.stop()  # never leave a server the test gave up on running behind the suite
+        raise
     return base, proc
 
 
