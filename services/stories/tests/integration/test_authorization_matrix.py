@@ -223,3 +223,27 @@ async def test_a_pupil_gets_back_what_they_uploaded(
     media = await upload(client, school, school.pupil("ada"))
     answer = await client.get(school.path(f"/media/{media}"), headers=school.pupil("ada"))
     assert answer.status_code == 200
+
+
+OWN_PATH_CLASS_READS = [
+    "/posts?class_id=oak",
+    "/classes/oak/portfolio/queue",
+    "/classes/oak/home-learning",
+]
+
+
+@pytest.mark.parametrize("path", OWN_PATH_CLASS_READS)
+@pytest.mark.parametrize("caller", ["leader elsewhere", "teacher elsewhere"])
+async def test_staff_of_a_school_whose_class_ids_collide_see_only_their_own_class(
+    client: httpx.AsyncClient, world: World, path: str, caller: str
+) -> None:
+    """The other school's class is also called oak. Its staff, asking under their own
+    school's path, get their own oak: none of this school's posts, work or tasks."""
+    headers = CALLERS[caller](world.school)
+    answer = await client.get(f"/schools/{world.school.other}{path}", headers=headers)
+    assert answer.status_code in (200, 404), answer.text
+    text = answer.text
+    assert world.post_id not in text
+    assert world.item_id not in text
+    assert world.task_id not in text
+    assert "Matrix" not in text and "Read a book" not in text
