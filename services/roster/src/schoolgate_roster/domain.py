@@ -710,6 +710,8 @@ class ImportRoster:
     for those ``kept``). A delta names only what changed, so it is never full."""
     requested_by: str | None = None
     """The staff id of whoever asked for the import: no import takes them off the staff."""
+    applied_by: str | None = None
+    """The staff id of whoever confirmed it, if someone else: kept on the staff as well."""
     org_chosen: bool = False
     """The leader picked the file's school themselves: it is theirs whatever it is called."""
 
@@ -1046,7 +1048,8 @@ def decide_import(state: Roster, command: ImportRoster, mint: Mint) -> ImportDec
     events += _import_school(state, command, snapshot, ours, report)
     events += _import_structure(state, snapshot, report)
     events += _import_pupils(state, snapshot, full, report)
-    events += _import_staff(state, snapshot, full, command.requested_by, report)
+    importers = {who for who in (command.requested_by, command.applied_by) if who is not None}
+    events += _import_staff(state, snapshot, full, importers, report)
     record = file.school_source_id if ours and state.source_id is None else None
     report.school_recorded = record is not None
     if events or record is not None:
@@ -1180,7 +1183,7 @@ def _import_staff(
     state: Roster,
     snapshot: Snapshot,
     full: bool,
-    requested_by: str | None,
+    importers: set[str],
     report: ImportReport,
 ) -> list[Event]:
     events: list[Event] = []
@@ -1223,7 +1226,7 @@ def _import_staff(
             going = existing.source_id is not None and existing.source_id in snapshot.removed_staff
         if not going:
             continue
-        if sid == requested_by:
+        if sid in importers:
             # whoever imports stays able to sign in and put right what the file got wrong
             report.kept.append(Kept(existing.source_id, sid, KEPT_IMPORTER))
         elif existing.source_id is None:

@@ -277,6 +277,7 @@ def _command(snapshot: domain.Snapshot, job: Doc) -> domain.ImportRoster:
         snapshot=snapshot,
         full=job["full"],
         requested_by=job["requested_by"],
+        applied_by=job.get("applied_by"),
         org_chosen=job.get("org") is not None,
     )
 

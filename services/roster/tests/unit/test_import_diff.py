@@ -258,6 +258,10 @@ def test_a_full_import_never_removes_whoever_asked_for_it_nor_staff_added_by_han
         {"source_id": "head", "staff_id": "head", "reason": "requested_import"},
     ]
     assert report["staff"]["left"] == ["t1"] and report["left"] == 3
+    # another leader confirms the import: they stay too
+    confirmed = replace(command, applied_by="t1")
+    kept = decide_import(state, confirmed, AS_FILED).report.as_json()["kept"]
+    assert {"source_id": "t1", "staff_id": "t1", "reason": "requested_import"} in kept
 
 
 def test_a_full_import_of_another_schools_file_is_refused_naming_that_school() -> None:
