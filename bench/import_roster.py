@@ -271,9 +271,6 @@ async def run(work: Path, *, quick: bool = False) -> list[Result]:
             steps.apply_seconds,
             {
                 "pupils added": report.get("added", 0),
-                "the job's reading once applied (s)": (steps.done.get("reading") or {}).get(
-                    "seconds", "not reported"
-                ),
                 "events appended": report.get("events", 0),
             },
         ),
@@ -311,7 +308,8 @@ async def run(work: Path, *, quick: bool = False) -> list[Result]:
                 "p50 while importing (ms)": round(ms(busy, 50), 1),
                 "p50 idle (ms)": round(ms(idle, 50), 1),
                 "max while importing (ms)": round(max(busy) * 1000, 1),
-                "requests while importing": len(busy),
+                "requests during the dry run": len(while_checked),
+                "requests while applying": len(while_applied),
             },
         ),
     ]
