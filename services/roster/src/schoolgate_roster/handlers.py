@@ -143,8 +143,9 @@ async def apply_import(
     if job is None:
         raise domain.EntryNotFound(f"this school has no import {import_id}")
     key = job_key(school_id, import_id)
-    if job["status"] != PREVIEWED or key in _accepting:
-        raise ImportNotPreviewed(f"import {import_id} is {job['status']}, not previewed")
+    status = APPLYING if key in _accepting else job["status"]
+    if status != PREVIEWED:
+        raise ImportNotPreviewed(f"import {import_id} is {status}, not previewed")
     if _expired(job, roster.clock()):
         await _expire(job, roster=roster)
         raise ImportNotPreviewed(f"the preview of import {import_id} expired: upload it again")
