@@ -32,11 +32,12 @@ def _user(source_id: str, given: str, family: str, org: str, email: str = "") ->
     )
 
 
-def district_export() -> bytes:
+def district_export(*, without: str | None = None) -> bytes:
     """A trust's OneRoster 1.2 export with two schools, one of them the demo school (whose
     pupils and classes the file names by the demo's own source ids): Ada stays in Oak, Ben
     moves to Willow, Zara is new; Rowan has no grades (allowed, so it is a warning, line 4 of
-    classes.csv); a guardian row and Hill Top's rows are passed over."""
+    classes.csv); a guardian row and Hill Top's rows are passed over. ``without`` leaves out
+    every row that names that org: the file of the other school alone."""
     files = {
         "manifest.csv": [
             "propertyName,value",
@@ -116,15 +117,15 @@ def district_export() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, lines in files.items():
-            archive.writestr(name, "\n".join(lines) + "\n")
+            kept = [line for line in lines if without is None or without not in line]
+            archive.writestr(name, "\n".join(kept) + "\n")
     return buffer.getvalue()
 
 
-async def upload(page: Page, *, whole_school: bool = False) -> None:
+async def upload(page: Page, *, whole_school: bool = False, without: str | None = None) -> None:
+    export = district_export(without=without)
     await page.get_by_label("Roster file").set_input_files(
-        files=[
-            {"name": "trust-export.zip", "mimeType": "application/zip", "buffer": district_export()}
-        ]
+        files=[{"name": "trust-export.zip", "mimeType": "application/zip", "buffer": export}]
     )
     await page.get_by_label(WHOLE_SCHOOL).set_checked(whole_school)
     await page.get_by_role("button", name="Upload and check").click()
@@ -215,4 +216,27 @@ async def test_a_leader_imports_a_district_file_picking_their_school_then_confir
     await expect(leader.get_by_role("status")).to_have_text(
         "Import finished: 1 added, 1 moved, 0 left."
     )
+    await assert_accessible(leader)
+
+
+async def test_a_whole_school_file_of_another_school_is_refused_naming_its_school(
+    embedded: str, browser: Browser
+) -> None:
+    leader = await browser.new_page()
+    await sign_in(leader, embedded, *LEADER)
+    await open_page(leader, "Import pupils")
+    await upload(leader, whole_school=True, without=DEMO)
+
+    await expect(leader.get_by_role("heading", level=2, name="Choose your school")).to_be_visible()
+    await expect(leader.get_by_role("alert")).to_have_text(
+        "This file does not look like your school's, so nothing was imported."
+    )
+    # the file's school is named, whether the school's own id was recorded yet or not
+    await expect(
+        leader.get_by_text(re.compile(r"Hill Top Primary.*\. Nothing was imported\."))
+    ).to_be_visible()
+    choice = leader.get_by_role("group", name="Which of these is your school?")
+    await expect(choice.get_by_role("radio")).to_have_count(1)
+    await expect(choice.get_by_label("Hill Top Primary")).to_be_visible()
+    await expect(leader.get_by_role("button", name="Import these changes")).to_have_count(0)
     await assert_accessible(leader)

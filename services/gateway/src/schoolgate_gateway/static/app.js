@@ -2084,6 +2084,9 @@ const KEPT_WORDS = {
   added_by_hand: "added by hand in Schoolgate, not from a file",
 };
 
+/** A problem's detail as a sentence of its own: a capital first, a full stop last. */
+const sentence = (text) => `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? "" : "."}`;
+
 /** The job's problem slug: the last part of its problem type. */
 const slugOf = (problem) => String(problem?.type || "").split("/").pop();
 
@@ -2236,7 +2239,7 @@ async function importView() {
       return;
     }
     if (slug === "wrong-school") {
-      schoolChoice(problem, `${problem.detail || "This file is for another school."} Nothing was imported. If the file does list your school, choose it below.`);
+      schoolChoice(problem, `${sentence(problem.detail || "This file is for another school")} Nothing was imported. If the file does list your school, choose it below.`);
       warn("This file does not look like your school's, so nothing was imported.");
       return;
     }
