@@ -154,6 +154,9 @@ async def test_a_whole_school_file_shows_who_would_leave_and_cancel_changes_noth
     await choose_demo_school(leader)
 
     # the demo school has nine pupils and four staff; the file names two pupils and Ms Oak
+    await expect(leader.locator(".import-summary")).to_have_text(
+        "1 pupil would join, 1 would move class, 7 pupils and 2 staff would leave."
+    )
     leaving = leader.get_by_role("group", name=re.compile(r"would be marked as left$"))
     await expect(leaving).to_be_visible()
     await expect(leaving.get_by_role("heading")).to_have_text(
@@ -191,7 +194,7 @@ async def test_a_leader_imports_a_district_file_picking_their_school_then_confir
     await choose_demo_school(leader)
 
     summary = leader.locator(".import-summary")
-    await expect(summary).to_have_text("1 pupil would join and 1 pupil would move class.")
+    await expect(summary).to_have_text("1 pupil would join, 1 would move class.")
     await expect(leader.get_by_text("The file's school: Demo Primary School.")).to_be_visible()
     await expect(leader.get_by_text(re.compile(r"would be marked as left"))).to_have_count(0)
     await expect(
@@ -206,7 +209,7 @@ async def test_a_leader_imports_a_district_file_picking_their_school_then_confir
 
     await leader.get_by_role("button", name="Import these changes").click()
     await expect(leader.get_by_role("heading", level=2, name="Import finished")).to_be_visible()
-    await expect(leader.get_by_text("1 pupil joined and 1 pupil moved class.")).to_be_visible()
+    await expect(leader.get_by_text("1 pupil joined, 1 moved class.")).to_be_visible()
     pupils = leader.get_by_role("table", name="Pupils")
     await expect(pupils.get_by_role("row", name="Added 1")).to_be_visible()
     await expect(pupils.get_by_role("row", name="Moved class 1")).to_be_visible()

@@ -2101,7 +2101,8 @@ function importSummary(report, { would }) {
     const who = [joining ? countOf(joining, "pupil") : "", staffJoining ? `${staffJoining} staff` : ""];
     parts.push(`${listOf(who.filter(Boolean))} ${verb("join", "joined")}`);
   }
-  if (report.moved) parts.push(`${countOf(report.moved, "pupil")} ${verb("move class", "moved class")}`);
+  // "12 pupils would join, 3 would move class": the pupils are named once
+  if (report.moved) parts.push(`${joining ? report.moved : countOf(report.moved, "pupil")} ${verb("move class", "moved class")}`);
   const leaving = report.left ?? 0;
   const staffLeaving = staff.left?.length ?? 0;
   if (leaving || staffLeaving) {
@@ -2109,8 +2110,7 @@ function importSummary(report, { would }) {
     parts.push(`${listOf(who.filter(Boolean))} ${verb("leave", "left")}`);
   }
   if (!parts.length) return would ? "Nothing would change." : "Nothing changed.";
-  const text = listOf(parts);
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+  return sentence(parts.join(", "));
 }
 
 /** Rows of a roster file, each by its file and line, in a table named by `caption`. */
