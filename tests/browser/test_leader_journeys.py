@@ -38,7 +38,7 @@ async def upload(page: Page, name: str, content: bytes) -> None:
     await page.get_by_label("Roster file").set_input_files(
         files=[{"name": name, "mimeType": "text/csv", "buffer": content}]
     )
-    await page.get_by_role("button", name="Upload and import").click()
+    await page.get_by_role("button", name="Upload and check").click()
 
 
 async def test_a_leader_imports_a_roster_then_prints_an_invite_for_a_new_pupil(
@@ -51,6 +51,9 @@ async def test_a_leader_imports_a_roster_then_prints_an_invite_for_a_new_pupil(
 
     await leader.evaluate(WATCH_PROGRESS)
     await upload(leader, "pupils.csv", ROSTER)
+    # every upload is checked first: it shows what it would do and waits to be confirmed
+    await expect(leader.get_by_role("heading", name="Check before importing")).to_be_visible()
+    await leader.get_by_role("button", name="Import these changes").click()
     await expect(leader.get_by_role("heading", name="Import finished")).to_be_visible()
     assert await leader.evaluate("window.sawProgress"), "no progress was shown"
     report = leader.get_by_role("table", name="Pupils")
