@@ -14,7 +14,7 @@ import re
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,12 +108,19 @@ async def open_school(base: str, token: str, n: int) -> School:
     assert started.status_code == 202, started.text
     location = f"{roster}/imports/{started.json()['import_id']}"
 
-    def imported() -> bool:
-        status = head.get(location).json()["status"]
-        assert status != "failed", head.get(location).text
-        return bool(status == "done")
+    def reached(wanted: str) -> Callable[[], bool]:
+        def check() -> bool:
+            status = head.get(location).json()["status"]
+            assert status != "failed", head.get(location).text
+            return bool(status == wanted)
 
-    await until(imported, within=60, why=f"{name}'s import")  # a job's status: not a projection
+        return check
+
+    # a job's status, not a projection: every import is checked first, then applied
+    await until(reached("previewed"), within=60, why=f"{name}'s import check")
+    applied = head.post(f"{location}/apply")
+    assert applied.status_code == 202, applied.text
+    await until(reached("done"), within=60, why=f"{name}'s import")
     way = head.post(f"{roster}/school-ways", json={"name": "Kindness"})
     assert way.status_code == 201, way.text
 
