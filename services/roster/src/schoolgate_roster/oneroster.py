@@ -139,10 +139,10 @@ def grade_code(text: str) -> str:
 
 def year_group_for(code: str, grade_names: str = "uk") -> YearGroup:
     """The year group a OneRoster grade code stands for, named the way the school chose."""
-    code = grade_code(code)
+    written, code = code.strip(), grade_code(code)
     name = GRADE_NAMES[grade_names].get(code)
     if name is None:
-        name = NUMBERED[grade_names].format(int(code)) if code.isdigit() else code
+        name = NUMBERED[grade_names].format(int(code)) if code.isdigit() else written
     return YearGroup(f"grade-{code}", name)
 
 

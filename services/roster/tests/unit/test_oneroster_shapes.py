@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from schoolgate_contracts.roster import StaffRole
 from schoolgate_kit.problems import Problem
-from schoolgate_roster.domain import Snapshot
+from schoolgate_roster.domain import Snapshot, YearGroup
 from schoolgate_roster.importing import ImportRejected, open_upload, read_snapshot
+from schoolgate_roster.oneroster import year_group_for
 
 SHAPES = Path(__file__).parents[1] / "fixtures" / "oneroster"
 Files = dict[str, bytes]
@@ -234,6 +235,12 @@ def test_uk_names_are_the_default_for_us_grade_codes() -> None:
     snapshot = read("district-no-manifest", org="sch-1")
     assert snapshot.year_groups["grade-KG"].name == "Reception"
     assert snapshot.year_groups["grade-05"].name == "Year 5"
+
+
+def test_a_grade_code_is_one_year_group_however_it_is_written() -> None:
+    assert year_group_for("5") == year_group_for(" 05 ") == YearGroup("grade-05", "Year 5")
+    assert year_group_for("kg", "us") == YearGroup("grade-KG", "Kindergarten")
+    assert year_group_for("Other", "us") == YearGroup("grade-OTHER", "Other")
 
 
 def test_a_school_whose_classes_all_name_a_missing_org_imports_nothing() -> None:
