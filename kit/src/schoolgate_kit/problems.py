@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from typing import TYPE_CHECKING, Any
 
 from schoolgate_kit.eventstore.port import WrongExpectedVersion
+
+if TYPE_CHECKING:
+    # only the web apps need these; a process that merely raises problems (the roster's
+    # file reader, spawned per upload) should not pay a second to import a web framework
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
 
 PROBLEM_BASE = "https://schoolgate.example/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -70,11 +71,16 @@ def problem_body(
 
 
 def _respond(request: Request, status: int, body: dict[str, Any]) -> JSONResponse:
+    from fastapi.responses import JSONResponse
+
     body.setdefault("instance", request.url.path)
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
         return _respond(request, exc.status, exc.body())
