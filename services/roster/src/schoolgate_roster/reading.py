@@ -17,6 +17,7 @@ import resource
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from schoolgate_kit.problems import Problem
@@ -41,6 +42,20 @@ class ReadResult:
     snapshot: Snapshot
     peak_bytes: int
     """The reading process's peak resident memory."""
+
+
+def _peak_bytes() -> int:
+    """This process's own peak resident memory (``VmHWM``). Not ``ru_maxrss``: a spawned
+    process inherits its parent's figure from before the exec, so it would report the web
+    process's size whenever that is the larger."""
+    try:
+        with Path("/proc/self/status").open(encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _child(
@@ -76,8 +91,7 @@ def _child(
             grade_names=grade_names,
             progress=progress,
         )
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        conn.send(("done", ReadResult(kind, total, snapshot, peak)))
+        conn.send(("done", ReadResult(kind, total, snapshot, _peak_bytes())))
     except Problem as problem:
         conn.send(("problem", _parts(problem)))
     except MemoryError:

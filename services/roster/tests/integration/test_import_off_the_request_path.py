@@ -93,3 +93,19 @@ def test_a_huge_broken_file_costs_the_api_nothing_and_its_job_stays_small(
         assert service.events(school) == 1  # nothing imported
     finally:
         service.close()
+
+
+async def test_the_reading_process_reports_its_own_peak_memory_not_its_parents() -> None:
+    """A spawned process's ``ru_maxrss`` starts at its parent's size; a web process far
+    larger than a small file's reader must not be reported as the reader's peak."""
+    from schoolgate_roster.reading import Reader
+
+    ballast = bytearray(400 * 1024 * 1024)  # this process, as a web process grown large
+    ballast[::4096] = b"\1" * len(ballast[::4096])  # touched, so it is resident
+    data = "pupil_id,first_name,surname,year_group,class\np1,Ada,Lovelace,Year 3,Oak\n"
+    result = await Reader().read(
+        "text/csv", data.encode(), school_id="sch_a", progress=lambda done, total: None
+    )
+    assert result.total == 1
+    assert 1024 * 1024 < result.peak_bytes < 300 * 1024 * 1024, result.peak_bytes
+    del ballast
