@@ -188,13 +188,14 @@ class RosterService:
     def wait_import(
         self, school_id: str, location: str, who: str, within: float = 60
     ) -> dict[str, Any]:
-        """Poll an import job until it is done or failed; its last answer."""
+        """Poll an import job until it is previewed (waiting to be applied), done or failed;
+        its last answer."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             answer = self.call("GET", location, who)
             assert answer.status_code == 200, answer.text
             job: dict[str, Any] = answer.json()
-            if job["status"] in {"done", "failed"}:
+            if job["status"] in {"previewed", "done", "failed", "expired"}:
                 return job
             time.sleep(0.05)
         raise AssertionError(f"import {location} did not finish:\n{self.log('api')}")

@@ -93,6 +93,10 @@ def _prepare(
     )
     assert answer.status_code == 202, answer.text
     job = service.wait_import(school, answer.headers["location"], leader)
+    assert job["status"] == "previewed", job
+    applied = service.call("POST", f"{answer.headers['location']}/apply", leader)
+    assert applied.status_code == 202, applied.text
+    job = service.wait_import(school, answer.headers["location"], leader)
     assert job["status"] == "done", job
     for way in ("kindness", "courage"):
         body = {"name": way.title()}
@@ -360,9 +364,61 @@ def test_who_may_change_what(
         assert answer.status_code == allowed, answer.text
         if endpoint == "import":
             job = roster_service.wait_import(school, answer.headers["location"], who)
-            assert job["status"] == "done", job
+            assert job["status"] == "previewed", job  # applied only when confirmed
         return
     assert answer.status_code == 403, answer.text
     for name in (*FIRST_NAMES, *SURNAMES):
         assert name not in answer.text
     assert roster_service.events(school) == before, "a refused change wrote events"
+
+
+@pytest.fixture(scope="module")
+def previewed(
+    roster_service: Any, schools: Schools, sign: Callable[..., str], sample_zip: bytes
+) -> str:
+    """A checked import of the writable school, waiting to be applied: its location."""
+    leader = as_role(sign, Role.leader, schools.writable, schools)
+    started = roster_service.call(
+        "POST",
+        f"/schools/{schools.writable}/imports",
+        leader,
+        content=sample_zip,
+        headers={"content-type": "application/zip"},
+    )
+    assert started.status_code == 202, started.text
+    location: str = started.headers["location"]
+    job = roster_service.wait_import(schools.writable, location, leader)
+    assert job["status"] == "previewed", job
+    return location
+
+
+APPLY_REFUSED = [
+    pytest.param(role, school, id=f"{role.value}-{school}")
+    for role in ROLES
+    for school in ("writable", "other")
+    if not (role in WRITERS and school == "writable")  # the one allowed: tested over HTTP
+]
+
+
+@pytest.mark.parametrize(("role", "caller_school"), APPLY_REFUSED)
+def test_only_the_schools_own_leaders_apply_its_import(
+    roster_service: Any,
+    schools: Schools,
+    sign: Callable[..., str],
+    previewed: str,
+    role: Role,
+    caller_school: str,
+) -> None:
+    """Anyone but a leader or admin of the school is refused, and a leader of another
+    school finds no such import under their own school's path; nothing is written."""
+    school = schools.writable if caller_school == "writable" else schools.other
+    who = as_role(sign, role, school, schools)
+    before = roster_service.events(schools.writable)
+    answer = roster_service.call("POST", f"{previewed}/apply", who)
+    assert answer.status_code == 403, answer.text
+    if caller_school == "other":
+        leader = as_role(sign, Role.leader, schools.other, schools)
+        elsewhere = previewed.replace(f"/schools/{schools.writable}/", f"/schools/{schools.other}/")
+        answer = roster_service.call("POST", f"{elsewhere}/apply", leader)
+        assert answer.status_code == 404, answer.text
+    assert roster_service.events(schools.writable) == before, "a refused apply wrote events"
