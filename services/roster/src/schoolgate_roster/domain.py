@@ -714,6 +714,8 @@ class ImportRoster:
     """The staff id of whoever confirmed it, if someone else: kept on the staff as well."""
     org_chosen: bool = False
     """The leader picked the file's school themselves: it is theirs whatever it is called."""
+    replace_terms: bool = False
+    """The leader asked for the school's terms to be the file's: without it they stay."""
 
 
 class NotThisSchool(Unprocessable):
@@ -1078,9 +1080,14 @@ def _import_school(
         details = SchoolDetails(name=snapshot.school_name, terms=snapshot.terms or ())
         report.school_registered = True
         return [SchoolRegistered(school_id=command.school_id, details=details)]
-    # another school's terms are not this school's (a file that names no school may set them)
+    # only when asked, and never another school's terms (a file naming no school may set them)
     own_terms = ours or snapshot.school_source_id is None
-    if own_terms and snapshot.terms is not None and snapshot.terms != state.details.terms:
+    if (
+        command.replace_terms
+        and own_terms
+        and snapshot.terms is not None
+        and snapshot.terms != state.details.terms
+    ):
         report.school_details_changed = True
         details = state.details.model_copy(update={"terms": snapshot.terms})
         return [SchoolDetailsChanged(school_id=command.school_id, details=details)]

@@ -99,6 +99,7 @@ async def start_import(
     correlation_id: str,
     org: str | None = None,
     grade_names: str = "uk",
+    replace_terms: bool = False,
 ) -> Doc:
     """Accept an upload as a job that previews it: a file that cannot be a roster is
     refused at once."""
@@ -115,6 +116,7 @@ async def start_import(
         "full": full,
         "org": org,
         "grade_names": grade_names,
+        "replace_terms": replace_terms,
         "report": None,
         "problem": None,
         "reading": None,
@@ -280,6 +282,7 @@ def _command(snapshot: domain.Snapshot, job: Doc) -> domain.ImportRoster:
         requested_by=job["requested_by"],
         applied_by=job.get("applied_by"),
         org_chosen=job.get("org") is not None,
+        replace_terms=bool(job.get("replace_terms", False)),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import date
 
 import pytest
 from schoolgate_contracts import Event, registry
@@ -17,6 +18,7 @@ from schoolgate_contracts.roster import (
     PupilMovedClass,
     RosterImported,
     SchoolDetails,
+    SchoolDetailsChanged,
     SchoolRegistered,
     StaffAssignedToClass,
     StaffMemberAdded,
@@ -24,6 +26,7 @@ from schoolgate_contracts.roster import (
     StaffRole,
     StaffRoleChanged,
     StaffUnassignedFromClass,
+    Term,
     YearGroupAdded,
     YearGroupRenamed,
 )
@@ -456,3 +459,23 @@ def test_a_delta_naming_a_class_nobody_has_is_refused() -> None:
     file = delta(pupils={"p9": Pupil("p9", "Noor", "Aziz", "", "elm")})
     with pytest.raises(UnknownReference, match="pupil p9's class elm"):
         decide_import(state, ImportRoster("i2", "oak", file), AS_FILED)
+
+
+AUTUMN = Term(name="Autumn", starts=date(2026, 9, 3), ends=date(2026, 12, 18))
+SPRING = Term(name="Spring", starts=date(2027, 1, 5), ends=date(2027, 3, 26))
+
+
+def test_terms_change_only_when_the_leader_asks_and_only_from_the_schools_own_file() -> None:
+    state = given(*imported(replace(snapshot(), terms=(AUTUMN,))))  # a file naming no school
+    assert state.details is not None and state.details.terms == (AUTUMN,)
+    newer = replace(of_school(snapshot()), terms=(AUTUMN, SPRING))
+
+    def changed(command: ImportRoster) -> list[Event]:
+        events = decide_import(state, command, AS_FILED).events
+        return [e for e in events if isinstance(e, SchoolDetailsChanged)]
+
+    assert changed(ImportRoster("i2", "oak", newer)) == []
+    (change,) = changed(ImportRoster("i3", "oak", newer, replace_terms=True))
+    assert change.details.terms == (AUTUMN, SPRING)
+    theirs = replace(of_school(snapshot(), "org-elm", "Elm Road Primary"), terms=(SPRING,))
+    assert changed(ImportRoster("i4", "oak", theirs, replace_terms=True)) == []

@@ -2146,6 +2146,7 @@ function warningsTable(report) {
 async function importView() {
   const file = h("input", { type: "file", accept: ".csv,.zip,text/csv,application/zip", required: true });
   const full = checkbox("This file lists everyone at the school: anyone missing from it has left");
+  const terms = checkbox("Use this file's term dates for the school (only if it is your school's own file)");
   const grades = radioGroup("Names for new year groups", uid("grades"), [
     ["uk", "UK: Reception, Year 1, Year 2…"],
     ["us", "US: Kindergarten, Grade 1, Grade 2…"],
@@ -2159,6 +2160,7 @@ async function importView() {
       hint: "A OneRoster zip from your school's information system, or a CSV file with one pupil a row and these columns: pupil_id, first_name, surname, year_group, class.",
     }),
     full,
+    terms,
     grades,
     h("p", { class: "hint", text: "Year groups you already have keep their names. Nothing changes until you have seen what the import would do and said yes." }),
     button,
@@ -2192,7 +2194,11 @@ async function importView() {
   }
 
   async function check(org) {
-    const params = new URLSearchParams({ full: String(upload.wholeSchool), grade_names: upload.gradeNames });
+    const params = new URLSearchParams({
+      full: String(upload.wholeSchool),
+      grade_names: upload.gradeNames,
+      replace_terms: String(upload.replaceTerms),
+    });
     if (org) params.set("org", org);
     const job = await api("POST", roster(`/imports?${params}`), upload.file, { contentType: upload.contentType });
     say("Uploaded. Checking the file now.");
@@ -2329,6 +2335,7 @@ async function importView() {
       heading(2, "Check before importing"),
       fileSchool ? h("p", { text: `The file's school: ${fileSchool}.` }) : null,
       h("p", { class: "import-summary", text: summary }),
+      report.school?.details_changed ? h("p", { text: "The school's term dates would become the file's." }) : null,
       job.full ? h("p", { text: "You said this file lists everyone at the school." }) : h("p", { text: "Pupils and staff who are not in this file stay as they are." }),
       leaving,
       keptList,
@@ -2379,6 +2386,7 @@ async function importView() {
       file: chosen,
       contentType: isZip ? "application/zip" : "text/csv",
       wholeSchool: full.querySelector("input").checked,
+      replaceTerms: terms.querySelector("input").checked,
       gradeNames: grades.querySelector("input:checked")?.value || "uk",
     };
     result.replaceChildren();

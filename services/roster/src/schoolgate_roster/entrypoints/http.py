@@ -243,6 +243,7 @@ class ImportJob(BaseModel):
     full: bool
     org: str | None = Field(default=None, description="The school chosen in the file.")
     grade_names: str = "uk"
+    replace_terms: bool = False
     report: dict[str, Any] | None = Field(
         description="What the import would do (dry_run true) or did (dry_run false)."
     )
@@ -601,6 +602,13 @@ async def start_import(
         GradeNames,
         Query(description="How new year groups are named: uk (Year 3) or us (Grade 3)."),
     ] = "uk",
+    replace_terms: Annotated[
+        bool,
+        Query(
+            description="The school's terms become the file's (only for this school's own"
+            " file); without it they stay as the school set them."
+        ),
+    ] = False,
 ) -> ImportJob:
     """Preview an import of a OneRoster 1.2 zip or a one-row-per-pupil CSV: nothing changes
     until it is applied."""
@@ -613,6 +621,7 @@ async def start_import(
         full=full,
         org=org,
         grade_names=grade_names,
+        replace_terms=replace_terms,
         actor=identity.subject,
         correlation_id=correlation,
     )
