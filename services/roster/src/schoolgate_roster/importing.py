@@ -13,11 +13,17 @@ import io
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from schoolgate_kit.problems import Problem, Unprocessable
 
-from schoolgate_roster.domain import Pupil, SchoolClass, Snapshot, YearGroup, is_id
+from schoolgate_roster.domain import (
+    Pupil,
+    RowWarning,
+    SchoolClass,
+    Snapshot,
+    YearGroup,
+    is_id,
+)
 
 Progress = Callable[[int, int], None]
 
@@ -32,13 +38,8 @@ CSV_TYPES = frozenset({"text/csv", "application/csv"})
 
 
 @dataclass(frozen=True, order=True)
-class RowError:
-    file: str
-    line: int
-    reason: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "reason": self.reason}
+class RowError(RowWarning):
+    """A row that stops the import, by file and line: a warning's shape, another weight."""
 
 
 MAX_ERRORS_SHOWN = 200
