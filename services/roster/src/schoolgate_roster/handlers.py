@@ -17,10 +17,12 @@ from schoolgate_kit.problems import Conflict, Problem
 from schoolgate_kit.projections import strip
 from schoolgate_kit.readmodels import Doc
 
-from schoolgate_roster import domain, importing
+from schoolgate_roster import domain, import_diff, importing
 from schoolgate_roster.adapters import IMPORT_JOBS, job_key
 from schoolgate_roster.bootstrap import Roster
-from schoolgate_roster.domain import SchoolNotFound
+from schoolgate_roster.domain import (
+    SchoolNotFound,
+)
 from schoolgate_roster.projections import (
     CLASSES,
     LEFT,
@@ -79,7 +81,7 @@ PREVIEWED, APPLYING, EXPIRED = "previewed", "applying", "expired"
 # The snapshots of the last few small previews this process read, by job: applying one of
 # them decides on it again without a second read of the file. A job applied by another
 # process, or after a restart, reads its stored upload again.
-_previews: dict[str, domain.Snapshot] = {}
+_previews: dict[str, import_diff.Snapshot] = {}
 PREVIEWS_HELD, PREVIEW_ROWS_HELD = 4, 5000
 
 # Apply requests being accepted by this process: two at once for one job would both find it
@@ -225,7 +227,7 @@ async def run_import(school_id: str, import_id: str, *, roster: Roster) -> None:
         else:
             job = await roster.jobs.update(job, status="validating", processed=0)
             state, snapshot = await _read(upload, job, roster=roster)
-            preview = domain.decide_import(state, _command(snapshot, job), _minted)
+            preview = import_diff.decide_import(state, _command(snapshot, job), _minted)
             _hold(job_key(school_id, import_id), snapshot)
             await roster.jobs.update(
                 job,
@@ -246,7 +248,7 @@ async def run_import(school_id: str, import_id: str, *, roster: Roster) -> None:
         await roster.jobs.drop_upload(school_id, import_id)
 
 
-def _hold(key: str, snapshot: domain.Snapshot) -> None:
+def _hold(key: str, snapshot: import_diff.Snapshot) -> None:
     rows = len(snapshot.pupils) + len(snapshot.staff or {})
     if rows > PREVIEW_ROWS_HELD:
         return
@@ -273,8 +275,8 @@ def _minted(kind: str, _source: str) -> str:
     return new_key(kind)
 
 
-def _command(snapshot: domain.Snapshot, job: Doc) -> domain.ImportRoster:
-    return domain.ImportRoster(
+def _command(snapshot: import_diff.Snapshot, job: Doc) -> import_diff.ImportRoster:
+    return import_diff.ImportRoster(
         import_id=job["import_id"],
         school_id=job["school_id"],
         snapshot=snapshot,
@@ -307,7 +309,7 @@ async def _roster_now(job: Doc, *, roster: Roster) -> domain.Roster:
 
 async def _read(
     upload: tuple[str, bytes], job: Doc, *, roster: Roster, quietly: bool = False
-) -> tuple[domain.Roster, domain.Snapshot]:
+) -> tuple[domain.Roster, import_diff.Snapshot]:
     """The roster now, and the file read for it in a process of its own (``reading``),
     saving progress as it goes unless ``quietly`` (an apply reads the previewed file again)."""
     state = await _roster_now(job, roster=roster)
@@ -339,12 +341,12 @@ async def _read(
     return state, result.snapshot
 
 
-async def _apply(snapshot: domain.Snapshot, job: Doc, *, roster: Roster) -> dict[str, Any]:
+async def _apply(snapshot: import_diff.Snapshot, job: Doc, *, roster: Roster) -> dict[str, Any]:
     command = _command(snapshot, job)
-    reports: list[domain.ImportReport] = []
+    reports: list[import_diff.ImportReport] = []
 
     def decide(state: domain.Roster) -> list[Event]:
-        decision = domain.decide_import(state, command, _minted)
+        decision = import_diff.decide_import(state, command, _minted)
         reports.append(decision.report)  # decided again on a conflict: the last one counts
         return decision.events
 

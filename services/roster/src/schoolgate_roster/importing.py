@@ -18,11 +18,13 @@ from schoolgate_kit.problems import Problem, Unprocessable
 
 from schoolgate_roster.domain import (
     Pupil,
-    RowWarning,
     SchoolClass,
-    Snapshot,
     YearGroup,
     is_id,
+)
+from schoolgate_roster.import_diff import (
+    RowWarning,
+    Snapshot,
 )
 
 Progress = Callable[[int, int], None]

@@ -40,12 +40,14 @@ from schoolgate_contracts.roster import StaffRole, Term
 
 from schoolgate_roster.domain import (
     Pupil,
-    RowWarning,
     SchoolClass,
-    Snapshot,
     StaffMember,
     YearGroup,
     is_id,
+)
+from schoolgate_roster.import_diff import (
+    RowWarning,
+    Snapshot,
 )
 from schoolgate_roster.importing import (
     MAX_UNPACKED_BYTES,

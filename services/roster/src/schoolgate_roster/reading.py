@@ -23,7 +23,9 @@ from typing import Any
 from schoolgate_kit.problems import Problem
 
 from schoolgate_roster import importing
-from schoolgate_roster.domain import Snapshot
+from schoolgate_roster.import_diff import (
+    Snapshot,
+)
 
 Progress = Callable[[int, int], None]
 SPAWN = multiprocessing.get_context("spawn")  # never fork a process running an event loop

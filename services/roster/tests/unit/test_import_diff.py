@@ -31,19 +31,21 @@ from schoolgate_contracts.roster import (
     YearGroupRenamed,
 )
 from schoolgate_roster.domain import (
-    ImportRoster,
-    NotThisSchool,
     Pupil,
     Roster,
-    RowWarning,
     SchoolClass,
-    Snapshot,
     StaffMember,
     UnknownReference,
     YearGroup,
-    decide_import,
     evolve,
     initial_state,
+)
+from schoolgate_roster.import_diff import (
+    ImportRoster,
+    NotThisSchool,
+    RowWarning,
+    Snapshot,
+    decide_import,
 )
 
 AS_FILED = lambda kind, source: source  # noqa: E731 - ids as the file gives them, to read easily

@@ -16,7 +16,12 @@ from typing import Any
 import pytest
 from schoolgate_contracts.roster import StaffRole
 from schoolgate_kit.problems import Problem
-from schoolgate_roster.domain import Snapshot, YearGroup
+from schoolgate_roster.domain import (
+    YearGroup,
+)
+from schoolgate_roster.import_diff import (
+    Snapshot,
+)
 from schoolgate_roster.importing import ImportRejected, open_upload, read_snapshot
 from schoolgate_roster.oneroster import year_group_for
 
