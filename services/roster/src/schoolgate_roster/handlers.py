@@ -330,11 +330,18 @@ async def _read(
         )
     )
     saved = [0, 0]
-    while not reading.done():
-        await asyncio.wait({reading}, timeout=0.2)
-        if seen != saved and not quietly:
-            saved = list(seen)
-            job.update(await roster.jobs.update(job, processed=saved[0], total=saved[1]))
+    try:
+        while not reading.done():
+            await asyncio.wait({reading}, timeout=0.2)
+            if seen != saved and not quietly:
+                saved = list(seen)
+                job.update(await roster.jobs.update(job, processed=saved[0], total=saved[1]))
+    except BaseException:
+        # stopped while reading (shutting down, or the job store failed): the read's own
+        # outcome is no longer anyone's, so it is collected here rather than logged as lost
+        reading.add_done_callback(lambda done: done.cancelled() or done.exception())
+        reading.cancel()
+        raise
     result = reading.result()
     took = {"seconds": round(time.perf_counter() - began, 3), "peak_bytes": result.peak_bytes}
     job.update(await roster.jobs.update(job, total=result.total, reading=took))
