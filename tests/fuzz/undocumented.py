@@ -56,7 +56,7 @@ UNDOCUMENTED: dict[str, dict[str, frozenset[int]]] = {
         "GET /schools/{school_id}/classes/{class_id}": frozenset({401, 403}),
         "GET /schools/{school_id}/classes/{class_id}/names": frozenset({401, 403}),
         "GET /schools/{school_id}/classes/{class_id}/pupils": frozenset({401, 403}),
-        "POST /schools/{school_id}/imports": frozenset({401, 403}),
+        "POST /schools/{school_id}/imports": frozenset({401, 403, 429}),
         "GET /schools/{school_id}/imports/{import_id}": frozenset({401, 403, 404}),
         "POST /schools/{school_id}/imports/{import_id}/apply": frozenset({401, 403, 404, 409}),
         "GET /schools/{school_id}/pupils": frozenset({401, 403}),

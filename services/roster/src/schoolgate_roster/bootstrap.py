@@ -33,6 +33,15 @@ class Roster:
     reader: Reader = field(default_factory=Reader)
     """Reads uploads in processes of their own, one at a time (``reading``)."""
     jobs: ImportJobs = field(init=False)
+    previews: dict[str, Any] = field(default_factory=dict, init=False)
+    """The snapshots of the last few small previews this process read, by job key: an apply
+    of one of them decides on it again without reading the file a second time."""
+    accepting: set[str] = field(default_factory=set, init=False)
+    """Jobs whose apply this process is accepting: two applies at once for one job would
+    both find it previewed before either had saved it applying."""
+    starting: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    """Held while an upload is counted against its school's bound and saved as a job, so
+    that uploads sent at once cannot all be counted before any is saved."""
     _background: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:

@@ -78,16 +78,10 @@ async def change_roster(
 PREVIEW_KEPT = timedelta(hours=24)
 PREVIEWED, APPLYING, EXPIRED = "previewed", "applying", "expired"
 
-# The snapshots of the last few small previews this process read, by job: applying one of
-# them decides on it again without a second read of the file. A job applied by another
-# process, or after a restart, reads its stored upload again.
-_previews: dict[str, import_diff.Snapshot] = {}
 PREVIEWS_HELD, PREVIEW_ROWS_HELD = 4, 5000
-
-# Apply requests being accepted by this process: two at once for one job would both find it
-# previewed before either has saved it applying. (The decision itself applies an import id
-# once whatever happens; this keeps the second caller from being told 202.)
-_accepting: set[str] = set()
+"""How many previews' snapshots a process holds for their apply (``Roster.previews``), and
+how large each may be; a job applied by another process, or after a restart, reads its
+stored upload again."""
 
 
 async def start_import(
@@ -107,32 +101,63 @@ async def start_import(
     refused at once."""
     kind = importing.check_upload(content_type, data)
     await expire_previews(roster=roster)
-    import_id = roster.new_id().hex
-    job: Doc = {
-        "school_id": school_id,
-        "import_id": import_id,
-        "status": "validating",
-        "processed": 0,
-        "total": 0,  # counted once the job has opened the file
-        "source": kind,
-        "full": full,
-        "org": org,
-        "grade_names": grade_names,
-        "replace_terms": replace_terms,
-        "report": None,
-        "problem": None,
-        "reading": None,
-        "requested_by": actor,
-        "applied_by": None,
-        "correlation_id": correlation_id,
-        "created_at": roster.clock().isoformat(),
-        "previewed_at": None,
-        "finished_at": None,
-    }
-    await roster.jobs.save_upload(school_id, import_id, content_type, data)
-    await roster.jobs.save(job)
+    async with roster.starting:
+        await _make_room(school_id, roster=roster)
+        import_id = roster.new_id().hex
+        job: Doc = {
+            "school_id": school_id,
+            "import_id": import_id,
+            "status": "validating",
+            "processed": 0,
+            "total": 0,  # counted once the job has opened the file
+            "source": kind,
+            "full": full,
+            "org": org,
+            "grade_names": grade_names,
+            "replace_terms": replace_terms,
+            "report": None,
+            "problem": None,
+            "reading": None,
+            "requested_by": actor,
+            "applied_by": None,
+            "correlation_id": correlation_id,
+            "created_at": roster.clock().isoformat(),
+            "previewed_at": None,
+            "finished_at": None,
+        }
+        await roster.jobs.save_upload(school_id, import_id, content_type, data)
+        await roster.jobs.save(job)
     roster.spawn(run_import(school_id, import_id, roster=roster), name=f"import:{import_id}")
     return job
+
+
+CHECKING_PER_SCHOOL, PREVIEWS_PER_SCHOOL = 3, 5
+"""A school's uploads kept for their jobs: at most this many being checked at once, and this
+many checked and waiting for a leader (each up to ``max_upload_bytes``, for a day)."""
+
+
+class ImportsBusy(Problem):
+    status, slug, title = 429, "imports-busy", "Other files of this school are being checked"
+
+
+async def _make_room(school_id: str, *, roster: Roster) -> None:
+    """Bound what one school's uploads hold: a leader (or a stolen session) uploading file
+    after file would otherwise keep every one of them for a day. The oldest unapplied
+    checks let go of their files; a school already checking several files is asked to wait."""
+    checking = await roster.readmodels.find(
+        IMPORT_JOBS, {"school_id": school_id, "status": "validating"}
+    )
+    if len(checking) >= CHECKING_PER_SCHOOL:
+        raise ImportsBusy(
+            f"{len(checking)} files of this school are being checked: try again when they are done",
+            retry_after=5,
+        )
+    waiting = await roster.readmodels.find(
+        IMPORT_JOBS, {"school_id": school_id, "status": PREVIEWED}
+    )
+    waiting.sort(key=lambda job: job.get("previewed_at") or "")
+    for job in waiting[: max(0, len(waiting) - PREVIEWS_PER_SCHOOL + 1)]:
+        await _expire(job, roster=roster)
 
 
 class ImportNotPreviewed(Conflict):
@@ -147,19 +172,19 @@ async def apply_import(
     if job is None:
         raise domain.EntryNotFound(f"this school has no import {import_id}")
     key = job_key(school_id, import_id)
-    status = APPLYING if key in _accepting else job["status"]
+    status = APPLYING if key in roster.accepting else job["status"]
     if status != PREVIEWED:
         raise ImportNotPreviewed(f"import {import_id} is {status}, not previewed")
     if _expired(job, roster.clock()):
         await _expire(job, roster=roster)
         raise ImportNotPreviewed(f"the preview of import {import_id} expired: upload it again")
-    _accepting.add(key)
+    roster.accepting.add(key)
     try:
         job = await roster.jobs.update(
             job, status=APPLYING, applied_by=actor, apply_correlation_id=correlation_id
         )
     finally:
-        _accepting.discard(key)
+        roster.accepting.discard(key)
     roster.spawn(run_import(school_id, import_id, roster=roster), name=f"import:{import_id}")
     return job
 
@@ -170,7 +195,7 @@ def _expired(job: Doc, now: datetime) -> bool:
 
 
 async def _expire(job: Doc, *, roster: Roster) -> None:
-    _previews.pop(job_key(job["school_id"], job["import_id"]), None)
+    roster.previews.pop(job_key(job["school_id"], job["import_id"]), None)
     await roster.jobs.update(job, status=EXPIRED, finished_at=roster.clock().isoformat())
     await roster.jobs.drop_upload(job["school_id"], job["import_id"])
 
@@ -212,7 +237,7 @@ async def run_import(school_id: str, import_id: str, *, roster: Roster) -> None:
         if upload is None:
             raise ImportFailed("the uploaded file was lost: upload it again")
         if applying:
-            snapshot = _previews.pop(job_key(school_id, import_id), None)
+            snapshot = roster.previews.pop(job_key(school_id, import_id), None)
             if snapshot is None:
                 _, snapshot = await _read(upload, job, roster=roster, quietly=True)
             with recording_writes() as written:
@@ -228,7 +253,7 @@ async def run_import(school_id: str, import_id: str, *, roster: Roster) -> None:
             job = await roster.jobs.update(job, status="validating", processed=0)
             state, snapshot = await _read(upload, job, roster=roster)
             preview = import_diff.decide_import(state, _command(snapshot, job), _minted)
-            _hold(job_key(school_id, import_id), snapshot)
+            _hold(roster.previews, job_key(school_id, import_id), snapshot)
             await roster.jobs.update(
                 job,
                 status=PREVIEWED,
@@ -248,13 +273,13 @@ async def run_import(school_id: str, import_id: str, *, roster: Roster) -> None:
         await roster.jobs.drop_upload(school_id, import_id)
 
 
-def _hold(key: str, snapshot: import_diff.Snapshot) -> None:
+def _hold(held: dict[str, Any], key: str, snapshot: import_diff.Snapshot) -> None:
     rows = len(snapshot.pupils) + len(snapshot.staff or {})
     if rows > PREVIEW_ROWS_HELD:
         return
-    _previews[key] = snapshot
-    while len(_previews) > PREVIEWS_HELD:
-        del _previews[next(iter(_previews))]  # the oldest preview
+    held[key] = snapshot
+    while len(held) > PREVIEWS_HELD:
+        del held[next(iter(held))]  # the oldest preview
 
 
 class ImportFailed(Problem):

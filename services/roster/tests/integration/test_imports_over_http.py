@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -544,3 +545,34 @@ def test_another_schools_file_is_refused_unless_the_leader_says_it_is_theirs(
     job = settle(roster_service, location, leader)
     assert job["status"] == "failed", job
     assert job["problem"]["type"].endswith("/wrong-school")
+
+
+def test_a_school_keeps_only_its_newest_unapplied_checks_and_checks_a_few_files_at_once(
+    roster_service: Any, school_id: str, leader: str
+) -> None:
+    """Someone uploading file after file (a careless leader, a stolen session) cannot make
+    the school keep each one for a day: the oldest unapplied checks let go of their files,
+    and a school already checking several files is asked to wait, writing nothing."""
+    answer = roster_service.call("PUT", f"/schools/{school_id}", leader, json={"name": "Elm Road"})
+    assert answer.status_code == 201, answer.text
+    locations = [previewed(roster_service, school_id, leader, SIMPLE.encode(), CSV)[0]]
+    for _ in range(5):
+        locations.append(previewed(roster_service, school_id, leader, SIMPLE.encode(), CSV)[0])
+    statuses = [settle(roster_service, loc, leader)["status"] for loc in locations]
+    assert statuses == ["expired"] + ["previewed"] * 5
+    refused = roster_service.call("POST", f"{locations[0]}/apply", leader)
+    assert refused.status_code == 409, refused.text
+
+    before = roster_service.events(school_id)
+
+    def upload(_: int) -> Any:
+        path = f"/schools/{school_id}/imports"
+        return roster_service.call("POST", path, leader, content=SIMPLE.encode(), headers=CSV)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:  # at once: reading one takes ~0.4 s
+        answers = list(pool.map(upload, range(8)))
+    codes = [a.status_code for a in answers]
+    assert 429 in codes, codes  # reading is one file at a time: the rest queue, then wait
+    busy = next(a for a in answers if a.status_code == 429)
+    assert busy.json()["type"].endswith("/imports-busy")
+    assert roster_service.events(school_id) == before
