@@ -18,12 +18,37 @@ from pymongo import AsyncMongoClient
 from schoolgate_kit.private import PrivateStore, open_private_store
 from schoolgate_kit.private.mongo import MongoPrivateStore
 from schoolgate_kit.private.sqlite import SqlitePrivateStore
-from schoolgate_kit.testing.private_contract import NOW, PrivateStoreContract
+from schoolgate_kit.testing.private_contract import LATER, NOW, PrivateStoreContract
 
 MONGODB_URL = os.environ.get("SCHOOLGATE_TEST_MONGODB_URL", "")
 
 
-class TestSqlitePrivateStore(PrivateStoreContract):
+CODE = "QX7RW-PLM4T"
+ADDRESS = "203.0.113.77"
+
+
+class PurgeContract:
+    """Beside the shared contract: ``purge`` removes what expired, at once, and nothing else."""
+
+    async def test_purge_removes_every_expired_document_and_nothing_live(
+        self, private: PrivateStore
+    ) -> None:
+        c = "purge"
+        await private.put(c, "gone", {}, now=NOW, expires_at=NOW + timedelta(seconds=1))
+        await private.put(c, "live", {}, now=NOW, expires_at=NOW + timedelta(days=2))
+        await private.put(c, "forever", {}, now=NOW)
+        await private.hit(c, ADDRESS, limit=3, window=timedelta(minutes=1), now=NOW)
+
+        assert await private.purge(now=NOW + timedelta(hours=1)) == 2
+        assert await private.purge(now=NOW + timedelta(hours=1)) == 0
+        later = NOW + timedelta(hours=1)
+        assert await private.get(c, "live", now=later) == {}
+        assert await private.get(c, "forever", now=later) == {}
+        assert await private.delete(c, "gone") is False
+        assert await private.delete(c, ADDRESS) is False
+
+
+class TestSqlitePrivateStore(PurgeContract, PrivateStoreContract):
     @pytest.fixture
     async def private(self, tmp_path: Path) -> AsyncIterator[PrivateStore]:
         store = await open_private_store(f"sqlite:///{tmp_path / 'private.db'}")
@@ -50,6 +75,26 @@ class TestSqlitePrivateStore(PrivateStoreContract):
             ).fetchall()
         assert rows == [("new",)]
 
+    async def test_expired_codes_and_addresses_leave_no_bytes_in_the_file(
+        self, private: PrivateStore
+    ) -> None:
+        assert isinstance(private, SqlitePrivateStore)
+        path = private._db.path
+        window = timedelta(minutes=10)
+        await private.put("invite_codes", CODE, {"pupil_id": "p1"}, now=NOW, expires_at=LATER)
+        await private.hit("limit:redeem", f"address:{ADDRESS}", limit=5, window=window, now=NOW)
+        await private.put("sessions", "keep", {"who": "someone"}, now=NOW)
+        assert CODE.encode() in _on_disk(path) and ADDRESS.encode() in _on_disk(path)
+
+        # only reads from here on, at a time both have expired by
+        after = LATER + timedelta(minutes=1)
+        assert await private.get("sessions", "keep", now=after) == {"who": "someone"}
+
+        on_disk = _on_disk(path)
+        assert b"someone" in on_disk  # the right file, and readable
+        assert CODE.encode() not in on_disk
+        assert ADDRESS.encode() not in on_disk
+
     async def test_documents_survive_reopening(self, tmp_path: Path) -> None:
         first = await SqlitePrivateStore.open(tmp_path / "again.db")
         await first.put("c", "k", {"v": 1}, now=NOW, expires_at=NOW + timedelta(hours=1))
@@ -63,8 +108,16 @@ class TestSqlitePrivateStore(PrivateStoreContract):
             await again.close()
 
 
+def _on_disk(path: Path) -> bytes:
+    """The database file and its write-ahead log, after copying the log into the file."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    files = [path, path.with_name(path.name + "-wal")]
+    return b"".join(p.read_bytes() for p in files if p.exists())
+
+
 @pytest.mark.skipif(not MONGODB_URL, reason="SCHOOLGATE_TEST_MONGODB_URL is not set")
-class TestMongoPrivateStore(PrivateStoreContract):
+class TestMongoPrivateStore(PurgeContract, PrivateStoreContract):
     @pytest.fixture
     async def database(self) -> AsyncIterator[str]:
         name = f"schoolgate_test_{uuid.uuid4().hex[:12]}"

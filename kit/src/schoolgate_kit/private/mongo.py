@@ -1,10 +1,13 @@
 """The cluster private store: one MongoDB collection, ``private``, shared by every replica.
 
 Each document is ``{c: collection, k: key, g: group, doc: ..., expires_at: date | null}``
-with a unique index on (c, k). A TTL index on ``expires_at`` lets MongoDB delete expired
-documents itself; its monitor runs about once a minute, so every read also treats a document
-whose ``expires_at`` has passed as absent. Single-document updates are atomic, which is all
-``add``, ``take`` and ``hit`` need: no transaction, so no replica set is required.
+with a unique index on (c, k). A TTL index on ``expires_at`` (``expireAfterSeconds=0``: a
+document goes once the date in that field has passed) lets MongoDB delete expired documents
+itself; its monitor runs about once a minute, so every read also treats a document whose
+``expires_at`` has passed as absent. Documents without a date there (null) never expire,
+which is what accounts want. ``purge`` deletes the expired ones at once. Single-document
+updates are atomic, which is all ``add``, ``take`` and ``hit`` need: no transaction, so no
+replica set is required.
 """
 
 from __future__ import annotations
@@ -163,6 +166,11 @@ class MongoPrivateStore:
         if found is None or found["doc"]["count"] < limit:
             return None
         return seconds_until(found["expires_at"], now)
+
+    async def purge(self, *, now: datetime) -> int:
+        # {"$lte": now} matches dates only, never a null expiry
+        deleted = await self._docs.delete_many({"expires_at": {"$lte": now}})
+        return int(deleted.deleted_count)
 
     async def ping(self) -> None:
         await self._client.admin.command("ping")

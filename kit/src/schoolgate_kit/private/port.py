@@ -4,7 +4,9 @@ Accounts, sessions, one-time tokens, invite codes and rate-limit counters live h
 by every replica of every service that uses them. A store holds JSON-able documents in named
 collections, each keyed by a string. A document may carry a ``group`` (a second key, e.g.
 the account a session belongs to) to find or drop its fellows by, and an ``expires_at``: an
-expired document is absent to every read at once, and the store removes it later itself.
+expired document is absent to every read at once, and the store removes it from storage
+itself soon after (the SQLite adapter within a minute of its callers' time, overwriting the
+freed bytes; MongoDB by a TTL index), or at once on ``purge``.
 
 Time is an argument: the store never asks a clock, so tests and replicas agree on "now".
 """
@@ -84,6 +86,10 @@ class PrivateStore(Protocol):
         self, collection: str, key: str, *, limit: int, now: datetime
     ) -> float | None:
         """The seconds until ``key`` may be counted again, if it is at ``limit``; else None."""
+        ...
+
+    async def purge(self, *, now: datetime) -> int:
+        """Remove every document expired at ``now`` from storage; how many went."""
         ...
 
     async def ping(self) -> None: ...

@@ -1,8 +1,16 @@
 """The embedded private store: one table in an SQLite file that every process opens.
 
 Expiry is a number (seconds since the epoch) so a read compares it in the index; expired
-rows are ignored by every read and deleted by a write at most once a minute of the callers'
-time (``PURGE_EVERY``), so the file does not grow with dead sessions and counters.
+rows are ignored by every read and deleted by the first call (read or write) at least a
+minute of the callers' time (``PURGE_EVERY``) after the last purge, so the file keeps
+neither dead sessions and counters nor expired codes and client addresses for long. A store
+used only for reading purges too: a gateway that only checks sessions must still forget
+last week's sign-in counters.
+
+The writer runs with ``secure_delete``: SQLite then overwrites a deleted row's bytes (and
+freed pages) with zeros instead of leaving them in the file's free space, so a purged code
+or address cannot be read back off the disk (nor off the write-ahead log once it is
+checkpointed).
 """
 
 from __future__ import annotations
@@ -48,17 +56,43 @@ class SqlitePrivateStore:
     @classmethod
     async def open(cls, path: Path) -> SqlitePrivateStore:
         db = SqliteDatabase(path)
-        await db.write(lambda conn: conn.executescript(SCHEMA))
+        # per connection (every write goes through this one); Debian builds SQLite with it on
+        # by default, other builds do not
+        await db.write(lambda conn: conn.executescript("PRAGMA secure_delete=ON;" + SCHEMA))
         return cls(db)
 
-    def _purge(self, conn: sqlite3.Connection, now: float) -> None:
+    def _due(self, now: float) -> bool:
+        return self._purged is None or now - self._purged >= PURGE_EVERY.total_seconds()
+
+    def _purge(self, conn: sqlite3.Connection, now: float, *, force: bool = False) -> int:
         """In the writer thread, inside a write's transaction."""
-        if self._purged is not None and now - self._purged < PURGE_EVERY.total_seconds():
-            return
-        conn.execute("DELETE FROM private_documents WHERE expires_at <= ?", (now,))
+        if not force and not self._due(now):
+            return 0
+        gone = conn.execute("DELETE FROM private_documents WHERE expires_at <= ?", (now,))
         self._purged = now
+        return int(gone.rowcount)
+
+    async def purge(self, *, now: datetime) -> int:
+        def purge(conn: sqlite3.Connection) -> int:
+            with transaction(conn):
+                return self._purge(conn, now.timestamp(), force=True)
+
+        return await self._db.write(purge)
+
+    async def _purge_if_due(self, now: datetime) -> None:
+        """Before a read: a purge a minute costs that read one indexed delete. Reads racing
+        past the check queue behind the first; the writer thread finds them no longer due."""
+        at = now.timestamp()
+        if self._due(at):
+
+            def purge(conn: sqlite3.Connection) -> None:
+                with transaction(conn):
+                    self._purge(conn, at)
+
+            await self._db.write(purge)
 
     async def get(self, collection: str, key: str, *, now: datetime) -> Doc | None:
+        await self._purge_if_due(now)
         row = await self._db.read(
             lambda c: c.execute(
                 f"SELECT doc FROM private_documents WHERE collection = ? AND key = ? AND {LIVE}",
@@ -116,6 +150,7 @@ class SqlitePrivateStore:
     async def take(self, collection: str, key: str, *, now: datetime) -> Doc | None:
         def take(conn: sqlite3.Connection) -> Doc | None:
             with transaction(conn):
+                self._purge(conn, now.timestamp())
                 row = conn.execute(
                     "DELETE FROM private_documents WHERE collection = ? AND key = ?"
                     " RETURNING doc, expires_at",
@@ -140,6 +175,7 @@ class SqlitePrivateStore:
         return await self._db.write(delete)
 
     async def in_group(self, collection: str, group: str, *, now: datetime) -> dict[str, Doc]:
+        await self._purge_if_due(now)
         rows = await self._db.read(
             lambda c: c.execute(
                 "SELECT key, doc FROM private_documents"
@@ -163,6 +199,7 @@ class SqlitePrivateStore:
         return await self._db.write(delete)
 
     async def count(self, collection: str, *, now: datetime) -> int:
+        await self._purge_if_due(now)
         row = await self._db.read(
             lambda c: c.execute(
                 f"SELECT count(*) FROM private_documents WHERE collection = ? AND {LIVE}",
@@ -202,6 +239,7 @@ class SqlitePrivateStore:
     async def retry_after(
         self, collection: str, key: str, *, limit: int, now: datetime
     ) -> float | None:
+        await self._purge_if_due(now)
         row = await self._db.read(
             lambda c: c.execute(
                 "SELECT doc, expires_at FROM private_documents"
