@@ -12,8 +12,8 @@ class Event(BaseModel):
 
     ``event_type`` is the stored name and never changes, whatever the class is called.
     ``service`` names the owning service; the relay routes on ``<service>.<event_type>``.
-    ``personal_fields`` names the few fields holding personal data, so they can be
-    encrypted per person and erased by destroying that person's key.
+    Every string field says in its type whether it is personal data, and whose
+    (``schoolgate_contracts.privacy``): the store encrypts those under their subject's key.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -21,4 +21,3 @@ class Event(BaseModel):
     event_type: ClassVar[str]
     schema_version: ClassVar[int] = 1
     service: ClassVar[str]
-    personal_fields: ClassVar[frozenset[str]] = frozenset()

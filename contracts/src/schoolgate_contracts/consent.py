@@ -13,15 +13,16 @@ Invite codes are secrets and never appear here: events carry only the invite id.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from schoolgate_contracts.base import Event
+from schoolgate_contracts.privacy import Id, Personal, SchoolText
 from schoolgate_contracts.registry import registry
 
-Id = str
-Reason = str
+ReasonAboutParent = Annotated[str, Personal("parent_id")]
+ReasonAboutPupil = Annotated[str, Personal("pupil_id")]
 
 
 class _Consent(Event):
@@ -101,23 +102,21 @@ class GuardianRequestApproved(_Consent):
     """A leader approved a request for a further guardian (followed by ``GuardianLinked``)."""
 
     event_type = "GuardianRequestApproved"
-    personal_fields = frozenset({"reason"})
     request_id: Id
     pupil_id: Id
     parent_id: Id
     decided_by: Id
-    reason: Reason = Field(min_length=1, max_length=2000)
+    reason: ReasonAboutParent = Field(min_length=1, max_length=2000)
 
 
 @registry.register
 class GuardianRequestRejected(_Consent):
     event_type = "GuardianRequestRejected"
-    personal_fields = frozenset({"reason"})
     request_id: Id
     pupil_id: Id
     parent_id: Id
     decided_by: Id
-    reason: Reason = Field(min_length=1, max_length=2000)
+    reason: ReasonAboutParent = Field(min_length=1, max_length=2000)
 
 
 # -- care status and media consent (stream guardianship-{pupil_id}) -------------------------
@@ -132,9 +131,8 @@ class PupilCareStatusRecorded(_Consent):
     """
 
     event_type = "PupilCareStatusRecorded"
-    personal_fields = frozenset({"in_care"})
     pupil_id: Id
-    in_care: bool
+    in_care: Annotated[bool, Personal("pupil_id", removed=False)]
     recorded_by: Id
 
 
@@ -144,10 +142,9 @@ class MediaConsentExceptionRecorded(_Consent):
     authority agreed). Without it, a pupil in care never appears in media."""
 
     event_type = "MediaConsentExceptionRecorded"
-    personal_fields = frozenset({"reason"})
     pupil_id: Id
     recorded_by: Id
-    reason: Reason = Field(min_length=1, max_length=2000)
+    reason: ReasonAboutPupil = Field(min_length=1, max_length=2000)
 
 
 @registry.register
@@ -173,7 +170,7 @@ class CodeOfConductPublished(_Consent):
 
     event_type = "CodeOfConductPublished"
     version: int = Field(ge=1)
-    text: str = Field(min_length=1, max_length=20_000)
+    text: SchoolText = Field(min_length=1, max_length=20_000)
     published_by: Id
 
 
@@ -202,10 +199,9 @@ class ParentSuspended(_Consent):
     """A leader suspended a parent account: it may not act in Schoolgate until lifted."""
 
     event_type = "ParentSuspended"
-    personal_fields = frozenset({"reason"})
     parent_id: Id
     suspended_by: Id
-    reason: Reason = Field(min_length=1, max_length=2000)
+    reason: ReasonAboutParent = Field(min_length=1, max_length=2000)
 
 
 @registry.register

@@ -124,10 +124,15 @@ class RecordedEvent:
             self._metadata_json = self._metadata.model_dump_json()
         return self._metadata_json
 
+    def stored_data_json(self) -> str | None:
+        """The payload as the store holds it, where that is its current schema version."""
+        return self._data_json
+
     def data_json(self) -> str:
-        """The payload as JSON, in its current schema version."""
+        """The payload as JSON, in its current schema version: as stored where it was read
+        from a store unchanged (personal values sealed), else dumped now (in clear)."""
         if self._data_json is None:
-            self._data_json = self.event.model_dump_json()
+            return self.event.model_dump_json()
         return self._data_json
 
     @property

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from schoolgate_contracts.base import Event
+from schoolgate_contracts.privacy import Id, NotPersonal
 from schoolgate_contracts.registry import registry
 
 PointKind = Literal["positive", "needs_work"]
@@ -36,11 +37,11 @@ class PointAwarded(Event):
     schema_version = 3
     service = "points"
 
-    award_id: str
-    pupil_id: str
-    class_id: str | None
-    school_way_id: str
-    awarded_by: str
+    award_id: Id
+    pupil_id: Id
+    class_id: Id | None
+    school_way_id: Id
+    awarded_by: Id
     points: int = Field(default=1, ge=1, le=10)
     school_date: date
     week_start: date
@@ -58,15 +59,15 @@ class PointAwardUndone(Event):
     event_type = "PointAwardUndone"
     service = "points"
 
-    award_id: str
-    pupil_id: str
-    class_id: str | None
-    school_way_id: str
+    award_id: Id
+    pupil_id: Id
+    class_id: Id | None
+    school_way_id: Id
     kind: PointKind
     points: int = Field(ge=1, le=10)
     school_date: date
     week_start: date
-    undone_by: str
+    undone_by: Id
 
 
 @registry.register
@@ -76,10 +77,10 @@ class DailyTargetSet(Event):
     event_type = "DailyTargetSet"
     service = "points"
 
-    pupil_id: str
+    pupil_id: Id
     points_per_day: int | None = Field(ge=1, le=50)
-    set_by: str
-    set_by_role: str
+    set_by: Id
+    set_by_role: Annotated[str, NotPersonal("a role's name")]
 
 
 @registry.register

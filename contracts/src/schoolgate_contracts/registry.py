@@ -7,8 +7,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from schoolgate_contracts.base import Event
+from schoolgate_contracts.privacy import sealing_plan
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+Opener = Callable[[type[Event], dict[str, Any]], None]
+"""Opens a payload's sealed personal values in place (``schoolgate_kit.crypto``)."""
 
 
 class UnknownEventType(Exception):
@@ -43,17 +46,26 @@ class EventRegistry:
 
         return add
 
-    def loader(self, event_type: str, schema_version: int) -> Callable[[bytes | str], Event]:
+    def loader(
+        self, event_type: str, schema_version: int, opener: Opener | None = None
+    ) -> Callable[[bytes | str], Event]:
         """A function loading data of this type and version as the current model.
 
         For a replay's hot loop: it is looked up once per type and version, and raises
         without saying where (the caller decodes the failing event again with ``decode``
-        to name its stream and position).
+        to name its stream and position). With an ``opener``, a type holding personal
+        values is loaded through it; the caller keeps that loader (it is not cached here).
         """
+        cls = self._types.get(event_type)
+        if opener is not None and cls is not None and sealing_plan(cls):
+
+            def opened(data: bytes | str) -> Event:
+                return self.decode(event_type, schema_version, data, where="", opener=opener)
+
+            return opened
         found = self._loaders.get((event_type, schema_version))
         if found is not None:
             return found
-        cls = self._types.get(event_type)
         if cls is not None and schema_version == cls.schema_version:
             # the validator itself: model_validate_json's wrapper cost a sixth of it
             made: Callable[[bytes | str], Event] = cls.__pydantic_validator__.validate_json
@@ -83,17 +95,19 @@ class EventRegistry:
         data: bytes | str,
         *,
         where: str | Callable[[], str],
+        opener: Opener | None = None,
     ) -> Event:
         """Load stored data as the current model; ``where`` names stream and position.
 
         ``where`` may be a function, so a replay of a million events only formats the
-        place of the one that fails.
+        place of the one that fails. ``opener`` opens sealed personal values; without it,
+        a payload holding any does not load.
         """
         if not isinstance(where, str):
             try:
-                return self.decode(event_type, schema_version, data, where="")
+                return self.decode(event_type, schema_version, data, where="", opener=opener)
             except (UnknownEventType, BrokenEvent):
-                return self.decode(event_type, schema_version, data, where=where())
+                return self.decode(event_type, schema_version, data, where=where(), opener=opener)
         cls = self._types.get(event_type)
         if cls is None:
             raise UnknownEventType(f"unknown event type {event_type!r} at {where}")
@@ -102,8 +116,9 @@ class EventRegistry:
                 f"{event_type} schema version {schema_version} is newer than this code's "
                 f"{cls.schema_version} at {where}"
             )
+        sealed = opener is not None and bool(sealing_plan(cls))
         try:
-            if schema_version == cls.schema_version:
+            if schema_version == cls.schema_version and not sealed:
                 return cls.model_validate_json(data)
             payload: dict[str, Any] = json.loads(data)
             for version in range(schema_version, cls.schema_version):
@@ -111,6 +126,8 @@ class EventRegistry:
                 if step is None:
                     raise UnknownEventType(f"no upcaster for {event_type} v{version} at {where}")
                 payload = step(payload)
+            if opener is not None and sealed:
+                opener(cls, payload)
             return cls.model_validate(payload)
         except UnknownEventType:
             raise

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 from datetime import date, time
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from schoolgate_contracts.base import Event
+from schoolgate_contracts.privacy import Id, NotPersonal, Personal, SchoolText
 from schoolgate_contracts.registry import registry
 
-Id = str
-SourceId = str | None
+SourceId = Annotated[str | None, NotPersonal("the school's own id for a class or year group")]
+PupilText = Annotated[str, Personal("pupil_id")]
+PupilSourceId = Annotated[str | None, Personal("pupil_id", removed=None)]
+# The school's own id for a pupil (in England, often their unique pupil number).
+StaffText = Annotated[str, Personal("staff_id")]
+StaffSourceId = Annotated[str | None, Personal("staff_id", removed=None)]
+Seed = Annotated[str, NotPersonal("a monster's seed")]
 
 
 class StaffRole(StrEnum):
@@ -29,7 +35,7 @@ class StaffRole(StrEnum):
 
 class Term(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    name: str
+    name: SchoolText
     starts: date
     ends: date
 
@@ -38,8 +44,8 @@ class SchoolDetails(BaseModel):
     """How a school keeps time. Working hours are Monday to Friday 08:00-17:00 unless set."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    timezone: str = "Europe/London"
+    name: SchoolText = Field(min_length=1, max_length=200)
+    timezone: SchoolText = "Europe/London"
     working_days: tuple[int, ...] = (0, 1, 2, 3, 4)
     """ISO weekdays counted from Monday = 0."""
     day_starts: time = time(8, 0)
@@ -71,7 +77,7 @@ class YearGroupAdded(_Roster):
     event_type = "YearGroupAdded"
     schema_version = 2
     year_group_id: Id
-    name: str
+    name: SchoolText
     source_id: SourceId = None
 
 
@@ -79,7 +85,7 @@ class YearGroupAdded(_Roster):
 class YearGroupRenamed(_Roster):
     event_type = "YearGroupRenamed"
     year_group_id: Id
-    name: str
+    name: SchoolText
 
 
 @registry.register
@@ -87,7 +93,7 @@ class ClassAdded(_Roster):
     event_type = "ClassAdded"
     schema_version = 2
     class_id: Id
-    name: str
+    name: SchoolText
     year_group_id: Id
     source_id: SourceId = None
 
@@ -98,7 +104,7 @@ class ClassDetailsChanged(_Roster):
 
     event_type = "ClassDetailsChanged"
     class_id: Id
-    name: str
+    name: SchoolText
     year_group_id: Id
 
 
@@ -106,23 +112,21 @@ class ClassDetailsChanged(_Roster):
 class PupilEnrolled(_Roster):
     event_type = "PupilEnrolled"
     schema_version = 2
-    personal_fields = frozenset({"first_name", "surname"})
     pupil_id: Id
-    first_name: str
-    surname: str
+    first_name: PupilText
+    surname: PupilText
     year_group_id: Id
     class_id: Id
-    avatar: str | None = None
-    source_id: SourceId = None
+    avatar: Seed | None = None
+    source_id: PupilSourceId = None
 
 
 @registry.register
 class PupilDetailsChanged(_Roster):
     event_type = "PupilDetailsChanged"
-    personal_fields = frozenset({"first_name", "surname"})
     pupil_id: Id
-    first_name: str
-    surname: str
+    first_name: PupilText
+    surname: PupilText
 
 
 @registry.register
@@ -131,7 +135,7 @@ class PupilAvatarChosen(_Roster):
 
     event_type = "PupilAvatarChosen"
     pupil_id: Id
-    avatar: str = Field(min_length=1, max_length=40)
+    avatar: Seed = Field(min_length=1, max_length=40)
 
 
 @registry.register
@@ -156,21 +160,19 @@ class PupilLeft(_Roster):
 class StaffMemberAdded(_Roster):
     event_type = "StaffMemberAdded"
     schema_version = 2
-    personal_fields = frozenset({"display_name", "email"})
     staff_id: Id
-    display_name: str
-    email: str
+    display_name: StaffText
+    email: StaffText
     role: StaffRole
-    source_id: SourceId = None
+    source_id: StaffSourceId = None
 
 
 @registry.register
 class StaffDetailsChanged(_Roster):
     event_type = "StaffDetailsChanged"
-    personal_fields = frozenset({"display_name", "email"})
     staff_id: Id
-    display_name: str
-    email: str
+    display_name: StaffText
+    email: StaffText
 
 
 @registry.register
@@ -206,8 +208,8 @@ class SchoolWayAdded(_Roster):
 
     event_type = "SchoolWayAdded"
     school_way_id: Id
-    name: str
-    description: str = ""
+    name: SchoolText
+    description: SchoolText = ""
 
 
 @registry.register
@@ -223,7 +225,7 @@ class RosterImported(_Roster):
     event_type = "RosterImported"
     schema_version = 2
     import_id: Id
-    source: str
+    source: Annotated[str, NotPersonal("the kind of file")]
     added: int
     moved: int
     left: int

@@ -11,14 +11,18 @@ bytes live in the media store, already made safe (re-encoded, resized, metadata 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from schoolgate_contracts.base import Event
+from schoolgate_contracts.privacy import Id, Personal, SchoolText, SubjectOf
 from schoolgate_contracts.registry import registry
 
-Id = str
+PostText = Annotated[str, Personal("post_id", kind="post")]
+"""A story's words: the school's record of a day, erased with the story (its own key)."""
+PupilText = Annotated[str, Personal("pupil_id")]
+"""A pupil's own work, and what their teacher said of it: erased with the pupil."""
 MediaKind = Literal["image", "video", "document"]
 
 
@@ -39,8 +43,12 @@ class Attachment(BaseModel):
 
     media_id: Id
     kind: MediaKind
-    alt_text: str = Field(default="", max_length=500)
+    alt_text: Annotated[str, Personal()] = Field(default="", max_length=500)
     tagged_pupil_ids: tuple[Id, ...] = ()
+
+
+PostAttachments = Annotated[tuple[Attachment, ...], SubjectOf("post_id", kind="post")]
+PupilAttachments = Annotated[tuple[Attachment, ...], SubjectOf("pupil_id")]
 
 
 class _Stories(Event):
@@ -59,8 +67,8 @@ class PostPublished(_Stories):
     post_id: Id
     author_id: Id
     audience: Audience
-    text: str = Field(max_length=10_000)
-    attachments: tuple[Attachment, ...] = ()
+    text: PostText = Field(max_length=10_000)
+    attachments: PostAttachments = ()
     visible_from: datetime
 
 
@@ -71,8 +79,8 @@ class PostEdited(_Stories):
     event_type = "PostEdited"
     post_id: Id
     edited_by: Id
-    text: str = Field(max_length=10_000)
-    attachments: tuple[Attachment, ...] = ()
+    text: PostText = Field(max_length=10_000)
+    attachments: PostAttachments = ()
     visible_from: datetime
 
 
@@ -102,11 +110,10 @@ class CommentAdded(_Stories):
     """Only where the school turned comments on."""
 
     event_type = "CommentAdded"
-    personal_fields = frozenset({"text"})
     post_id: Id
     comment_id: Id
     author_id: Id
-    text: str = Field(min_length=1, max_length=2_000)
+    text: Annotated[str, Personal("author_id")] = Field(min_length=1, max_length=2_000)
 
 
 @registry.register
@@ -126,8 +133,8 @@ class HomeLearningTaskSet(_Stories):
     event_type = "HomeLearningTaskSet"
     task_id: Id
     class_id: Id
-    title: str = Field(min_length=1, max_length=200)
-    instructions: str = Field(default="", max_length=5_000)
+    title: SchoolText = Field(min_length=1, max_length=200)
+    instructions: SchoolText = Field(default="", max_length=5_000)
     due_on: date | None = None
     set_by: Id
 
@@ -141,8 +148,8 @@ class PortfolioItemSubmitted(_Stories):
     item_id: Id
     pupil_id: Id
     class_id: Id
-    text: str = Field(default="", max_length=5_000)
-    attachments: tuple[Attachment, ...] = ()
+    text: PupilText = Field(default="", max_length=5_000)
+    attachments: PupilAttachments = ()
     task_id: Id | None = None
 
 
@@ -163,5 +170,5 @@ class PortfolioItemSentBack(_Stories):
     item_id: Id
     pupil_id: Id
     class_id: Id
-    note: str = Field(min_length=1, max_length=1_000)
+    note: PupilText = Field(min_length=1, max_length=1_000)
     sent_back_by: Id

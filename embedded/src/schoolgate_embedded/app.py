@@ -32,6 +32,7 @@ from schoolgate_gateway.entrypoints.http import create_app as create_gateway_app
 from schoolgate_gateway.service import build_gateway
 from schoolgate_gateway.services import ServiceAddress
 from schoolgate_gateway.settings import GatewaySettings
+from schoolgate_kit.adapters import open_keyring
 from schoolgate_kit.app import outer_app
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
@@ -110,13 +111,16 @@ async def open_parts(
     """The data directory's event store, read models and media, as both processes open them."""
     data = settings.data_dir
     async with contextlib.AsyncExitStack() as opened:
-        store = await SqliteEventStore.open(data / "events.db", clock=clock)
+        keyring = open_keyring(settings)
+        if keyring is not None:
+            opened.callback(keyring.store.close)
+        store = await SqliteEventStore.open(data / "events.db", clock=clock, keyring=keyring)
         opened.push_async_callback(store.close)
         readmodels = await SqliteReadModelStore.open(data / "readmodels.db")
         opened.push_async_callback(readmodels.close)
         media = await FilesystemMediaStore.open(data / "media", clock=clock)
         opened.push_async_callback(media.close)
-        yield Parts(store=store, readmodels=readmodels, media=media, clock=clock)
+        yield Parts(store=store, readmodels=readmodels, media=media, clock=clock, keyring=keyring)
 
 
 @contextlib.asynccontextmanager

@@ -60,7 +60,9 @@ async def work(settings: GatewaySettings, peer: socket.socket) -> int:
                 ),
                 name="projections-and-reactors",
             ),
-            asyncio.create_task(run_relay(parts.store, bus, parts.readmodels), name="relay"),
+            asyncio.create_task(
+                run_relay(parts.store, bus, parts.readmodels, keyring=parts.keyring), name="relay"
+            ),
         ]
         stopped = asyncio.create_task(_until_stopped(), name="until-stopped")
         try:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from schoolgate_kit.bus import Bus
+from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.eventstore import EventStore
 from schoolgate_kit.media import MediaStore
 from schoolgate_kit.readmodels import ReadModelStore
@@ -17,16 +18,28 @@ def _sqlite_path(url: str) -> Path:
     return Path(url.removeprefix("sqlite:///"))
 
 
-async def open_event_store(settings: Settings, clock: Callable[[], datetime]) -> EventStore:
+def open_keyring(settings: Settings) -> Keyring | None:
+    """The deployment's keyring: its data keys beside the private store's documents."""
+    if settings.master_key is None:
+        return None
+    from schoolgate_kit.keystores import open_key_store
+
+    store = open_key_store(settings.private_store_location())
+    return Keyring(settings.master_key.get_secret_value(), store)
+
+
+async def open_event_store(
+    settings: Settings, clock: Callable[[], datetime], keyring: Keyring | None = None
+) -> EventStore:
     url = settings.event_store_location()
     if url.startswith("sqlite:///"):
         from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 
-        return await SqliteEventStore.open(_sqlite_path(url), clock=clock)
+        return await SqliteEventStore.open(_sqlite_path(url), clock=clock, keyring=keyring)
     if url.startswith(("kurrentdb://", "kurrentdb+discover://", "esdb://", "esdb+discover://")):
         from schoolgate_kit.eventstore.kurrentdb import KurrentDbEventStore
 
-        return await KurrentDbEventStore.open(url)
+        return await KurrentDbEventStore.open(url, keyring=keyring)
     raise ValueError(f"SCHOOLGATE_EVENT_STORE_URL: no adapter for {url!r}")
 
 

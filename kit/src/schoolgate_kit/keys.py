@@ -45,6 +45,7 @@ class Secret:
 
 SECRETS: tuple[Secret, ...] = (
     Secret("identity_secret"),
+    Secret("master_key"),
     Secret("metrics_token", shared=False),
 )
 

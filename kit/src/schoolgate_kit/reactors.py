@@ -11,6 +11,7 @@ from schoolgate_contracts.topology import ConsumerQueue
 
 from schoolgate_kit import metrics
 from schoolgate_kit.bus import Bus, Message, Subscription
+from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.wire import from_message
 
 log = structlog.get_logger()
@@ -28,11 +29,13 @@ class Reactor:
     handle: Callable[[RecordedEvent], Awaitable[None]]
 
 
-async def start_reactor(reactor: Reactor, bus: Bus) -> Subscription:
+async def start_reactor(reactor: Reactor, bus: Bus, keyring: Keyring | None = None) -> Subscription:
+    """``keyring``: the deployment's, to open the personal values events carry sealed."""
+
     async def on_message(message: Message) -> None:
         # Decoding happens here, at the edge: a broken payload raises, is retried a bounded
         # number of times, and ends in the dead-letter queue for a person to look at.
-        event = from_message(message)
+        event = from_message(message, keyring=keyring)
         bound = structlog.contextvars.bound_contextvars(
             correlation_id=event.metadata.correlation_id, event_id=str(event.event_id)
         )

@@ -22,6 +22,7 @@ from schoolgate_contracts.topology import QUEUES, ConsumerQueue
 
 from schoolgate_kit import metrics
 from schoolgate_kit.bus import Bus, Message
+from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.eventstore import Batch, EventStore
 from schoolgate_kit.readmodels import ReadModelStore
 from schoolgate_kit.wire import to_message
@@ -39,8 +40,10 @@ async def run_relay(
     in_flight: int = 4,
     max_backoff: float = 5.0,
     queues: Sequence[ConsumerQueue] = QUEUES,
+    keyring: Keyring | None = None,
 ) -> None:
-    """Publish every event from the checkpoint on, forever.
+    """Publish every event from the checkpoint on, forever. ``keyring``: the store's, so
+    an upcast event's personal values go out sealed (``wire.to_message``).
 
     Up to ``in_flight`` batches are sent before the broker confirmed the first: waiting
     for each batch's confirms before sending the next left the relay and the broker each
@@ -52,7 +55,7 @@ async def run_relay(
     position = await checkpoints.checkpoint(CHECKPOINT, 0)
     log.info("relay.start", checkpoint=position)
     subscription = store.subscribe(after=position, batch_size=batch_size)
-    async with _read_ahead(subscription) as reader:
+    async with _read_ahead(subscription, keyring=keyring) as reader:
         window = _Window(store, bus, checkpoints, in_flight)
         try:
             await _publish(window, reader, max_backoff)
@@ -164,14 +167,19 @@ class _ReadAhead:
     another, in order (the in-process bus delivers as it sends).
     """
 
-    def __init__(self, batches: AsyncIterator[Batch], depth: int) -> None:
+    def __init__(
+        self, batches: AsyncIterator[Batch], depth: int, keyring: Keyring | None = None
+    ) -> None:
+        self._keyring = keyring
         self._ready: asyncio.Queue[tuple[Batch, list[Message]]] = asyncio.Queue(maxsize=depth)
         self._filling = asyncio.create_task(self._fill(batches), name="relay-read-ahead")
         self._next: asyncio.Future[tuple[Batch, list[Message]]] | None = None
 
     async def _fill(self, batches: AsyncIterator[Batch]) -> None:
         async for batch in batches:
-            await self._ready.put((batch, [to_message(event) for event in batch.events]))
+            await self._ready.put(
+                (batch, [to_message(event, self._keyring) for event in batch.events])
+            )
 
     def next(self) -> asyncio.Future[tuple[Batch, list[Message]]]:
         """The next batch, when it is ready: the same future until it is taken."""
@@ -209,8 +217,10 @@ class _ReadAhead:
 
 
 @contextlib.asynccontextmanager
-async def _read_ahead(batches: AsyncIterator[Batch], depth: int = 2) -> AsyncIterator[_ReadAhead]:
-    reader = _ReadAhead(batches, depth)
+async def _read_ahead(
+    batches: AsyncIterator[Batch], depth: int = 2, *, keyring: Keyring | None = None
+) -> AsyncIterator[_ReadAhead]:
+    reader = _ReadAhead(batches, depth, keyring)
     try:
         yield reader
     finally:

@@ -23,10 +23,17 @@ import structlog
 import uvloop
 from fastapi import FastAPI
 
-from schoolgate_kit.adapters import open_bus, open_event_store, open_media, open_read_models
+from schoolgate_kit.adapters import (
+    open_bus,
+    open_event_store,
+    open_keyring,
+    open_media,
+    open_read_models,
+)
 from schoolgate_kit.app import outer_app
 from schoolgate_kit.bus import Bus
 from schoolgate_kit.clock import utc_now
+from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.eventstore import EventStore
 from schoolgate_kit.keys import require_secrets
 from schoolgate_kit.logging import configure_logging
@@ -47,6 +54,8 @@ class Parts:
     readmodels: ReadModelStore
     media: MediaStore
     clock: Callable[[], datetime]
+    keyring: Keyring | None = None
+    """Opens and seals personal values; the store holds the same one."""
 
 
 @dataclass(frozen=True)
@@ -97,13 +106,16 @@ def settle_heap(young_every: int = YOUNG_COLLECTION_EVERY) -> None:
 @contextlib.asynccontextmanager
 async def open_parts(settings: Settings, database: str) -> AsyncIterator[Parts]:
     async with contextlib.AsyncExitStack() as opened:
-        store = await open_event_store(settings, utc_now)
+        keyring = open_keyring(settings)
+        if keyring is not None:
+            opened.callback(keyring.store.close)
+        store = await open_event_store(settings, utc_now, keyring)
         opened.push_async_callback(store.close)
         readmodels = await open_read_models(settings, database=database)
         opened.push_async_callback(readmodels.close)
         media = await open_media(settings, utc_now)
         opened.push_async_callback(media.close)
-        yield Parts(store=store, readmodels=readmodels, media=media, clock=utc_now)
+        yield Parts(store=store, readmodels=readmodels, media=media, clock=utc_now, keyring=keyring)
 
 
 async def run_workers(
@@ -116,7 +128,7 @@ async def run_workers(
 ) -> None:
     """Run these projections and reactors (a service's, or the embedded worker process's)
     until cancelled."""
-    subscriptions = [await start_reactor(r, bus) for r in reactors]
+    subscriptions = [await start_reactor(r, bus, parts.keyring) for r in reactors]
     try:
         async with asyncio.TaskGroup() as group:
             for projection in projections:
@@ -215,7 +227,11 @@ async def _relay(settings: Settings) -> None:
         settle_heap(young_every=RELAY_YOUNG_COLLECTION_EVERY)
         try:
             await run_relay(
-                parts.store, bus, parts.readmodels, batch_size=settings.relay_batch_size
+                parts.store,
+                bus,
+                parts.readmodels,
+                batch_size=settings.relay_batch_size,
+                keyring=parts.keyring,
             )
         finally:
             await bus.close()

@@ -45,6 +45,19 @@ class Settings(BaseSettings):
         description="file://path or mongodb://... (GridFS); default: data_dir/media",
     )
     identity_secret: SecretStr = Field(default_factory=_unshared_secret)
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="Wraps every person's data key (schoolgate_kit.crypto): at least 32"
+        " random characters, the same for every process, never changed without re-wrapping"
+        " the keys. Without it (a test of something else) personal data is not encrypted;"
+        " the cluster's entrypoints refuse to start without it, and the embedded mode makes"
+        " its own on first start.",
+    )
+    private_store_url: str = Field(
+        default="",
+        description="sqlite:///path or mongodb://...: accounts, sessions, one-time tokens and"
+        " the data keys; default: data_dir/private.db",
+    )
     metrics_token: SecretStr | None = Field(
         default=None,
         description="Bearer token Prometheus sends for /metrics. In production /metrics"
@@ -108,6 +121,13 @@ class Settings(BaseSettings):
             raise ValueError("SCHOOLGATE_IDENTITY_SECRET must be at least 32 characters")
         return value
 
+    @field_validator("master_key")
+    @classmethod
+    def _master_key_is_long(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("SCHOOLGATE_MASTER_KEY must be at least 32 characters")
+        return value
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_addresses(cls, value: str) -> str:
@@ -137,6 +157,9 @@ class Settings(BaseSettings):
 
     def read_model_location(self) -> str:
         return self.read_model_url or f"sqlite:///{self.data_dir / 'readmodels.db'}"
+
+    def private_store_location(self) -> str:
+        return self.private_store_url or f"sqlite:///{self.data_dir / 'private.db'}"
 
     def media_location(self) -> str:
         return self.media_url or f"file://{self.data_dir / 'media'}"

@@ -8,8 +8,10 @@ from typing import Any
 from uuid import UUID
 
 from schoolgate_contracts import EventRegistry, Metadata, RecordedEvent, registry
+from schoolgate_contracts.privacy import sealing_plan
 
 from schoolgate_kit.bus.port import Message
+from schoolgate_kit.crypto import Keyring
 
 
 def metadata_json(metadata: Metadata) -> str:
@@ -28,10 +30,14 @@ def recorded(
     metadata: str | bytes,
     recorded_at: str | datetime,
     events: EventRegistry = registry,
+    keyring: Keyring | None = None,
 ) -> RecordedEvent:
     def where() -> str:
         return f"stream {stream!r} version {version}, global position {position}"
 
+    opener = None if keyring is None else keyring.open
+    event = events.decode(event_type, schema_version, data, where=where, opener=opener)
+    current = events.is_current(event_type, schema_version)
     # The id and metadata stay encoded until something reads them (most projections don't).
     return RecordedEvent(
         event_id=event_id,
@@ -44,8 +50,8 @@ def recorded(
             else datetime.fromisoformat(recorded_at)
         ),
         metadata=_text(metadata),
-        event=events.decode(event_type, schema_version, data, where=where),
-        data_json=_text(data) if events.is_current(event_type, schema_version) else None,
+        event=event,
+        data_json=_text(data) if current else None,
     )
 
 
@@ -53,17 +59,25 @@ def _text(data: str | bytes) -> str:
     return data if isinstance(data, str) else data.decode()
 
 
-def to_message(event: RecordedEvent) -> Message:
-    # The payload and metadata are spliced in as pydantic dumps them, not parsed and dumped
-    # again: the relay builds one of these for every event ever written.
+def to_message(event: RecordedEvent, keyring: Keyring | None = None) -> Message:
+    """The payload and metadata are spliced in as pydantic dumps them, not parsed and dumped
+    again: the relay builds one of these for every event ever written. Personal values go
+    as stored, sealed; an upcast event's are sealed again (with ``keyring``), never sent as
+    the clear text they were opened to."""
     event_id = str(event.event_id)
+    data = event.stored_data_json()
+    if data is None:
+        if keyring is not None and sealing_plan(type(event.event)):
+            data = keyring.seal_event(event.event, event.metadata.school_id)
+        else:
+            data = event.data_json()
     body = (
         f'{{"event_id":"{event_id}","stream":{json.dumps(event.stream)},'
         f'"version":{event.version},"position":{event.position},'
         f'"recorded_at":"{event.recorded_at.isoformat()}",'
         f'"type":{json.dumps(event.event.event_type)},'
         f'"schema_version":{event.event.schema_version},'
-        f'"metadata":{event.metadata_json()},"data":{event.data_json()}}}'
+        f'"metadata":{event.metadata_json()},"data":{data}}}'
     )
     return Message(
         message_id=event_id,
@@ -81,7 +95,9 @@ def to_message(event: RecordedEvent) -> Message:
     )
 
 
-def from_message(message: Message, events: EventRegistry = registry) -> RecordedEvent:
+def from_message(
+    message: Message, events: EventRegistry = registry, keyring: Keyring | None = None
+) -> RecordedEvent:
     """Decode a bus message; a broken or unknown payload raises, naming where it came from."""
     body: dict[str, Any] = json.loads(message.body)
     return recorded(
@@ -95,4 +111,5 @@ def from_message(message: Message, events: EventRegistry = registry) -> Recorded
         metadata=json.dumps(body["metadata"]),
         recorded_at=body["recorded_at"],
         events=events,
+        keyring=keyring,
     )

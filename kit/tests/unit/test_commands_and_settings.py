@@ -147,7 +147,7 @@ def test_a_short_identity_secret_is_refused(monkeypatch: pytest.MonkeyPatch) -> 
     "command",
     [["schoolgate_kit", "relay"], ["schoolgate_points", "serve"], ["schoolgate_points", "work"]],
 )
-def test_a_cluster_process_does_not_start_without_the_identity_secret(
+def test_a_cluster_process_does_not_start_without_its_shared_secrets(
     command: list[str], tmp_path: Path
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGATE_")}
@@ -157,5 +157,5 @@ def test_a_cluster_process_does_not_start_without_the_identity_secret(
     )
     assert ran.returncode == 1
     assert ran.stderr.strip().splitlines() == [ran.stderr.strip()], ran.stderr
-    assert ran.stderr.startswith("SCHOOLGATE_IDENTITY_SECRET not set")
+    assert ran.stderr.startswith("SCHOOLGATE_IDENTITY_SECRET, SCHOOLGATE_MASTER_KEY not set")
     assert not list(tmp_path.iterdir()), "it opened its stores before refusing"

@@ -76,7 +76,7 @@ from schoolgate_kit.keys import with_data_dir_secrets
 from schoolgate_kit.settings import Settings
 sys.stdin.readline()  # start together
 s = with_data_dir_secrets(Settings(data_dir=sys.argv[1]))
-print(s.identity_secret.get_secret_value(), s.metrics_token.get_secret_value())
+print(*(getattr(s, field).get_secret_value() for field in sys.argv[2:]))
 """
 
 
@@ -84,7 +84,7 @@ def test_processes_starting_at_once_agree_on_the_secrets(tmp_path: Path) -> None
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGATE_")}
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", PROCESS, str(tmp_path / "var")],
+            [sys.executable, "-c", PROCESS, str(tmp_path / "var"), *(s.field for s in SECRETS)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

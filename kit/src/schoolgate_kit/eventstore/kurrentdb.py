@@ -39,6 +39,7 @@ from schoolgate_contracts import (
 )
 
 from schoolgate_kit import metrics
+from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.eventstore.port import (
     NO_STREAM,
     AppendResult,
@@ -90,17 +91,20 @@ def event_metadata(new: NewEvent) -> bytes:
     return json.dumps({SCHEMA_VERSION: new.event.schema_version, **fields}).encode()
 
 
-def to_new_event(new: NewEvent) -> kdb.NewEvent:
+def to_new_event(new: NewEvent, keyring: Keyring | None = None) -> kdb.NewEvent:
+    data = new.event.model_dump_json() if keyring is None else keyring.seal(new)
     return kdb.NewEvent(
         type=new.event.event_type,
-        data=new.event.model_dump_json().encode(),
+        data=data.encode(),
         metadata=event_metadata(new),
         content_type="application/json",
         id=new.event_id,
     )
 
 
-def to_recorded(event: kdb.RecordedEvent, events: EventRegistry = registry) -> RecordedEvent:
+def to_recorded(
+    event: kdb.RecordedEvent, events: EventRegistry = registry, keyring: Keyring | None = None
+) -> RecordedEvent:
     """Decode an event read from KurrentDB; anything broken raises, naming where it is."""
     where = (
         f"stream {event.stream_name!r} version {event.stream_position}, "
@@ -125,6 +129,7 @@ def to_recorded(event: kdb.RecordedEvent, events: EventRegistry = registry) -> R
         metadata=json.dumps(fields),
         recorded_at=event.recorded_at,
         events=events,
+        keyring=keyring,
     )
 
 
@@ -243,19 +248,23 @@ class KurrentDbEventStore:
         *,
         events: EventRegistry = registry,
         id_check_window: int = ID_CHECK_WINDOW,
+        keyring: Keyring | None = None,
     ) -> None:
         self._client = client
         self._events = events
+        self.keyring = keyring
         self._id_check_window = id_check_window
         self._pumps: set[asyncio.Task[None]] = set()
         self._closed = False
 
     @classmethod
-    async def open(cls, uri: str, *, events: EventRegistry = registry) -> KurrentDbEventStore:
+    async def open(
+        cls, uri: str, *, events: EventRegistry = registry, keyring: Keyring | None = None
+    ) -> KurrentDbEventStore:
         """Connect to ``kurrentdb://host:2113?Tls=false`` (or a ``+discover`` cluster URI)."""
         client = kdb.AsyncKurrentDBClient(uri)
         await client.connect()
-        return cls(client, events=events)
+        return cls(client, events=events, keyring=keyring)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -265,6 +274,11 @@ class KurrentDbEventStore:
         if not events:
             raise ValueError("append needs at least one event")
         started = time.perf_counter()
+        keyring = self.keyring
+        if keyring is not None:
+            wanted = keyring.uncached(keyring.key_ids(events))
+            if wanted:
+                await asyncio.to_thread(keyring.load, wanted, create=True)
         result = await self._append(stream, events, expected_version)
         metrics.APPEND_SECONDS.observe(time.perf_counter() - started)
         return result
@@ -282,7 +296,9 @@ class KurrentDbEventStore:
                 return stored
         try:
             position = await self._client.append_to_stream(
-                stream, events=[to_new_event(new) for new in events], current_version=state
+                stream,
+                events=[to_new_event(new, self.keyring) for new in events],
+                current_version=state,
             )
         except WrongCurrentVersionError as exc:
             actual = reported_version(exc.actual_version)
@@ -330,7 +346,7 @@ class KurrentDbEventStore:
     # -- reading -------------------------------------------------------------------------
 
     def _decode(self, event: kdb.RecordedEvent) -> RecordedEvent:
-        return to_recorded(event, self._events)
+        return to_recorded(event, self._events, self.keyring)
 
     async def read_stream(self, stream: str, *, from_version: int = 0) -> list[RecordedEvent]:
         try:

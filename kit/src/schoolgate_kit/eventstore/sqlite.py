@@ -28,6 +28,7 @@ from pathlib import Path
 import structlog
 from schoolgate_contracts import (
     BrokenEvent,
+    Event,
     EventRegistry,
     NewEvent,
     RecordedEvent,
@@ -36,6 +37,7 @@ from schoolgate_contracts import (
 )
 
 from schoolgate_kit import metrics
+from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.eventstore.port import (
     AppendResult,
     Batch,
@@ -221,6 +223,7 @@ class SqliteLogReader:
     """The event file, read page by page by a process of its own (``SharedLog``)."""
 
     path: Path
+    keyring: Keyring | None = None
 
     def pages(
         self, *, after: int, up_to: int, types: Collection[str], batch_size: int
@@ -231,7 +234,7 @@ class SqliteLogReader:
                 rows, _ = _page(conn, after, batch_size, types)
                 within = rows[: bisect.bisect_right(rows, up_to, key=lambda row: row[3])]
                 if within:
-                    yield _decode_page(registry, within)
+                    yield _decode_page(registry, within, self.keyring)
                 if len(within) < batch_size:
                     return  # the page reached the end of the log, or went past up_to
                 after = within[-1][3]
@@ -247,8 +250,13 @@ class SqliteEventStore:
         clock: Callable[[], datetime],
         events: EventRegistry = registry,
         poll_interval: float = 0.25,
+        keyring: Keyring | None = None,
     ) -> None:
+        """``keyring``: personal values are written sealed under their subjects' keys, and
+        opened when read (``schoolgate_kit.crypto``). Without one they are written as they
+        are, as in a test of something else."""
         self._db = db
+        self.keyring = keyring
         self._clock = clock
         self._events = events
         self._poll_interval = poll_interval
@@ -272,10 +280,11 @@ class SqliteEventStore:
         events: EventRegistry = registry,
         poll_interval: float = 0.25,
         synchronous: str = "FULL",
+        keyring: Keyring | None = None,
     ) -> SqliteEventStore:
         db = SqliteDatabase(path, synchronous=synchronous)
         await db.write(lambda conn: conn.executescript(SCHEMA))
-        store = cls(db, clock=clock, events=events, poll_interval=poll_interval)
+        store = cls(db, clock=clock, events=events, poll_interval=poll_interval, keyring=keyring)
         store._known = await store.head()
         return store
 
@@ -361,6 +370,14 @@ class SqliteEventStore:
         if not events:
             raise ValueError("append needs at least one event")
         started = time.perf_counter()
+        keyring = self.keyring
+        if keyring is not None:
+            wanted = keyring.uncached(keyring.key_ids(events))
+            if wanted:  # a person's first words: their key is made, off the event loop
+                await asyncio.to_thread(keyring.load, wanted, create=True)
+            encode: Callable[[NewEvent], str] = keyring.seal
+        else:
+            encode = _plain
         append = _Append(
             stream,
             events,
@@ -372,7 +389,7 @@ class SqliteEventStore:
                     str(new.event_id),
                     new.event.event_type,
                     new.event.schema_version,
-                    new.event.model_dump_json(),
+                    encode(new),
                     metadata_json(new.metadata),
                 )
                 for new in events
@@ -495,13 +512,13 @@ class SqliteEventStore:
                 (stream, from_version),
             ).fetchall()
         )
-        return _decode_page(self._events, rows)
+        return _decode_page(self._events, rows, self.keyring)
 
     async def read_all(
         self, *, after: int = 0, limit: int = 1000, types: Collection[str] | None = None
     ) -> Batch:
         rows, head = await self._db.read(lambda c: _page(c, after, limit, types))
-        events = _decode_page(self._events, rows)
+        events = _decode_page(self._events, rows, self.keyring)
         full = len(rows) == limit
         up_to = events[-1].position if full else max(head, after)
         return Batch(events=events, up_to=up_to, caught_up=not full)
@@ -547,7 +564,9 @@ class SqliteEventStore:
 
     def log_reader(self) -> SqliteLogReader | None:
         """The file, read by another process: only with the registry every process has."""
-        return SqliteLogReader(self._db.path) if self._events is registry else None
+        if self._events is not registry:
+            return None
+        return SqliteLogReader(self._db.path, self.keyring)
 
     async def head(self) -> int:
         row = await self._db.read(
@@ -569,7 +588,11 @@ class SqliteEventStore:
         await self._db.close()
 
 
-def _decode(events: EventRegistry, row: Row) -> RecordedEvent:
+def _plain(new: NewEvent) -> str:
+    return new.event.model_dump_json()
+
+
+def _decode(events: EventRegistry, row: Row, keyring: Keyring | None = None) -> RecordedEvent:
     return recorded(
         event_id=row[0],
         stream=row[1],
@@ -581,16 +604,24 @@ def _decode(events: EventRegistry, row: Row) -> RecordedEvent:
         metadata=row[7],
         recorded_at=row[8],
         events=events,
+        keyring=keyring,
     )
 
 
-def _decode_page(registered: EventRegistry, rows: list[Row]) -> list[RecordedEvent]:
+def _decode_page(
+    registered: EventRegistry, rows: list[Row], keyring: Keyring | None = None
+) -> list[RecordedEvent]:
     """Every row of a page, in one tight loop: a replay spends its time here.
 
     The envelope's id and metadata stay encoded until read. A row that fails is decoded
-    again the slow way, which raises naming its stream and position.
+    again the slow way, which raises naming its stream and position. With a keyring, a
+    type holding personal values is opened through it (and kept sealed for the relay).
     """
-    loader = registered.loader
+    opener = None if keyring is None else keyring.open
+
+    def loader(kind: str, schema: int) -> Callable[[bytes | str], Event]:
+        return registered.loader(kind, schema, opener)
+
     is_current = registered.is_current
     fromisoformat = datetime.fromisoformat
     events: list[RecordedEvent] = []
@@ -619,7 +650,7 @@ def _decode_page(registered: EventRegistry, rows: list[Row]) -> list[RecordedEve
             )
     except (UnknownEventType, BrokenEvent, ValueError):
         for row in rows[len(events) :]:
-            events.append(_decode(registered, row))
+            events.append(_decode(registered, row, keyring))
         raise  # only if the slow way found nothing wrong, which it should not
     return events
 
