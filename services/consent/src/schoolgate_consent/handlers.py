@@ -138,6 +138,9 @@ async def print_letter(invite_id: str, pupil_id: str, *, actor: Actor, consent: 
 async def revoke_invite(invite_id: str, pupil_id: str, *, actor: Actor, consent: Consent) -> None:
     command = domain.RevokeInvite(invite_id=invite_id, pupil_id=pupil_id, revoked_by=actor.subject)
     await _on_pupil(consent, pupil_id, actor, lambda s: domain.decide_revoke_invite(s, command))
+    # after the log says so: a code deleted first, with the append failing, would leave an
+    # open invite nobody can use or reprint
+    await consent.private.forget_code(invite_id)
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,8 @@ async def redeem(
                 raise
             await asyncio.sleep(random.uniform(0, 0.005 * round_))
             continue
+        if decided.state.invites[found.invite_id].used_by == parent_id:
+            await consent.private.code_used(found)
         return Redemption(
             domain.outcome_for(decided.state, parent_id), found.pupil_id, found.school_id
         )

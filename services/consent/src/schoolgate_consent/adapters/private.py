@@ -4,9 +4,13 @@ They live in the private store every replica shares (``sqlite:///`` in embedded 
 same file as the gateway's; ``mongodb://`` in the cluster), so a code issued on one replica
 redeems on another and a limit counts once. Codes are kept readable (not hashed) because a
 school reprints an invite letter while it is open. The event log decides whether an invite
-is still open, so a code left behind by a failed append opens nothing; the store forgets a
-code a while after its invite expired (``KEPT_AFTER_EXPIRY``), so the school can still see
-and revoke a lapsed invite for that long.
+is still open, so a code left behind by a failed append opens nothing.
+
+A code is kept only while it can open something: it expires with its invite, is deleted
+when the invite is revoked, and once used lives on only ``USED_CODE_KEPT`` (so the parent
+who used it, retrying, gets the same answer). Beside it, a record without the code
+(``INVITES``: the invite's pupil and school) stays ``KEPT_AFTER_EXPIRY`` longer, so the
+school can still find and revoke a lapsed invite; the log holds the rest of its history.
 """
 
 from __future__ import annotations
@@ -22,13 +26,16 @@ from schoolgate_kit.private import open_private_store
 from schoolgate_kit.problems import Problem
 
 CODES = "invite_codes"
+INVITES = "invites"
 ATTEMPTS = "limit:redeem"
 KEPT_AFTER_EXPIRY = timedelta(days=30)
+USED_CODE_KEPT = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
 class InviteCode:
-    code: str
+    code: str | None
+    """None once the code is gone (revoked, used or expired) but the invite is still known."""
     invite_id: str
     pupil_id: str
     school_id: str
@@ -73,16 +80,11 @@ class PrivateStore:
         store = await self._open()
         doc = {"invite_id": invite_id, "pupil_id": pupil_id, "school_id": school_id}
         doc["expires_at"] = expires_at.isoformat()
+        now = self._clock()
+        await store.put(INVITES, invite_id, doc, now=now, expires_at=expires_at + KEPT_AFTER_EXPIRY)
         for _ in range(20):
             code = new_code()
-            if await store.add(
-                CODES,
-                code,
-                doc,
-                now=self._clock(),
-                group=invite_id,
-                expires_at=expires_at + KEPT_AFTER_EXPIRY,
-            ):
+            if await store.add(CODES, code, doc, now=now, group=invite_id, expires_at=expires_at):
                 return code
         raise RuntimeError("could not draw an unused invite code")
 
@@ -91,8 +93,33 @@ class PrivateStore:
         return None if found is None else _invite(code, found)
 
     async def by_invite(self, invite_id: str) -> InviteCode | None:
-        found = await (await self._open()).in_group(CODES, invite_id, now=self._clock())
-        return next((_invite(code, doc) for code, doc in found.items()), None)
+        """The invite with its code while it has one; without, until it is forgotten."""
+        store = await self._open()
+        now = self._clock()
+        found = await store.in_group(CODES, invite_id, now=now)
+        with_code = next((_invite(code, doc) for code, doc in found.items()), None)
+        if with_code is not None:
+            return with_code
+        known = await store.get(INVITES, invite_id, now=now)
+        return None if known is None else _invite(None, known)
+
+    async def forget_code(self, invite_id: str) -> None:
+        """The invite was revoked: its code opens nothing any more, so it goes now."""
+        await (await self._open()).delete_group(CODES, invite_id)
+
+    async def code_used(self, invite: InviteCode) -> None:
+        """The invite was used: keep its code only long enough for the same parent's retry."""
+        if invite.code is None:
+            return
+        store = await self._open()
+        now = self._clock()
+        doc = {"invite_id": invite.invite_id, "pupil_id": invite.pupil_id}
+        doc |= {"school_id": invite.school_id, "expires_at": invite.expires_at.isoformat()}
+        until = min(now + USED_CODE_KEPT, invite.expires_at)
+        if await store.get(CODES, invite.code, now=now) is not None:
+            await store.put(
+                CODES, invite.code, doc, now=now, group=invite.invite_id, expires_at=until
+            )
 
     async def attempt(self, limits: list[Limit], window: float, now: datetime) -> None:
         """Count one redemption attempt against every limit, or refuse it.
@@ -133,7 +160,7 @@ class PrivateStore:
             self._store = None
 
 
-def _invite(code: str, doc: dict[str, str]) -> InviteCode:
+def _invite(code: str | None, doc: dict[str, str]) -> InviteCode:
     return InviteCode(
         code,
         doc["invite_id"],

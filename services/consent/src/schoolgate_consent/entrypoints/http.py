@@ -136,6 +136,8 @@ async def invite_letter(
 ) -> HTMLResponse:
     """The printable letter for an open invite: its code and a QR code (recorded)."""
     invite = scope.invite
+    if invite.code is None:
+        raise domain.InviteNotOpen("that invite is no longer open: issue a new one")
     await handlers.print_letter(
         invite.invite_id,
         invite.pupil_id,
