@@ -77,6 +77,8 @@ from schoolgate_kit.names import PupilName, display_names
 from schoolgate_kit.projections import Projection
 from schoolgate_kit.readmodels import Doc, OneOf, ReadModelStore
 
+from schoolgate_gateway.people import PARENTS, PUPILS, SCHOOLS, STAFF, Suspended
+
 FEED = "gateway.feed"
 MEDIA_CONSENT = "gateway.media_consent"
 PAGE_SIZE = 20
@@ -432,10 +434,6 @@ async def parent_feed(
     A suspended parent is refused, as everywhere (``scope.Suspended``). ``admit`` is given
     the schools of the parent's children before anything of theirs is read, and raises to
     refuse (the code of conduct): the parent's document is read once for both."""
-    # projections.py registers this module's fold, so the gateway's other names come late
-    from schoolgate_gateway.projections import PARENTS, PUPILS, SCHOOLS, STAFF
-    from schoolgate_gateway.scope import Suspended
-
     parent = await readmodels.get(PARENTS, parent_id) or {}
     if parent.get("suspended"):
         raise Suspended("This account is suspended. Please contact the school office.")

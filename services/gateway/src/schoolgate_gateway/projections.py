@@ -32,11 +32,11 @@ from schoolgate_kit.projections import Projection
 from schoolgate_kit.readmodels import Doc
 
 from schoolgate_gateway.feed import FEED_PROJECTIONS
-
-STAFF = "gateway.staff"
-PARENTS = "gateway.parents"
-PUPILS = "gateway.pupils"
-SCHOOLS = "gateway.schools"
+from schoolgate_gateway.people import CONDUCT as CONDUCT
+from schoolgate_gateway.people import PARENTS as PARENTS
+from schoolgate_gateway.people import PUPILS as PUPILS
+from schoolgate_gateway.people import SCHOOLS as SCHOOLS
+from schoolgate_gateway.people import STAFF as STAFF
 
 
 def _staff(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
@@ -120,7 +120,6 @@ parents = Projection(
 # classmates by class, for display names (the family pages and the feed ask on every view)
 pupils = replace(pupils_projection(PUPILS), indexes=(("class_id", "left"),))
 schools = schools_projection(SCHOOLS)
-CONDUCT = "gateway.conduct"
 conduct = conduct_projection(CONDUCT)
 """Which code of conduct each parent accepted: the feed is the gateway's own read, so it keeps
 the rule the services keep (a parent who has not accepted the current code sees nothing)."""

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from schoolgate_kit.identity import Identity, Role
-from schoolgate_kit.problems import Forbidden, Problem, Unauthenticated
+from schoolgate_kit.problems import Forbidden, Unauthenticated
 from schoolgate_kit.readmodels import ReadModelStore
 
 from schoolgate_gateway.accounts import Account, Kind, email_key
-from schoolgate_gateway.projections import PARENTS, PUPILS, STAFF
+from schoolgate_gateway.people import PARENTS, PUPILS, STAFF
+from schoolgate_gateway.people import Suspended as Suspended
 
 NO_SCHOOL = "none"
-
-
-class Suspended(Problem):
-    status, slug, title = 403, "account-suspended", "This account is suspended"
 
 
 async def identity_for(

@@ -17,6 +17,7 @@ from schoolgate_kit.settings import Settings
 
 from schoolgate_gateway.accounts import Accounts
 from schoolgate_gateway.bootstrap import Gateway
+from schoolgate_gateway.entrypoints.http import create_app
 from schoolgate_gateway.live import LiveHub
 from schoolgate_gateway.projections import PROJECTIONS
 from schoolgate_gateway.security import DeviceCookies, Limit, Limits, SignInThrottle
@@ -79,8 +80,6 @@ def build_gateway(
 
 def _app(settings: Settings, parts: Parts) -> FastAPI:
     """The gateway as its own process: services reached over the network."""
-    from schoolgate_gateway.entrypoints.http import create_app
-
     gateway_settings = GatewaySettings()
 
     @contextlib.asynccontextmanager
