@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore import EventStore
@@ -14,6 +14,7 @@ from schoolgate_kit.media import MediaStore
 from schoolgate_kit.readmodels import ReadModelStore
 
 from schoolgate_stories.decoding import Decoder
+from schoolgate_stories.media_retention import MediaRetention
 from schoolgate_stories.settings import StoriesSettings
 
 
@@ -29,11 +30,20 @@ class Stories:
     decoder: Decoder = field(init=False)
     """Makes uploads safe in limited processes: ``decode_with``, or one built from the
     settings. It starts no process until the first upload."""
+    retention: MediaRetention = field(init=False)
+    """Deletes media nothing shows any more; the app runs it (``run``) if the settings say."""
 
     def __post_init__(self, decode_with: Decoder | None) -> None:
         self.decoder = decode_with or Decoder(
             concurrency=self.settings.stories_decode_concurrency,
             memory_max_bytes=self.settings.stories_decode_memory_max_bytes,
+        )
+        self.retention = MediaRetention(
+            store=self.store,
+            readmodels=self.readmodels,
+            media=self.media,
+            clock=self.clock,
+            unattached_ttl=timedelta(hours=self.settings.stories_unattached_upload_hours),
         )
 
     async def close(self) -> None:

@@ -25,6 +25,7 @@ from schoolgate_kit.readmodels import Doc
 
 from schoolgate_stories import domain
 from schoolgate_stories.bootstrap import Stories
+from schoolgate_stories.media_retention import record_upload
 from schoolgate_stories.projections import (
     COMMENTS,
     HOME_LEARNING,
@@ -307,6 +308,8 @@ async def upload_media(
     """Make the file safe, then store each variant: ``{id}`` and, for images, ``{id}-thumb``."""
     safe = await stories.decoder.make_safe(data)
     media_id = media_id or stories.new_id().hex
+    if await stories.media.info(media_id) is None:
+        await record_upload(stories.readmodels, media_id, school_id, stories.clock())
     try:
         for variant, suffix in (("full", ""), ("thumb", THUMB_SUFFIX)):
             content = safe.variants.get(variant)

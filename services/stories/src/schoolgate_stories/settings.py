@@ -32,6 +32,22 @@ class StoriesSettings(Settings):
         "needs more is refused (422, too large to process).",
     )
 
+    stories_media_retention: bool = Field(
+        default=True,
+        description="Run the media retention (deleted posts' media, expired uploads) in this "
+        "process; exactly one process of a deployment should.",
+    )
+    stories_unattached_upload_hours: float = Field(
+        default=12,
+        gt=0,
+        le=23,
+        description="An upload no post or portfolio item holds is deleted once this old "
+        "(within the next sweep): under a day, sweep included.",
+    )
+    stories_media_sweep_seconds: float = Field(
+        default=600, gt=0, le=3600, description="How often expired uploads are looked for."
+    )
+
     @classmethod
     def from_settings(cls, settings: Settings) -> StoriesSettings:
         """The stories settings beside whatever the runtime read (its values win)."""

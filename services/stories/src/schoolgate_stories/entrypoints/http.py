@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -686,8 +688,24 @@ def create_app(stories: Stories) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await stories.close()  # its decoding processes
+        # In the API process, not the worker: the worker runs only the kit's projections and
+        # reactors, and the retention deletes media, which no projection may do. Exactly one
+        # process must run it (embedded: the one web process; a cluster sets
+        # SCHOOLGATE_STORIES_MEDIA_RETENTION=false on all API replicas but one).
+        retention = None
+        if stories.settings.stories_media_retention:
+            every = timedelta(seconds=stories.settings.stories_media_sweep_seconds)
+            retention = asyncio.create_task(
+                stories.retention.run(every), name="stories:media-retention"
+            )
+        try:
+            yield
+        finally:
+            if retention is not None:
+                retention.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await retention
+            await stories.close()  # its decoding processes
 
     app = create_service_app(kit, routers=[router], lifespan=lifespan)
     app.state.stories = stories
