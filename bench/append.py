@@ -2,6 +2,11 @@
 
 Baseline: what a naive writer does with the same rows and durability: a plain sqlite3 loop,
 WAL, synchronous=FULL, one commit per insert, into a same-shaped table in another file.
+
+The store is measured as a deployment runs it, with a keyring (personal values sealed per
+person, ``schoolgate_kit.crypto``), and beside it without one, as before encryption. Awards
+hold no personal value; comments do (each sealed under its writer's key, 500 writers), so
+they are measured both ways too.
 """
 
 from __future__ import annotations
@@ -12,9 +17,13 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from schoolgate_contracts import NewEvent
+from schoolgate_contracts import Metadata, NewEvent
+from schoolgate_contracts.stories import CommentAdded
+from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.eventstore import NO_STREAM
 from schoolgate_kit.eventstore.sqlite import SCHEMA, SqliteEventStore
+from schoolgate_kit.keys import random_token
+from schoolgate_kit.keystores import SqliteKeyStore
 from schoolgate_kit.sqlite import connect
 from schoolgate_kit.testing.events import award
 from schoolgate_kit.wire import metadata_json
@@ -41,6 +50,27 @@ def _awards(count: int) -> list[Item]:
         award_id = uuid.uuid4().hex
         new = award(f"pupil-{i % 5000:05d}", award_id=award_id, school_id="school-00")
         items.append((f"award-{award_id}", new))
+    return items
+
+
+def _comments(count: int) -> list[Item]:
+    items: list[Item] = []
+    for i in range(count):
+        comment = CommentAdded(
+            post_id=f"post-{i % 50}",
+            comment_id=uuid.uuid4().hex,
+            author_id=f"par_{i % 500:04d}",
+            text=f"Thank you so much, she loved the trip to the farm! ({i})",
+        )
+        meta = Metadata(
+            occurred_at=utc_now(), school_id="school-00", actor="par", correlation_id="c"
+        )
+        items.append(
+            (
+                f"comment-{comment.comment_id}",
+                NewEvent(event_id=uuid.uuid4(), event=comment, metadata=meta),
+            )
+        )
     return items
 
 
@@ -73,8 +103,10 @@ def _naive_writer(path: Path, items: list[Item]) -> float:
         conn.close()
 
 
-async def _through_store(path: Path, items: list[Item], writers: int) -> tuple[float, list[float]]:
-    store = await SqliteEventStore.open(path, clock=utc_now)
+async def _through_store(
+    path: Path, items: list[Item], writers: int, keyring: Keyring | None = None
+) -> tuple[float, list[float]]:
+    store = await SqliteEventStore.open(path, clock=utc_now, keyring=keyring)
     latencies: list[float] = []
     pending = iter(items)
 
@@ -102,9 +134,24 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
     items = _awards(count)
     serial_items = _awards(count // 10)
 
+    comments = _comments(count // 2)
+
+    def keyring(name: str) -> Keyring:
+        return Keyring(random_token(), SqliteKeyStore(here / f"{name}-private.db"))
+
     baseline_seconds = await asyncio.to_thread(_naive_writer, here / "naive.db", items)
-    seconds, latencies = await _through_store(here / "store.db", items, WRITERS)
-    serial_seconds, _ = await _through_store(here / "serial.db", serial_items, 1)
+    seconds, latencies = await _through_store(here / "store.db", items, WRITERS, keyring("store"))
+    clear_seconds, _ = await _through_store(here / "clear.db", items, WRITERS)
+    serial_seconds, _ = await _through_store(here / "serial.db", serial_items, 1, keyring("serial"))
+    # first with 500 new writers (each one's key is made, durably, before their comment is
+    # written), then as every day after: the same people, their keys made already
+    first_words, _ = await _through_store(
+        here / "comments.db", comments, WRITERS, comments_keys := keyring("comments")
+    )
+    sealed_comments, _ = await _through_store(
+        here / "comments-again.db", _comments(count // 2), WRITERS, comments_keys
+    )
+    clear_comments, _ = await _through_store(here / "comments-clear.db", comments, WRITERS)
 
     figure = count / seconds
     baseline = count / baseline_seconds
@@ -123,6 +170,10 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
                 "append_p50_ms": percentile(latencies, 50) * 1000,
                 "append_p99_ms": percentile(latencies, 99) * 1000,
                 "one_writer_awards_per_s": len(serial_items) / serial_seconds,
+                "awards_per_s_without_keyring": count / clear_seconds,
+                "comments_per_s_sealed": len(comments) / sealed_comments,
+                "comments_per_s_sealed_each_writer_new": len(comments) / first_words,
+                "comments_per_s_in_clear": len(comments) / clear_comments,
             },
         )
     ]

@@ -460,6 +460,7 @@ def _gateway(here: Path) -> contextlib.AbstractContextManager[str]:
         # a cluster process starts only with the secret its services share; the pages
         # measured here call no service, so a fresh one does
         "SCHOOLGATE_IDENTITY_SECRET": random_token(),
+        "SCHOOLGATE_MASTER_KEY": random_token(),
     }
     return serving("gateway", ["schoolgate_gateway", "serve", "--port"], env, here)
 

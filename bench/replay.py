@@ -8,6 +8,10 @@ in ``rebuild_workers()`` processes (one per CPU, at most 4) and merges them. The
 rebuild in one process is measured too and shown beside it. When the rebuild misses its
 target, a cProfile of a smaller one-process rebuild is attached to the result (the event
 loop's thread only: time spent in SQLite reader/writer threads shows up as waiting).
+
+The store reads with a keyring, as a deployment's does. Awards hold no personal value, so it
+costs them nothing; a log of comments (each sealed under its writer's key, 500 writers) is
+scanned with the keyring and, in clear, without one, to show what opening sealed values costs.
 """
 
 from __future__ import annotations
@@ -16,16 +20,24 @@ import cProfile
 import io
 import os
 import pstats
+import sqlite3
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from schoolgate_kit.eventstore.sqlite import SqliteEventStore
+from schoolgate_contracts import Metadata, NewEvent
+from schoolgate_contracts.stories import CommentAdded
+from schoolgate_kit.crypto import Keyring
+from schoolgate_kit.eventstore.sqlite import SCHEMA, SqliteEventStore
+from schoolgate_kit.keys import random_token
+from schoolgate_kit.keystores import SqliteKeyStore
 from schoolgate_kit.projections import PARALLEL_FROM, rebuild, rebuild_workers
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
+from schoolgate_kit.wire import metadata_json
 from schoolgate_points.projections import WEEKLY_TOTALS, weekly_totals
 
-from bench.common import Result, write_award_log
+from bench.common import INSERT, Result, write_award_log
 
 NAME = "replay"
 PAGE = 5000
@@ -47,6 +59,67 @@ async def _scan(store: SqliteEventStore) -> tuple[int, float]:
         if batch.caught_up:
             break
     return seen, time.perf_counter() - started
+
+
+def _write_comments(path: Path, count: int, keyring: Keyring | None) -> None:
+    """A log of ``count`` comments, sealed with ``keyring`` (or in clear), in one transaction."""
+    meta = Metadata(occurred_at=utc_now(), school_id="school-00", actor="par", correlation_id="c")
+    if keyring is not None:
+        keyring.load([f"school-00/person/par_{n:04d}" for n in range(500)], create=True)
+    rows = []
+    for i in range(count):
+        comment = CommentAdded(
+            post_id=f"post-{i % 50}",
+            comment_id=uuid.uuid4().hex,
+            author_id=f"par_{i % 500:04d}",
+            text=f"Thank you so much, she loved the trip to the farm! ({i})",
+        )
+        new = NewEvent(event_id=uuid.uuid4(), event=comment, metadata=meta)
+        data = comment.model_dump_json() if keyring is None else keyring.seal(new)
+        rows.append(
+            (
+                str(new.event_id),
+                f"comment-{comment.comment_id}",
+                comment.event_type,
+                comment.schema_version,
+                data,
+                metadata_json(meta),
+                utc_now().isoformat(),
+            )
+        )
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(SCHEMA)
+        conn.execute("BEGIN")
+        conn.executemany(INSERT, rows)
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+async def _scan_comments(here: Path, count: int) -> tuple[float, float]:
+    """Events/s scanning sealed comments with a keyring (nothing cached), and in clear."""
+    figures = []
+    for sealed in (True, False):
+        keyring = (
+            Keyring(random_token(), SqliteKeyStore(here / "comments-private.db"))
+            if sealed
+            else None
+        )
+        path = here / ("comments-sealed.db" if sealed else "comments-clear.db")
+        _write_comments(path, count, keyring)
+        if keyring is not None:  # a fresh process's keyring: every key read once
+            keyring = Keyring(keyring._secret, SqliteKeyStore(here / "comments-private.db"))
+        store = await SqliteEventStore.open(path, clock=utc_now, keyring=keyring)
+        try:
+            scanned, seconds = await _scan(store)
+            assert scanned == count
+        finally:
+            await store.close()
+        figures.append(count / seconds)
+    return figures[0], figures[1]
 
 
 async def _rebuild(
@@ -95,7 +168,8 @@ async def run(workdir: Path, *, quick: bool, profile: bool = False) -> list[Resu
     written = time.perf_counter() - started
     os.sync()  # the log on disk before anything is timed: writing it back slowed the reads
 
-    store = await SqliteEventStore.open(log, clock=utc_now)
+    keyring = Keyring(random_token(), SqliteKeyStore(here / "private.db"))
+    store = await SqliteEventStore.open(log, clock=utc_now, keyring=keyring)
     try:
         scanned, scan_seconds = await _scan(store)
         assert scanned == count, f"scan saw {scanned} of {count} events"
@@ -103,6 +177,9 @@ async def run(workdir: Path, *, quick: bool, profile: bool = False) -> list[Resu
         alone, _, alone_points = await _rebuild(store, here / "alone.db", workers=1)
     finally:
         await store.close()
+        keyring.store.close()
+    comments = count // 10
+    sealed_per_s, clear_per_s = await _scan_comments(here, comments)
 
     figure = count / seconds
     baseline = count / scan_seconds
@@ -128,6 +205,9 @@ async def run(workdir: Path, *, quick: bool, profile: bool = False) -> list[Resu
             "in_one_process_events_per_s": count / alone,
             "in_one_process_seconds": alone,
             "log_written_seconds": written,  # about 0 when an earlier run wrote it
+            "comments_scanned": comments,
+            "sealed_comments_scan_per_s": sealed_per_s,
+            "clear_comments_scan_per_s": clear_per_s,
         },
     )
     if profile or not met:

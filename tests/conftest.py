@@ -18,8 +18,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.identity import Identity, Role, sign
+from schoolgate_kit.keys import random_token
+from schoolgate_kit.keystores import SqliteKeyStore
 from schoolgate_kit.testing.infrastructure import free_port_pair, rabbitmq_url
 from schoolgate_kit.testing.roster import school_facts, seed_school
 from schoolgate_kit.testing.waiting import until
@@ -27,6 +30,8 @@ from schoolgate_kit.testing.waiting import until
 __all__ = ["until"]  # the cross-service tests import it from here
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "test-identity-secret-" + "x" * 20
+MASTER_KEY = random_token()
+"""The master key of the cluster processes a test starts: made per run, never a constant."""
 
 
 def free_port() -> int:
@@ -90,6 +95,7 @@ class Cluster:
             **os.environ,
             "SCHOOLGATE_ENVIRONMENT": "test",
             "SCHOOLGATE_IDENTITY_SECRET": SECRET,
+            "SCHOOLGATE_MASTER_KEY": MASTER_KEY,
             "SCHOOLGATE_DATA_DIR": str(tmp),
             "SCHOOLGATE_BUS_URL": amqp_url,
             "SCHOOLGATE_CONSUMER_MAX_DELIVERIES": "3",
@@ -107,7 +113,7 @@ class Cluster:
         """The points API and its worker, once the worker knows the seeded schools."""
         # tests call this from inside their event loop: seed from a thread with its own
         with ThreadPoolExecutor(1) as seeder:
-            seeder.submit(asyncio.run, _seed(self.tmp / "events.db")).result()
+            seeder.submit(asyncio.run, _seed(self.tmp, self.env["SCHOOLGATE_MASTER_KEY"])).result()
         worker = self.process("points-worker", "schoolgate_points", "work")
         proc = self.process(
             "points-api", "schoolgate_points", "serve", "--port", str(self.points_port)
@@ -132,13 +138,18 @@ PUPILS = {"school-1": {"class-1": ["p1", "p3"], "class-2": ["p2"]}, "school-2": 
 SEEDED_PUPILS = sum(len(p) for classes in PUPILS.values() for p in classes.values())
 
 
-async def _seed(events_db: Path) -> None:
-    store = await SqliteEventStore.open(events_db, clock=lambda: datetime.now(UTC))
+async def _seed(data_dir: Path, master_key: str) -> None:
+    """The schools, written as the cluster's own processes write: personal data sealed."""
+    keyring = Keyring(master_key, SqliteKeyStore(data_dir / "private.db"))
+    store = await SqliteEventStore.open(
+        data_dir / "events.db", clock=lambda: datetime.now(UTC), keyring=keyring
+    )
     try:
         for school_id, classes in PUPILS.items():
             await seed_school(store, school_id, school_facts(school_id, classes))
     finally:
         await store.close()
+        keyring.store.close()
 
 
 def _pupils_known(readmodels_db: Path) -> int:

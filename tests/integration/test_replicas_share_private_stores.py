@@ -26,6 +26,7 @@ from schoolgate_kit.testing.roster import school_facts, seed_school
 from schoolgate_kit.testing.waiting import until_projected
 
 from ..conftest import (  # type: ignore[import-not-found]
+    MASTER_KEY,
     SECRET,
     Process,
     free_port,
@@ -87,6 +88,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         # development: the session cookie is not "secure", so it travels over plain HTTP
         "SCHOOLGATE_ENVIRONMENT": "development",
         "SCHOOLGATE_IDENTITY_SECRET": SECRET,
+        "SCHOOLGATE_MASTER_KEY": MASTER_KEY,
         "SCHOOLGATE_DATA_DIR": str(tmp_path),
         "SCHOOLGATE_BUS_URL": "memory://",
         "SCHOOLGATE_PRIVATE_STORE_URL": f"sqlite:///{tmp_path / 'private.db'}",

@@ -157,6 +157,18 @@ class PupilLeft(_Roster):
 
 
 @registry.register
+class PupilErased(_Roster):
+    """A leader erased a pupil who had left: their data key was destroyed, so every personal
+    value about them now reads as removed, everywhere and in every rebuild. This record of
+    it holds nothing about them but their id."""
+
+    event_type = "PupilErased"
+    pupil_id: Id
+    class_id: Id
+    erased_by: Id
+
+
+@registry.register
 class StaffMemberAdded(_Roster):
     event_type = "StaffMemberAdded"
     schema_version = 2

@@ -69,6 +69,15 @@ class WorkerProcess:
             delay = min(delay * 2, MAX_RESTART_DELAY)
             self.restarts += 1
 
+    def _environment(self) -> dict[str, str]:
+        """The worker's settings are this process's: its data directory, and the master key
+        it may have read from there, so both seal and open personal data alike."""
+        env = {**os.environ, "SCHOOLGATE_DATA_DIR": str(self._settings.data_dir)}
+        env.pop("SCHOOLGATE_MASTER_KEY", None)
+        if self._settings.master_key is not None:
+            env["SCHOOLGATE_MASTER_KEY"] = self._settings.master_key.get_secret_value()
+        return env
+
     async def _run_once(self) -> int:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
@@ -78,7 +87,7 @@ class WorkerProcess:
                 "schoolgate_embedded.work",
                 str(theirs.fileno()),
                 pass_fds=(theirs.fileno(),),
-                env={**os.environ, "SCHOOLGATE_DATA_DIR": str(self._settings.data_dir)},
+                env=self._environment(),
             )
             theirs.close()
             self._process = process

@@ -21,12 +21,14 @@ from schoolgate_contracts.consent import (
     MediaConsentWithdrawn,
     PupilCareStatusRecorded,
 )
+from schoolgate_contracts.privacy import REMOVED
 from schoolgate_contracts.roster import (
     ClassAdded,
     ClassDetailsChanged,
     PupilAvatarChosen,
     PupilDetailsChanged,
     PupilEnrolled,
+    PupilErased,
     PupilLeft,
     PupilMovedClass,
     SchoolDetailsChanged,
@@ -65,6 +67,8 @@ def _pupil(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             return {**doc, "class_id": event.to_class_id, "year_group_id": event.year_group_id}
         case PupilLeft() if doc:
             return {**doc, "left": True}
+        case PupilErased() if doc:
+            return {**doc, "first_name": REMOVED, "surname": REMOVED, "left": True}
     return doc
 
 
@@ -109,7 +113,14 @@ def pupils_projection(name: str) -> Projection:
     """Pupils by id: school, names, class and year group, monster, and whether they left."""
     return Projection(
         name=name,
-        handles=(PupilEnrolled, PupilDetailsChanged, PupilAvatarChosen, PupilMovedClass, PupilLeft),
+        handles=(
+            PupilEnrolled,
+            PupilDetailsChanged,
+            PupilAvatarChosen,
+            PupilMovedClass,
+            PupilLeft,
+            PupilErased,
+        ),
         key=lambda recorded: str(getattr(recorded.event, "pupil_id")),  # noqa: B009
         evolve=_pupil,
     )

@@ -56,6 +56,9 @@ def connect(path: Path, *, synchronous: str = SYNCHRONOUS) -> sqlite3.Connection
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA wal_autocheckpoint=0")  # see the module's docstring
     conn.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
+    # What a change or a deletion frees is overwritten with zeros, so a name a read model no
+    # longer holds (an erased pupil's, a rebuilt projection's) is not left in a free page.
+    conn.execute("PRAGMA secure_delete=ON")
     return conn
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from schoolgate_kit import identity
+from schoolgate_kit.keys import random_token
 from schoolgate_kit.testing.waiting import Written, until_projected_sync
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -90,6 +91,7 @@ class RosterService:
             **os.environ,
             "SCHOOLGATE_ENVIRONMENT": "test",
             "SCHOOLGATE_IDENTITY_SECRET": SECRET,
+            "SCHOOLGATE_MASTER_KEY": random_token(),
             "SCHOOLGATE_DATA_DIR": str(data_dir),
             "SCHOOLGATE_BUS_URL": "memory://",
             "SCHOOLGATE_LOG_LEVEL": "WARNING",

@@ -21,6 +21,7 @@ from schoolgate_contracts import Event, Metadata, NewEvent
 from schoolgate_contracts.roster import PupilEnrolled
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.identity import Identity, Role, sign
+from schoolgate_kit.keys import random_token
 from schoolgate_kit.testing.processes import ServiceProcesses, free_port
 
 SECRET = "consent-test-identity-secret-" + "y" * 24
@@ -107,6 +108,7 @@ def start_service(data_dir: Path, **settings: str) -> ConsentService:
         **os.environ,
         "SCHOOLGATE_ENVIRONMENT": "test",
         "SCHOOLGATE_IDENTITY_SECRET": SECRET,
+        "SCHOOLGATE_MASTER_KEY": random_token(),
         "SCHOOLGATE_DATA_DIR": str(data_dir),
         "SCHOOLGATE_BUS_URL": "memory://",
         "SCHOOLGATE_LOG_LEVEL": "WARNING",

@@ -18,6 +18,7 @@ from schoolgate_contracts import Event, Metadata, NewEvent
 from schoolgate_contracts.consent import CodeOfConductAccepted, CodeOfConductPublished
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.identity import Identity, Role, sign
+from schoolgate_kit.keys import random_token
 from schoolgate_kit.testing.processes import ServiceProcesses, free_port
 from schoolgate_kit.testing.roster import school_facts, seed_school
 
@@ -60,6 +61,7 @@ def points(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PointsService]:
         **os.environ,
         "SCHOOLGATE_ENVIRONMENT": "test",
         "SCHOOLGATE_IDENTITY_SECRET": SECRET,
+        "SCHOOLGATE_MASTER_KEY": random_token(),
         "SCHOOLGATE_DATA_DIR": str(data_dir),
         "SCHOOLGATE_BUS_URL": "memory://",
         "SCHOOLGATE_LOG_LEVEL": "WARNING",

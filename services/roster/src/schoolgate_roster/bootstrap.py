@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from schoolgate_kit.clock import utc_now
+from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.eventstore import EventStore
 from schoolgate_kit.ids import new_id
 from schoolgate_kit.readmodels import ReadModelStore
@@ -28,6 +29,8 @@ class Roster:
     store: EventStore
     readmodels: ReadModelStore
     clock: Callable[[], datetime] = utc_now
+    keyring: Keyring | None = None
+    """The deployment's: erasing a pupil destroys their key (``handlers.erase_pupil``)."""
     new_id: Callable[[], uuid.UUID] = field(default=new_id)
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     reader: Reader = field(default_factory=Reader)

@@ -19,12 +19,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from schoolgate_contracts import Event
+from schoolgate_contracts.privacy import REMOVED
 from schoolgate_contracts.roster import (
     ClassAdded,
     ClassDetailsChanged,
     PupilAvatarChosen,
     PupilDetailsChanged,
     PupilEnrolled,
+    PupilErased,
     PupilLeft,
     PupilMovedClass,
     RosterImported,
@@ -85,6 +87,7 @@ class Pupil:
     avatar: str | None = None
     on_roll: bool = True
     source_id: str | None = None
+    erased: bool = False
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,16 @@ def evolve(state: Roster, event: Event) -> Roster:
         case PupilLeft():
             pupil = replace(state.pupils[event.pupil_id], on_roll=False)
             return replace(state, pupils=_put(state.pupils, event.pupil_id, pupil))
+        case PupilErased():
+            pupil = replace(
+                state.pupils[event.pupil_id],
+                first_name=REMOVED,
+                surname=REMOVED,
+                source_id=None,
+                on_roll=False,
+                erased=True,
+            )
+            return replace(state, pupils=_put(state.pupils, event.pupil_id, pupil))
         case StaffMemberAdded():
             member = StaffMember(
                 event.staff_id,
@@ -246,6 +259,11 @@ class EntryNotFound(NotFound):
 class IdTaken(Conflict):
     slug = "id-taken"
     title = "That id is already used for something else"
+
+
+class PupilOnRoll(Conflict):
+    slug = "pupil-on-roll"
+    title = "That pupil is still on the roll"
 
 
 class PupilHasLeft(Conflict):
@@ -313,6 +331,15 @@ class MarkPupilLeft:
 
 
 @dataclass(frozen=True)
+class ErasePupil:
+    """Erase a pupil who has left: their key is destroyed first (``handlers.erase_pupil``),
+    then this records that it was."""
+
+    pupil_id: str
+    erased_by: str
+
+
+@dataclass(frozen=True)
 class ChooseAvatar:
     """The pupil's monster: ``avatar`` is the seed the pictures are drawn from."""
 
@@ -351,6 +378,7 @@ Command = (
     | EnrolPupil
     | MovePupil
     | MarkPupilLeft
+    | ErasePupil
     | ChooseAvatar
     | AddStaffMember
     | AddSchoolWay
@@ -549,6 +577,22 @@ def decide(state: Roster, command: Command) -> list[Event]:
             if not found.on_roll:
                 return []
             return [PupilLeft(pupil_id=found.pupil_id, class_id=found.class_id)]
+        case ErasePupil():
+            _registered(state)
+            found = state.pupils.get(command.pupil_id)
+            if found is None:
+                raise EntryNotFound(f"this school has no pupil {command.pupil_id}")
+            if found.erased:
+                return []
+            if found.on_roll:
+                raise PupilOnRoll(
+                    "mark the pupil as left first: a pupil on the roll is never erased"
+                )
+            return [
+                PupilErased(
+                    pupil_id=found.pupil_id, class_id=found.class_id, erased_by=command.erased_by
+                )
+            ]
         case ChooseAvatar():
             _registered(state)
             pupil = _on_roll(state, command.pupil_id)

@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 from schoolgate_contracts import Event, Metadata
+from schoolgate_contracts.privacy import PERSON
 from schoolgate_kit.commands import Decided, execute, recording_writes
 from schoolgate_kit.ids import new_key
 from schoolgate_kit.names import PupilName, display_names
@@ -64,6 +65,42 @@ async def change_roster(
             correlation_id=correlation_id,
         ),
         new_id=roster.new_id,
+    )
+
+
+class ErasureUnavailable(Problem):
+    status, slug, title = 503, "erasure-unavailable", "Erasing is not possible here"
+
+
+async def erase_pupil(
+    school_id: str, pupil_id: str, *, roster: Roster, actor: str, correlation_id: str
+) -> Decided[domain.Roster]:
+    """Erase a pupil who has left. Their data key goes first: once it is gone every
+    personal value about them reads as removed, in every service and every rebuild, and
+    a failure after it only leaves the record to be written by trying again (which
+    destroys nothing more and writes the record once)."""
+    if roster.keyring is None:
+        raise ErasureUnavailable(
+            "this Schoolgate runs without a master key, so nobody's data can be erased"
+        )
+    command = domain.ErasePupil(pupil_id, erased_by=actor)
+    state = await _roster_state(
+        school_id, roster=roster, actor=actor, correlation_id=correlation_id
+    )
+    domain.decide(state, command)  # not theirs, or still on the roll: refused, nothing destroyed
+    await asyncio.to_thread(roster.keyring.erase, PERSON, pupil_id, school_id=school_id)
+    log.info("roster.pupil_erased", school_id=school_id, pupil_id=pupil_id, actor=actor)
+    return await change_roster(
+        command, roster=roster, school_id=school_id, actor=actor, correlation_id=correlation_id
+    )
+
+
+async def _roster_state(
+    school_id: str, *, roster: Roster, actor: str, correlation_id: str
+) -> domain.Roster:
+    return await _roster_now(
+        {"school_id": school_id, "requested_by": actor, "correlation_id": correlation_id},
+        roster=roster,
     )
 
 

@@ -4,12 +4,14 @@ member of staff and school way, each keyed by school first so no query crosses s
 from __future__ import annotations
 
 from schoolgate_contracts import RecordedEvent
+from schoolgate_contracts.privacy import REMOVED
 from schoolgate_contracts.roster import (
     ClassAdded,
     ClassDetailsChanged,
     PupilAvatarChosen,
     PupilDetailsChanged,
     PupilEnrolled,
+    PupilErased,
     PupilLeft,
     PupilMovedClass,
     SchoolDetailsChanged,
@@ -95,7 +97,14 @@ def _class(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     }
 
 
-PupilEvent = PupilEnrolled | PupilDetailsChanged | PupilAvatarChosen | PupilMovedClass | PupilLeft
+PupilEvent = (
+    PupilEnrolled
+    | PupilDetailsChanged
+    | PupilAvatarChosen
+    | PupilMovedClass
+    | PupilLeft
+    | PupilErased
+)
 
 
 def _pupil_key(recorded: RecordedEvent) -> str:
@@ -131,6 +140,19 @@ def _pupil(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
         case PupilLeft():
             assert doc is not None
             return {**doc, "status": LEFT}
+        case PupilErased():
+            assert doc is not None
+            # what the key's destruction already did to every read, done to this copy now
+            return {
+                **doc,
+                "first_name": REMOVED,
+                "surname": REMOVED,
+                "source_id": None,
+                "status": LEFT,
+                "erased": True,
+                "erased_at": recorded.metadata.occurred_at.isoformat(),
+                "erased_by": event.erased_by,
+            }
     raise AssertionError(f"{PUPILS} does not handle {type(event).__name__}")
 
 
@@ -215,7 +237,14 @@ classes = Projection(
 )
 pupils = Projection(
     name=PUPILS,
-    handles=(PupilEnrolled, PupilDetailsChanged, PupilAvatarChosen, PupilMovedClass, PupilLeft),
+    handles=(
+        PupilEnrolled,
+        PupilDetailsChanged,
+        PupilAvatarChosen,
+        PupilMovedClass,
+        PupilLeft,
+        PupilErased,
+    ),
     key=_pupil_key,
     evolve=_pupil,
 )

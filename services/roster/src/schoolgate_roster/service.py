@@ -13,7 +13,13 @@ from schoolgate_roster.projections import PROJECTIONS
 
 def _app(settings: Settings, parts: Parts) -> FastAPI:
     return create_app(
-        Roster(settings=settings, store=parts.store, readmodels=parts.readmodels, clock=parts.clock)
+        Roster(
+            settings=settings,
+            store=parts.store,
+            readmodels=parts.readmodels,
+            clock=parts.clock,
+            keyring=parts.keyring,
+        )
     )
 
 

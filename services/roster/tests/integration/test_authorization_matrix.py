@@ -301,6 +301,8 @@ WRITES: dict[str, tuple[str, str, Any, int, tuple[str, ...]]] = {
     ),
     "move_pupil": ("POST", "/pupils/{pupil_id}/move", "class", 200, ("own_pupil", "other_pupil")),
     "mark_pupil_left": ("POST", "/pupils/<stu-0019>/leave", None, 200, ()),
+    # left first, by a leader: only a pupil who has left may be erased
+    "erase_pupil": ("POST", "/pupils/<stu-0018>/erase", "left-first", 200, ()),
     "add_staff": (
         "POST",
         "/staff",
@@ -351,6 +353,12 @@ def test_who_may_change_what(
     kwargs: dict[str, Any] = {}
     if body == "class":  # moved to the class they are in: allowed, and changes nothing
         kwargs["json"] = {"class_id": ids[OTHER_CLASS if source == OTHER_PUPIL else OWN_CLASS]}
+    elif body == "left-first":
+        leader = as_role(sign, Role.leader, school, schools)
+        left = roster_service.call(
+            "POST", f"/schools/{school}{ours(path.replace('/erase', '/leave'))}", leader
+        )
+        assert left.status_code == 200, left.text
     elif body == "zip":
         kwargs["content"] = sample_zip
         kwargs["headers"] = {"content-type": "application/zip"}

@@ -31,6 +31,7 @@ from schoolgate_contracts.consent import (
 from schoolgate_contracts.roster import ClassAdded, PupilEnrolled, YearGroupAdded
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.identity import Identity, Role, sign
+from schoolgate_kit.keys import random_token
 from schoolgate_kit.testing.processes import ServiceProcesses, free_port
 from schoolgate_kit.testing.roster import school_facts, seed_school
 
@@ -104,6 +105,7 @@ def start_service(data_dir: Path, **settings: str) -> StoriesService:
         **os.environ,
         "SCHOOLGATE_ENVIRONMENT": "test",
         "SCHOOLGATE_IDENTITY_SECRET": SECRET,
+        "SCHOOLGATE_MASTER_KEY": random_token(),
         "SCHOOLGATE_DATA_DIR": str(data_dir),
         "SCHOOLGATE_BUS_URL": "memory://",
         "SCHOOLGATE_LOG_LEVEL": "WARNING",

@@ -195,6 +195,8 @@ class PupilView(BaseModel):
     avatar: str | None
     status: str
     source_id: str | None = None
+    erased: bool = False
+    """Erased after leaving: the names read "removed" for good."""
 
 
 class FamilyPupilView(BaseModel):
@@ -297,6 +299,7 @@ def _pupil_view(state: domain.Roster, pupil_id: str) -> PupilView:
         avatar=pupil.avatar,
         status="on_roll" if pupil.on_roll else "left",
         source_id=pupil.source_id,
+        erased=pupil.erased,
     )
 
 
@@ -491,6 +494,23 @@ async def mark_pupil_left(
         correlation_id=correlation,
     )
     return _pupil_view(state, pupil_id)
+
+
+@router.post("/pupils/{pupil_id}/erase", response_model=PupilView)
+async def erase_pupil(
+    school_id: PathId,
+    pupil_id: PathId,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+) -> PupilView:
+    """Erase a pupil who has left: every personal value about them (names, the school's own
+    id for them, their portfolio, notes and reasons about them) becomes "removed" for good,
+    and their photos are deleted. Their points stay, as numbers, so class totals hold."""
+    decided = await handlers.erase_pupil(
+        school_id, pupil_id, roster=roster, actor=identity.subject, correlation_id=correlation
+    )
+    return _pupil_view(decided.state, pupil_id)
 
 
 @router.post("/staff", status_code=201, response_model=StaffView)
