@@ -99,6 +99,25 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+# -- awards as the browser sends them ---------------------------------------------------------
+
+
+def award_request(
+    school_id: str, class_id: str, pupil_id: str, way: str, award_id: uuid.UUID | None = None
+) -> tuple[str, dict[str, object]]:
+    """The path and body the browser sends to award one pupil (``static/pages/award.js``:
+    the gateway's pass-through to the points service), so a benchmark times the route
+    teachers use, not the gateway's own ``POST /api/awards``."""
+    body: dict[str, object] = {
+        "class_id": class_id,
+        "school_way_id": way,
+        "kind": "positive",
+        "award_id": str(award_id or uuid.uuid4()),
+        "pupil_ids": [pupil_id],
+    }
+    return f"/api/points/schools/{school_id}/awards", body
+
+
 # -- a realistic award log, written straight into the store's schema -------------------------
 
 FIRST_MONDAY = date(2026, 1, 5)

@@ -1,13 +1,14 @@
 """freshness: how long after an award is sent its weekly total shows it, under steady load.
 
 The embedded composition runs as `make run` starts it (uvicorn on loopback), in a process of
-its own; awards go through its gateway (POST /api/awards as a signed-in teacher, the only
-way in from outside) over real HTTP from a load process of its own, at a fixed rate (open
-loop: latency counts from when each award was due, so a load generator that falls behind
-shows up instead of hiding), at a lower CPU priority than the server (``LOAD_NICENESS``),
-as clients on other machines would be. A watcher process records when the weekly-totals
-checkpoint moves; each award's position in the log then says when it became visible.
-Baseline: the same latency at a light load, in the same run.
+its own; awards go through its gateway as the browser sends them (POST
+/api/points/schools/{s}/awards as a signed-in teacher, the only way in from outside) over
+real HTTP from a load process of its own, at a fixed rate (open loop: latency counts from
+when each award was due, so a load generator that falls behind shows up instead of hiding),
+at a lower CPU priority than the server (``LOAD_NICENESS``), as clients on other machines
+would be. A watcher process records when the weekly-totals checkpoint moves; each award's
+position in the log then says when it became visible. Baseline: the same latency at a light
+load, in the same run.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from schoolgate_kit.testing.roster import school_facts, seed_school
 from schoolgate_points.projections import PUPILS as PUPILS_READ_MODEL
 from schoolgate_points.projections import WEEKLY_TOTALS
 
-from bench.common import Detail, Result
+from bench.common import Detail, Result, award_request
 from bench.serving import LoadProcess, ms, serving
 from bench.watch import QUERY, Samples, watch
 
@@ -86,12 +87,10 @@ class Phase:
 
 async def _post(client: aiohttp.ClientSession, due: float, pupil: str, way: str) -> Sent:
     award_id = uuid.uuid4()
+    path, body = award_request(SCHOOL, CLASS, pupil, way, award_id)
     sent = time.monotonic()
     try:
-        async with client.post(
-            "/api/awards",
-            json={"pupil_id": pupil, "school_way_id": way, "award_id": str(award_id)},
-        ) as response:
+        async with client.post(path, json=body) as response:
             await response.read()
             status = response.status
     except aiohttp.ClientError:

@@ -5,9 +5,10 @@ The embedded app runs as `make run` starts it (uvicorn on loopback) in a process
 the load comes from another process of its own, so neither the server nor this process's
 measurements share an event loop with the load generator.
 
-(a) Awards accepted per second by POST /api/awards with ``CLIENTS`` clients always waiting on
-    an answer (closed loop), beside the same clients asking a trivial authenticated endpoint
-    (GET /api/me) for as long, in the same run.
+(a) Awards accepted per second, sent as the browser sends them (POST
+    /api/points/schools/{s}/awards, the gateway's pass-through), with ``CLIENTS`` clients
+    always waiting on an answer (closed loop), beside the same clients asking a trivial
+    authenticated endpoint (GET /api/me) for as long, in the same run.
 (b) Award-to-parent-page latency while (a) runs: from sending one award for the parent's
     child until the parent's live stream (/api/live/pupils/{p}) has carried it AND the page's
     follow-up GET .../summary?after=POSITION has answered with the new total. Baseline: the
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import Detail, Result
+from bench.common import Detail, Result, award_request
 from bench.serving import Load, LoadProcess, ms, serving
 
 NAME = "gateway_awards"
@@ -70,6 +71,8 @@ class Demo:
     """Who the awards go to. Roster made the demo school's ids when it seeded it, so they
     are asked for, as the pages ask."""
 
+    class_id: str
+    """The teacher's class, which the child and her classmates are in."""
     child: str
     """The parent's child: only the latency probe awards her, so her total is known."""
     classmates: list[str]
@@ -90,7 +93,7 @@ async def _demo(base: str, teacher_cookie: str, parent_cookie: str) -> Demo:
     child = str(parent["children"][0]["pupil_id"])
     classmates = sorted(str(x["pupil_id"]) for x in pupils.raise_for_status().json())
     classmates.remove(child)  # she is in the teacher's class: the probe awards her alone
-    return Demo(child, classmates, sorted(teacher["school_ways"]))
+    return Demo(class_id, child, classmates, sorted(teacher["school_ways"]))
 
 
 # -- the load, in a process of its own ---------------------------------------------------------
@@ -112,8 +115,8 @@ async def _load(
             while time.monotonic() < deadline:
                 sent = time.monotonic()
                 if kind == "awards":
-                    body = {"pupil_id": next(pupils), "school_way_id": next(ways)}
-                    answer = await client.post("/api/awards", json=body)
+                    path, body = award_request(SCHOOL, demo.class_id, next(pupils), next(ways))
+                    answer = await client.post(path, json=body)
                     ok = answer.status_code == 201
                 else:
                     answer = await client.get("/api/me")
@@ -146,9 +149,10 @@ class Probe:
 class ParentPage:
     """The parent's open page: its live stream, read in the background."""
 
-    def __init__(self, client: httpx.AsyncClient, child: str) -> None:
+    def __init__(self, client: httpx.AsyncClient, child: str, class_id: str) -> None:
         self.client = client
         self.child = child
+        self.class_id = class_id
         self.ready = asyncio.Event()
         self._waiting: dict[str, asyncio.Future[tuple[float, int]]] = {}
         self._task: asyncio.Task[None] | None = None
@@ -200,10 +204,8 @@ async def _probe(page: ParentPage, teacher: httpx.AsyncClient, way: str, expecte
     award_id = uuid.uuid4()
     heard = page.expect(award_id)
     sent = time.monotonic()
-    answer = await teacher.post(
-        "/api/awards",
-        json={"award_id": str(award_id), "pupil_id": page.child, "school_way_id": way},
-    )
+    path, body = award_request(SCHOOL, page.class_id, page.child, way, award_id)
+    answer = await teacher.post(path, json=body)
     answered = time.monotonic()
     if answer.status_code != 201:
         raise RuntimeError(f"the probe's award was refused: {answer.status_code} {answer.text}")
@@ -249,7 +251,7 @@ async def run(workdir: Path, *, quick: bool) -> list[Result]:
                 httpx.AsyncClient(
                     base_url=base, cookies={COOKIE: parent_cookie}, timeout=WAIT
                 ) as p,
-                ParentPage(p, demo.child).open() as page,
+                ParentPage(p, demo.child, demo.class_id).open() as page,
             ):
                 total = await page.week_total()
                 _, total = await _probes(page, t, way, 1.0, total)  # warm up: imports, caches
