@@ -10,7 +10,7 @@ import os
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,20 +28,24 @@ ADDRESS = "203.0.113.77"
 
 
 class PurgeContract:
-    """Beside the shared contract: ``purge`` removes what expired, at once, and nothing else."""
+    """Beside the shared contract: ``purge`` removes what expired, at once, and nothing else.
+
+    Times are near the real clock, and expiries in its future: MongoDB's own TTL monitor
+    deletes by the server's clock, and must not get there first."""
 
     async def test_purge_removes_every_expired_document_and_nothing_live(
         self, private: PrivateStore
     ) -> None:
         c = "purge"
-        await private.put(c, "gone", {}, now=NOW, expires_at=NOW + timedelta(seconds=1))
-        await private.put(c, "live", {}, now=NOW, expires_at=NOW + timedelta(days=2))
-        await private.put(c, "forever", {}, now=NOW)
-        await private.hit(c, ADDRESS, limit=3, window=timedelta(minutes=1), now=NOW)
+        now = datetime.now(UTC)
+        await private.put(c, "gone", {}, now=now, expires_at=now + timedelta(minutes=30))
+        await private.put(c, "live", {}, now=now, expires_at=now + timedelta(days=2))
+        await private.put(c, "forever", {}, now=now)
+        await private.hit(c, ADDRESS, limit=3, window=timedelta(minutes=30), now=now)
 
-        assert await private.purge(now=NOW + timedelta(hours=1)) == 2
-        assert await private.purge(now=NOW + timedelta(hours=1)) == 0
-        later = NOW + timedelta(hours=1)
+        later = now + timedelta(hours=1)
+        assert await private.purge(now=later) == 2
+        assert await private.purge(now=later) == 0
         assert await private.get(c, "live", now=later) == {}
         assert await private.get(c, "forever", now=later) == {}
         assert await private.delete(c, "gone") is False
