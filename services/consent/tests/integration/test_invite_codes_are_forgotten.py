@@ -19,26 +19,19 @@ from schoolgate_consent.handlers import Actor
 from schoolgate_consent.settings import ConsentSettings
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
+from schoolgate_kit.testing.events import ManualClock
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ADDRESS = "198.51.100.23"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def consent(tmp_path: Path, clock: Clock) -> AsyncIterator[Consent]:
+async def consent(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Consent]:
     store = await SqliteEventStore.open(tmp_path / "events.db", clock=clock)
     readmodels = await SqliteReadModelStore.open(tmp_path / "readmodels.db")
     settings = ConsentSettings(data_dir=tmp_path, invite_lifetime_days=7)
@@ -57,7 +50,7 @@ def on_disk(path: Path) -> bytes:
 
 
 async def test_revoked_used_and_expired_codes_and_addresses_leave_the_file(
-    consent: Consent, clock: Clock, tmp_path: Path
+    consent: Consent, clock: ManualClock, tmp_path: Path
 ) -> None:
     private_db = tmp_path / "private.db"
     teacher = Actor(subject="teacher-1", school_id="school-1", correlation_id="c")

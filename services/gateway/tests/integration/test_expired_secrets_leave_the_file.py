@@ -11,18 +11,11 @@ from pathlib import Path
 from schoolgate_gateway.accounts import Accounts, Kind, digest
 from schoolgate_gateway.opening import LINK_LIFETIME, new_link
 from schoolgate_gateway.security import DeviceCookies, Limit, Limits, SignInThrottle
+from schoolgate_kit.testing.events import ManualClock
 
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 ADDRESS = "192.0.2.44"
 WINDOW = timedelta(minutes=15)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def on_disk(path: Path) -> bytes:
@@ -36,7 +29,7 @@ async def test_addresses_and_set_up_links_are_gone_from_the_file_once_expired(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "private.db"
-    clock = Clock()
+    clock = ManualClock(NOW)
     accounts = await Accounts.open(f"sqlite:///{path}", clock=clock)
     try:
         limits = Limits(accounts.store, clock)

@@ -26,6 +26,7 @@ from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.media.filesystem import FilesystemMediaStore
 from schoolgate_kit.readmodels import ReadModelStore
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
+from schoolgate_kit.testing.events import ManualClock
 from schoolgate_stories.media_retention import (
     GENERATION,
     HOLDS,
@@ -39,20 +40,12 @@ SCHOOL = "school-1"
 CLASSES = Audience(kind="classes", class_ids=("oak",))
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @dataclass
 class Parts:
     store: SqliteEventStore
     readmodels: SqliteReadModelStore
     media: FilesystemMediaStore
-    clock: Clock
+    clock: ManualClock
     retention: MediaRetention
     following: asyncio.Task[None]
 
@@ -101,7 +94,7 @@ class Parts:
 
 @pytest.fixture
 async def parts(tmp_path: Path) -> AsyncIterator[Parts]:
-    clock = Clock()
+    clock = ManualClock(START)
     store = await SqliteEventStore.open(tmp_path / "events.db", clock=clock)
     readmodels = await SqliteReadModelStore.open(tmp_path / "readmodels.db")
     media = await FilesystemMediaStore.open(tmp_path / "media", clock=clock)
