@@ -71,17 +71,19 @@ def _holding(event: RecordedEvent) -> tuple[str, list[str]] | None:
     return None
 
 
-def fold(docs: dict[str, Doc | None], event: RecordedEvent) -> None:
+def fold(docs: dict[str, Doc | None], event: RecordedEvent) -> set[str]:
     """Apply one event to the documents (which must hold every key it touches, None for
-    missing). A document that already reflects the event's position is left alone."""
+    missing); the media it took their last holder from. A document that already reflects
+    the event's position is left alone."""
     found = _holding(event)
     if found is None:
-        return
+        return set()
     holder, now_held = found
     position = event.position
     before = docs.get(f"h:{holder}")
     if before is not None and before[POSITION] >= position:
-        return
+        return set()
+    let_go: set[str] = set()
     held_before = set(before["media_ids"]) if before is not None else set()
     docs[f"h:{holder}"] = {"media_ids": now_held, POSITION: position} if now_held else None
     for media_id in set(now_held) - held_before:
@@ -98,6 +100,9 @@ def fold(docs: dict[str, Doc | None], event: RecordedEvent) -> None:
             continue
         holders = [h for h in held["holders"] if h != holder]
         docs[key] = {**held, "holders": holders, POSITION: position} if holders else None
+        if not holders:
+            let_go.add(media_id)
+    return let_go
 
 
 def holder_keys(events: Iterable[RecordedEvent]) -> set[str]:
@@ -119,13 +124,13 @@ def keys_of(events: Iterable[RecordedEvent], holders: dict[str, Doc]) -> set[str
     return keys
 
 
-def released(before: dict[str, Doc | None], after: dict[str, Doc | None]) -> list[str]:
-    """Media that had holders before the batch and have none after it."""
-    return sorted(
-        key.removeprefix("m:")
-        for key, doc in before.items()
-        if key.startswith("m:") and doc is not None and after.get(key) is None
-    )
+def fold_batch(docs: dict[str, Doc | None], events: Iterable[RecordedEvent]) -> list[str]:
+    """Apply a batch; the media that lost their last holder in it and have none at its end
+    (one may be let go and taken up again within a batch)."""
+    let_go: set[str] = set()
+    for event in events:
+        let_go |= fold(docs, event)
+    return sorted(m for m in let_go if docs.get(f"m:{m}") is None)
 
 
 async def record_upload(
@@ -168,9 +173,7 @@ class MediaRetention:
             stored = await self.readmodels.get_many(HOLDS, keys) if keys else {}
             before: dict[str, Doc | None] = {k: stored.get(k) for k in keys}
             docs = dict(before)
-            for event in batch.events:
-                fold(docs, event)
-            gone = released(before, docs)
+            gone = fold_batch(docs, batch.events)
             for media_id in gone:
                 await _delete_media(self.media, media_id)
             changes = {k: v for k, v in docs.items() if v != before.get(k)}

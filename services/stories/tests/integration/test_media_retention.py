@@ -215,6 +215,24 @@ async def test_a_crash_at_any_point_still_deletes_the_media_once_restarted(
     assert await restarted.apply(batch) == []
 
 
+async def test_a_photo_posted_and_deleted_within_one_batch_goes_too(parts: Parts) -> None:
+    await parts.stop_following()
+    for media_id in ("brief", "back"):
+        await parts.upload(media_id)
+    await parts.append("post-a", published("a", "brief"))
+    await parts.append("post-a", PostDeleted(post_id="a", deleted_by="t1"))
+    # let go and taken up again within the batch: kept
+    await parts.append("post-b", published("b", "back"))
+    await parts.append("post-b", edited("b"))
+    await parts.append("post-b", edited("b", "back"))
+    batch = await parts.store.read_all(after=0, types=TYPES)
+    assert len(batch.events) == 5
+
+    assert await parts.retention.apply(batch) == ["brief"]
+    assert not await parts.stored("brief")
+    assert await parts.stored("back")
+
+
 async def test_uploads_never_attached_expire_within_a_day_a_bounded_few_per_sweep(
     parts: Parts,
 ) -> None:
