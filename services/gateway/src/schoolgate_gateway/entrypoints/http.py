@@ -10,7 +10,6 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from importlib.resources import files
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
@@ -41,6 +40,7 @@ from schoolgate_gateway.deps import (
     SchoolOffice,
     SignedIn,
 )
+from schoolgate_gateway.entrypoints.static import StaticFiles
 from schoolgate_gateway.feed import CURSOR_PATTERN, MAX_PAGE_SIZE, PAGE_SIZE, FeedPage, parent_feed
 from schoolgate_gateway.projections import CONDUCT, PARENTS, PUPILS, SCHOOLS, STAFF
 from schoolgate_gateway.scope import all_children, identity_for
@@ -858,29 +858,7 @@ async def proxy(
 # -- pages --------------------------------------------------------------------------------
 
 
-def _static(name: str) -> str:
-    return files("schoolgate_gateway").joinpath("static", name).read_text()
-
-
-@pages.get("/", response_class=HTMLResponse)
-async def home() -> HTMLResponse:
-    return HTMLResponse(_static("index.html"))
-
-
-@pages.get("/join", response_class=HTMLResponse)
-async def join_page() -> HTMLResponse:
-    """The address on invite letters: the app opens on the join steps with the code filled."""
-    return HTMLResponse(_static("index.html"))
-
-
-@pages.get("/app.js")
-async def script() -> Response:
-    return Response(_static("app.js"), media_type="text/javascript")
-
-
-@pages.get("/style.css")
-async def style() -> Response:
-    return Response(_static("style.css"), media_type="text/css")
+# The page, its modules and its style sheet: see static.py.
 
 
 def create_app(gateway: Gateway) -> FastAPI:
@@ -890,7 +868,8 @@ def create_app(gateway: Gateway) -> FastAPI:
         clock=gateway.clock,
         ready_checks={"accounts": gateway.accounts.ping, "read_models": gateway.readmodels.ping},
     )
-    app = create_service_app(kit, routers=[caught_up.router, api, pages])
+    routers = [caught_up.router, api, pages, StaticFiles.load().router()]
+    app = create_service_app(kit, routers=routers)
     app.state.gateway = gateway
 
     async def too_many(request: Request, exc: Exception) -> Response:

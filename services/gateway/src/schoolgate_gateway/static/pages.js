@@ -1,0 +1,61 @@
+// The page table: which pages each kind of person has, and how to load each one. A page's
+// module is fetched the first time its route opens, so a parent's phone never downloads the
+// staff tools or the import wizard.
+import { CLASSROOM } from "./core/words.js";
+
+/** A page's builder that imports its module on first use (the browser keeps it after). */
+const page = (load, name) => async (route) => (await load())[name](route);
+
+/** Pages reached by their address only, for anyone. */
+export const ROUTES = {
+  join: { title: "Join", build: page(() => import("./pages/join.js"), "joinView") },
+  setup: { title: "Choose your password", build: async (route) => (await import("./pages/setup.js")).setupView(route.token) },
+  open: { title: "Open your school", build: async (route) => (await import("./pages/open-school.js")).openSchoolView(route.token) },
+};
+
+const STAFF_PAGES = [
+  { id: "home", title: "Home", roles: ["leader", "office", "school_admin"], build: page(() => import("./pages/staff-home.js"), "staffHomeView") },
+  { id: "award", title: "Award points", roles: CLASSROOM, build: page(() => import("./pages/award.js"), "awardView"), about: "Give points for the school's values to a child, a group or the whole class." },
+  { id: "post", title: "Post a story", roles: CLASSROOM, build: page(() => import("./pages/compose.js"), "composeView"), about: "Share news with photos to your class, a year group or the whole school." },
+  { id: "stories", title: "Our stories", roles: CLASSROOM, build: page(() => import("./pages/stories.js"), "storiesView"), about: "Stories posted so far, who liked them; edit or delete them." },
+  { id: "approve", title: "Approve work", roles: CLASSROOM, build: page(() => import("./pages/approve.js"), "approveView"), about: "Work pupils sent: approve it for their family, or send it back with a note." },
+  { id: "home-learning", title: "Home learning", roles: ["teacher", "leader"], build: page(() => import("./pages/home-learning.js"), "homeLearningView"), about: "Set a task for a class and see who has handed it in." },
+  { id: "report", title: "Points report", roles: ["teacher", "leader"], build: page(() => import("./pages/report.js"), "reportView"), about: "A class's points by pupil and by value over a period, to read or download." },
+  { id: "targets", title: "Daily targets", roles: ["teacher"], build: page(() => import("./pages/targets.js"), "targetsView"), about: "Set a child's own daily points target." },
+  { id: "class-code", title: "Class code", roles: CLASSROOM, build: page(() => import("./pages/class-code.js"), "classCodeView"), about: "Show a code so pupils can sign in on classroom devices." },
+  { id: "cards", title: "Sign-in cards", roles: CLASSROOM, build: page(() => import("./pages/cards.js"), "cardsView"), about: "Print a QR card a pupil can sign in with." },
+  { id: "invites", title: "Invite letters", roles: ["teacher", "leader", "office", "school_admin"], build: page(() => import("./pages/invites.js"), "invitesView"), about: "Print a letter with a code for a parent or carer to join." },
+  { id: "import", title: "Import pupils", roles: ["leader", "school_admin"], build: page(() => import("./pages/import.js"), "importView"), about: "Bring in pupils, classes and staff from your school's information system." },
+  { id: "requests", title: "Join requests", roles: ["leader"], build: page(() => import("./pages/requests.js"), "requestsView"), about: "Decide about a third parent or carer of a child." },
+  { id: "invite-activity", title: "Invites and new guardians", roles: ["leader", "school_admin"], build: page(() => import("./pages/invite-activity.js"), "inviteActivityView"), about: "Every invite letter made, printed and used, and who joined as a parent or carer." },
+  { id: "media", title: "Photo consent", roles: ["leader", "office", "school_admin"], build: page(() => import("./pages/photo-consent.js"), "mediaView"), about: "Record whether photos of a child are allowed." },
+  { id: "parents", title: "Parent accounts", roles: ["leader"], build: page(() => import("./pages/parents.js"), "parentsView"), about: "Suspend a parent or carer account, or lift a suspension." },
+  { id: "points-settings", title: "Points settings", roles: ["leader"], build: page(() => import("./pages/points-settings.js"), "pointsSettingsView"), about: "Turn “needs work” points on or off, and set how long a point can be undone." },
+  { id: "story-settings", title: "Story settings", roles: ["leader"], build: page(() => import("./pages/story-settings.js"), "storySettingsView"), about: "Turn comments on stories on or off." },
+  { id: "staff", title: "Staff set-up links", roles: ["leader", "school_admin"], build: page(() => import("./pages/staff-links.js"), "staffLinksView"), about: "Give staff a link to choose their password." },
+  { id: "account", title: "Your account", roles: ["teacher", "teaching_assistant", "leader", "office", "school_admin"], build: page(() => import("./pages/account.js"), "accountView"), about: "Two-step sign-in, and signing out everywhere." },
+];
+
+export function pagesFor(me) {
+  if (!me) {
+    return [
+      { id: "home", title: "Sign in", build: page(() => import("./pages/sign-in.js"), "signInView") },
+      { id: "card-not-valid", title: "Sign in", build: page(() => import("./pages/sign-in.js"), "signInView") },
+      { id: "pupil", title: "Pupil sign in", build: page(() => import("./pages/pupil-sign-in.js"), "pupilSignInView") },
+    ];
+  }
+  if (me.role === "parent") {
+    return [
+      { id: "home", title: me.children?.length === 1 ? "Your child" : "Your children", build: page(() => import("./pages/family.js"), "familyView") },
+      { id: "news", title: "News", build: page(() => import("./pages/news.js"), "newsView") },
+      { id: "account", title: "Your account", build: page(() => import("./pages/account.js"), "accountView") },
+    ];
+  }
+  if (me.role === "pupil") {
+    return [
+      { id: "home", title: "My points", build: page(() => import("./pages/pupil-home.js"), "pupilHomeView") },
+      { id: "work", title: "My work", build: page(() => import("./pages/work.js"), "workView") },
+    ];
+  }
+  return STAFF_PAGES.filter((p) => p.roles.includes(me.role));
+}

@@ -1,0 +1,103 @@
+import { api, URLS } from "../core/api.js";
+import { field, fill, h, section, svgImage } from "../core/dom.js";
+import { say, working } from "../core/messages.js";
+import { go } from "../core/router.js";
+import { state } from "../core/state.js";
+
+/** On a parent's account page: who else joined as a parent or carer of their children. */
+async function familyNotices() {
+  const notices = await api("GET", URLS.familyNotices).catch(() => ({ items: [] }));
+  const names = Object.fromEntries((state.me?.children || []).map((c) => [c.pupil_id, c.name]));
+  return [
+    h("h2", { text: "Who else can see your children's news" }),
+    notices.items.length
+      ? h("ul", null, notices.items.map((n) =>
+          h("li", { text: `${new Date(n.at).toLocaleDateString("en-GB", { dateStyle: "long" })}: another parent or carer joined for ${names[n.pupil_id] || "your child"}. If you do not know who this is, please tell the school office.` })))
+      : h("p", { text: "Nobody else has joined for your children since you did." }),
+  ];
+}
+
+/** Your account: sign out everywhere, and (staff) two-step sign-in. */
+export async function accountView() {
+  const me = await api("GET", URLS.me);
+  const everywhere = h("button", { type: "button", class: "secondary", text: "Sign out everywhere" });
+  everywhere.addEventListener("click", () =>
+    working(everywhere, "Signing out…", async () => {
+      await api("POST", URLS.everywhere);
+      state.me = null;
+      state.cache = {};
+      go("");
+      say("You are signed out on every phone and computer.");
+    }),
+  );
+  const parts = [
+    h("h2", { text: "Signed in elsewhere?" }),
+    h("p", { text: "If you signed in on a phone or computer you no longer have, sign out everywhere. You will need your password again here too." }),
+    everywhere,
+  ];
+  if (me.role !== "parent") parts.unshift(...secondFactorSection(me));
+  else parts.unshift(...(await familyNotices()));
+  return section("Your account", ...parts);
+}
+
+function secondFactorSection(me) {
+  const box = h("div", { class: "stack" });
+  const code = () => h("input", { type: "text", inputmode: "numeric", autocomplete: "one-time-code", required: true, minlength: 6, maxlength: 32 });
+  const showOn = () => {
+    const input = code();
+    const off = h("button", { type: "submit", class: "secondary", text: "Turn off two-step sign-in" });
+    const form = h("form", { class: "stack" }, field("A code from your app, to turn it off", { control: input }), off);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      working(off, "Turning off…", async () => {
+        await api("POST", URLS.secondFactorOff, { code: input.value.trim() });
+        fill(box, ...showOff());
+        say("Two-step sign-in is off.");
+      });
+    });
+    return [h("p", { text: "Two-step sign-in is on: signing in asks for a code from your phone." }), form];
+  };
+  const showOff = () => {
+    const start = h("button", { type: "button", text: "Turn on two-step sign-in" });
+    start.addEventListener("click", () =>
+      working(start, "Preparing…", async () => {
+        const begun = await api("POST", URLS.secondFactor);
+        const input = code();
+        const confirm = h("button", { type: "submit", text: "Turn it on" });
+        const form = h("form", { class: "stack" }, field("The code your app shows now", { control: input }), confirm);
+        form.addEventListener("submit", (event) => {
+          event.preventDefault();
+          working(confirm, "Checking…", async () => {
+            const done = await api("POST", URLS.secondFactorConfirm, { code: input.value.trim() });
+            fill(
+              box,
+              ...showOn(),
+              h("h3", { text: "Your recovery codes" }),
+              h("p", { text: "Keep these somewhere safe, away from your phone. Each works once, if you lose your phone. They are shown only now." }),
+              h("ul", { class: "codes" }, done.recovery_codes.map((c) => h("li", { text: c }))),
+            );
+            say("Two-step sign-in is on.");
+          });
+        });
+        fill(
+          box,
+          h("p", { text: "Scan this with an authenticator app on your phone (or type the key), then type the code it shows." }),
+          svgImage(begun.qr_svg, "QR code for your authenticator app"),
+          h("p", { text: `Key: ${begun.secret}` }),
+          form,
+        );
+      }),
+    );
+    return [
+      h("p", {
+        text:
+          me.second_factor === "asked"
+            ? "Your school asks staff who see many children's details to sign in in two steps: your password, then a code from your phone."
+            : "Signing in in two steps (your password, then a code from your phone) keeps children's details safe if your password is ever guessed.",
+      }),
+      start,
+    ];
+  };
+  fill(box, ...(me.second_factor === "on" ? showOn() : showOff()));
+  return [h("h2", { text: "Two-step sign-in" }), box];
+}

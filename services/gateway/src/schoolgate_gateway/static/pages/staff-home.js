@@ -1,0 +1,19 @@
+import { api, consent } from "../core/api.js";
+import { h, section } from "../core/dom.js";
+import { state } from "../core/state.js";
+import { pagesOf } from "../core/router.js";
+
+export async function staffHomeView() {
+  const me = state.me;
+  const list = h("ul", { class: "tasks" });
+  let waiting = 0;
+  if (me.role === "leader") {
+    waiting = (await api("GET", consent("/guardian-requests")).catch(() => [])).length;
+  }
+  for (const page of pagesOf(me)) {
+    if (page.id === "home") continue;
+    const extra = page.id === "requests" && waiting ? ` (${waiting} waiting)` : "";
+    list.append(h("li", null, h("a", { href: `#${page.id}`, text: `${page.title}${extra}` }), h("p", { class: "muted", text: page.about })));
+  }
+  return section(`Hello, ${me.display_name}`, h("p", { text: me.school_name }), list);
+}
