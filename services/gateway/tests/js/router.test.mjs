@@ -1,0 +1,38 @@
+// The router reads addresses and picks pages without a browser: these run under `node --test`.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { pageOf, routeOf } from "../../src/schoolgate_gateway/static/core/router.js";
+import { pagesFor, ROUTES } from "../../src/schoolgate_gateway/static/pages.js";
+
+test("an address names its route", () => {
+  assert.deepEqual(routeOf("/", ""), { id: "home" });
+  assert.deepEqual(routeOf("/", "#news"), { id: "news" });
+  assert.deepEqual(routeOf("/join", ""), { id: "join" });
+  assert.deepEqual(routeOf("/join/", "#anything"), { id: "join" });
+  assert.deepEqual(routeOf("/", "#setup=abc%2Fdef"), { id: "setup", token: "abc/def" });
+  assert.deepEqual(routeOf("/", "#open=t0k3n"), { id: "open", token: "t0k3n" });
+});
+
+test("an address-only page comes first, then the person's own, then their first page", () => {
+  const pages = [{ id: "home" }, { id: "news" }];
+  const routes = { join: { title: "Join" } };
+  assert.equal(pageOf({ id: "join" }, pages, routes), routes.join);
+  assert.equal(pageOf({ id: "news" }, pages, routes), pages[1]);
+  assert.equal(pageOf({ id: "import" }, pages, routes), pages[0]);
+  // a page id that is an Object property must not be taken for a route
+  assert.equal(pageOf({ id: "toString" }, pages, routes), pages[0]);
+});
+
+test("each kind of person gets their own pages, and a parent none of the staff tools", () => {
+  const ids = (me) => pagesFor(me).map((p) => p.id);
+  assert.deepEqual(ids(null), ["home", "card-not-valid", "pupil"]);
+  assert.deepEqual(ids({ role: "parent", children: [{}] }), ["home", "news", "account"]);
+  assert.equal(pagesFor({ role: "parent", children: [{}] })[0].title, "Your child");
+  assert.equal(pagesFor({ role: "parent", children: [{}, {}] })[0].title, "Your children");
+  assert.deepEqual(ids({ role: "pupil" }), ["home", "work"]);
+  assert.ok(ids({ role: "leader" }).includes("import"));
+  assert.ok(!ids({ role: "teacher" }).includes("import"));
+  assert.ok(!ids({ role: "teaching_assistant" }).includes("report"));
+  assert.deepEqual(Object.keys(ROUTES).sort(), ["join", "open", "setup"]);
+});
