@@ -28,6 +28,7 @@ lint: sync
 	$(UV) run ruff format --check .
 	$(UV) run mypy contracts/src kit/src services/*/src embedded/src
 	$(UV) run lint-imports
+	$(UV) run python scripts/check_js_imports.py
 
 format: sync
 	$(UV) run ruff format .
