@@ -177,6 +177,7 @@ def create_app(
                     for name, service_app in embedded.apps.items()
                 },
                 store=embedded.parts.store,
+                media=embedded.parts.media,
                 clock=clock,
             )
             # the services' own APIs are reached through the gateway only, never mounted on

@@ -9,6 +9,7 @@ from datetime import datetime
 from schoolgate_kit.readmodels import ReadModelStore
 
 from schoolgate_gateway.accounts import Accounts
+from schoolgate_gateway.export import Exports
 from schoolgate_gateway.live import LiveHub
 from schoolgate_gateway.security import DeviceCookies, Limit, Limits, SignInThrottle
 from schoolgate_gateway.services import ServiceClient
@@ -31,6 +32,8 @@ class Gateway:
     joins_per_address: Limit
     second_factor_per_account: Limit
     live: LiveHub
+    exports: Exports | None = None
+    """Archives of people's data (``export``); None where the gateway has no store."""
 
     @property
     def points(self) -> ServiceClient:
@@ -39,5 +42,7 @@ class Gateway:
     async def close(self) -> None:
         """Stop following the store and close the connections to the services."""
         await self.live.close()
+        if self.exports is not None:
+            await self.exports.close()
         for service in self.services.values():
             await service.close()

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from schoolgate_kit.app import outer_app
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore import EventStore
+from schoolgate_kit.media import MediaStore
 from schoolgate_kit.readmodels import ReadModelStore
 from schoolgate_kit.runtime import Parts, ServiceDefinition, service_main
 from schoolgate_kit.settings import Settings
@@ -18,6 +19,7 @@ from schoolgate_kit.settings import Settings
 from schoolgate_gateway.accounts import Accounts
 from schoolgate_gateway.bootstrap import Gateway
 from schoolgate_gateway.entrypoints.http import create_app
+from schoolgate_gateway.export import Exports
 from schoolgate_gateway.live import LiveHub
 from schoolgate_gateway.projections import PROJECTIONS
 from schoolgate_gateway.security import DeviceCookies, Limit, Limits, SignInThrottle
@@ -32,9 +34,11 @@ def build_gateway(
     *,
     services: Mapping[str, ServiceAddress],
     store: EventStore | None = None,
+    media: MediaStore | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Gateway:
-    """``store`` is followed for live updates; without it the live streams answer 503."""
+    """``store`` is followed for live updates; without it the live streams answer 503.
+    With ``store`` and ``media`` people can export their data (``export``)."""
 
     def client(address: ServiceAddress) -> ServiceClient:
         return ServiceClient(
@@ -75,6 +79,11 @@ def build_gateway(
             keepalive_seconds=settings.live_keepalive_seconds,
             queue_limit=settings.live_queue_limit,
         ),
+        exports=(
+            None
+            if store is None or media is None
+            else Exports(store, media, accounts.store, clock=clock)
+        ),
     )
 
 
@@ -100,6 +109,7 @@ def _app(settings: Settings, parts: Parts) -> FastAPI:
                 for n, u in urls.items()
             },
             store=parts.store,
+            media=parts.media,
             clock=parts.clock,
         )
         app.mount("/", create_app(gateway))

@@ -40,6 +40,7 @@ from schoolgate_gateway.deps import (
     SchoolOffice,
     SignedIn,
 )
+from schoolgate_gateway.entrypoints import privacy
 from schoolgate_gateway.entrypoints.static import StaticFiles
 from schoolgate_gateway.feed import CURSOR_PATTERN, MAX_PAGE_SIZE, PAGE_SIZE, FeedPage, parent_feed
 from schoolgate_gateway.projections import CONDUCT, PARENTS, PUPILS, SCHOOLS, STAFF
@@ -868,7 +869,8 @@ def create_app(gateway: Gateway) -> FastAPI:
         clock=gateway.clock,
         ready_checks={"accounts": gateway.accounts.ping, "read_models": gateway.readmodels.ping},
     )
-    routers = [caught_up.router, api, pages, StaticFiles.load().router()]
+    # before the API: its catch-all sends /api/{service}/... on to the services
+    routers = [caught_up.router, privacy.router, api, pages, StaticFiles.load().router()]
     app = create_service_app(kit, routers=routers)
     app.state.gateway = gateway
 
