@@ -174,6 +174,20 @@ class Accounts:
             return found
         return _account(account_id, doc)
 
+    async def forget(self, kind: Kind, person_id: str) -> bool:
+        """Delete the person's account, its sessions and the keys that find it: what an
+        erasure leaves of them here is nothing. False if they had no account."""
+        found = await self._via(BY_PERSON, f"{kind.value}:{person_id}")
+        if found is None:
+            return False
+        account, doc = found
+        await self.end_every_session(account)
+        if doc.get("email"):
+            await self.store.delete(BY_EMAIL, email_key(doc["email"]))
+        await self.store.delete(BY_PERSON, f"{kind.value}:{person_id}")
+        await self.store.delete(ACCOUNTS, account.account_id)
+        return True
+
     async def create_parent(self, *, email: str, password: str, display_name: str) -> Account:
         """A new parent account; ``EmailTaken`` (after as long as a creation takes) if the
         email has one already."""

@@ -8,7 +8,10 @@ of its own (``HOLDS``, generation 0, never rebuilt):
 
 - ``h:<holder>`` (``post:<id>`` or ``item:<id>``): the media the holder holds now;
 - ``m:<media_id>``: the holders of a media, while it has any;
-- ``u:<media_id>``: an upload not seen attached yet, written by the upload before its bytes.
+- ``u:<media_id>``: an upload not seen attached yet, written by the upload before its bytes;
+- ``p:<pupil_id>``: the media showing a pupil (tagged in a post, or in their portfolio). When
+  the pupil is erased (``PupilErased``) these go whoever else holds them: a story keeps its
+  words and its other photos, and shows that one as missing.
 
 ``follow`` reads the log from its checkpoint. For each batch it works out which media lost
 their last holder, deletes them (and their thumbnails) from the media store, then commits
@@ -34,6 +37,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from schoolgate_contracts import RecordedEvent
+from schoolgate_contracts.roster import PupilErased
 from schoolgate_contracts.stories import (
     PortfolioItemSubmitted,
     PostDeleted,
@@ -52,7 +56,10 @@ HOLDS = "stories.media_holds"
 GENERATION = 0
 """Generation 0 is the read-model store's one for state that is never rebuilt."""
 THUMB_SUFFIX = "-thumb"
-TYPES = [e.event_type for e in (PostPublished, PostEdited, PostDeleted, PortfolioItemSubmitted)]
+TYPES = [
+    e.event_type
+    for e in (PostPublished, PostEdited, PostDeleted, PortfolioItemSubmitted, PupilErased)
+]
 POSITION = "_position"
 
 
@@ -69,6 +76,42 @@ def _holding(event: RecordedEvent) -> tuple[str, list[str]] | None:
         case PortfolioItemSubmitted(item_id=item_id, attachments=attached):
             return f"item:{item_id}", sorted({a.media_id for a in attached})
     return None
+
+
+def _showing(event: RecordedEvent) -> dict[str, set[str]]:
+    """The media an event shows each pupil in, by pupil id."""
+    shown: dict[str, set[str]] = {}
+    match event.event:
+        case PostPublished(attachments=attached) | PostEdited(attachments=attached):
+            for attachment in attached:
+                for pupil_id in attachment.tagged_pupil_ids:
+                    shown.setdefault(pupil_id, set()).add(attachment.media_id)
+        case PortfolioItemSubmitted(pupil_id=pupil_id, attachments=attached):
+            for attachment in attached:
+                for shows in {pupil_id, *attachment.tagged_pupil_ids}:
+                    shown.setdefault(shows, set()).add(attachment.media_id)
+    return shown
+
+
+def erase(docs: dict[str, Doc | None], event: RecordedEvent) -> set[str]:
+    """The media showing an erased pupil: to be deleted whoever else holds them."""
+    if not isinstance(event.event, PupilErased):
+        return set()
+    key = f"p:{event.event.pupil_id}"
+    doc = docs.get(key)
+    if doc is None or doc[POSITION] >= event.position:
+        return set()
+    docs[key] = {"media_ids": [], "erased": True, POSITION: event.position}
+    return set(doc["media_ids"])
+
+
+def _note_showing(docs: dict[str, Doc | None], event: RecordedEvent) -> None:
+    for pupil_id, media_ids in _showing(event).items():
+        key = f"p:{pupil_id}"
+        doc = docs.get(key) or {"media_ids": [], POSITION: 0}
+        if doc[POSITION] < event.position:
+            merged = sorted({*doc["media_ids"], *media_ids})
+            docs[key] = {**doc, "media_ids": merged, POSITION: event.position}
 
 
 def fold(docs: dict[str, Doc | None], event: RecordedEvent) -> set[str]:
@@ -113,6 +156,9 @@ def keys_of(events: Iterable[RecordedEvent], holders: dict[str, Doc]) -> set[str
     """Every key a batch touches, given the holders' documents as stored."""
     keys: set[str] = set()
     for event in events:
+        keys.update(f"p:{pupil_id}" for pupil_id in _showing(event))
+        if isinstance(event.event, PupilErased):
+            keys.add(f"p:{event.event.pupil_id}")
         found = _holding(event)
         if found is None:
             continue
@@ -128,9 +174,12 @@ def fold_batch(docs: dict[str, Doc | None], events: Iterable[RecordedEvent]) -> 
     """Apply a batch; the media that lost their last holder in it and have none at its end
     (one may be let go and taken up again within a batch)."""
     let_go: set[str] = set()
+    erased: set[str] = set()
     for event in events:
+        _note_showing(docs, event)
+        erased |= erase(docs, event)
         let_go |= fold(docs, event)
-    return sorted(m for m in let_go if docs.get(f"m:{m}") is None)
+    return sorted({m for m in let_go if docs.get(f"m:{m}") is None} | erased)
 
 
 async def record_upload(

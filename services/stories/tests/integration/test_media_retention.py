@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import pytest
 from schoolgate_contracts import Event, Metadata, NewEvent
+from schoolgate_contracts.roster import PupilErased
 from schoolgate_contracts.stories import (
     Attachment,
     Audience,
@@ -263,3 +264,37 @@ async def test_uploads_never_attached_expire_within_a_day_a_bounded_few_per_swee
     assert await parts.retention.sweep_when_caught_up() == 1
     assert not await parts.stored("recent")
     assert await parts.stored("attached"), "a post holds it: it never expires"
+
+
+async def test_an_erased_pupils_photos_go_even_from_stories_that_stay(parts: Parts) -> None:
+    for media_id in ("tagged", "portfolio", "others", "classmate"):
+        await parts.upload(media_id)
+    tagged = Attachment(media_id="tagged", kind="image", tagged_pupil_ids=("p1", "p2"))
+    classmate = Attachment(media_id="classmate", kind="image", tagged_pupil_ids=("p2",))
+    await parts.append(
+        "post-a",
+        PostPublished(
+            post_id="a",
+            author_id="t1",
+            audience=CLASSES,
+            text="Sports day",
+            attachments=(tagged, classmate, photo("others")),
+            visible_from=START,
+        ),
+    )
+    await parts.append(
+        "portfolio-i",
+        PortfolioItemSubmitted(
+            item_id="i", pupil_id="p1", class_id="oak", attachments=(photo("portfolio"),)
+        ),
+    )
+    await parts.followed()
+    erased = PupilErased(pupil_id="p1", class_id="oak", erased_by="head")
+    await parts.append("roster-school-1", erased)
+    await parts.followed()
+    assert not await parts.stored("tagged") and not await parts.stored("portfolio")
+    assert await parts.stored("others") and await parts.stored("classmate")
+    # the same erasure folded again (a crash before the checkpoint) deletes nothing more
+    await parts.append("roster-school-1", erased)
+    await parts.followed()
+    assert await parts.stored("classmate")

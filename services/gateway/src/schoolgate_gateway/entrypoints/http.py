@@ -58,6 +58,8 @@ Password = Annotated[str, Field(min_length=10, max_length=1024)]
 PROXIED = {"points", "roster", "consent", "stories"}
 SCHOOL_IN_PATH = re.compile(r"^schools/([A-Za-z0-9_-]{1,64})(/|$)")
 UPLOADS = re.compile(r"^schools/[A-Za-z0-9_-]{1,64}/(media|imports)$")
+ERASURE = re.compile(r"schools/[A-Za-z0-9_-]{1,64}/pupils/(?P<pupil>[A-Za-z0-9_-]{1,80})/erase")
+"""The roster path that erases a pupil: the gateway then forgets their sign-in."""
 """The services' upload routes (stories' media, roster's imports), as the proxy sees them."""
 LEADING_ROLES = frozenset({Role.leader.value, Role.school_admin.value})
 ASKED_FOR_SECOND_FACTOR = frozenset({Role.leader, Role.school_admin, Role.office})
@@ -182,8 +184,13 @@ async def _class_names(gateway: Gateway, class_id: str) -> dict[str, str]:
 async def _me(gateway: Gateway, account: Account) -> Me:
     identity = await identity_for(account, gateway.readmodels)
     school = await gateway.readmodels.get(SCHOOLS, identity.school_id) or {}
+    display_name = account.display_name
+    if account.kind is Kind.pupil:
+        found = await gateway.readmodels.get(PUPILS, account.person_id)
+        names = await _class_names(gateway, found["class_id"]) if found else {}
+        display_name = names.get(account.person_id, "")
     me = Me(
-        display_name=account.display_name,
+        display_name=display_name,
         role=identity.role.value,
         school_id=identity.school_id,
         school_name=school.get("name", ""),
@@ -594,10 +601,8 @@ async def pupil_session(
 
 
 async def _pupil_signed_in(response: Response, gateway: Gateway, pupil: dict[str, Any]) -> Me:
-    names = await _class_names(gateway, pupil["class_id"])
-    account = await gateway.accounts.ensure(
-        Kind.pupil, pupil["pupil_id"], display_name=names.get(pupil["pupil_id"], "")
-    )
+    # no name kept with a pupil's account: it is the roster's, erased with the pupil there
+    account = await gateway.accounts.ensure(Kind.pupil, pupil["pupil_id"], display_name="")
     _start_session(
         response, gateway, await gateway.accounts.start_session(account, gateway.clock())
     )
@@ -853,6 +858,10 @@ async def proxy(
         content=content,
         headers=headers,
     )
+    erased = ERASURE.fullmatch(path) if service == "roster" else None
+    if erased is not None and request.method == "POST" and answer.status_code == 200:
+        # the roster erased the pupil: their classroom sign-in goes with them
+        await gateway.accounts.forget(Kind.pupil, erased.group("pupil"))
     return relay_response(answer)
 
 

@@ -1,0 +1,190 @@
+"""The marker test: plant a unique marker in every personal field a person's data can reach
+through the public API, erase them, rebuild every projection from position 0, then search
+every byte the deployment keeps (event file, read models, private store, media, logs) for
+the marker. Nothing may be found.
+
+As `make run` runs it: one embedded Schoolgate on a data directory of its own, driven over
+HTTP through the gateway, stopped before its files are searched (so nothing is left only in
+memory or in a write-ahead log that a later start would fold back in).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+from schoolgate_kit.media.filesystem import FilesystemMediaStore
+from schoolgate_kit.testing.waiting import GATEWAY_CAUGHT_UP_PATH as CAUGHT_UP
+from schoolgate_kit.testing.waiting import until_projected_sync
+
+from ..conftest import demo_ids, start_embedded  # type: ignore[import-not-found]
+from .conftest import client_for, signed_in  # type: ignore[import-not-found]
+
+SCHOOL = "demo-school"
+LEADER = {"email": "leader@demo.school", "password": "demo-leader-pass"}
+TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
+ROSTER = f"/api/roster/schools/{SCHOOL}"
+CONSENT = f"/api/consent/schools/{SCHOOL}"
+STORIES = f"/api/stories/schools/{SCHOOL}"
+
+
+class Markers:
+    """One unique marker per field, so a hit says which field leaked."""
+
+    def __init__(self) -> None:
+        self.run = secrets.token_hex(4)
+        self.planted: dict[str, str] = {}
+
+    def __call__(self, field: str) -> str:
+        value = f"Mk{self.run}{field.replace('.', '')}"
+        self.planted[field] = value
+        return value
+
+
+def client(base: str, who: dict[str, str] | None = None) -> httpx.Client:
+    """A browser, closed after the test (the e2e conftest's)."""
+    return client_for(base) if who is None else signed_in(base, who)
+
+
+def ok(answer: httpx.Response, status: int = 200) -> Any:
+    assert answer.status_code == status, f"{answer.request.url}: {answer.text}"
+    return answer.json() if answer.content else None
+
+
+def png(text: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 120, 60)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def kept_media(data_dir: Path, media_id: str) -> bool:
+    async def look() -> bool:
+        store = await FilesystemMediaStore.open(data_dir / "media", clock=lambda: datetime.now(UTC))
+        try:
+            return await store.info(media_id) is not None
+        finally:
+            await store.close()
+
+    return asyncio.run(look())
+
+
+def every_byte(data_dir: Path) -> Iterator[tuple[Path, bytes]]:
+    for path in sorted(data_dir.rglob("*")):
+        if path.is_file():
+            yield path, path.read_bytes()
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[tuple[Path, list[Any]]]:
+    running: list[Any] = []
+    yield tmp_path, running
+    for proc in running:
+        proc.stop()
+
+
+def test_an_erased_pupil_leaves_no_trace_in_any_byte_the_school_keeps(
+    deployment: tuple[Path, list[Any]],
+) -> None:
+    data_dir, running = deployment
+    base, proc = start_embedded(data_dir, demo=True)
+    running.append(proc)
+    ids = demo_ids(base)
+    mark = Markers()
+    leader, teacher = client(base, LEADER), client(base, TEACHER)
+
+    # -- a pupil, and everything a school writes about one ------------------------------
+    enrolled = leader.post(
+        f"{ROSTER}/pupils",
+        json={
+            "first_name": mark("PupilEnrolled.first_name"),
+            "surname": mark("PupilEnrolled.surname"),
+            "source_id": mark("PupilEnrolled.source_id"),
+            "class_id": ids["oak"],
+        },
+    )
+    pupil = ok(enrolled, 201)["pupil_id"]
+    until_projected_sync(leader, enrolled, path=CAUGHT_UP)  # every service knows them now
+    ok(leader.put(f"{CONSENT}/pupils/{pupil}/media-consent", json={"granted": True}))
+    code = ok(teacher.post(f"/api/classes/{ids['oak']}/code"), 201)["code"]
+    tablet = client(base)
+    ok(tablet.post("/api/pupil/session", json={"code": code, "pupil_id": pupil}))
+    upload = ok(
+        tablet.post(
+            f"{STORIES}/media",
+            content=png("portfolio"),
+            headers={"content-type": "application/octet-stream"},
+        ),
+        201,
+    )["media_id"]
+    item = ok(
+        tablet.post(
+            f"{STORIES}/portfolio",
+            json={
+                "text": mark("PortfolioItemSubmitted.text"),
+                "attachments": [
+                    {
+                        "media_id": upload,
+                        "kind": "image",
+                        "alt_text": mark("PortfolioItemSubmitted.attachments.alt_text"),
+                        "tagged_pupil_ids": [pupil],
+                    }
+                ],
+            },
+        ),
+        201,
+    )["item_id"]
+    ok(
+        teacher.post(
+            f"{STORIES}/portfolio/{item}/send-back",
+            json={"note": mark("PortfolioItemSentBack.note")},
+        )
+    )
+    ok(leader.put(f"{CONSENT}/pupils/{pupil}/care-status", json={"in_care": True}))
+    ok(
+        leader.post(
+            f"{CONSENT}/pupils/{pupil}/media-exception",
+            json={"reason": mark("MediaConsentExceptionRecorded.reason")},
+        )
+    )
+    assert kept_media(data_dir, upload)
+
+    # -- the pupil leaves, and a leader erases them ------------------------------------
+    ok(leader.post(f"{ROSTER}/pupils/{pupil}/leave"))
+    erased = leader.post(f"{ROSTER}/pupils/{pupil}/erase")
+    assert ok(erased)["first_name"] == "removed"
+    until_projected_sync(leader, erased, path=CAUGHT_UP)
+
+    # -- every projection rebuilt from position 0 --------------------------------------
+    proc.stop()
+    for path in data_dir.glob("readmodels.db*"):
+        path.unlink()
+    base, proc = start_embedded(data_dir, demo=True)
+    running.append(proc)
+    with sqlite3.connect(data_dir / "events.db") as conn:
+        (head,) = conn.execute("SELECT max(position) FROM events").fetchone()
+    until_projected_sync(
+        client(base), head, path=CAUGHT_UP
+    )  # every projection, from 0, up to the last event
+    leader = client(base, LEADER)
+    listed = {p["pupil_id"]: p for p in ok(leader.get(f"{ROSTER}/pupils?include_left=true"))}
+    assert listed[pupil]["first_name"] == "removed" and listed[pupil]["erased"]
+    proc.stop()
+
+    # -- nothing of them anywhere ------------------------------------------------------
+    hits = [
+        f"{field} in {path.relative_to(data_dir)}"
+        for path, content in every_byte(data_dir)
+        for field, marker in mark.planted.items()
+        if marker.encode() in content
+    ]
+    assert hits == []
+    assert not kept_media(data_dir, upload), "their photo is still kept"
