@@ -197,3 +197,33 @@ def test_files_are_read_once_and_a_change_below_changes_the_address_above(tmp_pa
         f"/static/app.js?v={after.versions['app.js']}" in after.assets["index.html"].body.decode()
     )
     assert before.assets["core/b.js"].body == b"export const b = () => 1;\n"  # read once, kept
+
+
+def test_the_page_names_the_modules_it_needs_in_the_order_it_needs_them(tmp_path: Path) -> None:
+    (tmp_path / "core").mkdir()
+    (tmp_path / "ui").mkdir()
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "index.html").write_text(
+        '<script src="/static/app.js" type="module"></script>\n<!-- modulepreload -->\n'
+        '<link rel="modulepreload" href="/static/pages/p.js">\n'
+    )
+    (tmp_path / "app.js").write_text(
+        'import { a } from "./core/a.js";\nconst p = () => import("./pages/p.js");\n'
+        'const q = () => import("./pages/q.js");\n'
+    )
+    (tmp_path / "core" / "a.js").write_text('import { b } from "./b.js";\nexport const a = b;\n')
+    (tmp_path / "core" / "b.js").write_text("export const b = 1;\n")
+    (tmp_path / "ui" / "u.js").write_text(
+        'import { a } from "../core/a.js";\nexport const u = a;\n'
+    )
+    (tmp_path / "pages" / "p.js").write_text(
+        'import { u } from "../ui/u.js";\nexport const p = u;\n'
+    )
+    (tmp_path / "pages" / "q.js").write_text("export const q = 1;\n")
+
+    page = StaticFiles.load(tmp_path).assets["index.html"].body.decode()
+
+    preloaded = re.findall(r'rel="modulepreload" href="/static/([^"?]+)\?v=', page)
+    # the entry's modules first, then the named page and what it adds; nothing twice, and a
+    # page only imported dynamically (q) waits for its route
+    assert preloaded == ["core/a.js", "core/b.js", "pages/p.js", "ui/u.js"]

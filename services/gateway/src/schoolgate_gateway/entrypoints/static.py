@@ -49,8 +49,10 @@ SPECIFIER = re.compile(
 )
 # the page names its files by their address under /static/
 PAGE_REFERENCE = re.compile(r"""(?P<attr>\b(?:src|href)=)"/static/(?P<path>[^"?#]+)\"""")
-PRELOAD_MARK = "<!-- modulepreload -->"
-PRELOAD = re.compile(r"""<link rel="modulepreload" href="/static/(?P<path>[^"?#]+)">""")
+# where the entry's modules are named, and the pages named for preloading
+PRELOAD = re.compile(
+    r"""<!-- modulepreload -->|<link rel="modulepreload" href="/static/(?P<path>[^"?#]+)">"""
+)
 
 
 @dataclass(frozen=True)
@@ -155,18 +157,20 @@ class StaticFiles:
         return SPECIFIER.sub(versioned, text)
 
     def _rewrite_page(self, text: str) -> str:
-        # Each level of imports costs a round trip on a slow phone: the page names the modules
-        # the entry needs before it runs, and those of the pages it names for preloading, so
-        # the browser asks for them all at once (dynamic imports wait until their page opens).
-        named = [m["path"] for m in PRELOAD.finditer(text)]
-        wanted: set[str] = set()
-        for start in ["app.js", *named]:
-            wanted.update(_closure(start, self._static_graph))
-        links = [
-            f'<link rel="modulepreload" href="{PREFIX}{path}">'
-            for path in sorted(wanted - {"app.js", *named})
-        ]
-        text = text.replace(PRELOAD_MARK, "\n  ".join(links))
+        # Each level of imports costs a round trip on a slow phone: the page names every module
+        # the entry needs before it runs (at the mark), and after each page it names for
+        # preloading, that page's own modules not named before. A browser has six connections
+        # to a server over HTTP/1.1, so the order is the order of need: the entry's, the first
+        # pages'. Other pages wait until their route opens (dynamic imports are not followed).
+        named = {m["path"] for m in PRELOAD.finditer(text) if m["path"]}
+        seen = {"app.js", *named}
+
+        def expanded(match: re.Match[str]) -> str:
+            needed = _closure(match["path"] or "app.js", self._static_graph)
+            fresh = [p for p in needed if p not in seen]
+            seen.update(fresh)
+            links = [f'<link rel="modulepreload" href="{PREFIX}{p}">' for p in fresh]
+            return "\n  ".join(([match[0]] if match["path"] else []) + links)
 
         def versioned(match: re.Match[str]) -> str:
             path = match["path"]
@@ -174,7 +178,7 @@ class StaticFiles:
                 return match[0]
             return f'{match["attr"]}"{self.url(path)}"'
 
-        return PAGE_REFERENCE.sub(versioned, text)
+        return PAGE_REFERENCE.sub(versioned, PRELOAD.sub(expanded, text))
 
     def answer(self, request: Request, path: str) -> Response:
         asset = self.assets.get(path)
