@@ -49,6 +49,7 @@ BENCHMARKS: dict[str, Runner] = {
     "gateway_awards": lambda work, args: _load("gateway_awards").run(work, quick=args.quick),
     "feed": lambda work, args: _load("feed").run(work, quick=args.quick),
     "import_roster": lambda work, args: _load("import_roster").run(work, quick=args.quick),
+    "first_page": lambda work, args: _load("first_page").run(work, quick=args.quick),
 }
 
 
