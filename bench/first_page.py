@@ -27,16 +27,14 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 from playwright.async_api import Browser, async_playwright
-from schoolgate_kit.testing.processes import free_port
 
 from bench.common import Detail, Result
+from bench.serving import serving
 
 NAME = "first_page"
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,46 +96,22 @@ def _monolith_tree(here: Path) -> Path:
     return tree
 
 
-@contextlib.contextmanager
-def _embedded(name: str, here: Path, python_path: str | None = None) -> Iterator[str]:
+def _embedded(
+    name: str, here: Path, python_path: str | None
+) -> contextlib.AbstractContextManager[str]:
     """Schoolgate as `make demo` starts it, on a fresh data directory; its URL once ready."""
     data = here / f"{name}-data"
     data.mkdir(parents=True, exist_ok=True)
-    port = free_port()
     env = {
         **os.environ,
         "SCHOOLGATE_DATA_DIR": str(data),
-        "SCHOOLGATE_PORT": str(port),
         "SCHOOLGATE_ENVIRONMENT": "development",
         "SCHOOLGATE_DEMO": "1",
         "SCHOOLGATE_LOG_LEVEL": "WARNING",
     }
     if python_path:
         env["PYTHONPATH"] = python_path  # ahead of the workspace's own editable installs
-    with (here / f"{name}.log").open("ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "schoolgate_embedded"], env=env, stdout=log, stderr=log
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited: see {here / f'{name}.log'}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{name} did not start within 120 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+    return serving(name, ["schoolgate_embedded"], env, here)
 
 
 def _session_cookie(base: str) -> list[dict[str, Any]]:
