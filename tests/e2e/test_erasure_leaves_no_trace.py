@@ -32,6 +32,8 @@ from .conftest import client_for, signed_in  # type: ignore[import-not-found]
 SCHOOL = "demo-school"
 LEADER = {"email": "leader@demo.school", "password": "demo-leader-pass"}
 TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
+PARENT = {"email": "parent2@demo.school", "password": "demo-parent2-pass"}
+"""Leo's parent: the parent who closes their account."""
 ROSTER = f"/api/roster/schools/{SCHOOL}"
 CONSENT = f"/api/consent/schools/{SCHOOL}"
 STORIES = f"/api/stories/schools/{SCHOOL}"
@@ -157,11 +159,72 @@ def test_an_erased_pupil_leaves_no_trace_in_any_byte_the_school_keeps(
     )
     assert kept_media(data_dir, upload)
 
+    # -- a parent's words, and the school's about them ---------------------------------
+    parent = client(base, PARENT)
+    ok(leader.put(f"{STORIES}/settings", json={"comments_enabled": True}))
+    published = leader.post(
+        f"{STORIES}/posts", json={"audience": {"kind": "school"}, "text": "Harvest festival"}
+    )
+    post = ok(published, 201)["post_id"]
+    until_projected_sync(leader, published, path=CAUGHT_UP)
+    commented = parent.post(
+        f"{STORIES}/posts/{post}/comments", json={"text": mark("CommentAdded.text")}
+    )
+    ok(commented, 201)
+    leo = ok(leader.get(f"{CONSENT}/pupils/{ids['leo']}/consent"))
+    [parent_id] = [g["parent_id"] for g in leo["guardians"]]
+    ok(
+        leader.post(
+            f"{CONSENT}/parents/{parent_id}/suspension",
+            json={"reason": mark("ParentSuspended.reason")},
+        )
+    )
+
+    # -- a story with words and a photo, deleted ---------------------------------------
+    photo = ok(
+        teacher.post(
+            f"{STORIES}/media",
+            content=png("story"),
+            headers={"content-type": "application/octet-stream"},
+        ),
+        201,
+    )["media_id"]
+    story = ok(
+        teacher.post(
+            f"{STORIES}/posts",
+            json={
+                "audience": {"kind": "classes", "class_ids": [ids["oak"]]},
+                "text": mark("PostPublished.text"),
+                "attachments": [
+                    {
+                        "media_id": photo,
+                        "kind": "image",
+                        "alt_text": mark("PostPublished.attachments.alt_text"),
+                        "tagged_pupil_ids": [],
+                    }
+                ],
+            },
+        ),
+        201,
+    )["post_id"]
+    ok(teacher.delete(f"{STORIES}/posts/{story}"))
+
+    # -- the parent closes their account (suspended, they still may) --------------------
+    assert parent.post("/api/me/close", json={"password": "not it"}).status_code == 403
+    closed = parent.post("/api/me/close", json={"password": PARENT["password"]})
+    assert closed.status_code == 204, closed.text
+    assert parent.get("/api/me").status_code == 401
+    assert client(base).post("/api/session", json=PARENT).status_code == 401
+
     # -- the pupil leaves, and a leader erases them ------------------------------------
     ok(leader.post(f"{ROSTER}/pupils/{pupil}/leave"))
     erased = leader.post(f"{ROSTER}/pupils/{pupil}/erase")
     assert ok(erased)["first_name"] == "removed"
-    until_projected_sync(leader, erased, path=CAUGHT_UP)
+    until_projected_sync(leader, erased, path=CAUGHT_UP)  # and everything before it
+    # live, before any rebuild: what the parent wrote already reads as removed
+    comments = ok(leader.get(f"{STORIES}/posts/{post}/comments"))
+    assert [c["text"] for c in comments] == ["removed"]
+    assert not kept_media(data_dir, photo), "the deleted story's photo is still kept"
 
     # -- every projection rebuilt from position 0 --------------------------------------
     proc.stop()

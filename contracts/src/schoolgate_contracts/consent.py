@@ -211,6 +211,27 @@ class ParentSuspensionLifted(_Consent):
     lifted_by: Id
 
 
+@registry.register
+class GuardianRemoved(_Consent):
+    """A parent is no longer one of the pupil's guardians: they closed their account (stream
+    guardianship-{pupil_id})."""
+
+    event_type = "GuardianRemoved"
+    pupil_id: Id
+    parent_id: Id
+    because: Literal["account_closed"] = "account_closed"
+
+
+@registry.register
+class ParentAccountClosed(_Consent):
+    """A parent closed their account: their key was destroyed, so what they wrote and what
+    was written about them reads as removed. This record holds nothing but their id (stream
+    closures-{school_id}, one per school they were a parent at)."""
+
+    event_type = "ParentAccountClosed"
+    parent_id: Id
+
+
 @registry.upcaster("GuardianRequested", from_version=1)
 def _guardianrequested_v2(data: dict[str, Any]) -> dict[str, Any]:
     # before v2 the only reason for a request was a pupil's third guardian

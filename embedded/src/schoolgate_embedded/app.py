@@ -178,6 +178,7 @@ def create_app(
                 },
                 store=embedded.parts.store,
                 media=embedded.parts.media,
+                keyring=embedded.parts.keyring,
                 clock=clock,
             )
             # the services' own APIs are reached through the gateway only, never mounted on

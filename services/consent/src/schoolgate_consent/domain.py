@@ -22,6 +22,7 @@ from schoolgate_contracts.consent import (
     CodeOfConductAccepted,
     CodeOfConductPublished,
     GuardianLinked,
+    GuardianRemoved,
     GuardianRequestApproved,
     GuardianRequested,
     GuardianRequestRejected,
@@ -30,6 +31,7 @@ from schoolgate_contracts.consent import (
     MediaConsentExceptionRecorded,
     MediaConsentGranted,
     MediaConsentWithdrawn,
+    ParentAccountClosed,
     ParentInviteIssued,
     ParentInviteRevoked,
     ParentSuspended,
@@ -54,6 +56,11 @@ def guardianship_stream(pupil_id: str) -> str:
 
 def policy_stream(school_id: str) -> str:
     return f"consentpolicy-{school_id}"
+
+
+def closures_stream(school_id: str) -> str:
+    """The school's record of parents who closed their account (ids only)."""
+    return f"closures-{school_id}"
 
 
 def parent_stream(parent_id: str) -> str:
@@ -239,8 +246,36 @@ def evolve_pupil(state: Pupil, event: Event) -> Pupil:
             return replace(state, media_granted=True)
         case MediaConsentWithdrawn():
             return replace(state, media_granted=False)
+        case GuardianRemoved():
+            requests = {
+                k: replace(r, status=RequestStatus.rejected)
+                if r.parent_id == event.parent_id and r.status is RequestStatus.pending
+                else r
+                for k, r in state.requests.items()
+            }
+            guardians = tuple(g for g in state.guardians if g != event.parent_id)
+            return replace(state, guardians=guardians, requests=requests)
         case _:
             return state
+
+
+def initial_closures() -> frozenset[str]:
+    return frozenset()
+
+
+def evolve_closures(state: frozenset[str], event: Event) -> frozenset[str]:
+    return state | {event.parent_id} if isinstance(event, ParentAccountClosed) else state
+
+
+def decide_close(state: frozenset[str], parent_id: str) -> list[Event]:
+    return [] if parent_id in state else [ParentAccountClosed(parent_id=parent_id)]
+
+
+def decide_remove_guardian(state: Pupil, pupil_id: str, parent_id: str) -> list[Event]:
+    """A closing account leaves each child it was a guardian of (or had asked to be)."""
+    if parent_id in state.guardians or state.pending_request_of(parent_id) is not None:
+        return [GuardianRemoved(pupil_id=pupil_id, parent_id=parent_id)]
+    return []
 
 
 @dataclass(frozen=True)

@@ -320,6 +320,36 @@ async def lift_suspension(parent_id: str, *, actor: Actor, consent: Consent) -> 
     )
 
 
+async def close_parent_account(
+    parent_id: str, pupil_ids: Sequence[str], *, actor: Actor, consent: Consent
+) -> list[str]:
+    """The parent leaves every child they were linked to at the school (those named, and
+    those the read models know of), then the closure is recorded; the pupils they left.
+    Their key is destroyed by the caller first (the gateway): this is what the school's
+    records say afterwards. Doing it again removes nothing more."""
+    known = await consent.readmodels.find(
+        LINKS, {"parent_id": parent_id, "school_id": actor.school_id}
+    )
+    left = []
+    for pupil_id in sorted({*pupil_ids, *(d["pupil_id"] for d in known)}):
+
+        def leave(state: domain.Pupil, pupil_id: str = pupil_id) -> list[Event]:
+            return domain.decide_remove_guardian(state, pupil_id, parent_id)
+
+        decided = await _on_pupil(consent, pupil_id, actor, leave)
+        if decided.events:
+            left.append(pupil_id)
+    await _run(
+        consent,
+        domain.closures_stream(actor.school_id),
+        actor,
+        initial=domain.initial_closures,
+        evolve=domain.evolve_closures,
+        decide=lambda closed: domain.decide_close(closed, parent_id),
+    )
+    return left
+
+
 # -- queries: read models only -----------------------------------------------------------------
 
 
@@ -335,14 +365,18 @@ async def school_media(school_id: str, *, consent: Consent) -> list[Doc]:
 
 
 async def links_of_pupil(pupil_id: str, *, consent: Consent) -> list[Doc]:
+    """The pupil's guardians and requests; not those who closed their account (the invite
+    activity says when they did)."""
     docs = await consent.readmodels.find(LINKS, {"pupil_id": pupil_id}, order_by="since")
-    return [d for d in (strip(doc) for doc in docs) if d is not None]
+    return [d for d in (strip(doc) for doc in docs) if d is not None and d["status"] != "removed"]
 
 
 async def children_of(parent_id: str, *, consent: Consent) -> list[Doc]:
     docs = await consent.readmodels.find(LINKS, {"parent_id": parent_id}, order_by="since")
     children = []
     for link in (d for d in (strip(doc) for doc in docs) if d is not None):
+        if link["status"] == "removed":
+            continue
         child = {k: link[k] for k in ("pupil_id", "school_id", "status", "since")}
         if link["status"] == "linked":
             media = await media_of(link["pupil_id"], link["school_id"], consent=consent)

@@ -14,16 +14,19 @@ from schoolgate_contracts.consent import (
     CodeOfConductAccepted,
     CodeOfConductPublished,
     GuardianLinked,
+    GuardianRemoved,
     GuardianRequestApproved,
     GuardianRequested,
     GuardianRequestRejected,
     InviteLetterPrinted,
     InviteLifetimeSet,
+    ParentAccountClosed,
     ParentInviteIssued,
     ParentInviteRevoked,
     ParentSuspended,
     ParentSuspensionLifted,
 )
+from schoolgate_contracts.privacy import REMOVED
 from schoolgate_kit.directory import media_consent_projection, pupils_projection
 from schoolgate_kit.projections import Projection
 from schoolgate_kit.readmodels import Doc
@@ -53,7 +56,13 @@ pupils = pupils_projection(PUPILS)
 
 # -- consent.links: one document per pupil and parent ----------------------------------------
 
-LinkEvent = GuardianLinked | GuardianRequested | GuardianRequestApproved | GuardianRequestRejected
+LinkEvent = (
+    GuardianLinked
+    | GuardianRequested
+    | GuardianRequestApproved
+    | GuardianRequestRejected
+    | GuardianRemoved
+)
 
 
 def _link_key(recorded: RecordedEvent) -> str:
@@ -97,12 +106,22 @@ def _link(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
                 "decided_by": event.decided_by,
                 "reason": event.reason,
             }
+        case GuardianRemoved():
+            # they closed their account: the link ends, and nothing they were asked is kept
+            reason = None if base["reason"] is None else REMOVED
+            return {**base, "status": "removed", "since": _when(recorded), "reason": reason}
     raise AssertionError(f"unhandled {event.event_type}")
 
 
 links = Projection(
     name=LINKS,
-    handles=(GuardianLinked, GuardianRequested, GuardianRequestApproved, GuardianRequestRejected),
+    handles=(
+        GuardianLinked,
+        GuardianRequested,
+        GuardianRequestApproved,
+        GuardianRequestRejected,
+        GuardianRemoved,
+    ),
     key=_link_key,
     evolve=_link,
     version=2,  # requests say why they wait for a leader
@@ -198,7 +217,7 @@ policies = Projection(
 
 # -- consent.parents: suspension and acceptances per parent account ------------------------
 
-ParentEvent = ParentSuspended | ParentSuspensionLifted | CodeOfConductAccepted
+ParentEvent = ParentSuspended | ParentSuspensionLifted | CodeOfConductAccepted | ParentAccountClosed
 
 
 def _parent_key(recorded: RecordedEvent) -> str:
@@ -234,12 +253,14 @@ def _parent(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             doc.update(suspended=False, suspended_by=None, reason=None, since=None)
         case CodeOfConductAccepted():
             doc["accepted"] = {**doc["accepted"], event.school_id: event.version}
+        case ParentAccountClosed():
+            doc.update(closed=True, reason=None if doc["reason"] is None else REMOVED)
     return doc
 
 
 parents = Projection(
     name=PARENTS,
-    handles=(ParentSuspended, ParentSuspensionLifted, CodeOfConductAccepted),
+    handles=(ParentSuspended, ParentSuspensionLifted, CodeOfConductAccepted, ParentAccountClosed),
     key=_parent_key,
     evolve=_parent,
 )
@@ -254,6 +275,7 @@ ActivityEvent = (
     | GuardianRequested
     | GuardianRequestApproved
     | GuardianRequestRejected
+    | GuardianRemoved
 )
 
 
@@ -300,7 +322,9 @@ def _activity(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
                 by=event.decided_by,
                 parent_id=event.parent_id,
             )
-    if isinstance(event, GuardianLinked | GuardianRequested):
+        case GuardianRemoved():
+            entry.update(kind="account-closed", invite_id=None, by=event.parent_id)
+    if isinstance(event, GuardianLinked | GuardianRequested | GuardianRemoved):
         entry["parent_id"] = event.parent_id
     entry.setdefault("parent_id", None)
     return entry
@@ -316,6 +340,7 @@ invite_activity = Projection(
         GuardianRequested,
         GuardianRequestApproved,
         GuardianRequestRejected,
+        GuardianRemoved,
     ),
     key=_activity_key,
     evolve=_activity,

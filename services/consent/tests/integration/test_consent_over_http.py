@@ -480,3 +480,40 @@ async def test_redemption_is_rate_limited_per_parent_and_per_address(tmp_path: A
             assert honest.status_code == 200 and honest.json()["status"] == "linked"
     finally:
         service.stop()
+
+
+async def test_a_parent_closes_their_account_and_only_they_may(
+    consent: ConsentService, client: httpx.AsyncClient
+) -> None:
+    """Even suspended they may; nobody else may do it for them; their link ends, the other
+    guardian's stays, the leaders' activity says so, and doing it twice records it once."""
+    pupil = await new_pupil(consent, client)
+    parent, other = await link(client, pupil), await link(client, pupil)
+    await consent.projected()
+    assert await holds(lambda: _linked(client, parent, pupil)), "link projected"
+    suspended = await client.post(
+        f"/schools/school-1/parents/{parent}/suspension", headers=LEADER, json={"reason": "x"}
+    )
+    assert suspended.status_code == 200, suspended.text
+    close = f"/schools/school-1/parents/{parent}/close"
+    body = {"pupil_ids": [pupil]}
+    for who in (
+        auth(Role.parent, other),
+        LEADER,
+        TEACHER,
+        auth(Role.pupil, pupil),
+        auth(Role.leader, "leader-9", "school-2"),
+    ):
+        refused = await client.post(close, headers=who, json=body)
+        assert refused.status_code in {403, 404}, refused.text
+    assert (await client.post(close, json=body)).status_code == 401
+    closed = await client.post(close, headers=auth(Role.parent, parent), json=body)
+    assert closed.status_code == 200 and closed.json() == {"left": [pupil]}, closed.text
+    again = await client.post(close, headers=auth(Role.parent, parent), json=body)
+    assert again.status_code == 200 and again.json() == {"left": []}
+    await consent.projected()
+    state = await client.get(f"/schools/school-1/pupils/{pupil}/consent", headers=LEADER)
+    assert [g["parent_id"] for g in state.json()["guardians"]] == [other]
+    activity = await client.get("/schools/school-1/invite-activity?limit=200", headers=LEADER)
+    closures = [a for a in activity.json()["items"] if a["kind"] == "account-closed"]
+    assert [(a["pupil_id"], a["parent_id"]) for a in closures] == [(pupil, parent)]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.readmodels import ReadModelStore
 
 from schoolgate_gateway.accounts import Accounts
@@ -33,6 +34,8 @@ class Gateway:
     second_factor_per_account: Limit
     live: LiveHub
     exports: Exports | None = None
+    keyring: Keyring | None = None
+    """The deployment's: closing a parent's account destroys their key."""
     """Archives of people's data (``export``); None where the gateway has no store."""
 
     @property

@@ -14,8 +14,10 @@ from dataclasses import replace
 from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.consent import (
     GuardianLinked,
+    GuardianRemoved,
     GuardianRequestApproved,
     GuardianRequested,
+    ParentAccountClosed,
     ParentSuspended,
     ParentSuspensionLifted,
 )
@@ -84,6 +86,13 @@ def _parent(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             now = current(parent)
             asked = {**now.get("requested", {}), pupil: recorded.metadata.school_id}
             return {**now, "requested": asked}
+        case GuardianRemoved(parent_id=parent, pupil_id=pupil):
+            now = current(parent)
+            children = {p: s for p, s in now["children"].items() if p != pupil}
+            asked = {p: s for p, s in now.get("requested", {}).items() if p != pupil}
+            return {**now, "children": children, "requested": asked}
+        case ParentAccountClosed():
+            return None
         case ParentSuspended(parent_id=parent):
             return {**current(parent), "suspended": True}
         case ParentSuspensionLifted(parent_id=parent):
@@ -113,6 +122,8 @@ parents = Projection(
         GuardianRequestApproved,
         ParentSuspended,
         ParentSuspensionLifted,
+        GuardianRemoved,
+        ParentAccountClosed,
     ),
     key=lambda recorded: str(getattr(recorded.event, "parent_id")),  # noqa: B009
     evolve=_parent,

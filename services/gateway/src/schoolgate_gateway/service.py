@@ -10,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 from schoolgate_kit.app import outer_app
 from schoolgate_kit.clock import utc_now
+from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.eventstore import EventStore
 from schoolgate_kit.media import MediaStore
 from schoolgate_kit.readmodels import ReadModelStore
@@ -35,6 +36,7 @@ def build_gateway(
     services: Mapping[str, ServiceAddress],
     store: EventStore | None = None,
     media: MediaStore | None = None,
+    keyring: Keyring | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Gateway:
     """``store`` is followed for live updates; without it the live streams answer 503.
@@ -79,6 +81,7 @@ def build_gateway(
             keepalive_seconds=settings.live_keepalive_seconds,
             queue_limit=settings.live_queue_limit,
         ),
+        keyring=keyring,
         exports=(
             None
             if store is None or media is None
@@ -110,6 +113,7 @@ def _app(settings: Settings, parts: Parts) -> FastAPI:
             },
             store=parts.store,
             media=parts.media,
+            keyring=parts.keyring,
             clock=parts.clock,
         )
         app.mount("/", create_app(gateway))

@@ -8,6 +8,7 @@ from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta
 
 from schoolgate_kit.clock import utc_now
+from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.eventstore import EventStore
 from schoolgate_kit.ids import new_id
 from schoolgate_kit.media import MediaStore
@@ -25,6 +26,8 @@ class Stories:
     readmodels: ReadModelStore
     media: MediaStore
     clock: Callable[[], datetime] = utc_now
+    keyring: Keyring | None = None
+    """The deployment's: deleting a story destroys the key its words were sealed with."""
     new_id: Callable[[], uuid.UUID] = field(default=new_id)
     decode_with: InitVar[Decoder | None] = None
     decoder: Decoder = field(init=False)

@@ -7,6 +7,7 @@ and every answer a family gets has the media of pupils without consent taken out
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -487,6 +488,9 @@ async def edit_post(command: domain.EditPost, *, actor: Actor, stories: Stories)
 
 
 async def delete_post(command: domain.DeletePost, *, actor: Actor, stories: Stories) -> None:
+    """Its words go with it: the key they were sealed with is destroyed once the deletion is
+    recorded (again on a retry, which finds the post deleted). Its photos go too
+    (``media_retention``)."""
     await current_post(command.post_id, school_id=actor.school_id, stories=stories)
     await _execute(
         domain.post_stream(command.post_id),
@@ -496,6 +500,10 @@ async def delete_post(command: domain.DeletePost, *, actor: Actor, stories: Stor
         actor=actor,
         stories=stories,
     )
+    if stories.keyring is not None:
+        await asyncio.to_thread(
+            stories.keyring.erase, "post", command.post_id, school_id=actor.school_id
+        )
 
 
 async def like(post_id: str, *, liked: bool, actor: Actor, stories: Stories) -> bool:

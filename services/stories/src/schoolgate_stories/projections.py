@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from schoolgate_contracts import RecordedEvent
+from schoolgate_contracts.consent import ParentAccountClosed
+from schoolgate_contracts.privacy import REMOVED
 from schoolgate_contracts.stories import (
     Attachment,
     CommentAdded,
@@ -150,26 +152,50 @@ likes = Projection(name=LIKES, handles=(PostLiked, PostUnliked), key=_like_key, 
 # -- stories.comments --------------------------------------------------------------------
 
 
-def _comment_key(recorded: RecordedEvent) -> str:
-    event = recorded.event
-    assert isinstance(event, CommentAdded)
-    return event.comment_id
+# One document per author holds their comments; each comment is derived from it as a document
+# of its own (what a post's comments are read from). So when a parent closes their account,
+# one event changes every comment they wrote: each then reads "removed", as a rebuild would.
 
 
-def _comment(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+def _author_key(recorded: RecordedEvent) -> str:
     event = recorded.event
+    assert isinstance(event, CommentAdded | ParentAccountClosed)
+    return f"a:{event.author_id if isinstance(event, CommentAdded) else event.parent_id}"
+
+
+def _author(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    if isinstance(event, ParentAccountClosed):
+        if doc is None:
+            return None
+        kept = {c: {**comment, "text": REMOVED} for c, comment in doc["comments"].items()}
+        return {**doc, "comments": kept, "closed": True}
     assert isinstance(event, CommentAdded)
-    return {
+    doc = doc or {"author_id": event.author_id, "comments": {}, "closed": False}
+    comment = {
         "comment_id": event.comment_id,
         "post_id": event.post_id,
         "school_id": recorded.metadata.school_id,
         "author_id": event.author_id,
-        "text": event.text,
+        "text": REMOVED if doc["closed"] else event.text,
         "added_at": when(recorded.metadata.occurred_at),
     }
+    return {**doc, "comments": {**doc["comments"], event.comment_id: comment}}
 
 
-comments = Projection(name=COMMENTS, handles=(CommentAdded,), key=_comment_key, evolve=_comment)
+def _comment_docs(key: str, doc: Doc) -> dict[str, Doc]:
+    return {f"c:{c}": comment for c, comment in doc["comments"].items()}
+
+
+comments = Projection(
+    name=COMMENTS,
+    handles=(CommentAdded, ParentAccountClosed),
+    key=_author_key,
+    evolve=_author,
+    derive=_comment_docs,
+    indexes=(("post_id", "added_at"),),
+    version=2,  # by author, so that closing an account reaches every comment at once
+)
 
 
 # -- stories.settings --------------------------------------------------------------------

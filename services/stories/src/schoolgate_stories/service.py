@@ -22,6 +22,7 @@ def _app(settings: Settings, parts: Parts) -> FastAPI:
             readmodels=parts.readmodels,
             media=parts.media,
             clock=parts.clock,
+            keyring=parts.keyring,
         )
     )
     app.state.identity_gate = conduct_gate

@@ -12,12 +12,14 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from schoolgate_contracts.consent import RequestCause
 from schoolgate_kit.app import Kit, create_service_app
-from schoolgate_kit.problems import Conflict
+from schoolgate_kit.identity import CurrentIdentity, Role
+from schoolgate_kit.problems import Conflict, Forbidden
 
 from schoolgate_consent import domain, handlers
 from schoolgate_consent.adapters.qr import qr_svg
 from schoolgate_consent.bootstrap import Consent
 from schoolgate_consent.deps import (
+    ID_PATTERN,
     AcceptanceReader,
     Address,
     ConductReader,
@@ -542,8 +544,10 @@ class Activity(BaseModel):
         "request-approved",
         "request-rejected",
         "linked-after-approval",
+        "account-closed",
     ]
-    invite_id: str
+    invite_id: str | None
+    """None for an account closed: that ended a link, not an invite."""
     pupil_id: str
     by: str
     """Who did it: the member of staff, or the parent who redeemed."""
@@ -613,6 +617,39 @@ async def my_notices(
 
 
 # -- suspension --------------------------------------------------------------------------------
+
+
+class ClosingAccount(Body):
+    pupil_ids: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(default=[], max_length=50)
+    """The children the parent is linked to at this school, as the gateway knows them."""
+
+
+class Closed(BaseModel):
+    left: list[str]
+    """The pupils the parent is no longer a guardian of."""
+
+
+@school.post("/parents/{parent_id}/close", response_model=Closed)
+async def close_parent_account(
+    school_id: PathId,
+    parent_id: PathId,
+    body: ClosingAccount,
+    identity: CurrentIdentity,
+    consent: ConsentDep,
+    correlation: CorrelationId,
+) -> Closed:
+    """A parent closes their own account: they stop being a guardian of each child here,
+    and the school keeps a record that they did (their id only). Open to a suspended parent
+    and one who has not accepted the code of conduct: leaving is always allowed."""
+    if identity.role is not Role.parent or identity.subject != parent_id:
+        raise Forbidden("only the parent themself may close their account")
+    left = await handlers.close_parent_account(
+        parent_id,
+        body.pupil_ids,
+        actor=_actor(identity.subject, school_id, correlation),
+        consent=consent,
+    )
+    return Closed(left=left)
 
 
 class SuspendRequest(Body):

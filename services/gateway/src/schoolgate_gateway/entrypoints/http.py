@@ -879,7 +879,14 @@ def create_app(gateway: Gateway) -> FastAPI:
         ready_checks={"accounts": gateway.accounts.ping, "read_models": gateway.readmodels.ping},
     )
     # before the API: its catch-all sends /api/{service}/... on to the services
-    routers = [caught_up.router, privacy.router, api, pages, StaticFiles.load().router()]
+    routers = [
+        caught_up.router,
+        privacy.router,
+        privacy.account_router,
+        api,
+        pages,
+        StaticFiles.load().router(),
+    ]
     app = create_service_app(kit, routers=routers)
     app.state.gateway = gateway
 

@@ -8,18 +8,22 @@ that asked for it, and a pupil's export only for a pupil of the asker's own scho
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
+from schoolgate_contracts.privacy import PERSON
 from schoolgate_kit.identity import Identity, Role
 from schoolgate_kit.problems import Forbidden, NotFound, Problem
 
+from schoolgate_gateway.accounts import Kind
+from schoolgate_gateway.bootstrap import SESSION_COOKIE
 from schoolgate_gateway.deps import CorrelationId, GatewayDep, SignedIn
 from schoolgate_gateway.export import READY, Exports, FetchMedia, Subject
-from schoolgate_gateway.projections import PUPILS
+from schoolgate_gateway.projections import PARENTS, PUPILS
 from schoolgate_gateway.scope import identity_for
 
 router = APIRouter(prefix="/api/exports", tags=["privacy"])
@@ -142,3 +146,75 @@ async def download(export_id: ExportId, account: SignedIn, gateway: GatewayDep) 
             "cache-control": "no-store",
         },
     )
+
+
+# -- closing a parent's account --------------------------------------------------------------
+
+account_router = APIRouter(prefix="/api/me", tags=["privacy"])
+
+
+class Closing(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(min_length=1, max_length=200)
+    """Asked again: a borrowed phone left signed in must not be enough."""
+
+
+class PasswordWrong(Problem):
+    status, slug, title = 403, "password-wrong", "That password is not right"
+
+
+class ErasureUnavailable(Problem):
+    status, slug, title = 503, "erasure-unavailable", "Closing accounts is not possible here"
+
+
+@account_router.post("/close", status_code=204)
+async def close_account(
+    body: Closing,
+    response: Response,
+    account: SignedIn,
+    gateway: GatewayDep,
+    correlation: CorrelationId,
+) -> None:
+    """A parent closes their account. Their data key is destroyed first, so everything
+    they wrote and everything written about them as a parent (comments, reasons given to
+    the school) reads as removed from then on; then each school records that they are no
+    longer a guardian; then the account and its sessions go. Their children's own records
+    stay with the school, which keeps them under its own rules."""
+    if account.kind is not Kind.parent:
+        raise Forbidden(
+            "Staff and pupil accounts belong to the school: please ask a school leader."
+        )
+    if gateway.keyring is None:
+        raise ErasureUnavailable("This Schoolgate runs without a master key.")
+    if (
+        account.email is None
+        or await gateway.accounts.sign_in(account.email, body.password) is None
+    ):
+        raise PasswordWrong("Please type your password again.")
+    await asyncio.to_thread(gateway.keyring.erase, PERSON, account.person_id)
+    known = await gateway.readmodels.get(PARENTS, account.person_id) or {}
+    at: dict[str, set[str]] = {}
+    for field in ("children", "requested"):
+        for pupil_id, school_id in known.get(field, {}).items():
+            at.setdefault(school_id, set()).add(pupil_id)
+    consent = gateway.services["consent"]
+    for school_id, pupil_ids in sorted(at.items()):
+        parent = Identity(
+            subject=account.person_id,
+            role=Role.parent,
+            school_id=school_id,
+            pupil_ids=frozenset(pupil_ids),
+        )
+        answer = await consent.call(
+            "POST",
+            f"/schools/{school_id}/parents/{account.person_id}/close",
+            identity=parent,
+            correlation_id=correlation,
+            json={"pupil_ids": sorted(pupil_ids)},
+        )
+        if answer.status_code != 200:
+            # the key is gone already; asking again finishes the rest
+            raise Problem(f"The school could not record it just now ({answer.status_code}).")
+    await gateway.accounts.forget(Kind.parent, account.person_id)
+    response.delete_cookie(SESSION_COOKIE, path="/")
