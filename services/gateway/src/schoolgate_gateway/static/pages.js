@@ -29,11 +29,12 @@ const STAFF_PAGES = [
   { id: "requests", title: "Join requests", roles: ["leader"], build: page(() => import("./pages/requests.js"), "requestsView"), about: "Decide about a third parent or carer of a child." },
   { id: "invite-activity", title: "Invites and new guardians", roles: ["leader", "school_admin"], build: page(() => import("./pages/invite-activity.js"), "inviteActivityView"), about: "Every invite letter made, printed and used, and who joined as a parent or carer." },
   { id: "media", title: "Photo consent", roles: ["leader", "office", "school_admin"], build: page(() => import("./pages/photo-consent.js"), "mediaView"), about: "Record whether photos of a child are allowed." },
+  { id: "leavers", title: "Pupils who have left", roles: ["leader", "school_admin"], build: page(() => import("./pages/leavers.js"), "leaversView"), about: "Mark a pupil as left, download their record, and erase it." },
   { id: "parents", title: "Parent accounts", roles: ["leader"], build: page(() => import("./pages/parents.js"), "parentsView"), about: "Suspend a parent or carer account, or lift a suspension." },
   { id: "points-settings", title: "Points settings", roles: ["leader"], build: page(() => import("./pages/points-settings.js"), "pointsSettingsView"), about: "Turn “needs work” points on or off, and set how long a point can be undone." },
   { id: "story-settings", title: "Story settings", roles: ["leader"], build: page(() => import("./pages/story-settings.js"), "storySettingsView"), about: "Turn comments on stories on or off." },
   { id: "staff", title: "Staff set-up links", roles: ["leader", "school_admin"], build: page(() => import("./pages/staff-links.js"), "staffLinksView"), about: "Give staff a link to choose their password." },
-  { id: "account", title: "Your account", roles: ["teacher", "teaching_assistant", "leader", "office", "school_admin"], build: page(() => import("./pages/account.js"), "accountView"), about: "Two-step sign-in, and signing out everywhere." },
+  { id: "account", title: "Your account", roles: ["teacher", "teaching_assistant", "leader", "office", "school_admin"], build: page(() => import("./pages/account.js"), "accountView"), about: "Two-step sign-in, downloading your data, and signing out everywhere." },
 ];
 
 export function pagesFor(me) {

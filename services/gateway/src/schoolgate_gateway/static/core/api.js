@@ -80,6 +80,9 @@ export const URLS = {
   pupilCard: (pupilId) => `/api/pupils/${segment(pupilId)}/card`,
   classCode: (classId) => `/api/classes/${segment(classId)}/code`,
   staffSetupLink: (staffId) => `/api/staff/${segment(staffId)}/setup-link`,
+  exports: "/api/exports",
+  exportJob: (exportId) => `/api/exports/${segment(exportId)}`,
+  closeAccount: "/api/me/close",
 };
 
 const school = () => encodeURIComponent(state.me.school_id);

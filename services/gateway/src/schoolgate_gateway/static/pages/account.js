@@ -3,6 +3,7 @@ import { field, fill, h, section, svgImage } from "../core/dom.js";
 import { say, working } from "../core/messages.js";
 import { go } from "../core/router.js";
 import { state } from "../core/state.js";
+import { exportControl } from "../ui/exports.js";
 
 /** On a parent's account page: who else joined as a parent or carer of their children. */
 async function familyNotices() {
@@ -37,7 +38,47 @@ export async function accountView() {
   ];
   if (me.role !== "parent") parts.unshift(...secondFactorSection(me));
   else parts.unshift(...(await familyNotices()));
+  parts.push(
+    h("h2", { text: "Your data" }),
+    h("p", {
+      text:
+        me.role === "parent"
+          ? "Download everything the school holds about you and your children: points, targets, their work, the stories with a photo of them, consent records, and your likes and comments."
+          : "Download everything the school holds about you: your details, the stories you wrote and your comments.",
+    }),
+    exportControl("Download my data", {}, { describe: "your data" }),
+  );
+  if (me.role === "parent") parts.push(...closeAccountSection());
   return section("Your account", ...parts);
+}
+
+/** A parent closes their account: said plainly, and the password asked again. */
+function closeAccountSection() {
+  const password = h("input", { type: "password", autocomplete: "current-password", required: true, maxlength: 200 });
+  const sure = h("input", { type: "checkbox", id: "close-sure", required: true });
+  const button = h("button", { type: "submit", class: "danger", text: "Close my account" });
+  const form = h(
+    "form",
+    { class: "stack" },
+    field("Your password", { control: password }),
+    h("div", { class: "check" }, sure, h("label", { for: "close-sure", text: "I understand this cannot be undone." })),
+    button,
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    working(button, "Closing…", async () => {
+      await api("POST", URLS.closeAccount, { password: password.value });
+      state.me = null;
+      state.cache = {};
+      go("");
+      say("Your account is closed. Everything you wrote here now reads “removed”. Thank you for using Schoolgate.");
+    });
+  });
+  return [
+    h("h2", { text: "Close your account" }),
+    h("p", { text: "If you close your account, you can no longer sign in, you stop being linked to your children here, and everything you wrote (comments, and what you told the school through Schoolgate) is deleted for good. Your children's own records stay with the school, which keeps them by its own rules. You may want to download your data first." }),
+    form,
+  ];
 }
 
 function secondFactorSection(me) {

@@ -11,6 +11,7 @@ const ACTIVITY_WORDS = {
   "request-approved": "approved a request to join",
   "request-rejected": "turned down a request to join",
   "linked-after-approval": "joined after a leader approved",
+  "account-closed": "closed their account, so is no longer a parent or carer here",
 };
 
 /** Leaders see every invite made, printed, cancelled and used, and who joined as a guardian. */
