@@ -71,3 +71,6 @@ async def test_a_leader_downloads_a_leavers_record_then_erases_it(
     await leaver.get_by_role("button", name="Erase Isla's record").click()
     await expect(leader.get_by_text("1 pupil's record has been erased.")).to_be_visible()
     await expect(leader.get_by_role("article", name="Isla Wood")).to_have_count(0)
+    await open_page(leader, "Who looked at records")
+    await expect(leader.get_by_role("cell", name="exported record")).to_be_visible()
+    await assert_accessible(leader)

@@ -10,6 +10,7 @@ from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.readmodels import ReadModelStore
 
 from schoolgate_gateway.accounts import Accounts
+from schoolgate_gateway.audit import Audit
 from schoolgate_gateway.export import Exports
 from schoolgate_gateway.live import LiveHub
 from schoolgate_gateway.security import DeviceCookies, Limit, Limits, SignInThrottle
@@ -33,6 +34,8 @@ class Gateway:
     joins_per_address: Limit
     second_factor_per_account: Limit
     live: LiveHub
+    audit: Audit
+    """Staff reads of children's records, for leaders (``audit``)."""
     exports: Exports | None = None
     keyring: Keyring | None = None
     """The deployment's: closing a parent's account destroys their key."""

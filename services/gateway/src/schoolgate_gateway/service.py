@@ -18,6 +18,7 @@ from schoolgate_kit.runtime import Parts, ServiceDefinition, service_main
 from schoolgate_kit.settings import Settings
 
 from schoolgate_gateway.accounts import Accounts
+from schoolgate_gateway.audit import Audit
 from schoolgate_gateway.bootstrap import Gateway
 from schoolgate_gateway.entrypoints.http import create_app
 from schoolgate_gateway.export import Exports
@@ -82,6 +83,7 @@ def build_gateway(
             queue_limit=settings.live_queue_limit,
         ),
         keyring=keyring,
+        audit=Audit(readmodels, clock),
         exports=(
             None
             if store is None or media is None

@@ -27,6 +27,7 @@ from schoolgate_kit.problems import Forbidden, NotFound, Problem, Unauthenticate
 
 from schoolgate_gateway import caught_up, opening
 from schoolgate_gateway.accounts import Account, EmailTaken, HasPassword, Kind
+from schoolgate_gateway.audit import classify
 from schoolgate_gateway.bootstrap import SESSION_COOKIE, Gateway
 from schoolgate_gateway.deps import (
     Address,
@@ -858,6 +859,10 @@ async def proxy(
         content=content,
         headers=headers,
     )
+    if request.method == "GET" and identity.is_staff and answer.status_code == 200:
+        read = classify(service, path)
+        if read is not None:
+            await gateway.audit.record(identity, read)
     erased = ERASURE.fullmatch(path) if service == "roster" else None
     if erased is not None and request.method == "POST" and answer.status_code == 200:
         # the roster erased the pupil: their classroom sign-in goes with them
@@ -883,6 +888,7 @@ def create_app(gateway: Gateway) -> FastAPI:
         caught_up.router,
         privacy.router,
         privacy.account_router,
+        privacy.audit_router,
         api,
         pages,
         StaticFiles.load().router(),

@@ -13,13 +13,14 @@ import re
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from schoolgate_contracts.privacy import PERSON
 from schoolgate_kit.identity import Identity, Role
 from schoolgate_kit.problems import Forbidden, NotFound, Problem
 
 from schoolgate_gateway.accounts import Kind
+from schoolgate_gateway.audit import Read
 from schoolgate_gateway.bootstrap import SESSION_COOKIE
 from schoolgate_gateway.deps import CorrelationId, GatewayDep, SignedIn
 from schoolgate_gateway.export import READY, Exports, FetchMedia, Subject
@@ -96,7 +97,10 @@ async def start_export(
         return answer.headers.get("content-type", "application/octet-stream"), answer.content
 
     media: FetchMedia = fetch
-    return _job(await exports.start(account.account_id, subject, media))
+    job = _job(await exports.start(account.account_id, subject, media))
+    if subject.kind == "pupil":
+        await gateway.audit.record(identity, Read(subject.person_id, None, "exported record"))
+    return job
 
 
 async def _subject(body: ExportRequest, identity: Identity, gateway: GatewayDep) -> Subject:
@@ -218,3 +222,33 @@ async def close_account(
             raise Problem(f"The school could not record it just now ({answer.status_code}).")
     await gateway.accounts.forget(Kind.parent, account.person_id)
     response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+# -- who looked at which child's record ------------------------------------------------------
+
+audit_router = APIRouter(prefix="/api/audit", tags=["privacy"])
+
+
+class AuditEntry(BaseModel):
+    at: datetime
+    staff_id: str
+    role: str
+    pupil_id: str | None
+    class_id: str | None
+    what: str
+
+
+@audit_router.get("", response_model=list[AuditEntry])
+async def who_looked(
+    account: SignedIn,
+    gateway: GatewayDep,
+    pupil_id: Annotated[str | None, Query(max_length=80, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AuditEntry]:
+    """For the school's leaders: which member of staff read which child's record, and when,
+    newest first (one child's, with ``pupil_id``). Ids only: names come from the roster."""
+    identity = await identity_for(account, gateway.readmodels)
+    if identity.role not in {Role.leader, Role.school_admin}:
+        raise Forbidden("Only the school's leaders can see who looked at children's records.")
+    found = await gateway.audit.entries(identity.school_id, pupil_id=pupil_id, limit=limit)
+    return [AuditEntry.model_validate(entry) for entry in found]

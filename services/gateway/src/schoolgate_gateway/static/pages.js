@@ -30,6 +30,7 @@ const STAFF_PAGES = [
   { id: "invite-activity", title: "Invites and new guardians", roles: ["leader", "school_admin"], build: page(() => import("./pages/invite-activity.js"), "inviteActivityView"), about: "Every invite letter made, printed and used, and who joined as a parent or carer." },
   { id: "media", title: "Photo consent", roles: ["leader", "office", "school_admin"], build: page(() => import("./pages/photo-consent.js"), "mediaView"), about: "Record whether photos of a child are allowed." },
   { id: "leavers", title: "Pupils who have left", roles: ["leader", "school_admin"], build: page(() => import("./pages/leavers.js"), "leaversView"), about: "Mark a pupil as left, download their record, and erase it." },
+  { id: "audit", title: "Who looked at records", roles: ["leader", "school_admin"], build: page(() => import("./pages/audit.js"), "auditView"), about: "Which member of staff opened which child's record, and when." },
   { id: "parents", title: "Parent accounts", roles: ["leader"], build: page(() => import("./pages/parents.js"), "parentsView"), about: "Suspend a parent or carer account, or lift a suspension." },
   { id: "points-settings", title: "Points settings", roles: ["leader"], build: page(() => import("./pages/points-settings.js"), "pointsSettingsView"), about: "Turn “needs work” points on or off, and set how long a point can be undone." },
   { id: "story-settings", title: "Story settings", roles: ["leader"], build: page(() => import("./pages/story-settings.js"), "storySettingsView"), about: "Turn comments on stories on or off." },

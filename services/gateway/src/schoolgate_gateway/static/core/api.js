@@ -83,6 +83,7 @@ export const URLS = {
   exports: "/api/exports",
   exportJob: (exportId) => `/api/exports/${segment(exportId)}`,
   closeAccount: "/api/me/close",
+  audit: (pupilId) => `/api/audit?limit=200${pupilId ? `&pupil_id=${segment(pupilId)}` : ""}`,
 };
 
 const school = () => encodeURIComponent(state.me.school_id);
