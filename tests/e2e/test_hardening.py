@@ -134,7 +134,9 @@ def test_an_escaped_slash_is_not_a_path_separator_through_the_gateway(
 def test_pages_and_answers_carry_the_security_headers(server: tuple[str, Process, Path]) -> None:
     base, _, _ = server
     anonymous = client_for(base)
-    for answer in (anonymous.get("/"), anonymous.get("/app.js"), anonymous.get("/api/me")):
+    script = anonymous.get("/static/app.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    for answer in (anonymous.get("/"), script, anonymous.get("/api/me")):
         policy = answer.headers["content-security-policy"]
         assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
         assert "'unsafe-inline'" not in policy
