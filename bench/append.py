@@ -17,8 +17,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from schoolgate_contracts import Metadata, NewEvent
-from schoolgate_contracts.stories import CommentAdded
+from schoolgate_contracts import NewEvent
 from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.eventstore import NO_STREAM
 from schoolgate_kit.eventstore.sqlite import SCHEMA, SqliteEventStore
@@ -28,7 +27,7 @@ from schoolgate_kit.sqlite import connect
 from schoolgate_kit.testing.events import award
 from schoolgate_kit.wire import metadata_json
 
-from bench.common import Result, percentile
+from bench.common import Result, comments, percentile
 
 NAME = "append"
 WRITERS = 64
@@ -54,24 +53,7 @@ def _awards(count: int) -> list[Item]:
 
 
 def _comments(count: int) -> list[Item]:
-    items: list[Item] = []
-    for i in range(count):
-        comment = CommentAdded(
-            post_id=f"post-{i % 50}",
-            comment_id=uuid.uuid4().hex,
-            author_id=f"par_{i % 500:04d}",
-            text=f"Thank you so much, she loved the trip to the farm! ({i})",
-        )
-        meta = Metadata(
-            occurred_at=utc_now(), school_id="school-00", actor="par", correlation_id="c"
-        )
-        items.append(
-            (
-                f"comment-{comment.comment_id}",
-                NewEvent(event_id=uuid.uuid4(), event=comment, metadata=meta),
-            )
-        )
-    return items
+    return list(comments(count))
 
 
 def _naive_writer(path: Path, items: list[Item]) -> float:

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from schoolgate_contracts import Metadata
+from schoolgate_contracts import Metadata, NewEvent
 from schoolgate_contracts.points import PointAwarded
 from schoolgate_kit.eventstore.sqlite import SCHEMA
 from schoolgate_kit.wire import metadata_json
@@ -202,3 +202,27 @@ def write_award_log(path: Path, count: int, *, chunk: int = 20_000) -> None:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()
+
+
+COMMENT_WRITERS = 500
+
+
+def comments(count: int, *, school_id: str = "school-00") -> Iterator[tuple[str, NewEvent]]:
+    """``count`` comments by ``COMMENT_WRITERS`` parents (``par_0000`` ...), each holding a
+    personal value (its words, sealed under its writer's key): stream and event."""
+    from schoolgate_contracts.stories import CommentAdded
+
+    meta = Metadata(
+        occurred_at=datetime.now(UTC), school_id=school_id, actor="par", correlation_id="c"
+    )
+    for i in range(count):
+        comment = CommentAdded(
+            post_id=f"post-{i % 50}",
+            comment_id=uuid.uuid4().hex,
+            author_id=f"par_{i % COMMENT_WRITERS:04d}",
+            text=f"Thank you so much, she loved the trip to the farm! ({i})",
+        )
+        yield (
+            f"comment-{comment.comment_id}",
+            NewEvent(event_id=uuid.uuid4(), event=comment, metadata=meta),
+        )

@@ -22,12 +22,9 @@ import os
 import pstats
 import sqlite3
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from schoolgate_contracts import Metadata, NewEvent
-from schoolgate_contracts.stories import CommentAdded
 from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.eventstore.sqlite import SCHEMA, SqliteEventStore
 from schoolgate_kit.keys import random_token
@@ -37,7 +34,7 @@ from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
 from schoolgate_kit.wire import metadata_json
 from schoolgate_points.projections import WEEKLY_TOTALS, weekly_totals
 
-from bench.common import INSERT, Result, write_award_log
+from bench.common import COMMENT_WRITERS, INSERT, Result, comments, write_award_log
 
 NAME = "replay"
 PAGE = 5000
@@ -63,27 +60,19 @@ async def _scan(store: SqliteEventStore) -> tuple[int, float]:
 
 def _write_comments(path: Path, count: int, keyring: Keyring | None) -> None:
     """A log of ``count`` comments, sealed with ``keyring`` (or in clear), in one transaction."""
-    meta = Metadata(occurred_at=utc_now(), school_id="school-00", actor="par", correlation_id="c")
     if keyring is not None:
-        keyring.load([f"school-00/person/par_{n:04d}" for n in range(500)], create=True)
+        keyring.load([f"school-00/person/par_{n:04d}" for n in range(COMMENT_WRITERS)], create=True)
     rows = []
-    for i in range(count):
-        comment = CommentAdded(
-            post_id=f"post-{i % 50}",
-            comment_id=uuid.uuid4().hex,
-            author_id=f"par_{i % 500:04d}",
-            text=f"Thank you so much, she loved the trip to the farm! ({i})",
-        )
-        new = NewEvent(event_id=uuid.uuid4(), event=comment, metadata=meta)
-        data = comment.model_dump_json() if keyring is None else keyring.seal(new)
+    for stream, new in comments(count):
+        data = new.event.model_dump_json() if keyring is None else keyring.seal(new)
         rows.append(
             (
                 str(new.event_id),
-                f"comment-{comment.comment_id}",
-                comment.event_type,
-                comment.schema_version,
+                stream,
+                new.event.event_type,
+                new.event.schema_version,
                 data,
-                metadata_json(meta),
+                metadata_json(new.metadata),
                 utc_now().isoformat(),
             )
         )
