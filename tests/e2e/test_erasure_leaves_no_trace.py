@@ -216,6 +216,58 @@ def test_an_erased_pupil_leaves_no_trace_in_any_byte_the_school_keeps(
     assert parent.get("/api/me").status_code == 401
     assert client(base).post("/api/session", json=PARENT).status_code == 401
 
+    # -- a third and a fourth parent of Ben wait for a leader, who says why ------------
+    def new_parent() -> tuple[httpx.Client, dict[str, str]]:
+        who = {"email": f"{secrets.token_hex(6)}@family.example", "password": "a-long-password"}
+        made = client(base).post("/api/join/account", json={**who, "display_name": "A parent"})
+        assert made.status_code == 202, made.text
+        return client(base, who), who
+
+    def invite() -> str:
+        return str(ok(leader.post(f"{CONSENT}/pupils/{ids['ben']}/invites", json={}), 201)["code"])
+
+    for _ in range(2):
+        assert (
+            ok(new_parent()[0].post("/api/join/redeem", json={"code": invite()}))["status"]
+            == "linked"
+        )
+    waiting: list[tuple[httpx.Client, dict[str, str]]] = []
+    for decision in ("approve", "reject"):
+        asking, who = new_parent()
+        asked = asking.post("/api/join/redeem", json={"code": invite()})
+        assert ok(asked)["status"] == "pending"
+        until_projected_sync(leader, asked, path=CAUGHT_UP)
+        [request] = [
+            r for r in ok(leader.get(f"{CONSENT}/guardian-requests")) if r["pupil_id"] == ids["ben"]
+        ]
+        field = "GuardianRequestApproved" if decision == "approve" else "GuardianRequestRejected"
+        ok(
+            leader.post(
+                f"{CONSENT}/pupils/{ids['ben']}/guardian-requests/{request['request_id']}/decision",
+                json={"decision": decision, "reason": mark(f"{field}.reason")},
+            )
+        )
+        waiting.append((asking, who))
+    for asking, who in waiting:  # both close their accounts
+        closed = asking.post("/api/me/close", json={"password": who["password"]})
+        assert closed.status_code == 204, closed.text
+
+    # -- a member of staff, with a set-up link (their account keeps name and email) ----
+    added = leader.post(
+        f"{ROSTER}/staff",
+        json={
+            "display_name": mark("StaffMemberAdded.display_name"),
+            "email": f"{mark('StaffMemberAdded.email')}@elm.example",
+            "source_id": mark("StaffMemberAdded.source_id"),
+            "role": "teaching_assistant",
+        },
+    )
+    staff = ok(added, 201)["staff_id"]
+    until_projected_sync(leader, added, path=CAUGHT_UP)
+    ok(leader.post(f"/api/staff/{staff}/setup-link"), 201)
+    ok(leader.post(f"{ROSTER}/staff/{staff}/leave"))
+    assert ok(leader.post(f"{ROSTER}/staff/{staff}/erase"))["display_name"] == "removed"
+
     # -- the pupil leaves, and a leader erases them ------------------------------------
     ok(leader.post(f"{ROSTER}/pupils/{pupil}/leave"))
     erased = leader.post(f"{ROSTER}/pupils/{pupil}/erase")
@@ -224,6 +276,8 @@ def test_an_erased_pupil_leaves_no_trace_in_any_byte_the_school_keeps(
     # live, before any rebuild: what the parent wrote already reads as removed
     comments = ok(leader.get(f"{STORIES}/posts/{post}/comments"))
     assert [c["text"] for c in comments] == ["removed"]
+    ben = ok(leader.get(f"{CONSENT}/pupils/{ids['ben']}/consent"))
+    assert mark.run not in str(ben), "what the leader said of them is still shown"
     assert not kept_media(data_dir, photo), "the deleted story's photo is still kept"
 
     # -- every projection rebuilt from position 0 --------------------------------------

@@ -215,6 +215,17 @@ class StaffMemberLeft(_Roster):
 
 
 @registry.register
+class StaffMemberErased(_Roster):
+    """A leader erased a member of staff who had left: their key was destroyed, so their
+    name, email and what they wrote under their own name (comments) read as removed. What
+    they wrote for the school (stories, notes about pupils) is the school's and stays."""
+
+    event_type = "StaffMemberErased"
+    staff_id: Id
+    erased_by: Id
+
+
+@registry.register
 class SchoolWayAdded(_Roster):
     """One of the school's values that points are awarded for."""
 

@@ -186,6 +186,8 @@ class Pupil:
     in_care: bool = False
     exception: bool = False
     media_granted: bool = False
+    closed: frozenset[str] = frozenset()
+    """Parents who closed their account: nothing of theirs is left to remove."""
 
     def pending_request_of(self, parent_id: str) -> Request | None:
         for request in self.requests.values():
@@ -254,7 +256,8 @@ def evolve_pupil(state: Pupil, event: Event) -> Pupil:
                 for k, r in state.requests.items()
             }
             guardians = tuple(g for g in state.guardians if g != event.parent_id)
-            return replace(state, guardians=guardians, requests=requests)
+            closed = state.closed | {event.parent_id}
+            return replace(state, guardians=guardians, requests=requests, closed=closed)
         case _:
             return state
 
@@ -272,8 +275,12 @@ def decide_close(state: frozenset[str], parent_id: str) -> list[Event]:
 
 
 def decide_remove_guardian(state: Pupil, pupil_id: str, parent_id: str) -> list[Event]:
-    """A closing account leaves each child it was a guardian of (or had asked to be)."""
-    if parent_id in state.guardians or state.pending_request_of(parent_id) is not None:
+    """A closing account leaves each child it was a guardian of, or had asked to be (a
+    request turned down included: the school's reply is about them)."""
+    if parent_id in state.closed:
+        return []
+    asked = any(r.parent_id == parent_id for r in state.requests.values())
+    if parent_id in state.guardians or asked:
         return [GuardianRemoved(pupil_id=pupil_id, parent_id=parent_id)]
     return []
 

@@ -21,10 +21,12 @@ from schoolgate_contracts.consent import (
     ParentSuspended,
     ParentSuspensionLifted,
 )
+from schoolgate_contracts.privacy import REMOVED
 from schoolgate_contracts.roster import (
     StaffAssignedToClass,
     StaffDetailsChanged,
     StaffMemberAdded,
+    StaffMemberErased,
     StaffMemberLeft,
     StaffRoleChanged,
     StaffUnassignedFromClass,
@@ -64,6 +66,8 @@ def _staff(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             return {**doc, "class_ids": [c for c in doc["class_ids"] if c != event.class_id]}
         case StaffMemberLeft() if doc:
             return {**doc, "left": True, "class_ids": []}
+        case StaffMemberErased() if doc:
+            return {**doc, "display_name": REMOVED, "email": REMOVED, "left": True, "class_ids": []}
     return doc
 
 
@@ -109,6 +113,7 @@ staff = Projection(
         StaffAssignedToClass,
         StaffUnassignedFromClass,
         StaffMemberLeft,
+        StaffMemberErased,
     ),
     key=_staff_key,
     evolve=_staff,

@@ -38,6 +38,7 @@ from schoolgate_contracts.roster import (
     StaffAssignedToClass,
     StaffDetailsChanged,
     StaffMemberAdded,
+    StaffMemberErased,
     StaffMemberLeft,
     StaffRole,
     StaffRoleChanged,
@@ -99,6 +100,7 @@ class StaffMember:
     class_ids: frozenset[str] = frozenset()
     active: bool = True
     source_id: str | None = None
+    erased: bool = False
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,17 @@ def evolve(state: Roster, event: Event) -> Roster:
         case StaffMemberLeft():
             member = replace(state.staff[event.staff_id], active=False, class_ids=frozenset())
             return replace(state, staff=_put(state.staff, event.staff_id, member))
+        case StaffMemberErased():
+            member = replace(
+                state.staff[event.staff_id],
+                display_name=REMOVED,
+                email=REMOVED,
+                source_id=None,
+                active=False,
+                class_ids=frozenset(),
+                erased=True,
+            )
+            return replace(state, staff=_put(state.staff, event.staff_id, member))
         case SchoolWayAdded():
             way = SchoolWay(event.school_way_id, event.name, event.description)
             return replace(state, school_ways=_put(state.school_ways, event.school_way_id, way))
@@ -259,6 +272,16 @@ class EntryNotFound(NotFound):
 class IdTaken(Conflict):
     slug = "id-taken"
     title = "That id is already used for something else"
+
+
+class StaffStillHere(Conflict):
+    slug = "staff-still-here"
+    title = "That member of staff has not left"
+
+
+class LeavingYourself(Conflict):
+    slug = "leaving-yourself"
+    title = "You cannot mark yourself as left"
 
 
 class PupilOnRoll(Conflict):
@@ -340,6 +363,19 @@ class ErasePupil:
 
 
 @dataclass(frozen=True)
+class MarkStaffLeft:
+    staff_id: str
+    by: str
+    """Who asks: nobody marks themself as left (a school is never locked out that way)."""
+
+
+@dataclass(frozen=True)
+class EraseStaffMember:
+    staff_id: str
+    erased_by: str
+
+
+@dataclass(frozen=True)
 class ChooseAvatar:
     """The pupil's monster: ``avatar`` is the seed the pictures are drawn from."""
 
@@ -379,6 +415,8 @@ Command = (
     | MovePupil
     | MarkPupilLeft
     | ErasePupil
+    | MarkStaffLeft
+    | EraseStaffMember
     | ChooseAvatar
     | AddStaffMember
     | AddSchoolWay
@@ -593,6 +631,20 @@ def decide(state: Roster, command: Command) -> list[Event]:
                     pupil_id=found.pupil_id, class_id=found.class_id, erased_by=command.erased_by
                 )
             ]
+        case MarkStaffLeft():
+            _registered(state)
+            member = _staff_member(state, command.staff_id)
+            if command.staff_id == command.by:
+                raise LeavingYourself("another leader marks you as left, never you yourself")
+            return [StaffMemberLeft(staff_id=member.staff_id)] if member.active else []
+        case EraseStaffMember():
+            _registered(state)
+            member = _staff_member(state, command.staff_id)
+            if member.erased:
+                return []
+            if member.active:
+                raise StaffStillHere("mark them as left first: a member of staff is never erased")
+            return [StaffMemberErased(staff_id=member.staff_id, erased_by=command.erased_by)]
         case ChooseAvatar():
             _registered(state)
             pupil = _on_roll(state, command.pupil_id)
@@ -663,6 +715,13 @@ def enrolled(pupil: Pupil) -> PupilEnrolled:
         avatar=pupil.avatar,
         source_id=pupil.source_id,
     )
+
+
+def _staff_member(state: Roster, staff_id: str) -> StaffMember:
+    found = state.staff.get(staff_id)
+    if found is None:
+        raise EntryNotFound(f"this school has no member of staff {staff_id}")
+    return found
 
 
 def _add_staff(state: Roster, command: AddStaffMember) -> list[Event]:

@@ -95,6 +95,27 @@ async def erase_pupil(
     )
 
 
+async def erase_staff_member(
+    school_id: str, staff_id: str, *, roster: Roster, actor: str, correlation_id: str
+) -> Decided[domain.Roster]:
+    """Erase a member of staff who has left, as ``erase_pupil`` erases a pupil: the key
+    first, then the record (ids only)."""
+    if roster.keyring is None:
+        raise ErasureUnavailable(
+            "this Schoolgate runs without a master key, so nobody's data can be erased"
+        )
+    command = domain.EraseStaffMember(staff_id, erased_by=actor)
+    state = await _roster_state(
+        school_id, roster=roster, actor=actor, correlation_id=correlation_id
+    )
+    domain.decide(state, command)
+    await asyncio.to_thread(roster.keyring.erase, PERSON, staff_id, school_id=school_id)
+    log.info("roster.staff_erased", school_id=school_id, staff_id=staff_id, actor=actor)
+    return await change_roster(
+        command, roster=roster, school_id=school_id, actor=actor, correlation_id=correlation_id
+    )
+
+
 async def _roster_state(
     school_id: str, *, roster: Roster, actor: str, correlation_id: str
 ) -> domain.Roster:

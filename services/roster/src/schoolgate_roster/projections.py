@@ -21,6 +21,7 @@ from schoolgate_contracts.roster import (
     StaffAssignedToClass,
     StaffDetailsChanged,
     StaffMemberAdded,
+    StaffMemberErased,
     StaffMemberLeft,
     StaffRoleChanged,
     StaffUnassignedFromClass,
@@ -163,6 +164,7 @@ StaffEvent = (
     | StaffAssignedToClass
     | StaffUnassignedFromClass
     | StaffMemberLeft
+    | StaffMemberErased
 )
 
 
@@ -197,6 +199,16 @@ def _staff(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             return {**doc, "class_ids": sorted(set(doc["class_ids"]) - {event.class_id})}
         case StaffMemberLeft():
             return {**doc, "status": LEFT, "class_ids": []}
+        case StaffMemberErased():
+            return {
+                **doc,
+                "display_name": REMOVED,
+                "email": REMOVED,
+                "source_id": None,
+                "status": LEFT,
+                "class_ids": [],
+                "erased": True,
+            }
     raise AssertionError(f"{STAFF} does not handle {type(event).__name__}")
 
 
@@ -257,6 +269,7 @@ staff = Projection(
         StaffAssignedToClass,
         StaffUnassignedFromClass,
         StaffMemberLeft,
+        StaffMemberErased,
     ),
     key=_staff_key,
     evolve=_staff,

@@ -303,6 +303,8 @@ WRITES: dict[str, tuple[str, str, Any, int, tuple[str, ...]]] = {
     "mark_pupil_left": ("POST", "/pupils/<stu-0019>/leave", None, 200, ()),
     # left first, by a leader: only a pupil who has left may be erased
     "erase_pupil": ("POST", "/pupils/<stu-0018>/erase", "left-first", 200, ()),
+    "mark_staff_left": ("POST", "/staff/<tch-brennan>/leave", None, 200, ()),
+    "erase_staff": ("POST", "/staff/<aide-hughes>/erase", "left-first", 200, ()),
     "add_staff": (
         "POST",
         "/staff",

@@ -9,7 +9,10 @@ from typing import Any
 
 from schoolgate_contracts import registry
 from schoolgate_kit.crypto import Keyring
+from schoolgate_kit.identity import Role
 from schoolgate_kit.keystores import SqliteKeyStore
+
+from ..conftest import token  # type: ignore[import-not-found]
 
 
 def problem(answer: Any, status: int, slug: str) -> None:
@@ -81,3 +84,52 @@ def test_a_pupil_who_left_is_erased_and_reads_as_removed_everywhere(
     # the record of the erasure names nobody: only ids
     [record] = [registry.decode(t, v, d, where="test") for t, v, d in rows if t == "PupilErased"]
     assert record.model_dump().keys() == {"pupil_id", "class_id", "erased_by"}
+
+
+def test_a_member_of_staff_who_left_is_erased_and_nobody_leaves_by_themself(
+    roster_service: Any, school_id: str, leader: str
+) -> None:
+    def call(method: str, path: str = "", **kwargs: Any) -> Any:
+        return roster_service.call(method, f"/schools/{school_id}{path}", leader, **kwargs)
+
+    assert call("PUT", json={"name": "Elm Road Primary"}).status_code == 201
+    body = {"display_name": "Persimmon Quaile", "email": "p.quaile@elm.example", "role": "teacher"}
+    staff = call("POST", "/staff", json=body).json()["staff_id"]
+    head = call("POST", "/staff", json={**body, "display_name": "Head", "email": "h@elm.example"})
+    problem(call("POST", f"/staff/{staff}/erase"), 409, "staff-still-here")
+    # the leader's token says "head": a member of staff of that id cannot mark themself left
+    assert head.status_code == 201
+    problem(
+        roster_service.call(
+            "POST",
+            f"/schools/{school_id}/staff/{head.json()['staff_id']}/leave",
+            token(Role.leader, school=school_id, subject=head.json()["staff_id"]),
+        ),
+        409,
+        "leaving-yourself",
+    )
+    assert call("POST", f"/staff/{staff}/leave").json()["status"] == "left"
+    erased = call("POST", f"/staff/{staff}/erase")
+    assert erased.status_code == 200, erased.text
+    assert (erased.json()["display_name"], erased.json()["email"]) == ("removed", "removed")
+    assert erased.json()["erased"] is True
+    assert call("POST", f"/staff/{staff}/erase").json() == erased.json()
+    problem(call("POST", "/staff/stf_nobody/leave"), 404, "roster-entry-not-found")
+
+    keyring = Keyring(
+        roster_service.env["SCHOOLGATE_MASTER_KEY"],
+        SqliteKeyStore(roster_service.data_dir / "private.db"),
+    )
+    conn = sqlite3.connect(roster_service.data_dir / "events.db")
+    try:
+        rows = conn.execute(
+            "SELECT type, schema_version, data FROM events WHERE stream = ? AND type = ?",
+            (f"roster-{school_id}", "StaffMemberAdded"),
+        ).fetchall()
+    finally:
+        conn.close()
+    names = {
+        registry.decode(t, v, d, where="test", opener=keyring.open).display_name  # type: ignore[attr-defined]
+        for t, v, d in rows
+    }
+    assert names == {"removed", "Head"}

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.consent import ParentAccountClosed
 from schoolgate_contracts.privacy import REMOVED
+from schoolgate_contracts.roster import StaffMemberErased
 from schoolgate_contracts.stories import (
     Attachment,
     CommentAdded,
@@ -159,13 +160,19 @@ likes = Projection(name=LIKES, handles=(PostLiked, PostUnliked), key=_like_key, 
 
 def _author_key(recorded: RecordedEvent) -> str:
     event = recorded.event
-    assert isinstance(event, CommentAdded | ParentAccountClosed)
-    return f"a:{event.author_id if isinstance(event, CommentAdded) else event.parent_id}"
+    match event:
+        case CommentAdded():
+            return f"a:{event.author_id}"
+        case ParentAccountClosed():
+            return f"a:{event.parent_id}"
+        case StaffMemberErased():
+            return f"a:{event.staff_id}"
+    raise AssertionError(f"{COMMENTS} does not handle {type(event).__name__}")
 
 
 def _author(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = recorded.event
-    if isinstance(event, ParentAccountClosed):
+    if isinstance(event, ParentAccountClosed | StaffMemberErased):
         if doc is None:
             return None
         kept = {c: {**comment, "text": REMOVED} for c, comment in doc["comments"].items()}
@@ -189,7 +196,7 @@ def _comment_docs(key: str, doc: Doc) -> dict[str, Doc]:
 
 comments = Projection(
     name=COMMENTS,
-    handles=(CommentAdded, ParentAccountClosed),
+    handles=(CommentAdded, ParentAccountClosed, StaffMemberErased),
     key=_author_key,
     evolve=_author,
     derive=_comment_docs,

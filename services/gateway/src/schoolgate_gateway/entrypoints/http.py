@@ -59,8 +59,11 @@ Password = Annotated[str, Field(min_length=10, max_length=1024)]
 PROXIED = {"points", "roster", "consent", "stories"}
 SCHOOL_IN_PATH = re.compile(r"^schools/([A-Za-z0-9_-]{1,64})(/|$)")
 UPLOADS = re.compile(r"^schools/[A-Za-z0-9_-]{1,64}/(media|imports)$")
-ERASURE = re.compile(r"schools/[A-Za-z0-9_-]{1,64}/pupils/(?P<pupil>[A-Za-z0-9_-]{1,80})/erase")
-"""The roster path that erases a pupil: the gateway then forgets their sign-in."""
+ERASURE = re.compile(
+    r"schools/[A-Za-z0-9_-]{1,64}/(?P<kind>pupils|staff)/(?P<person>[A-Za-z0-9_-]{1,80})/erase"
+)
+"""The roster paths that erase a pupil or a member of staff: the gateway then forgets their
+sign-in (the account, its sessions, and the name and email kept with it)."""
 """The services' upload routes (stories' media, roster's imports), as the proxy sees them."""
 LEADING_ROLES = frozenset({Role.leader.value, Role.school_admin.value})
 ASKED_FOR_SECOND_FACTOR = frozenset({Role.leader, Role.school_admin, Role.office})
@@ -865,8 +868,9 @@ async def proxy(
             await gateway.audit.record(identity, read)
     erased = ERASURE.fullmatch(path) if service == "roster" else None
     if erased is not None and request.method == "POST" and answer.status_code == 200:
-        # the roster erased the pupil: their classroom sign-in goes with them
-        await gateway.accounts.forget(Kind.pupil, erased.group("pupil"))
+        # the roster erased them: their sign-in goes with them
+        kind = Kind.pupil if erased.group("kind") == "pupils" else Kind.staff
+        await gateway.accounts.forget(kind, erased.group("person"))
     return relay_response(answer)
 
 

@@ -223,6 +223,7 @@ class StaffView(BaseModel):
     class_ids: list[str]
     status: str
     source_id: str | None = None
+    erased: bool = False
 
 
 class SchoolWayView(BaseModel):
@@ -313,6 +314,7 @@ def _staff_view(state: domain.Roster, staff_id: str) -> StaffView:
         class_ids=sorted(member.class_ids),
         status="active" if member.active else "left",
         source_id=member.source_id,
+        erased=member.erased,
     )
 
 
@@ -534,6 +536,42 @@ async def add_staff_member(
         command, school_id=school_id, identity=identity, roster=roster, correlation_id=correlation
     )
     return _staff_view(state, domain.resulting_id(state, command))
+
+
+@router.post("/staff/{staff_id}/leave", response_model=StaffView)
+async def mark_staff_left(
+    school_id: PathId,
+    staff_id: PathId,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+) -> StaffView:
+    """Mark a member of staff as having left: they can no longer sign in to this school.
+    Nobody marks themself as left."""
+    state = await _change(
+        domain.MarkStaffLeft(staff_id, by=identity.subject),
+        school_id=school_id,
+        identity=identity,
+        roster=roster,
+        correlation_id=correlation,
+    )
+    return _staff_view(state, staff_id)
+
+
+@router.post("/staff/{staff_id}/erase", response_model=StaffView)
+async def erase_staff_member(
+    school_id: PathId,
+    staff_id: PathId,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+) -> StaffView:
+    """Erase a member of staff who has left: their name and email read "removed" for good,
+    and so do their comments; the stories and notes they wrote for the school stay."""
+    decided = await handlers.erase_staff_member(
+        school_id, staff_id, roster=roster, actor=identity.subject, correlation_id=correlation
+    )
+    return _staff_view(decided.state, staff_id)
 
 
 @router.post("/school-ways", status_code=201, response_model=SchoolWayView)
