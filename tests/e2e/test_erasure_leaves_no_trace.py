@@ -14,6 +14,7 @@ import asyncio
 import io
 import secrets
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,8 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
+from schoolgate_contracts import registry
+from schoolgate_contracts.privacy import sealing_plan
 from schoolgate_kit.media.filesystem import FilesystemMediaStore
 from schoolgate_kit.testing.waiting import GATEWAY_CAUGHT_UP_PATH as CAUGHT_UP
 from schoolgate_kit.testing.waiting import until_projected_sync
@@ -66,6 +69,35 @@ def png(text: str) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (40, 30), (200, 120, 60)).save(out, format="PNG")
     return out.getvalue()
+
+
+NOT_PLANTED = {
+    # a flag, not words: nothing to search for (its erasure is tested in the kit's tests)
+    "PupilCareStatusRecorded.in_care",
+    # written only by a OneRoster import, from a school's own system; the same fields and
+    # subject as StaffMemberAdded's, which are planted
+    "StaffDetailsChanged.display_name",
+    "StaffDetailsChanged.email",
+}
+
+
+def every_personal_field() -> set[str]:
+    return {
+        f"{event_type}.{'.'.join(step for step in sealed.path if step != '*')}"
+        for event_type, cls in registry.types().items()
+        for sealed in sealing_plan(cls)
+    }
+
+
+def settle(leader: httpx.Client, job: str) -> dict[str, Any]:
+    """An import job once it waits for a leader or has finished (polled: it runs apart)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found: dict[str, Any] = ok(leader.get(job))
+        if found["status"] in {"previewed", "done", "failed", "expired"}:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"import {job} did not settle")
 
 
 def kept_media(data_dir: Path, media_id: str) -> bool:
@@ -115,6 +147,19 @@ def test_an_erased_pupil_leaves_no_trace_in_any_byte_the_school_keeps(
     )
     pupil = ok(enrolled, 201)["pupil_id"]
     until_projected_sync(leader, enrolled, path=CAUGHT_UP)  # every service knows them now
+    # their names changed by a roster import (a pupil list), as a school's system would
+    pupil_list = (
+        "pupil_id,first_name,surname,year_group,class\r\n"
+        f"{mark.planted['PupilEnrolled.source_id']},{mark('PupilDetailsChanged.first_name')},"
+        f"{mark('PupilDetailsChanged.surname')},Year 3,Oak\r\n"
+    )
+    started = leader.post(
+        f"{ROSTER}/imports", content=pupil_list.encode(), headers={"content-type": "text/csv"}
+    )
+    job = f"{ROSTER}/imports/{ok(started, 202)['import_id']}"
+    assert settle(leader, job)["status"] == "previewed"
+    ok(leader.post(f"{job}/apply"), 202)
+    assert settle(leader, job)["status"] == "done"
     ok(leader.put(f"{CONSENT}/pupils/{pupil}/media-consent", json={"granted": True}))
     code = ok(teacher.post(f"/api/classes/{ids['oak']}/code"), 201)["code"]
     tablet = client(base)
@@ -207,6 +252,22 @@ def test_an_erased_pupil_leaves_no_trace_in_any_byte_the_school_keeps(
         ),
         201,
     )["post_id"]
+    ok(
+        teacher.put(
+            f"{STORIES}/posts/{story}",
+            json={
+                "text": mark("PostEdited.text"),
+                "attachments": [
+                    {
+                        "media_id": photo,
+                        "kind": "image",
+                        "alt_text": mark("PostEdited.attachments.alt_text"),
+                        "tagged_pupil_ids": [],
+                    }
+                ],
+            },
+        )
+    )
     ok(teacher.delete(f"{STORIES}/posts/{story}"))
 
     # -- the parent closes their account (suspended, they still may) --------------------
@@ -295,6 +356,9 @@ def test_an_erased_pupil_leaves_no_trace_in_any_byte_the_school_keeps(
     listed = {p["pupil_id"]: p for p in ok(leader.get(f"{ROSTER}/pupils?include_left=true"))}
     assert listed[pupil]["first_name"] == "removed" and listed[pupil]["erased"]
     proc.stop()
+
+    # -- every personal field of every event type was planted ---------------------------
+    assert set(mark.planted) == every_personal_field() - NOT_PLANTED
 
     # -- nothing of them anywhere ------------------------------------------------------
     hits = [
