@@ -495,6 +495,7 @@ def test_each_service_answers_every_role_as_documented(
         data_dir=tmp_path,
         environment="development",
         identity_secret=secrets.token_urlsafe(48),
+        master_key=secrets.token_urlsafe(48),  # as every deployment has: erasing works
     )
     with ThreadPoolExecutor(1) as preparing:  # its own event loop, apart from the tests'
         preparing.submit(asyncio.run, prepare(definition, settings)).result()

@@ -50,6 +50,40 @@ class Unprocessable(Problem):
     status, slug, title = 422, "validation-error", "The request is not valid"
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+SAID = {
+    401: "Nobody is signed in, or the sign-in has expired.",
+    403: "Not yours to do or to see.",
+    404: "No such thing, or not at this school.",
+    409: "It conflicts with what is already there.",
+    429: "Too many at once, or too often: try again later.",
+    503: "Not possible on this server (it says why).",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """A route's ``responses=``: the problems it may answer, documented as they come
+    (``application/problem+json``), so its OpenAPI lists every status it really answers."""
+    return {
+        status: {
+            "description": SAID[status],
+            "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }
+
+
 def problem_body(
     status: int,
     slug: str,

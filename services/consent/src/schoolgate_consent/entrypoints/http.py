@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schoolgate_contracts.consent import RequestCause
 from schoolgate_kit.app import Kit, create_service_app
 from schoolgate_kit.identity import CurrentIdentity, Role
-from schoolgate_kit.problems import Conflict, Forbidden
+from schoolgate_kit.problems import Conflict, Forbidden, problem_responses
 
 from schoolgate_consent import domain, handlers
 from schoolgate_consent.adapters.qr import qr_svg
@@ -629,7 +629,9 @@ class Closed(BaseModel):
     """The pupils the parent is no longer a guardian of."""
 
 
-@school.post("/parents/{parent_id}/close", response_model=Closed)
+@school.post(
+    "/parents/{parent_id}/close", response_model=Closed, responses=problem_responses(401, 403)
+)
 async def close_parent_account(
     school_id: PathId,
     parent_id: PathId,

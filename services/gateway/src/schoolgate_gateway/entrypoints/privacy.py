@@ -17,7 +17,7 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from schoolgate_contracts.privacy import PERSON
 from schoolgate_kit.identity import Identity, Role
-from schoolgate_kit.problems import Forbidden, NotFound, Problem
+from schoolgate_kit.problems import Forbidden, NotFound, Problem, problem_responses
 
 from schoolgate_gateway.accounts import Kind
 from schoolgate_gateway.audit import Read
@@ -72,7 +72,9 @@ def _exports(gateway: GatewayDep) -> Exports:
     return gateway.exports
 
 
-@router.post("", status_code=202, response_model=ExportJob)
+@router.post(
+    "", status_code=202, response_model=ExportJob, responses=problem_responses(401, 403, 404, 429)
+)
 async def start_export(
     body: ExportRequest, account: SignedIn, gateway: GatewayDep, correlation: CorrelationId
 ) -> ExportJob:
@@ -119,13 +121,13 @@ async def _subject(body: ExportRequest, identity: Identity, gateway: GatewayDep)
     raise Forbidden("Ask your teacher or your family for a copy of your work.")
 
 
-@router.get("", response_model=list[ExportJob])
+@router.get("", response_model=list[ExportJob], responses=problem_responses(401))
 async def your_exports(account: SignedIn, gateway: GatewayDep) -> list[ExportJob]:
     """Your exports of the last day, oldest first."""
     return [_job(j) for j in await _exports(gateway).jobs(account.account_id)]
 
 
-@router.get("/{export_id}", response_model=ExportJob)
+@router.get("/{export_id}", response_model=ExportJob, responses=problem_responses(401, 404))
 async def your_export(export_id: ExportId, account: SignedIn, gateway: GatewayDep) -> ExportJob:
     job = await _exports(gateway).job(account.account_id, export_id)
     if job is None:
@@ -133,7 +135,7 @@ async def your_export(export_id: ExportId, account: SignedIn, gateway: GatewayDe
     return _job(job)
 
 
-@router.get("/{export_id}/archive", response_class=Response)
+@router.get("/{export_id}/archive", response_class=Response, responses=problem_responses(401, 404))
 async def download(export_id: ExportId, account: SignedIn, gateway: GatewayDep) -> Response:
     """The archive, while its link lasts (a day)."""
     exports = _exports(gateway)
@@ -172,7 +174,7 @@ class ErasureUnavailable(Problem):
     status, slug, title = 503, "erasure-unavailable", "Closing accounts is not possible here"
 
 
-@account_router.post("/close", status_code=204)
+@account_router.post("/close", status_code=204, responses=problem_responses(401, 403, 503))
 async def close_account(
     body: Closing,
     response: Response,
@@ -238,7 +240,7 @@ class AuditEntry(BaseModel):
     what: str
 
 
-@audit_router.get("", response_model=list[AuditEntry])
+@audit_router.get("", response_model=list[AuditEntry], responses=problem_responses(401, 403))
 async def who_looked(
     account: SignedIn,
     gateway: GatewayDep,

@@ -16,7 +16,7 @@ from schoolgate_kit.guard import allow_body
 from schoolgate_kit.identity import Identity
 from schoolgate_kit.ids import new_key
 from schoolgate_kit.names import PupilName, display_names
-from schoolgate_kit.problems import Problem
+from schoolgate_kit.problems import Problem, problem_responses
 
 from schoolgate_roster import domain, handlers
 from schoolgate_roster.bootstrap import Roster
@@ -498,7 +498,11 @@ async def mark_pupil_left(
     return _pupil_view(state, pupil_id)
 
 
-@router.post("/pupils/{pupil_id}/erase", response_model=PupilView)
+@router.post(
+    "/pupils/{pupil_id}/erase",
+    response_model=PupilView,
+    responses=problem_responses(401, 403, 404, 409, 503),
+)
 async def erase_pupil(
     school_id: PathId,
     pupil_id: PathId,
@@ -538,7 +542,11 @@ async def add_staff_member(
     return _staff_view(state, domain.resulting_id(state, command))
 
 
-@router.post("/staff/{staff_id}/leave", response_model=StaffView)
+@router.post(
+    "/staff/{staff_id}/leave",
+    response_model=StaffView,
+    responses=problem_responses(401, 403, 404, 409),
+)
 async def mark_staff_left(
     school_id: PathId,
     staff_id: PathId,
@@ -558,7 +566,11 @@ async def mark_staff_left(
     return _staff_view(state, staff_id)
 
 
-@router.post("/staff/{staff_id}/erase", response_model=StaffView)
+@router.post(
+    "/staff/{staff_id}/erase",
+    response_model=StaffView,
+    responses=problem_responses(401, 403, 404, 409, 503),
+)
 async def erase_staff_member(
     school_id: PathId,
     staff_id: PathId,
