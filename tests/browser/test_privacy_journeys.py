@@ -74,3 +74,21 @@ async def test_a_leader_downloads_a_leavers_record_then_erases_it(
     await open_page(leader, "Who looked at records")
     await expect(leader.get_by_role("cell", name="exported record")).to_be_visible()
     await assert_accessible(leader)
+
+
+async def test_a_leader_chooses_how_long_a_leavers_record_is_kept(
+    embedded: str, phone: Page
+) -> None:
+    leader = phone
+    await sign_in(leader, embedded, "leader@demo.school", "demo-leader-pass")
+    await open_page(leader, "Keeping data")
+    await expect(
+        leader.get_by_label("Until the end of the next term (recommended)")
+    ).to_be_checked()
+    await assert_accessible(leader)
+    await leader.get_by_label("A number of days I choose").check()
+    await leader.get_by_label("Days after leaving, if you chose a number").fill("14")
+    await leader.get_by_role("button", name="Save").click()
+    await expect(leader.get_by_role("status")).to_have_text(
+        "Saved. Leavers' records are erased by this rule every hour."
+    )

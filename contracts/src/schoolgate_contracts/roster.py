@@ -54,6 +54,18 @@ class SchoolDetails(BaseModel):
     terms: tuple[Term, ...] = ()
 
 
+class Retention(BaseModel):
+    """How long the school keeps each kind of data. Defaults: a leaver's record until the end
+    of the term after the one they left in; points for 12 months, rolling (as ClassDojo
+    does); messages for 24 months."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    leavers_kept_days: int | None = Field(default=None, ge=0, le=3650)
+    """None: until the end of the next term after they left (120 days without term dates)."""
+    points_kept_months: int = Field(default=12, ge=1, le=120)
+    messages_kept_months: int = Field(default=24, ge=1, le=120)
+
+
 class _Roster(Event):
     service = "roster"
 
@@ -239,6 +251,15 @@ class SchoolWayAdded(_Roster):
 class SchoolWayRetired(_Roster):
     event_type = "SchoolWayRetired"
     school_way_id: Id
+
+
+@registry.register
+class RetentionSet(_Roster):
+    """A leader set how long the school keeps each kind of data."""
+
+    event_type = "RetentionSet"
+    retention: Retention
+    set_by: Id
 
 
 @registry.register

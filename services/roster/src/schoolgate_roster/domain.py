@@ -14,8 +14,9 @@ same source id (or, for named things, the same name): so a retry changes nothing
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from schoolgate_contracts import Event
@@ -29,6 +30,8 @@ from schoolgate_contracts.roster import (
     PupilErased,
     PupilLeft,
     PupilMovedClass,
+    Retention,
+    RetentionSet,
     RosterImported,
     SchoolDetails,
     SchoolDetailsChanged,
@@ -43,6 +46,7 @@ from schoolgate_contracts.roster import (
     StaffRole,
     StaffRoleChanged,
     StaffUnassignedFromClass,
+    Term,
     YearGroupAdded,
     YearGroupRenamed,
 )
@@ -133,6 +137,7 @@ class Roster:
     source_id: str | None = None
     """The school's own id in its system's files (its OneRoster org), recorded by the first
     import of a file found to be this school's."""
+    retention: Retention = field(default_factory=Retention)
 
 
 def initial_state() -> Roster:
@@ -147,6 +152,8 @@ def evolve(state: Roster, event: Event) -> Roster:
     match event:
         case SchoolRegistered() | SchoolDetailsChanged():
             return replace(state, details=event.details)
+        case RetentionSet():
+            return replace(state, retention=event.retention)
         case YearGroupAdded():
             group = YearGroup(event.year_group_id, event.name, event.source_id)
             return replace(state, year_groups=_put(state.year_groups, event.year_group_id, group))
@@ -256,6 +263,24 @@ def evolve(state: Roster, event: Event) -> Roster:
             return state
 
 
+# -- retention ---------------------------------------------------------------------------------
+
+LEAVERS_KEPT_WITHOUT_TERMS = timedelta(days=120)
+"""About a term: how long a leaver is kept by default at a school with no term dates."""
+
+
+def leaver_due(left_at: datetime, retention: Retention, terms: Sequence[Term]) -> datetime:
+    """When a leaver's record is erased: after the days the school chose, or by default at
+    the end of the first term that starts after the day they left."""
+    if retention.leavers_kept_days is not None:
+        return left_at + timedelta(days=retention.leavers_kept_days)
+    left_on = left_at.date()
+    for term in sorted(terms, key=lambda t: t.starts):
+        if term.starts > left_on:
+            return datetime.combine(term.ends + timedelta(days=1), time(), tzinfo=UTC)
+    return left_at + LEAVERS_KEPT_WITHOUT_TERMS
+
+
 # -- errors ----------------------------------------------------------------------------------
 
 
@@ -308,6 +333,12 @@ class RegisterSchool:
 
     school_id: str
     details: SchoolDetails
+
+
+@dataclass(frozen=True)
+class SetRetention:
+    retention: Retention
+    set_by: str
 
 
 @dataclass(frozen=True)
@@ -416,6 +447,7 @@ Command = (
     | MarkPupilLeft
     | ErasePupil
     | MarkStaffLeft
+    | SetRetention
     | EraseStaffMember
     | ChooseAvatar
     | AddStaffMember
@@ -552,6 +584,11 @@ def decide(state: Roster, command: Command) -> list[Event]:
             if state.details == command.details:
                 return []
             return [SchoolDetailsChanged(school_id=command.school_id, details=command.details)]
+        case SetRetention():
+            _registered(state)
+            if state.retention == command.retention:
+                return []
+            return [RetentionSet(retention=command.retention, set_by=command.set_by)]
         case AddYearGroup():
             _registered(state)
             group = existing_year_group(state, command)

@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 from schoolgate_contracts import Event, Metadata
 from schoolgate_contracts.privacy import PERSON
+from schoolgate_contracts.roster import Retention, Term
 from schoolgate_kit.commands import Decided, execute, recording_writes
 from schoolgate_kit.ids import new_key
 from schoolgate_kit.names import PupilName, display_names
@@ -114,6 +115,67 @@ async def erase_staff_member(
     return await change_roster(
         command, roster=roster, school_id=school_id, actor=actor, correlation_id=correlation_id
     )
+
+
+RETENTION = "retention"
+"""Who erases a leaver whose time is up: the school's own rule, not a person."""
+RETENTION_BATCH = 50
+
+
+async def erase_due_leavers(
+    *, roster: Roster, school_id: str | None = None, limit: int = RETENTION_BATCH
+) -> list[str]:
+    """Erase leavers whose time under their school's retention has come (one school's, or
+    every school's), oldest first, at most ``limit`` a run; the pupils erased. A failure
+    for one pupil is logged and the others go on: the next run tries it again."""
+    now = roster.clock()
+    where: dict[str, Any] = {"status": LEFT}
+    if school_id is not None:
+        where["school_id"] = school_id
+    leavers = await roster.readmodels.find(PUPILS, where, order_by="left_at", limit=500)
+    schools: dict[str, tuple[Retention, list[Term]]] = {}
+    erased: list[str] = []
+    for doc in leavers:
+        if len(erased) >= limit:
+            break
+        if not doc.get("left_at"):
+            continue
+        school = doc["school_id"]
+        if school not in schools:
+            found = await roster.readmodels.get(SCHOOLS, school) or {}
+            schools[school] = (
+                Retention.model_validate(found.get("retention") or {}),
+                [Term.model_validate(t) for t in found.get("terms", [])],
+            )
+        retention, terms = schools[school]
+        if domain.leaver_due(datetime.fromisoformat(doc["left_at"]), retention, terms) > now:
+            continue
+        try:
+            decided = await erase_pupil(
+                school,
+                doc["pupil_id"],
+                roster=roster,
+                actor=RETENTION,
+                correlation_id=f"retention-{now.date().isoformat()}",
+            )
+        except Exception:
+            log.exception("roster.retention_failed", school_id=school, pupil_id=doc["pupil_id"])
+            continue
+        if decided.events:  # not one the read model does not show erased yet
+            erased.append(doc["pupil_id"])
+    if erased:
+        log.info("roster.retention_erased", count=len(erased))
+    return erased
+
+
+async def keep_to_retention(*, roster: Roster, every: timedelta) -> None:
+    """Erase what is due, now and every ``every``, until cancelled."""
+    while True:
+        try:
+            await erase_due_leavers(roster=roster)
+        except Exception:
+            log.exception("roster.retention_run_failed")
+        await asyncio.sleep(every.total_seconds())
 
 
 async def _roster_state(

@@ -14,6 +14,8 @@ from schoolgate_contracts.roster import (
     PupilErased,
     PupilLeft,
     PupilMovedClass,
+    Retention,
+    RetentionSet,
     SchoolDetailsChanged,
     SchoolRegistered,
     SchoolWayAdded,
@@ -38,7 +40,7 @@ PUPILS = "roster.pupils"
 STAFF = "roster.staff"
 SCHOOL_WAYS = "roster.school_ways"
 
-ON_ROLL, LEFT = "on_roll", "left"
+ON_ROLL, LEFT, ERASED = "on_roll", "left", "erased"
 ACTIVE, RETIRED = "active", "retired"
 
 
@@ -53,8 +55,15 @@ def _school_key(recorded: RecordedEvent) -> str:
 
 def _school(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = recorded.event
+    before = doc or {"retention": Retention().model_dump(mode="json")}
+    if isinstance(event, RetentionSet):
+        return {**before, "retention": event.retention.model_dump(mode="json")}
     assert isinstance(event, SchoolRegistered | SchoolDetailsChanged)
-    return {"school_id": recorded.metadata.school_id, **event.details.model_dump(mode="json")}
+    return {
+        **before,
+        "school_id": recorded.metadata.school_id,
+        **event.details.model_dump(mode="json"),
+    }
 
 
 def _year_group_key(recorded: RecordedEvent) -> str:
@@ -140,7 +149,7 @@ def _pupil(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             return {**doc, "class_id": event.to_class_id, "year_group_id": event.year_group_id}
         case PupilLeft():
             assert doc is not None
-            return {**doc, "status": LEFT}
+            return {**doc, "status": LEFT, "left_at": recorded.metadata.occurred_at.isoformat()}
         case PupilErased():
             assert doc is not None
             # what the key's destruction already did to every read, done to this copy now
@@ -149,7 +158,7 @@ def _pupil(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
                 "first_name": REMOVED,
                 "surname": REMOVED,
                 "source_id": None,
-                "status": LEFT,
+                "status": ERASED,
                 "erased": True,
                 "erased_at": recorded.metadata.occurred_at.isoformat(),
                 "erased_by": event.erased_by,
@@ -234,9 +243,10 @@ def _way(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
 
 schools = Projection(
     name=SCHOOLS,
-    handles=(SchoolRegistered, SchoolDetailsChanged),
+    handles=(SchoolRegistered, SchoolDetailsChanged, RetentionSet),
     key=_school_key,
     evolve=_school,
+    version=2,  # and how long the school keeps each kind of data
 )
 year_groups = Projection(
     name=YEAR_GROUPS,
@@ -259,6 +269,8 @@ pupils = Projection(
     ),
     key=_pupil_key,
     evolve=_pupil,
+    indexes=(("status", "left_at"),),  # leavers, oldest first: the retention's question
+    version=2,  # when each pupil left
 )
 staff = Projection(
     name=STAFF,

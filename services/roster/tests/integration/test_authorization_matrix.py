@@ -304,6 +304,8 @@ WRITES: dict[str, tuple[str, str, Any, int, tuple[str, ...]]] = {
     # left first, by a leader: only a pupil who has left may be erased
     "erase_pupil": ("POST", "/pupils/<stu-0018>/erase", "left-first", 200, ()),
     "mark_staff_left": ("POST", "/staff/<tch-brennan>/leave", None, 200, ()),
+    "set_retention": ("PUT", "/retention", {"points_kept_months": 12}, 200, ()),
+    "run_retention": ("POST", "/retention/run", None, 200, ()),
     "erase_staff": ("POST", "/staff/<aide-hughes>/erase", "left-first", 200, ()),
     "add_staff": (
         "POST",

@@ -47,7 +47,7 @@ def test_a_pupil_who_left_is_erased_and_reads_as_removed_everywhere(
     assert erased.status_code == 200, erased.text
     view = erased.json()
     assert (view["first_name"], view["surname"], view["source_id"]) == ("removed", "removed", None)
-    assert view["erased"] is True and view["status"] == "left"
+    assert view["erased"] is True and view["status"] == "erased"
     again = call("POST", f"/pupils/{pupil}/erase")
     assert again.status_code == 200 and again.json() == view
     roster_service.projected(erased)
@@ -133,3 +133,43 @@ def test_a_member_of_staff_who_left_is_erased_and_nobody_leaves_by_themself(
         for t, v, d in rows
     }
     assert names == {"removed", "Head"}
+
+
+def test_a_leaver_is_erased_when_the_schools_retention_says_so(
+    roster_service: Any, school_id: str, leader: str
+) -> None:
+    def call(method: str, path: str = "", **kwargs: Any) -> Any:
+        return roster_service.call(method, f"/schools/{school_id}{path}", leader, **kwargs)
+
+    assert call("PUT", json={"name": "Elm Road Primary"}).status_code == 201
+    y3 = call("POST", "/year-groups", json={"name": "Year 3"}).json()["year_group_id"]
+    ash = call("POST", "/classes", json={"name": "Ash", "year_group_id": y3}).json()["class_id"]
+    leaver, staying = (
+        call("POST", "/pupils", json={"first_name": n, "surname": "Quist", "class_id": ash}).json()[
+            "pupil_id"
+        ]
+        for n in ("Ottoline", "Wilbur")
+    )
+    roster_service.projected()
+    defaults = call("GET", "/retention").json()
+    assert defaults == {
+        "leavers_kept_days": None,
+        "points_kept_months": 12,
+        "messages_kept_months": 24,
+    }
+    left = call("POST", f"/pupils/{leaver}/leave")
+    roster_service.projected(left)
+    assert call("POST", "/retention/run").json() == {"erased": []}  # kept to the next term
+
+    problem(call("PUT", "/retention", json={"leavers_kept_days": -1}), 422, "validation-error")
+    chosen = call("PUT", "/retention", json={"leavers_kept_days": 0, "points_kept_months": 6})
+    assert chosen.status_code == 200, chosen.text
+    assert chosen.json()["leavers_kept_days"] == 0
+    roster_service.projected(chosen)
+    assert call("GET", "/retention").json()["points_kept_months"] == 6
+    assert call("POST", "/retention/run").json() == {"erased": [leaver]}
+    assert call("POST", "/retention/run").json() == {"erased": []}  # erased once
+    roster_service.projected()
+    listed = {p["pupil_id"]: p for p in call("GET", "/pupils?include_left=true").json()}
+    assert listed[leaver]["first_name"] == "removed" and listed[leaver]["erased"]
+    assert listed[staying]["first_name"] == "Wilbur"

@@ -12,7 +12,10 @@ from schoolgate_contracts.roster import (
     PupilEnrolled,
     PupilLeft,
     PupilMovedClass,
+    Retention,
+    RetentionSet,
     SchoolDetails,
+    SchoolDetailsChanged,
     SchoolRegistered,
     StaffAssignedToClass,
     StaffMemberAdded,
@@ -81,6 +84,7 @@ def test_a_pupils_document_follows_them_and_stays_when_they_leave() -> None:
         "avatar": None,
         "status": "left",
         "source_id": None,
+        "left_at": "2026-09-01T00:00:00+00:00",  # when the school's retention counts from
     }
     elm = found["elm:p1"]
     assert isinstance(elm, dict) and elm["status"] == "on_roll" and elm["school_id"] == "elm"
@@ -132,5 +136,25 @@ def test_a_schools_document_holds_its_time_rules() -> None:
         "day_starts": "08:00:00",
         "day_ends": "17:00:00",
         "week_start": 0,
+        "retention": {
+            "leavers_kept_days": None,
+            "points_kept_months": 12,
+            "messages_kept_months": 24,
+        },
         "terms": [],
     }
+
+
+def test_a_schools_retention_outlasts_a_change_of_its_details() -> None:
+    chosen = Retention(leavers_kept_days=30, points_kept_months=6)
+    found = docs(
+        schools,
+        [
+            ("oak", SchoolRegistered(school_id="oak", details=SchoolDetails(name="Oakfield"))),
+            ("oak", RetentionSet(retention=chosen, set_by="head")),
+            ("oak", SchoolDetailsChanged(school_id="oak", details=SchoolDetails(name="Oak Park"))),
+        ],
+    )
+    doc = found["oak"]
+    assert isinstance(doc, dict) and doc["name"] == "Oak Park"
+    assert doc["retention"] == chosen.model_dump(mode="json")

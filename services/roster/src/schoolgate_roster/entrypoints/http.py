@@ -5,12 +5,18 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-from schoolgate_contracts.roster import SchoolDetails, SchoolRegistered, StaffRole, Term
+from schoolgate_contracts.roster import (
+    Retention,
+    SchoolDetails,
+    SchoolRegistered,
+    StaffRole,
+    Term,
+)
 from schoolgate_kit.app import Kit, create_service_app
 from schoolgate_kit.guard import allow_body
 from schoolgate_kit.identity import Identity
@@ -35,6 +41,8 @@ Id = Annotated[str, Field(pattern=domain.ID_PATTERN)]
 PathId = Annotated[str, Path(pattern=domain.ID_PATTERN)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
+RETENTION_EVERY = timedelta(hours=1)
+"""How often each roster API erases the leavers whose time has come."""
 router = APIRouter(prefix="/schools/{school_id}", tags=["roster"])
 
 
@@ -298,7 +306,7 @@ def _pupil_view(state: domain.Roster, pupil_id: str) -> PupilView:
         year_group_id=pupil.year_group_id,
         class_id=pupil.class_id,
         avatar=pupil.avatar,
-        status="on_roll" if pupil.on_roll else "left",
+        status="erased" if pupil.erased else "on_roll" if pupil.on_roll else "left",
         source_id=pupil.source_id,
         erased=pupil.erased,
     )
@@ -540,6 +548,52 @@ async def add_staff_member(
         command, school_id=school_id, identity=identity, roster=roster, correlation_id=correlation
     )
     return _staff_view(state, domain.resulting_id(state, command))
+
+
+class RetentionView(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    leavers_kept_days: int | None = Field(default=None, ge=0, le=3650)
+    """None: until the end of the next term after they left (120 days without term dates)."""
+    points_kept_months: int = Field(default=12, ge=1, le=120)
+    messages_kept_months: int = Field(default=24, ge=1, le=120)
+
+
+class RetentionRun(BaseModel):
+    erased: list[str]
+    """The leavers erased now, their time having come."""
+
+
+@router.get("/retention", response_model=RetentionView, responses=problem_responses(401, 403, 404))
+async def read_retention(school_id: PathId, identity: Staff, roster: RosterDep) -> RetentionView:
+    """How long the school keeps each kind of data."""
+    doc = await handlers.school(school_id, roster=roster)
+    return RetentionView.model_validate(doc.get("retention") or {})
+
+
+@router.put("/retention", response_model=RetentionView, responses=problem_responses(401, 403, 404))
+async def set_retention(
+    school_id: PathId,
+    body: RetentionView,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+) -> RetentionView:
+    """Set how long the school keeps each kind of data (leaders)."""
+    state = await _change(
+        domain.SetRetention(Retention(**body.model_dump()), set_by=identity.subject),
+        school_id=school_id,
+        identity=identity,
+        roster=roster,
+        correlation_id=correlation,
+    )
+    return RetentionView(**state.retention.model_dump())
+
+
+@router.post("/retention/run", response_model=RetentionRun, responses=problem_responses(401, 403))
+async def run_retention(school_id: PathId, identity: Writer, roster: RosterDep) -> RetentionRun:
+    """Erase now the leavers whose time has come (it also happens every hour by itself)."""
+    return RetentionRun(erased=await handlers.erase_due_leavers(roster=roster, school_id=school_id))
 
 
 @router.post(
@@ -833,6 +887,10 @@ def create_app(roster: Roster) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await handlers.resume_imports(roster=roster)
+        # every replica may run it: erasing what is erased already is a no-op
+        roster.spawn(
+            handlers.keep_to_retention(roster=roster, every=RETENTION_EVERY), "roster-retention"
+        )
         try:
             yield
         finally:
