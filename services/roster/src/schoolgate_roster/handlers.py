@@ -76,42 +76,43 @@ class ErasureUnavailable(Problem):
 async def erase_pupil(
     school_id: str, pupil_id: str, *, roster: Roster, actor: str, correlation_id: str
 ) -> Decided[domain.Roster]:
-    """Erase a pupil who has left. Their data key goes first: once it is gone every
-    personal value about them reads as removed, in every service and every rebuild, and
-    a failure after it only leaves the record to be written by trying again (which
-    destroys nothing more and writes the record once)."""
-    if roster.keyring is None:
-        raise ErasureUnavailable(
-            "this Schoolgate runs without a master key, so nobody's data can be erased"
-        )
+    """Erase a pupil who has left (``_erase``)."""
     command = domain.ErasePupil(pupil_id, erased_by=actor)
-    state = await _roster_state(
-        school_id, roster=roster, actor=actor, correlation_id=correlation_id
-    )
-    domain.decide(state, command)  # not theirs, or still on the roll: refused, nothing destroyed
-    await asyncio.to_thread(roster.keyring.erase, PERSON, pupil_id, school_id=school_id)
-    log.info("roster.pupil_erased", school_id=school_id, pupil_id=pupil_id, actor=actor)
-    return await change_roster(
-        command, roster=roster, school_id=school_id, actor=actor, correlation_id=correlation_id
-    )
+    return await _erase(school_id, pupil_id, command, roster=roster, correlation_id=correlation_id)
 
 
 async def erase_staff_member(
     school_id: str, staff_id: str, *, roster: Roster, actor: str, correlation_id: str
 ) -> Decided[domain.Roster]:
-    """Erase a member of staff who has left, as ``erase_pupil`` erases a pupil: the key
-    first, then the record (ids only)."""
+    """Erase a member of staff who has left (``_erase``)."""
+    command = domain.EraseStaffMember(staff_id, erased_by=actor)
+    return await _erase(school_id, staff_id, command, roster=roster, correlation_id=correlation_id)
+
+
+async def _erase(
+    school_id: str,
+    person_id: str,
+    command: domain.ErasePupil | domain.EraseStaffMember,
+    *,
+    roster: Roster,
+    correlation_id: str,
+) -> Decided[domain.Roster]:
+    """The person's data key goes first: once it is gone every personal value about them
+    reads as removed, in every service and every rebuild, and a failure after it only
+    leaves the record (ids only) to be written by trying again, which destroys nothing
+    more and writes it once. Someone not of this school, or not yet left: refused before
+    anything is destroyed."""
     if roster.keyring is None:
         raise ErasureUnavailable(
             "this Schoolgate runs without a master key, so nobody's data can be erased"
         )
-    command = domain.EraseStaffMember(staff_id, erased_by=actor)
+    actor = command.erased_by
     state = await _roster_state(
         school_id, roster=roster, actor=actor, correlation_id=correlation_id
     )
     domain.decide(state, command)
-    await asyncio.to_thread(roster.keyring.erase, PERSON, staff_id, school_id=school_id)
-    log.info("roster.staff_erased", school_id=school_id, staff_id=staff_id, actor=actor)
+    await asyncio.to_thread(roster.keyring.erase, PERSON, person_id, school_id=school_id)
+    log.info("roster.erased", school_id=school_id, person_id=person_id, actor=actor)
     return await change_roster(
         command, roster=roster, school_id=school_id, actor=actor, correlation_id=correlation_id
     )
