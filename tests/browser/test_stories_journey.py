@@ -365,3 +365,25 @@ async def test_a_scheduled_story_waits_and_comments_come_only_when_the_school_al
 
     await teacher.reload()
     await expect(story_card(teacher, now).get_by_text("Thank you, she loved it!")).to_be_visible()
+
+
+async def test_a_long_link_in_a_story_does_not_widen_a_phones_page(
+    embedded: str, browser: Browser
+) -> None:
+    link = "https://example.org/letters?id=" + "x" * 300 + uuid.uuid4().hex  # no place to break
+    story = f"The trip letter is here: {link}"
+    teacher = await new_phone(browser)
+    await sign_in(teacher, embedded, *TEACHER)
+    await open_page(teacher, "Post a story")
+    await teacher.get_by_label("Your story").fill(story)
+    await teacher.get_by_role("button", name="Post", exact=True).click()
+    await expect(teacher.get_by_role("status")).to_have_text("Your story is posted to Class Oak.")
+
+    parent = await new_phone(browser)  # 390 px wide
+    await sign_in(parent, embedded, *PARENT)
+    await open_page(parent, "News")
+    await press_until(parent, "Check for news", story_card(parent, "The trip letter is here"))
+    widths = await parent.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide on a {widths[1]} px phone"
