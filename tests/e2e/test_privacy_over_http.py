@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import uuid
 import zipfile
 from typing import Any
 
@@ -206,3 +207,17 @@ async def test_erasing_a_pupil_while_their_class_is_given_points(
     until_projected_sync(teacher, last[0], path=GATEWAY_CAUGHT_UP_PATH)
     after = {p: teacher.get(f"/api/pupils/{p}/weekly-total").json()["total"] for p in others}
     assert after == {p: before[p] + given[p] for p in others}
+
+
+def test_closing_an_account_is_no_place_to_guess_its_password(embedded: str) -> None:
+    """A phone left signed in: its finder may try passwords only as often as signing in
+    allows, and then is told to wait; the account is not closed."""
+    who = {"email": f"{uuid.uuid4().hex[:8]}@family.example", "password": "a-long-password"}
+    made = client_for(embedded).post("/api/join/account", json={**who, "display_name": "A parent"})
+    assert made.status_code == 202, made.text
+    phone = signed_in(embedded, who)
+    answers = [
+        phone.post("/api/me/close", json={"password": f"guess-{n}"}).status_code for n in range(11)
+    ]
+    assert answers[:10] == [403] * 10 and answers[10] == 429, answers
+    assert phone.get("/api/me").status_code == 200  # still theirs, still signed in

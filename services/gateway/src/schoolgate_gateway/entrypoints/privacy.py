@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from schoolgate_contracts.privacy import PERSON
 from schoolgate_kit.identity import Identity, Role
@@ -22,10 +22,11 @@ from schoolgate_kit.problems import Forbidden, NotFound, Problem, problem_respon
 from schoolgate_gateway.accounts import Kind
 from schoolgate_gateway.audit import Read
 from schoolgate_gateway.bootstrap import SESSION_COOKIE
-from schoolgate_gateway.deps import CorrelationId, GatewayDep, SignedIn
+from schoolgate_gateway.deps import Address, CorrelationId, GatewayDep, SignedIn
 from schoolgate_gateway.export import READY, Exports, FetchMedia, Subject
 from schoolgate_gateway.projections import PARENTS, PUPILS
 from schoolgate_gateway.scope import identity_for
+from schoolgate_gateway.security import DEVICE_COOKIE
 
 router = APIRouter(prefix="/api/exports", tags=["privacy"])
 JOBS_KEPT = 5
@@ -174,13 +175,15 @@ class ErasureUnavailable(Problem):
     status, slug, title = 503, "erasure-unavailable", "Closing accounts is not possible here"
 
 
-@account_router.post("/close", status_code=204, responses=problem_responses(401, 403, 503))
+@account_router.post("/close", status_code=204, responses=problem_responses(401, 403, 429, 503))
 async def close_account(
     body: Closing,
+    request: Request,
     response: Response,
     account: SignedIn,
     gateway: GatewayDep,
     correlation: CorrelationId,
+    address: Address,
 ) -> None:
     """A parent closes their account. Their data key is destroyed first, so everything
     they wrote and everything written about them as a parent (comments, reasons given to
@@ -193,10 +196,13 @@ async def close_account(
         )
     if gateway.keyring is None:
         raise ErasureUnavailable("This Schoolgate runs without a master key.")
-    if (
-        account.email is None
-        or await gateway.accounts.sign_in(account.email, body.password) is None
-    ):
+    if account.email is None:
+        raise PasswordWrong("Please type your password again.")
+    # the sign-in's own limits: a phone left signed in is no place to guess the password at
+    device = await gateway.devices.device(request.cookies.get(DEVICE_COOKIE), account.email)
+    await gateway.sign_in.before(account.email, address, device)
+    if await gateway.accounts.sign_in(account.email, body.password) is None:
+        await gateway.sign_in.failed(account.email, address, device)
         raise PasswordWrong("Please type your password again.")
     await asyncio.to_thread(gateway.keyring.erase, PERSON, account.person_id)
     known = await gateway.readmodels.get(PARENTS, account.person_id) or {}
