@@ -90,14 +90,10 @@ class Keyring:
         self._ttl = ttl
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        self.misses = 0
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Sent to another process (a rebuild's), it opens its own store and cache there."""
-        return (Keyring, (self._secret, self.store), {"cache_size": self._cache_size})
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self._cache_size = state["cache_size"]
+        return (_keyring, (self._secret, self.store, self._cache_size, self._ttl))
 
     # -- writing --------------------------------------------------------------------------
 
@@ -128,7 +124,6 @@ class Keyring:
                 found.update(self.store.create(made))
         now = self._monotonic()
         with self._lock:
-            self.misses += len(key_ids)
             for key_id in key_ids:
                 wrapped = found.get(key_id)
                 if wrapped is None:
@@ -272,3 +267,7 @@ def _replace(node: Any, path: Sequence[str], change: Callable[[Any], Any]) -> No
         _replace(node[step], rest, change)
     elif node[step] is not None:
         node[step] = change(node[step])
+
+
+def _keyring(secret: str, store: KeyStore, cache_size: int, ttl: float) -> Keyring:
+    return Keyring(secret, store, cache_size=cache_size, ttl=ttl)

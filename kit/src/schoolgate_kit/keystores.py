@@ -7,6 +7,7 @@ erased subject's keys become tombstones: the wrapped bytes are deleted, not kept
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Collection, Mapping
@@ -144,7 +145,7 @@ class MongoKeyStore:
     def erase(self, subject: str, *, school_id: str | None) -> list[str]:
         query: dict[str, Any] = {"subject": subject}
         if school_id is not None:
-            query["_id"] = {"$regex": f"^{_escape(school_id)}/"}
+            query["_id"] = {"$regex": f"^{re.escape(school_id)}/"}
         erased = [doc["_id"] for doc in self._keys.find(query, {"_id": 1})]
         if school_id is not None and not erased:
             erased = [f"{school_id}/{subject}"]
@@ -156,12 +157,6 @@ class MongoKeyStore:
 
     def close(self) -> None:
         self._client.close()
-
-
-def _escape(text: str) -> str:
-    import re
-
-    return re.escape(text)
 
 
 def open_key_store(private_store_url: str, *, database: str = "schoolgate_private") -> KeyStore:
