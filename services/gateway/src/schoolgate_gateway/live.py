@@ -25,6 +25,7 @@ import structlog
 from prometheus_client import Counter, Gauge
 from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.points import PointAwarded, PointAwardUndone
+from schoolgate_contracts.privacy import REMOVED
 from schoolgate_kit.eventstore import EventStore
 from schoolgate_kit.problems import Problem
 
@@ -66,7 +67,7 @@ class PointsNews:
     @classmethod
     def of(cls, recorded: RecordedEvent) -> PointsNews | None:
         event = recorded.event
-        if not isinstance(event, PointAwarded | PointAwardUndone):
+        if not isinstance(event, PointAwarded | PointAwardUndone) or event.pupil_id == REMOVED:
             return None
         return cls(
             school_id=recorded.metadata.school_id,
