@@ -328,7 +328,8 @@ class _DataKey:
             return self._opened_text[box]
         except KeyError:
             pass
-        text = json.dumps(self.open_stable(box, key_id), ensure_ascii=False)
+        # sealed as compact JSON (``_plain``): the opened bytes are the value's text
+        text = self.siv().decrypt(base64.b64decode(box), [key_id.encode()]).decode()
         if len(self._opened_text) >= OPENED_PER_KEY:
             self._opened_text.clear()
         self._opened_text[box] = text
