@@ -50,7 +50,7 @@ SLEEPY: list[Shape] = [
     ("arc", (60, 49, 6, 20, 160), None, INK, 2.5),
     ("ellipse", (50, 67, 4, 3), INK, None, 0),
     ("polyline", (72, 14, 80, 14, 72, 22, 80, 22), None, INK, 2.5),
-    ("polyline", (83, 4, 89, 4, 83, 10, 89, 10), None, INK, 2),
+    ("polyline", (81, 6, 87, 6, 81, 12, 87, 12), None, INK, 2),
 ]
 
 
@@ -112,7 +112,8 @@ def main() -> None:
     ICONS.mkdir(exist_ok=True)
     tile = f'<rect width="100" height="100" rx="22" fill="{BRAND}"/>'
     (ICONS / "icon.svg").write_text(svg(MONSTER, tile), encoding="utf-8")
-    bed = '<circle cx="50" cy="56" r="42" fill="#fbefe3"/>'  # style.css --soft
+    # a tile of light-scheme --soft: the dark ink of the sleep lines shows in both schemes
+    bed = '<rect width="100" height="100" rx="26" fill="#fbefe3"/>'
     (ICONS / "sleepy-monster.svg").write_text(svg(SLEEPY, bed), encoding="utf-8")
     for size in (192, 512):
         png(size, rounded=True).save(ICONS / f"icon-{size}.png", optimize=True)
