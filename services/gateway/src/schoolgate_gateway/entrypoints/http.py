@@ -46,7 +46,12 @@ from schoolgate_gateway.entrypoints.static import StaticFiles
 from schoolgate_gateway.feed import CURSOR_PATTERN, MAX_PAGE_SIZE, PAGE_SIZE, FeedPage, parent_feed
 from schoolgate_gateway.projections import CONDUCT, PARENTS, PUPILS, SCHOOLS, STAFF
 from schoolgate_gateway.scope import all_children, identity_for
-from schoolgate_gateway.security import DEVICE_COOKIE, CrossSiteRequestGuard, TooManyAttempts
+from schoolgate_gateway.security import (
+    DEVICE_COOKIE,
+    CrossSiteRequestGuard,
+    PrivateAnswers,
+    TooManyAttempts,
+)
 from schoolgate_gateway.services import relay_response
 
 api = APIRouter(prefix="/api", tags=["gateway"])
@@ -912,4 +917,5 @@ def create_app(gateway: Gateway) -> FastAPI:
 
     app.add_exception_handler(TooManyAttempts, too_many)
     app.add_middleware(CrossSiteRequestGuard)
+    app.add_middleware(PrivateAnswers)
     return app
