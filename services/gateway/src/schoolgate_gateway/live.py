@@ -22,6 +22,7 @@ from types import FrameType
 from typing import Any
 
 import structlog
+from fastapi.responses import StreamingResponse
 from prometheus_client import Counter, Gauge
 from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.points import PointAwarded, PointAwardUndone
@@ -227,12 +228,23 @@ class LiveHub:
     ) -> AsyncIterator[str]:
         return self._stream(self._pupils, (school_id, pupil_id), "pupil", last_seen)
 
+    def follow_board(
+        self, school_id: str, class_id: str, *, last_seen: int | None = None
+    ) -> AsyncIterator[str]:
+        """A class's news as its board on the classroom screen hears it: well-done points
+        only. A "needs work" note is for the child's teacher and family, never the room."""
+        return self._stream(
+            self._classes, (school_id, class_id), "board", last_seen, keep=_positive
+        )
+
     async def _stream(
         self,
         index: dict[Key, weakref.WeakSet[Listener]],
         key: Key,
         scope: str,
         last_seen: int | None,
+        *,
+        keep: Callable[[PointsNews], bool] | None = None,
     ) -> AsyncIterator[str]:
         """The event stream of one page, until the page goes or the gateway stops.
 
@@ -256,7 +268,8 @@ class LiveHub:
                 if fell_behind:
                     yield message("refetch", {"position": news[-1].position})
                 for item in news:
-                    yield message("points", item.data(), event_id=item.position)
+                    if keep is None or keep(item):
+                        yield message("points", item.data(), event_id=item.position)
         finally:
             LISTENERS.labels(scope).dec()
             self._unregister(index, key, listener)
@@ -281,6 +294,23 @@ class LiveHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+def last_seen(last_event_id: str | None) -> int | None:
+    """The position a reconnecting browser saw last (it sends the last ``id:`` back)."""
+    return int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+
+
+def event_stream(events: AsyncIterator[str]) -> StreamingResponse:
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+    )
+
+
+def _positive(news: PointsNews) -> bool:
+    return news.kind == "positive"
 
 
 def _end_streams_on_exit_signals(hub: LiveHub) -> Callable[[], None]:
