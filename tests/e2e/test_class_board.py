@@ -6,6 +6,7 @@ In a module of its own: the last test uses up the instance's budget of code gues
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from ..conftest import until  # type: ignore[import-not-found]
 from .conftest import client_for, signed_in  # type: ignore[import-not-found]
 from .test_points_live import (  # type: ignore[import-not-found]
     ASSISTANT,
+    GENEROUS,
     LEADER,
     OFFICE,
     PARENT,
@@ -96,8 +98,12 @@ async def test_a_paired_screen_shows_the_class_and_its_well_done_points_live(
         # Ben's "needs work" note never reaches the room: the next news is Cara's point
         assert (news["pupil_id"], news["award_id"]) == (ids["cara"], given.json()["award_id"])
 
-    # the teacher stops every board of the class: the screen shows nothing any more
-    assert teacher.delete(f"/api/classes/{oak}/boards").json() == {"ended": 1}
+        # the teacher stops every board of the class: the open stream says so and ends,
+        # at the next thing it would have sent, and the screen reads nothing any more
+        assert teacher.delete(f"/api/classes/{oak}/boards").json() == {"ended": 1}
+        assert teacher.post("/api/awards", json=point).status_code == 201
+        async with asyncio.timeout(GENEROUS):
+            assert await live.events.get() == ("ended", {})
     assert screen.get(f"/api/board/classes/{oak}").status_code == 401
 
 

@@ -16,7 +16,7 @@ import signal
 import threading
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
@@ -228,14 +228,31 @@ class LiveHub:
     ) -> AsyncIterator[str]:
         return self._stream(self._pupils, (school_id, pupil_id), "pupil", last_seen)
 
-    def follow_board(
-        self, school_id: str, class_id: str, *, last_seen: int | None = None
+    async def follow_board(
+        self,
+        school_id: str,
+        class_id: str,
+        *,
+        last_seen: int | None = None,
+        still_paired: Callable[[], Awaitable[bool]],
     ) -> AsyncIterator[str]:
         """A class's news as its board on the classroom screen hears it: well-done points
-        only. A "needs work" note is for the child's teacher and family, never the room."""
-        return self._stream(
+        only. A "needs work" note is for the child's teacher and family, never the room.
+
+        Before each event (a keep-alive at least every ``keepalive_seconds``) the board's
+        session is asked again: once it has ended (the teacher stopped it, or its day is
+        over) the page is told ``ended`` and the stream closes, rather than carry on."""
+        events = self._stream(
             self._classes, (school_id, class_id), "board", last_seen, keep=_positive
         )
+        try:
+            async for event in events:
+                if not await still_paired():
+                    yield message("ended", {})
+                    return
+                yield event
+        finally:
+            await events.aclose()
 
     async def _stream(
         self,
@@ -245,7 +262,7 @@ class LiveHub:
         last_seen: int | None,
         *,
         keep: Callable[[PointsNews], bool] | None = None,
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         """The event stream of one page, until the page goes or the gateway stops.
 
         ``ready`` comes first, with the position from which every event reaches this page;

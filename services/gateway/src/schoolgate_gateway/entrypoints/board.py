@@ -20,6 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from schoolgate_kit.identity import Role
 from schoolgate_kit.problems import NotFound, problem_responses
 
 from schoolgate_gateway.bootstrap import BOARD_COOKIE, Gateway
@@ -175,12 +176,27 @@ async def board_total(
 @router.get("/board/classes/{class_id}/live", response_class=StreamingResponse)
 async def board_live(
     class_id: ClassId,
+    request: Request,
     viewer: BoardViewer,
     gateway: GatewayDep,
     last_event_id: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> StreamingResponse:
     """The class's well-done points as they are given, as server-sent events."""
     await gateway.live.start()
+    token = request.cookies.get(BOARD_COOKIE)
+
+    async def still_paired() -> bool:
+        if viewer.role is not Role.board:
+            return True  # staff on their own screen: their session is checked as usual
+        return (
+            token is not None and await gateway.accounts.board(token, gateway.clock()) is not None
+        )
+
     return event_stream(
-        gateway.live.follow_board(viewer.school_id, class_id, last_seen=last_seen(last_event_id))
+        gateway.live.follow_board(
+            viewer.school_id,
+            class_id,
+            last_seen=last_seen(last_event_id),
+            still_paired=still_paired,
+        )
     )
