@@ -27,4 +27,7 @@ url=$(scripts/rabbitmq.sh start "$state" "$port")
 echo "RabbitMQ test node: $url" >&2
 export SCHOOLGATE_TEST_AMQP_URL="$url" SCHOOLGATE_REQUIRE_RABBITMQ=1
 export SCHOOLGATE_TEST_RABBITMQ_NODE="$(cat "$state/nodename")" SCHOOLGATE_TEST_RABBITMQ_HOME="$state/home"
-"$uv" run pytest "$@"
+# Two test files at a time (a file's tests share its servers, so they stay on one worker):
+# most of the suite waits on servers starting, browsers and the broker, not on a core.
+workers=$(nproc); [ "$workers" -gt 4 ] && workers=4
+"$uv" run pytest -n "${SCHOOLGATE_TEST_WORKERS:-$workers}" --dist loadfile "$@"
