@@ -27,6 +27,7 @@ TEACHER = ("teacher@demo.school", "demo-teacher-pass")  # Oak, Year 3
 PARENT = ("parent@demo.school", "demo-parent-pass")  # Ada, Oak
 PARENT_2 = ("parent2@demo.school", "demo-parent2-pass")  # Leo, Willow
 ALT = "Children planting sunflowers in the school garden"
+SEEDS = "A tray of sunflower seeds"
 SENT = "Sent! Your teacher will look at it soon."
 CATCH_UP = 40  # tries, a quarter of a second apart, while read models catch up
 
@@ -85,24 +86,38 @@ async def test_a_year_group_story_with_a_photo_reaches_both_classes_and_the_teac
     await teacher.get_by_label("Year group", exact=True).select_option(label="Year 3")
     await teacher.get_by_label("Your story").fill(story)
     await teacher.get_by_label("Add photos, a short video or a PDF").set_input_files(
-        files=[jpeg("garden.jpg")]  # type: ignore[list-item]
+        files=[jpeg("garden.jpg"), jpeg("seeds.jpg", (40, 160, 60))]  # type: ignore[list-item]
     )
-    await expect(teacher.get_by_label("Describe photo 1")).to_be_visible()
+    await expect(teacher.get_by_label("Describe photo 2")).to_be_visible()
     await teacher.get_by_label("Describe photo 1").fill(ALT)
+    await teacher.get_by_label("Describe photo 2").fill(SEEDS)
     in_photo = teacher.get_by_role("group", name="Who is in photo 1?")
     # The whole year group's children can be tagged: Leo is in Willow, not the teacher's class.
     await expect(in_photo.get_by_label("Leo", exact=True)).to_be_visible()
-    await in_photo.get_by_label("Ada", exact=True).check()
     await in_photo.get_by_label("Cara", exact=True).check()
     await assert_accessible(teacher)
 
+    # Photo 2 says nobody: whoever might be in it, it does not post until the teacher says.
+    await teacher.get_by_role("button", name="Post", exact=True).click()
+    await expect(teacher.get_by_role("alert")).to_contain_text("Say who is in photo 2")
+
+    # One tap: nobody can be recognised in photo 2.
+    in_photo_2 = teacher.get_by_role("group", name="Who is in photo 2?")
+    await in_photo_2.get_by_label("No child can be recognised").check()
     # Cara's family did not agree to photos: the story is refused, saying so plainly.
     await teacher.get_by_role("button", name="Post", exact=True).click()
     await expect(teacher.get_by_role("alert")).to_contain_text("Cara")
     await expect(teacher.get_by_role("heading", name="Your story was not posted")).to_be_visible()
     await assert_accessible(teacher)
 
+    # Naming a child in a photo unticks "nobody", and the other way round.
+    await in_photo_2.get_by_label("Ada", exact=True).check()
+    await expect(in_photo_2.get_by_label("No child can be recognised")).not_to_be_checked()
+    await in_photo_2.get_by_label("No child can be recognised").check()
+    await expect(in_photo_2.get_by_label("Ada", exact=True)).not_to_be_checked()
+
     await in_photo.get_by_label("Cara", exact=True).uncheck()
+    await in_photo.get_by_label("Ada", exact=True).check()
     await teacher.get_by_role("button", name="Post", exact=True).click()
     await expect(teacher.get_by_role("status")).to_have_text("Your story is posted to Year 3.")
 
@@ -116,6 +131,7 @@ async def test_a_year_group_story_with_a_photo_reaches_both_classes_and_the_teac
         await press_until(parent, "Check for news", card)
         await expect(card.get_by_text(f"For {child}")).to_be_visible()
         await loaded(card.get_by_role("img", name=ALT))
+        await loaded(card.get_by_role("img", name=SEEDS))
         await assert_accessible(parent)
         parents.append(parent)
 

@@ -239,6 +239,9 @@ async def gate(
     return domain.Gate(cleared=frozenset(may), names=names)
 
 
+STAFF_ONLY = frozenset({"tagged_pupil_ids", "no_child_recognisable"})
+
+
 def _visible_attachments(attachments: Sequence[Doc], may: Collection[str]) -> list[Doc]:
     return [a for a in attachments if all(p in may for p in a["tagged_pupil_ids"])]
 
@@ -250,11 +253,16 @@ def _shown(
     everyone else sees only what consent allows, and not who is tagged."""
     if view == "staff":
         shown = [
-            {**a, "hidden": not all(p in may for p in a["tagged_pupil_ids"])} for a in attachments
+            {
+                "no_child_recognisable": False,  # a read model written before it was asked
+                **a,
+                "hidden": not all(p in may for p in a["tagged_pupil_ids"]),
+            }
+            for a in attachments
         ]
     else:
         shown = [
-            {k: v for k, v in a.items() if k != "tagged_pupil_ids"}
+            {k: v for k, v in a.items() if k not in STAFF_ONLY}
             for a in _visible_attachments(attachments, may)
         ]
     return [_with_urls(a, school_id) for a in shown]

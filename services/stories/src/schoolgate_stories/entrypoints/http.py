@@ -166,6 +166,10 @@ class AttachmentIn(Body):
     kind: MediaKind
     alt_text: str = Field(default="", max_length=500)
     tagged_pupil_ids: list[Id] = Field(default_factory=list, max_length=60)
+    no_child_recognisable: bool = Field(
+        default=False,
+        description="A post's photo or video names its pupils or says this, never both.",
+    )
 
     def contract(self) -> Attachment:
         return Attachment(
@@ -173,6 +177,7 @@ class AttachmentIn(Body):
             kind=self.kind,
             alt_text=self.alt_text,
             tagged_pupil_ids=tuple(dict.fromkeys(self.tagged_pupil_ids)),
+            no_child_recognisable=self.no_child_recognisable,
         )
 
 
@@ -203,6 +208,9 @@ class AttachmentView(BaseModel):
     url: str
     thumb_url: str | None
     tagged_pupil_ids: list[str] | None = Field(default=None, description="Staff only.")
+    no_child_recognisable: bool | None = Field(
+        default=None, description="Staff only: its author said no child can be recognised."
+    )
     hidden: bool | None = Field(
         default=None, description="Staff only: families do not see it (consent)."
     )
