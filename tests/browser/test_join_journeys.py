@@ -44,7 +44,7 @@ async def test_a_parent_joins_with_the_code_from_a_letter_and_sees_their_child(
     await assert_accessible(parent)
 
 
-async def test_a_used_code_and_a_taken_email_are_explained(
+async def test_a_used_or_wrong_code_makes_no_account_and_a_taken_email_is_explained(
     embedded: str, browser: Browser, phone: Page, other_phone: Page
 ) -> None:
     leader = await browser.new_page()
@@ -55,24 +55,31 @@ async def test_a_used_code_and_a_taken_email_are_explained(
     await join(phone, embedded, code, name="Efe Jones", email="efe@example.org", check=False)
     await sees_child(phone, "Eve")
 
-    # Someone else types the same email and the already used code.
+    # Someone else types a new email and the already used code, then a mistyped one.
     await open_join_link(other_phone, embedded, code)
-    await other_phone.get_by_label("Your name").fill("Someone")
+    for typed in (code, "ZZZZZ-99999"):
+        await other_phone.get_by_label("Code from the letter").fill(typed)
+        await other_phone.get_by_label("Your name").fill("Someone")
+        await other_phone.get_by_label("Email").fill("someone@example.org")
+        await other_phone.get_by_label("Password").fill("another long password")
+        await other_phone.get_by_role("button", name="Create account and join").click()
+        await expect(other_phone.get_by_role("alert")).to_contain_text("That code is not valid")
+        await expect(other_phone.get_by_role("heading", name="Create your account")).to_be_visible()
+        await assert_accessible(other_phone)
+    # No account was made: nobody is signed in, and the password opens nothing.
+    assert (await other_phone.request.get(f"{embedded}/api/me")).status == 401
+    signing_in = {"email": "someone@example.org", "password": "another long password"}
+    tried = await other_phone.request.post(f"{embedded}/api/session", data=signing_in)
+    assert tried.status == 401
+
+    # With a working code and an email that already has an account: sign in instead.
+    await issue_invite(leader, "Isla Wood")
+    fresh = await code_on_screen(leader)
+    await other_phone.get_by_label("Code from the letter").fill(fresh)
     await other_phone.get_by_label("Email").fill("efe@example.org")
-    await other_phone.get_by_label("Password").fill("another long password")
     await other_phone.get_by_role("button", name="Create account and join").click()
     await expect(other_phone.get_by_role("alert")).to_contain_text("Please sign in instead")
     await expect(other_phone.get_by_role("heading", name="Sign in to join")).to_be_visible()
-    await assert_accessible(other_phone)
-
-    await other_phone.get_by_role("button", name="I am new: create an account instead").click()
-    await other_phone.get_by_label("Your name").fill("Someone")
-    await other_phone.get_by_label("Email").fill("someone@example.org")
-    await other_phone.get_by_label("Password").fill("another long password")
-    await other_phone.get_by_role("button", name="Create account and join").click()
-    await expect(other_phone.get_by_role("alert")).to_contain_text("That code is not valid")
-    await expect(other_phone.get_by_role("heading", name="Connect to your child")).to_be_visible()
-    await assert_accessible(other_phone)
 
 
 async def test_a_third_guardian_waits_for_a_leader_to_approve(

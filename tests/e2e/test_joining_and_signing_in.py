@@ -120,6 +120,37 @@ async def test_a_third_guardian_waits_for_a_leader(embedded: str, ids: dict[str,
     assert sees_cara(), "the approved guardian sees Cara"
 
 
+def test_a_wrong_or_used_code_makes_no_account_a_working_one_does(
+    embedded: str, ids: dict[str, str]
+) -> None:
+    leader = signed_in(embedded, LEADER)
+    code = invite(leader, ids["sam-k"])
+
+    def join(code: str) -> tuple[httpx.Response, dict[str, str]]:
+        who = {"email": f"{uuid.uuid4().hex[:8]}@family.example", "password": "a-long-password"}
+        body = {**who, "display_name": "A parent", "code": code}
+        return client_for(embedded).post("/api/join/account", json=body), who
+
+    wrong, who = join("ZZZZZ-99999")
+    assert wrong.status_code == 422, wrong.text
+    assert wrong.headers["content-type"] == "application/problem+json"
+    assert wrong.json()["type"].endswith("/invite-not-valid")
+    assert "set-cookie" not in wrong.headers
+    assert client_for(embedded).post("/api/session", json=who).status_code == 401
+
+    first, who = join(code)
+    assert first.status_code == 202, first.text
+    parent = client_for(embedded)
+    assert parent.post("/api/session", json=who).status_code == 200
+    redeemed = parent.post("/api/join/redeem", json={"code": code})
+    assert redeemed.json()["status"] == "linked", redeemed.text
+
+    used, who = join(code)
+    assert used.status_code == 422, used.text
+    assert used.json()["type"].endswith("/invite-not-valid")
+    assert client_for(embedded).post("/api/session", json=who).status_code == 401
+
+
 async def test_a_suspended_parent_cannot_sign_in_until_it_is_lifted(
     embedded: str, ids: dict[str, str]
 ) -> None:

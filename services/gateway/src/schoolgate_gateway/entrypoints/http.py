@@ -45,7 +45,7 @@ from schoolgate_gateway.entrypoints import privacy
 from schoolgate_gateway.entrypoints.static import StaticFiles
 from schoolgate_gateway.feed import CURSOR_PATTERN, MAX_PAGE_SIZE, PAGE_SIZE, FeedPage, parent_feed
 from schoolgate_gateway.projections import CONDUCT, PARENTS, PUPILS, SCHOOLS, STAFF
-from schoolgate_gateway.scope import all_children, identity_for
+from schoolgate_gateway.scope import NO_SCHOOL, all_children, identity_for, is_staff_email
 from schoolgate_gateway.security import DEVICE_COOKIE, CrossSiteRequestGuard, TooManyAttempts
 from schoolgate_gateway.services import relay_response
 
@@ -98,6 +98,10 @@ class NewParent(BaseModel):
     display_name: Annotated[str, Field(min_length=1, max_length=120)]
     email: Email
     password: Password
+    code: Annotated[str | None, Field(min_length=4, max_length=32)] = Field(
+        default=None,
+        description="The code from the school's letter: if it does not work, no account is made.",
+    )
 
 
 class Code(BaseModel):
@@ -426,9 +430,15 @@ async def me(account: SignedIn, gateway: GatewayDep) -> Me:
 
 
 @api.post("/join/account", status_code=202, response_model=Joined)
-async def create_parent_account(body: NewParent, gateway: GatewayDep, address: Address) -> Joined:
+async def create_parent_account(
+    body: NewParent, gateway: GatewayDep, address: Address, correlation: CorrelationId
+) -> Joined | Response:
     """Create a parent or carer account, then sign in (the first step of joining)."""
     await gateway.limits.attempt(gateway.joins_per_address, address)
+    if body.code is not None:
+        refused = await _code_refused(body.code, body.email, gateway, address, correlation)
+        if refused is not None:
+            return refused
     # The same answer, with no session, whether or not the email has an account: a
     # different one would tell anybody whose email is known here. The owner of a new
     # account signs in next; a taken email's sign-in then fails as any wrong password does.
@@ -439,6 +449,29 @@ async def create_parent_account(body: NewParent, gateway: GatewayDep, address: A
             email=body.email, password=body.password, display_name=body.display_name
         )
     return Joined()
+
+
+async def _code_refused(
+    code: str, email: str, gateway: GatewayDep, address: str, correlation: str
+) -> Response | None:
+    """Refuse a wrong, used, expired or revoked code before any account exists: a family
+    that mistyped it would otherwise be left signed in to an account with no child."""
+    await gateway.limits.attempt(gateway.codes_per_address, address)
+    joining = Identity(
+        subject=f"joining-{uuid.uuid4().hex}",  # nobody yet: the account is made after
+        role=Role.parent,
+        school_id=NO_SCHOOL,
+        also_staff=await is_staff_email(email, gateway.readmodels),
+    )
+    answer = await gateway.services["consent"].call(
+        "POST",
+        "/invites/check",
+        identity=joining,
+        correlation_id=correlation,
+        json={"code": code},
+        headers={"x-forwarded-for": address},
+    )
+    return None if answer.status_code == 204 else relay_response(answer)
 
 
 @api.post("/join/redeem")
