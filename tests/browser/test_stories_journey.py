@@ -252,6 +252,16 @@ async def test_a_pupil_hands_in_home_learning_the_teacher_approves_and_the_famil
     await expect(mine.get_by_text("Waiting for your teacher to look at it")).to_be_visible()
     await assert_accessible(pupil)
 
+    # The family sees the task for Ada's class and that she handed it in, not yet the work.
+    parent = await new_phone(browser)  # 390 x 844
+    await sign_in(parent, embedded, *PARENT)
+    await open_page(parent, "Home learning")
+    set_for_ada = parent.get_by_role("article").filter(has_text=task)
+    await press_until(
+        parent, "Check again", set_for_ada.get_by_text("Ada handed this in. You will see it")
+    )
+    await expect(set_for_ada.get_by_text(words)).to_have_count(0)
+
     await open_page(teacher, "Home learning")
     task_card = teacher.get_by_role("article").filter(has_text=task)
     await task_card.get_by_role("button", name="Who has handed it in?").click()
@@ -271,14 +281,23 @@ async def test_a_pupil_hands_in_home_learning_the_teacher_approves_and_the_famil
         "Approved. Ada's family can see it now."
     )
 
-    parent = await new_phone(browser)
-    await sign_in(parent, embedded, *PARENT)
     await open_page(parent, "News")
     work = story_card(parent, words)
     await press_until(parent, "Check for news", work)
     await expect(work.get_by_role("heading", name="Ada's work")).to_be_visible()
     await loaded(work.get_by_role("img").first)
     await assert_accessible(parent)
+
+    # Once approved, home learning shows what she handed in, on a phone-wide page.
+    await open_page(parent, "Home learning")
+    await expect(set_for_ada.get_by_text("the teacher approved it")).to_be_visible()
+    await expect(set_for_ada.get_by_text(words)).to_be_visible()
+    await loaded(set_for_ada.get_by_role("img").first)
+    await assert_accessible(parent)
+    widths = await parent.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide on a {widths[1]} px phone"
 
     await pupil.reload()
     await expect(story_card(pupil, words).get_by_text("On show to your family")).to_be_visible()

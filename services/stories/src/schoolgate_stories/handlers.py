@@ -909,3 +909,40 @@ async def submissions(task: Doc, *, stories: Stories) -> list[Doc]:
             }
         )
     return rows
+
+
+FAMILY_STATUS = {"approved": "approved", "submitted": "submitted", "sent_back": "submitted"}
+"""A family learns that work was handed in; what the teacher asked to change is the
+pupil's business, and the work itself waits for approval, as in the portfolio."""
+
+
+async def home_learning_of(pupil: Doc, view: View, *, stories: Stories) -> list[Doc]:
+    """The home learning of the pupil's class now, newest first, each with where the
+    pupil's hand-in stands and the work handed in that this reader may see."""
+    school_id = pupil["school_id"]
+    tasks = await tasks_of(pupil["class_id"], school_id, stories=stories)
+    if not tasks:
+        return []
+    task_ids = {t["task_id"] for t in tasks}
+    handed = [
+        i
+        for i in await portfolio_of(pupil["pupil_id"], school_id, stories=stories)
+        if i["task_id"] in task_ids
+    ]
+    best: dict[str, str] = {}
+    for item in handed:
+        held = best.get(item["task_id"])
+        if held is None or STATUS_ORDER[item["status"]] > STATUS_ORDER[held]:
+            best[item["task_id"]] = item["status"]
+    shown = await item_views(handed, view, stories=stories)
+    rows = []
+    for task in tasks:
+        status = best.get(task["task_id"], "not_yet")
+        rows.append(
+            {
+                "task": task,
+                "status": FAMILY_STATUS.get(status, status) if view == "family" else status,
+                "work": [w for w in shown if w["task_id"] == task["task_id"]],
+            }
+        )
+    return rows

@@ -682,6 +682,20 @@ async def task_submissions(task: TaskStaff, stories: StoriesDep) -> Submissions:
     )
 
 
+class ChildTask(BaseModel):
+    task: Task
+    status: Literal["not_yet", "submitted", "approved", "sent_back"] = Field(
+        description="Families see sent-back work as submitted: the note is for the pupil."
+    )
+    work: list[ItemView] = Field(description="What was handed in; for families, approved work.")
+
+
+@router.get("/pupils/{pupil_id}/home-learning", response_model=list[ChildTask])
+async def pupil_home_learning(scope: PortfolioReader, stories: StoriesDep) -> Any:
+    """A pupil's class's home learning, newest first, with what the pupil handed in."""
+    return await handlers.home_learning_of(scope.pupil, scope.view, stories=stories)
+
+
 def create_app(stories: Stories) -> FastAPI:
     kit = Kit(
         name="stories",
