@@ -195,7 +195,7 @@ class Redeemed(BaseModel):
     code_of_conduct_accepted: bool
 
 
-@router.post("/invites/check", status_code=204)
+@router.post("/invites/check", status_code=204, responses=problem_responses(401, 403, 429))
 async def check_invite(
     body: RedeemRequest, identity: ParentBeforeConduct, consent: ConsentDep, address: Address
 ) -> None:

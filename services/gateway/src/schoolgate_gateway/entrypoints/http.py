@@ -23,7 +23,13 @@ from schoolgate_kit.directory import require_conduct_accepted
 from schoolgate_kit.guard import ROUTE_CHECK_MARGIN, raise_body_limit
 from schoolgate_kit.identity import Identity, Role
 from schoolgate_kit.names import PupilName, display_names
-from schoolgate_kit.problems import Forbidden, NotFound, Problem, Unauthenticated
+from schoolgate_kit.problems import (
+    Forbidden,
+    NotFound,
+    Problem,
+    Unauthenticated,
+    problem_responses,
+)
 
 from schoolgate_gateway import caught_up, opening
 from schoolgate_gateway.accounts import Account, EmailTaken, HasPassword, Kind
@@ -42,6 +48,7 @@ from schoolgate_gateway.deps import (
     SignedIn,
 )
 from schoolgate_gateway.entrypoints import privacy
+from schoolgate_gateway.entrypoints.account import router as own_account
 from schoolgate_gateway.entrypoints.static import StaticFiles
 from schoolgate_gateway.feed import CURSOR_PATTERN, MAX_PAGE_SIZE, PAGE_SIZE, FeedPage, parent_feed
 from schoolgate_gateway.projections import CONDUCT, PARENTS, PUPILS, SCHOOLS, STAFF
@@ -429,7 +436,12 @@ async def me(account: SignedIn, gateway: GatewayDep) -> Me:
 # -- families joining --------------------------------------------------------------------
 
 
-@api.post("/join/account", status_code=202, response_model=Joined)
+@api.post(
+    "/join/account",
+    status_code=202,
+    response_model=Joined,
+    responses=problem_responses(429),
+)
 async def create_parent_account(
     body: NewParent, gateway: GatewayDep, address: Address, correlation: CorrelationId
 ) -> Joined | Response:
@@ -926,6 +938,7 @@ def create_app(gateway: Gateway) -> FastAPI:
         privacy.router,
         privacy.account_router,
         privacy.audit_router,
+        own_account,
         api,
         pages,
         StaticFiles.load().router(),

@@ -16,7 +16,7 @@ from schoolgate_contracts.stories import Attachment, Audience, MediaKind
 from schoolgate_kit.app import Kit, create_service_app
 from schoolgate_kit.guard import allow_body
 from schoolgate_kit.identity import Role
-from schoolgate_kit.problems import Forbidden, NotFound, Problem, Unprocessable
+from schoolgate_kit.problems import Forbidden, NotFound, Problem, Unprocessable, problem_responses
 
 from schoolgate_stories import domain, handlers
 from schoolgate_stories.bootstrap import Stories
@@ -690,7 +690,11 @@ class ChildTask(BaseModel):
     work: list[ItemView] = Field(description="What was handed in; for families, approved work.")
 
 
-@router.get("/pupils/{pupil_id}/home-learning", response_model=list[ChildTask])
+@router.get(
+    "/pupils/{pupil_id}/home-learning",
+    response_model=list[ChildTask],
+    responses=problem_responses(401, 403, 404),
+)
 async def pupil_home_learning(scope: PortfolioReader, stories: StoriesDep) -> Any:
     """A pupil's class's home learning, newest first, with what the pupil handed in."""
     return await handlers.home_learning_of(scope.pupil, scope.view, stories=stories)
