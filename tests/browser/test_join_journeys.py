@@ -119,3 +119,49 @@ async def test_a_third_guardian_waits_for_a_leader_to_approve(
     await sees_child(third, "Cara")
     await expect(third.get_by_role("heading", name="Waiting for the school")).to_have_count(0)
     await assert_accessible(third)
+
+
+async def test_a_parent_renames_changes_password_and_signs_out_everywhere(
+    embedded: str, phone: Page, other_phone: Page
+) -> None:
+    email, password, new_password = "kemi@example.org", "kemi's first password", "kemi's new one!"
+    made = await phone.request.post(
+        f"{embedded}/api/join/account",
+        data={"email": email, "password": password, "display_name": "Kemi"},
+    )
+    assert made.status == 202, await made.text()
+    laptop = other_phone
+    for device in (phone, laptop):
+        await sign_in(device, embedded, email, password)
+    await open_page(phone, "Your account")
+    await assert_accessible(phone)
+
+    await phone.get_by_label("Your name").fill("Kemi Adeyemi")
+    await phone.get_by_role("button", name="Save name").click()
+    await expect(phone.get_by_role("status")).to_have_text(
+        "Saved. The school sees your name as Kemi Adeyemi."
+    )
+    await expect(phone.get_by_label("Language")).to_have_value("en")
+
+    # the old password first; a wrong one changes nothing
+    await phone.get_by_label("Current password").fill("not my password")
+    await phone.get_by_label("New password").fill(new_password)
+    await phone.get_by_role("button", name="Change password").click()
+    await expect(phone.get_by_role("alert")).to_contain_text("Please type your password again")
+    await phone.get_by_label("Current password").fill(password)
+    await phone.get_by_role("button", name="Change password").click()
+    await expect(phone.get_by_role("status")).to_contain_text("Your password is changed.")
+    await assert_accessible(phone)
+    widths = await phone.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide on a {widths[1]} px phone"
+
+    # the laptop was signed out by the new password; signed in again, then out everywhere
+    await laptop.reload()
+    await expect(laptop.get_by_role("button", name="Sign in")).to_be_visible()
+    await sign_in(laptop, embedded, email, new_password)
+    await phone.get_by_role("button", name="Sign out everywhere").click()
+    await expect(phone.get_by_role("button", name="Sign in")).to_be_visible()
+    await laptop.reload()
+    await expect(laptop.get_by_role("button", name="Sign in")).to_be_visible()
+    await sign_in(phone, embedded, email, new_password)
+    await expect(phone.get_by_role("heading", level=1)).to_have_text("Your children")
