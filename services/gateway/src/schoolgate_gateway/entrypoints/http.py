@@ -467,8 +467,9 @@ async def _code_refused(
     code: str, email: str, gateway: GatewayDep, address: str, correlation: str
 ) -> Response | None:
     """Refuse a wrong, used, expired or revoked code before any account exists: a family
-    that mistyped it would otherwise be left signed in to an account with no child."""
-    await gateway.limits.attempt(gateway.codes_per_address, address)
+    that mistyped it would otherwise be left signed in to an account with no child. Only a
+    refused code counts against the address: a working one counts when it is redeemed."""
+    await gateway.limits.check((gateway.codes_per_address, address))
     joining = Identity(
         subject=f"joining-{uuid.uuid4().hex}",  # nobody yet: the account is made after
         role=Role.parent,
@@ -483,7 +484,10 @@ async def _code_refused(
         json={"code": code},
         headers={"x-forwarded-for": address},
     )
-    return None if answer.status_code == 204 else relay_response(answer)
+    if answer.status_code == 204:
+        return None
+    await gateway.limits.count((gateway.codes_per_address, address))
+    return relay_response(answer)
 
 
 @api.post("/join/redeem")
