@@ -16,6 +16,7 @@ from pathlib import Path
 
 from schoolgate_contracts import Metadata, NewEvent
 from schoolgate_contracts.points import PointAwarded
+from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.eventstore.sqlite import SCHEMA
 from schoolgate_kit.wire import metadata_json
 
@@ -130,11 +131,18 @@ Row = tuple[str, str, str, int, str, str, str]
 
 
 def award_rows(
-    count: int, *, pupils: int = 5000, weeks: int = 30, schools: int = 10, seed: int = 42
+    count: int,
+    *,
+    pupils: int = 5000,
+    weeks: int = 30,
+    schools: int = 10,
+    seed: int = 42,
+    keyring: Keyring | None = None,
 ) -> Iterator[Row]:
     """``count`` PointAwarded rows in school-day order: one stream per award, as points does.
 
-    Payloads come from the real models; metadata is shared per class and day (its content
+    Payloads come from the real models, sealed by ``keyring`` as the store writes them (each
+    pupil's id under its week's key); metadata is shared per class and day (its content
     does not change what reading it costs).
     """
     rng = random.Random(seed)
@@ -171,19 +179,23 @@ def award_rows(
             week_start=day - timedelta(days=day.weekday()),
             awarded_at=at,
         )
+        school_id = f"school-{pupil % schools:02d}"
         yield (
             str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             f"award-{award_id}",
             PointAwarded.event_type,
             PointAwarded.schema_version,
-            event.model_dump_json(),
+            event.model_dump_json() if keyring is None else keyring.seal_event(event, school_id),
             meta,
             at.isoformat(),
         )
 
 
-def write_award_log(path: Path, count: int, *, chunk: int = 20_000) -> None:
-    """Fill a fresh event-store file with ``count`` awards, fast (one bulk transaction)."""
+def write_award_log(
+    path: Path, count: int, *, chunk: int = 20_000, keyring: Keyring | None = None
+) -> None:
+    """Fill a fresh event-store file with ``count`` awards, fast (one bulk transaction);
+    sealed with ``keyring`` when given."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None)
     try:
@@ -192,7 +204,7 @@ def write_award_log(path: Path, count: int, *, chunk: int = 20_000) -> None:
         conn.executescript(SCHEMA)
         conn.execute("BEGIN")
         rows: list[Row] = []
-        for row in award_rows(count):
+        for row in award_rows(count, keyring=keyring):
             rows.append(row)
             if len(rows) >= chunk:
                 conn.executemany(INSERT, rows)

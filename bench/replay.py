@@ -9,9 +9,11 @@ rebuild in one process is measured too and shown beside it. When the rebuild mis
 target, a cProfile of a smaller one-process rebuild is attached to the result (the event
 loop's thread only: time spent in SQLite reader/writer threads shows up as waiting).
 
-The store reads with a keyring, as a deployment's does. Awards hold no personal value, so it
-costs them nothing; a log of comments (each sealed under its writer's key, 500 writers) is
-scanned with the keyring and, in clear, without one, to show what opening sealed values costs.
+The store reads with a keyring, as a deployment's does. An award's one personal value, whose
+it is, is sealed under its week's key, stably, so the log is opened as text with one
+decryption per child and week; a log of comments (each sealed under its writer's key, 500
+writers, a fresh nonce each) is scanned with the keyring and, in clear, without one, to show
+what opening values sealed one by one costs.
 """
 
 from __future__ import annotations
@@ -128,8 +130,9 @@ async def _rebuild(
 
 async def _profile(workdir: Path) -> str:
     log = workdir / "profile-events.db"
-    write_award_log(log, PROFILE_EVENTS)
-    store = await SqliteEventStore.open(log, clock=utc_now)
+    keyring = Keyring(random_token(), SqliteKeyStore(workdir / "profile-private.db"))
+    write_award_log(log, PROFILE_EVENTS, keyring=keyring)
+    store = await SqliteEventStore.open(log, clock=utc_now, keyring=keyring)
     profiler = cProfile.Profile()
     try:
         profiler.enable()
@@ -151,13 +154,19 @@ async def run(workdir: Path, *, quick: bool, profile: bool = False) -> list[Resu
     # the log outlives a run (the runner clears ``here`` after each): with --repeat, later
     # runs read the same log instead of spending a minute writing it again
     log = workdir / f"{NAME}-log-{count}" / "events.db"
+    # its keys beside it, under a master key made with it (and kept with it for --repeat)
+    secret_file = log.parent / "master.key"
     started = time.perf_counter()
     if not log.exists():
-        write_award_log(log, count)
+        secret_file.parent.mkdir(parents=True, exist_ok=True)
+        secret_file.write_text(random_token())
+        writer = Keyring(secret_file.read_text(), SqliteKeyStore(log.parent / "private.db"))
+        write_award_log(log, count, keyring=writer)
+        writer.store.close()
     written = time.perf_counter() - started
     os.sync()  # the log on disk before anything is timed: writing it back slowed the reads
 
-    keyring = Keyring(random_token(), SqliteKeyStore(here / "private.db"))
+    keyring = Keyring(secret_file.read_text(), SqliteKeyStore(log.parent / "private.db"))
     store = await SqliteEventStore.open(log, clock=utc_now, keyring=keyring)
     try:
         scanned, scan_seconds = await _scan(store)

@@ -1,11 +1,16 @@
-"""A teacher awards a point on their phone; the parent sees it in this week's total."""
+"""A teacher awards a point on their phone; the parent sees it in this week's total. And the app
+around it: it installs to a home screen, opens offline to a friendly page that shows no one's
+data, and every kind of user's main page is accessible in light and dark, phone and laptop."""
 
 from __future__ import annotations
 
-import pytest
-from playwright.async_api import Page, expect
+import struct
+from typing import Any
 
-from .steps import assert_accessible, sign_in  # type: ignore[import-not-found]
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from .steps import assert_accessible, sees_child, sign_in  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.browser
 
@@ -53,3 +58,145 @@ async def test_the_sign_in_form_works_from_the_keyboard(embedded: str, phone: Pa
     await phone.get_by_role("button", name="Ben").focus()
     await phone.keyboard.press("Enter")
     await expect(phone.get_by_role("status")).to_have_text("Ben got a point for Kindness.")
+
+
+# -- installable, offline, and both colour schemes: on the same server, changing nothing above
+
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1366, "height": 768}
+ACCOUNTS = {
+    "parent": ("parent@demo.school", "demo-parent-pass"),
+    "teacher": ("teacher@demo.school", "demo-teacher-pass"),
+    "leader": ("leader@demo.school", "demo-leader-pass"),
+}
+# The scope of the worker that controls the page, once it does: waited for inside the page,
+# because the app's Content-Security-Policy refuses the eval() of wait_for_function.
+CONTROLLED = """async () => {
+  const late = new Promise((_, fail) => setTimeout(() => fail(new Error("no worker")), 10000));
+  const worker = navigator.serviceWorker;
+  await Promise.race([worker.ready, late]);
+  const took = new Promise((done) => worker.addEventListener("controllerchange", done));
+  if (!worker.controller) await Promise.race([took, late]);
+  return (await worker.getRegistration()).scope;
+}"""
+# Every path the worker has kept, whatever its cache.
+KEPT = """async () => {
+  const kept = [];
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) kept.push(new URL(request.url).pathname);
+  }
+  return kept;
+}"""
+
+
+def png_size(body: bytes) -> tuple[int, int]:
+    assert body[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    width, height = struct.unpack(">II", body[16:24])
+    return width, height
+
+
+async def fetched(page: Page, url: str) -> bytes:
+    answer = await page.request.get(url)
+    assert answer.ok, f"{url} answered {answer.status}"
+    return await answer.body()
+
+
+async def test_the_app_installs_and_opens_offline_without_anyone_s_data(
+    embedded: str, phone: Page
+) -> None:
+    page = phone
+    await page.goto(embedded)
+    manifest_url = await page.locator('link[rel="manifest"]').get_attribute("href")
+    assert manifest_url
+    manifest_answer = await page.request.get(f"{embedded}{manifest_url}")
+    assert manifest_answer.headers["content-type"] == "application/manifest+json"
+    manifest: dict[str, Any] = await manifest_answer.json()
+    assert manifest["name"] == "Schoolgate" and manifest["short_name"]
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    assert manifest["theme_color"].startswith("#")
+    sizes = set()
+    for icon in manifest["icons"]:
+        body = await fetched(page, f"{embedded}{icon['src']}")
+        if icon["type"] == "image/png":
+            assert png_size(body) == tuple(int(n) for n in icon["sizes"].split("x")), icon
+            sizes.add(icon["sizes"])
+    assert {"192x192", "512x512"} <= sizes
+    touch = await page.locator('link[rel="apple-touch-icon"]').get_attribute("href")
+    assert touch and png_size(await fetched(page, f"{embedded}{touch}")) == (180, 180)
+
+    # the worker is installed, from the root, on the first visit, and controls the page
+    assert await page.evaluate(CONTROLLED) == f"{embedded}/"
+
+    parent = ACCOUNTS["parent"]
+    await sign_in(page, embedded, *parent)
+    await sees_child(page, "Ada")
+    await page.get_by_role("navigation").get_by_role("link", name="News").click()
+    await expect(page.get_by_role("heading", level=1, name="News")).to_be_visible()
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("status")).to_have_text("You are signed out.")
+    # Only the app's own files were kept: no answer of the API, no photo, no page.
+    kept = await page.evaluate(KEPT)
+    assert "/static/offline.html" in kept and "/static/style.css" in kept
+    assert [path for path in kept if not path.startswith("/static/")] == []
+
+    await page.context.set_offline(True)
+    for address in (embedded, f"{embedded}/#news"):
+        await page.goto(address)
+        await expect(page.get_by_role("heading", name="No connection just now")).to_be_visible()
+        await expect(page.get_by_text("Ada")).to_have_count(0)
+    for scheme in ("light", "dark"):
+        await page.emulate_media(color_scheme=scheme)
+        await assert_accessible(page)
+    await page.context.set_offline(False)
+    await page.get_by_role("link", name="Try again").click()
+    await expect(page.get_by_label("Email")).to_be_visible()
+
+
+async def signed_in_as(browser: Browser, base: str, who: str) -> Page:
+    """A laptop-sized browser signed in as ``who`` (or nobody), on its main page."""
+    page = await browser.new_page(viewport=LAPTOP)
+    if who == "pupil":
+        # the classroom way: a teacher shows the class code, the pupil taps their picture
+        teacher = await browser.new_context()
+        email, password = ACCOUNTS["teacher"]
+        answer = await teacher.request.post(
+            f"{base}/api/session", data={"email": email, "password": password}
+        )
+        assert answer.ok, await answer.text()
+        me = await (await teacher.request.get(f"{base}/api/me")).json()
+        class_id = next(iter(me["classes"]))
+        code = await (await teacher.request.post(f"{base}/api/classes/{class_id}/code")).json()
+        await teacher.close()
+        pupils = await page.request.post(f"{base}/api/pupil/class", data={"code": code["code"]})
+        pupil_id = (await pupils.json())["pupils"][0]["pupil_id"]
+        chosen = await page.request.post(
+            f"{base}/api/pupil/session", data={"code": code["code"], "pupil_id": pupil_id}
+        )
+        assert chosen.ok, await chosen.text()
+        await page.goto(base)
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("Hello")
+    elif who in ACCOUNTS:
+        await sign_in(page, base, *ACCOUNTS[who])
+    else:
+        await page.goto(base)
+        await expect(page.get_by_label("Email")).to_be_visible()
+    return page
+
+
+@pytest.mark.parametrize("who", ["nobody", "parent", "teacher", "leader", "pupil"])
+async def test_each_main_page_is_accessible_in_both_schemes_and_both_sizes(
+    embedded: str, browser: Browser, who: str
+) -> None:
+    page = await signed_in_as(browser, embedded, who)
+    await expect(page.get_by_text("Loading…")).to_have_count(0)
+    for size in (PHONE, LAPTOP):
+        await page.set_viewport_size(size)
+        for scheme in ("light", "dark"):
+            await page.emulate_media(color_scheme=scheme)
+            await assert_accessible(page)
+            overflow = await page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{who}, {size['width']} px, {scheme}: {overflow} px too wide"
+    await page.context.close()

@@ -76,7 +76,7 @@ async def test_a_leader_downloads_a_leavers_record_then_erases_it(
     await assert_accessible(leader)
 
 
-async def test_a_leader_chooses_how_long_a_leavers_record_is_kept(
+async def test_a_leader_chooses_how_long_leavers_and_points_are_kept(
     embedded: str, phone: Page
 ) -> None:
     leader = phone
@@ -88,7 +88,11 @@ async def test_a_leader_chooses_how_long_a_leavers_record_is_kept(
     await assert_accessible(leader)
     await leader.get_by_label("A number of days I choose").check()
     await leader.get_by_label("Days after leaving, if you chose a number").fill("14")
+    await expect(leader.get_by_label("Months of points to keep")).to_have_value("12")
+    await leader.get_by_label("Months of points to keep").fill("18")
     await leader.get_by_role("button", name="Save").click()
     await expect(leader.get_by_role("status")).to_have_text(
-        "Saved. Leavers' records are erased by this rule every hour."
+        "Saved. Leavers' records and old points are erased by these rules every hour."
     )
+    await leader.reload()
+    await expect(leader.get_by_label("Months of points to keep")).to_have_value("18")

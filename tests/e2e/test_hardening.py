@@ -143,6 +143,11 @@ def test_pages_and_answers_carry_the_security_headers(server: tuple[str, Process
         assert answer.headers["x-content-type-options"] == "nosniff"
         assert answer.headers["x-frame-options"] == "DENY"
         assert answer.headers["referrer-policy"] == "no-referrer"
+    # a shared tablet's disk cache keeps no one's answers (the gateway's own, or relayed)
+    leader = signed_in(base, LEADER)
+    for address in ("/api/me", "/api/roster/schools/demo-school/pupils"):
+        answer = leader.get(address)
+        assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
 
 
 async def test_a_school_value_named_as_a_formula_is_text_in_the_csv_report(

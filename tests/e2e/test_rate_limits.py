@@ -1,5 +1,5 @@
-"""Guessing is slowed: passwords, class codes. In their own module, so their own instance:
-the limits they use up would otherwise refuse the other tests' requests."""
+"""Guessing is slowed: passwords, class codes, class board codes. In their own module, so
+their own instance: the limits they use up would otherwise refuse the other tests' requests."""
 
 from __future__ import annotations
 
@@ -68,3 +68,16 @@ def test_class_code_guessing_is_slowed(embedded: str) -> None:
     answers = [guesser.post("/api/pupil/class", json={"code": f"ZZZZ{i:02d}"}) for i in range(31)]
     assert {a.status_code for a in answers[:30]} == {404}
     assert refused(answers[30])
+
+
+def test_board_code_guessing_is_slowed_on_the_class_codes_budget(embedded: str) -> None:
+    guesser = client_for(embedded)
+    answers = []
+    for _ in range(31):  # whatever of the budget the tests above left
+        answers.append(guesser.post("/api/board/session", json={"code": "ZZZZZZ"}))
+        if answers[-1].status_code != 404:
+            break
+    assert refused(answers[-1]), [a.status_code for a in answers]
+    assert {a.status_code for a in answers[:-1]} <= {404}
+    # one budget: a guesser gains nothing by turning to the pupils' class codes
+    assert refused(guesser.post("/api/pupil/class", json={"code": "ZZZZ00"}))

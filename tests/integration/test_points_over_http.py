@@ -30,6 +30,11 @@ PARENT_OF_P1 = token(Role.parent, subject="parent-1", classes=frozenset(), pupil
 PUPIL_P1 = token(Role.pupil, subject="p1", classes=frozenset())
 OFFICE = token(Role.office, subject="office-1", classes=frozenset())
 OTHER_SCHOOL = token(Role.leader, school="school-2", subject="leader-9", classes=frozenset())
+BOARD = token(Role.board, subject="board-1", classes=frozenset({"class-1"}))
+"""Class 1's board on the classroom screen: its class total, nothing else."""
+OTHER_BOARD = token(
+    Role.board, school="school-2", subject="board-9", classes=frozenset({"class-9"})
+)
 
 
 @pytest.fixture(scope="module")
@@ -310,6 +315,16 @@ async def test_bad_awards_are_problems_and_write_nothing(
         (PUPIL_P1, "GET", "classes/class-1/total", 403),
         (OTHER_SCHOOL, "GET", "classes/class-1/total", 403),
         (LEADER, "GET", "classes/class-9/total", 404),  # another school's class, here
+        (BOARD, "GET", "classes/class-1/total", 200),
+        (BOARD, "GET", "classes/class-2/total", 403),
+        (OTHER_BOARD, "GET", "classes/class-1/total", 403),
+        (OTHER_BOARD, "GET", "classes/class-9/total", 404),  # its own class, under our path
+        (BOARD, "GET", "classes/class-1/report?from=2026-11-16&to=2026-11-22", 403),
+        (BOARD, "GET", "pupils/p1/summary", 403),
+        (BOARD, "GET", "pupils/p1/weekly-total", 403),
+        (BOARD, "GET", "settings", 403),
+        (BOARD, "PUT", "settings", 403),
+        (BOARD, "POST", "awards/any-award/undo", 403),
         # reports by pupil: the class's teachers and leaders only
         (TEACHER, "GET", "classes/class-1/report?from=2026-11-16&to=2026-11-22", 200),
         (TEACHER, "GET", "classes/class-2/report?from=2026-11-16&to=2026-11-22", 403),
@@ -350,6 +365,8 @@ async def test_who_may_see_what(
         (LEADER, {"whole_class": True, "class_id": "class-2"}, 201),
         (PARENT_OF_P1, {"pupil_id": "p1", "class_id": "class-1"}, 403),
         (OTHER_SCHOOL, {"pupil_id": "p1", "class_id": "class-1"}, 403),
+        (BOARD, {"pupil_id": "p1", "class_id": "class-1"}, 403),
+        (BOARD, {"whole_class": True, "class_id": "class-1"}, 403),
     ],
 )
 async def test_who_may_award_to_a_group_or_class(

@@ -8,10 +8,20 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from schoolgate_contracts.base import Event
-from schoolgate_contracts.privacy import Id, NotPersonal
+from schoolgate_contracts.privacy import Id, NotPersonal, Personal
 from schoolgate_contracts.registry import registry
 
 PointKind = Literal["positive", "needs_work"]
+
+POINTS_WEEK = "points-week"
+"""The kind of key a school's awards of one week are sealed with: the school keeps points
+for a rolling period, and erasing a week's key erases which child each of its points went
+to (``OldPointsErased``)."""
+
+AwardedPupil = Annotated[str, Personal("week_start", kind=POINTS_WEEK, stable=True)]
+"""Who a point went to: the one personal thing an award holds, sealed under its week's key
+(stable: a week's many awards to one child open with one decryption). Reads as ``removed``
+once the week is past the school's retention, and every read model then skips it."""
 
 
 @registry.register
@@ -38,7 +48,7 @@ class PointAwarded(Event):
     service = "points"
 
     award_id: Id
-    pupil_id: Id
+    pupil_id: AwardedPupil
     class_id: Id | None
     school_way_id: Id
     awarded_by: Id
@@ -60,7 +70,7 @@ class PointAwardUndone(Event):
     service = "points"
 
     award_id: Id
-    pupil_id: Id
+    pupil_id: AwardedPupil
     class_id: Id | None
     school_way_id: Id
     kind: PointKind

@@ -48,6 +48,11 @@ class Personal:
     """``person``, or the kind of record (``post``) with a key of its own."""
     removed: Any = REMOVED
     """What the field reads as once its subject's key is gone."""
+    stable: bool = False
+    """Sealed deterministically: one value under one key always gives the same box, so a
+    reader that opened it once opens it again by a lookup. For values repeated across many
+    events under few keys (a pupil's id in a week's awards); it shows which of those events
+    hold the same value, never what the value is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +76,23 @@ class Sealed:
     subject: str
     kind: str
     removed: Any
+    stable: bool = False
 
 
 @cache
 def sealing_plan(cls: type[BaseModel]) -> tuple[Sealed, ...]:
     """Every personal value of this model, by path."""
     return tuple(_personal(cls, (), None))
+
+
+@cache
+def opens_as_text(cls: type[BaseModel]) -> bool:
+    """Whether every personal value of this type is stable and a field of its own, in a type
+    with no nested models: its stored text can then be opened in place (each field name
+    appears once in it) and validated as text, the fast way."""
+    plan = sealing_plan(cls)
+    flat = not any(next(_models(f.annotation), None) for f in cls.model_fields.values())
+    return bool(plan) and flat and all(s.stable and len(s.path) == 1 for s in plan)
 
 
 def personal_field_names(cls: type[BaseModel]) -> frozenset[str]:
@@ -97,9 +113,13 @@ def _personal(
         personal = next((m for m in marks if isinstance(m, Personal)), None)
         if personal is not None:
             if personal.subject is not None:
-                yield Sealed(here, personal.subject, personal.kind, personal.removed)
+                yield Sealed(
+                    here, personal.subject, personal.kind, personal.removed, personal.stable
+                )
             elif inherited is not None:
-                yield Sealed(here, inherited.subject, inherited.kind, personal.removed)
+                yield Sealed(
+                    here, inherited.subject, inherited.kind, personal.removed, personal.stable
+                )
             else:
                 raise TypeError(f"{cls.__name__}.{name}: Personal() without a subject")
             continue

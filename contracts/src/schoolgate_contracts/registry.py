@@ -7,10 +7,14 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from schoolgate_contracts.base import Event
-from schoolgate_contracts.privacy import sealing_plan
+from schoolgate_contracts.privacy import opens_as_text, sealing_plan
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 Opener = Callable[[type[Event], dict[str, Any]], None]
+TextOpener = Callable[[type[Event], bytes | str], bytes | str]
+"""Opens the sealed values of a current event's stored text in the text itself, for types
+whose every personal value is stable and a field of the event (``stable_text_plan``): a
+replay of a million awards then validates text, as it does for clear types."""
 """Opens a payload's sealed personal values in place (``schoolgate_kit.crypto``)."""
 
 
@@ -47,7 +51,11 @@ class EventRegistry:
         return add
 
     def loader(
-        self, event_type: str, schema_version: int, opener: Opener | None = None
+        self,
+        event_type: str,
+        schema_version: int,
+        opener: Opener | None = None,
+        text_opener: TextOpener | None = None,
     ) -> Callable[[bytes | str], Event]:
         """A function loading data of this type and version as the current model.
 
@@ -58,6 +66,18 @@ class EventRegistry:
         """
         cls = self._types.get(event_type)
         if opener is not None and cls is not None and sealing_plan(cls):
+            if (
+                text_opener is not None
+                and schema_version == cls.schema_version
+                and opens_as_text(cls)
+            ):
+                validate = cls.__pydantic_validator__.validate_json
+                sealed_cls = cls
+
+                def opened_text(data: bytes | str) -> Event:
+                    return validate(text_opener(sealed_cls, data))  # type: ignore[no-any-return]
+
+                return opened_text
 
             def opened(data: bytes | str) -> Event:
                 return self.decode(event_type, schema_version, data, where="", opener=opener)

@@ -263,6 +263,19 @@ class RetentionSet(_Roster):
 
 
 @registry.register
+class OldPointsErased(_Roster):
+    """The school's retention erased the points of every week that began before ``before``.
+
+    Their week keys were destroyed first, so those awards no longer say which child they
+    went to; read models that kept them drop every document of those weeks on this event.
+    """
+
+    event_type = "OldPointsErased"
+    before: date
+    erased_weeks: int = Field(ge=0)
+
+
+@registry.register
 class RosterImported(_Roster):
     """A summary closing the events one import appended."""
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from schoolgate_contracts.base import Event
 from schoolgate_contracts.points import PointAwarded
+from schoolgate_contracts.roster import OldPointsErased
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,6 @@ class ConsumerQueue:
         return [f"{cls.service}.{cls.event_type}" for cls in self.handles]
 
 
-NOTIFICATIONS_FAMILY = ConsumerQueue("notifications.family", (PointAwarded,))
+NOTIFICATIONS_FAMILY = ConsumerQueue("notifications.family", (PointAwarded, OldPointsErased))
 
 QUEUES: tuple[ConsumerQueue, ...] = (NOTIFICATIONS_FAMILY,)

@@ -5,7 +5,10 @@ erased on its own) has a data key, made when the first personal value about them
 written. The key is kept in the private store (``KeyStore``), never in the log, wrapped by
 the deployment's master key. The store writes every value the contracts mark personal
 (``schoolgate_contracts.privacy``) as ``{"$sealed": key id, "box": ...}``: AES-256-GCM,
-a fresh nonce per value, the key id as associated data.
+a fresh nonce per value, the key id as associated data. A value marked ``stable`` is
+sealed as ``{"$sealed": key id, "siv": ...}`` instead: AES-SIV (deterministic, under a key
+derived from the data key), so each distinct box is decrypted once per cached key and
+then looked up.
 
 Erasing a subject replaces their keys by tombstones: from then on every read of those
 values gives the contract's placeholder (``removed``), a rebuild from position 0 gives
@@ -26,21 +29,26 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from functools import cache
 from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from schoolgate_contracts import Event, NewEvent
 from schoolgate_contracts.privacy import Sealed, sealing_plan
 
 SEALED = "$sealed"
 BOX = "box"
+SIV = "siv"
+OPENED_PER_KEY = 4096
+"""Stable boxes remembered opened, per cached key: a week's awards to one school's pupils."""
 NONCE = 12
 ERASED = b""
 """A tombstone's key: the subject was erased."""
@@ -65,6 +73,11 @@ class KeyStore(Protocol):
         a tombstone, so its bytes are gone from the store; the key ids erased."""
         ...
 
+    def held_before(self, school_id: str, kind: str, before: str) -> list[str]:
+        """The ids of this school's subjects of ``kind`` whose keys are held (not erased)
+        and whose id sorts before ``before``: records named by date, past their time."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -85,7 +98,7 @@ class Keyring:
         self._secret = master_secret
         self._master = AESGCM(_derive(master_secret))
         self.store = store
-        self._cache: OrderedDict[str, tuple[float, AESGCM | None]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[float, _DataKey | None]] = OrderedDict()
         self._cache_size = cache_size
         self._ttl = ttl
         self._monotonic = monotonic
@@ -143,18 +156,20 @@ class Keyring:
         payload = event.model_dump(mode="json")
         for sealed in plan:
             key_id = _key_id(school_id, sealed, event)
-            aead = self._key(key_id, create=True)
+            data_key = self._key(key_id, create=True)
 
             def box(
                 value: Any,
                 key_id: str = key_id,
-                aead: AESGCM | None = aead,
+                data_key: _DataKey | None = data_key,
                 sealed: Sealed = sealed,
             ) -> Any:
-                if aead is None:
+                if data_key is None:
                     return sealed.removed  # erased already: nothing of theirs is written
+                if sealed.stable:
+                    return {SEALED: key_id, SIV: data_key.seal_stable(value, key_id)}
                 nonce = os.urandom(NONCE)
-                secret = aead.encrypt(nonce, _plain(value), key_id.encode())
+                secret = data_key.gcm.encrypt(nonce, _plain(value), key_id.encode())
                 return {SEALED: key_id, BOX: base64.b64encode(nonce + secret).decode()}
 
             _replace(payload, sealed.path, box)
@@ -167,24 +182,60 @@ class Keyring:
         contract's placeholder. Values stored before encryption are left as they are."""
         for sealed in sealing_plan(cls):
             whose = f"/{sealed.kind}/{payload.get(sealed.subject)}"
+            if len(sealed.path) == 1:  # a field of the event itself: most, and every award
+                name = sealed.path[0]
+                value = payload.get(name)
+                if type(value) is dict:
+                    payload[name] = self._unbox(value, sealed, whose)
+                continue
 
             def unbox(value: Any, sealed: Sealed = sealed, whose: str = whose) -> Any:
-                if not (isinstance(value, dict) and SEALED in value):
-                    return value
-                key_id = value[SEALED]
-                if not (isinstance(key_id, str) and key_id.endswith(whose)):
-                    # sealed for someone else: moved here from another event
-                    raise ValueError(f"a value sealed for {key_id!r} in an event about {whose}")
-                aead = self._key(key_id, create=False)
-                if aead is None:
-                    return sealed.removed
-                try:
-                    raw = base64.b64decode(value[BOX])
-                    return json.loads(aead.decrypt(raw[:NONCE], raw[NONCE:], key_id.encode()))
-                except (InvalidTag, TypeError, KeyError, ValueError) as exc:
-                    raise ValueError(f"a sealed value under {key_id} does not open") from exc
+                return self._unbox(value, sealed, whose) if type(value) is dict else value
 
             _replace(payload, sealed.path, unbox)
+
+    def open_text(self, cls: type[Event], data: bytes | str) -> str:
+        """``open`` for a type whose values all open as text (``opens_as_text``): the stored
+        text with each stable box replaced by the value's JSON, remembered per box."""
+        text = data.decode() if isinstance(data, bytes) else data
+        for sealed, boxed, subject in _text_plan(cls):
+            found = boxed.search(text)
+            if found is None:
+                continue  # stored before encryption (or null): it loads as it is
+            key_id, box = found.group(2), found.group(3)
+            whose = subject.search(text)
+            if not key_id.endswith(f"/{sealed.kind}/{whose.group(1) if whose else None}"):
+                raise ValueError(f"a value sealed for {key_id!r} in another event")
+            data_key = self._key(key_id, create=False)
+            try:
+                plain = (
+                    json.dumps(sealed.removed)
+                    if data_key is None
+                    else data_key.open_stable_text(box, key_id)
+                )
+            except (InvalidTag, ValueError) as exc:
+                raise ValueError(f"a sealed value under {key_id} does not open") from exc
+            text = text[: found.start(1)] + plain + text[found.end(1) :]
+        return text
+
+    def _unbox(self, value: dict[str, Any], sealed: Sealed, whose: str) -> Any:
+        key_id = value.get(SEALED)
+        if key_id is None:
+            return value  # not sealed: a value stored before encryption
+        if not (isinstance(key_id, str) and key_id.endswith(whose)):
+            # sealed for someone else: moved here from another event
+            raise ValueError(f"a value sealed for {key_id!r} in an event about {whose}")
+        data_key = self._key(key_id, create=False)
+        if data_key is None:
+            return sealed.removed
+        try:
+            stable = value.get(SIV)
+            if stable is not None:
+                return data_key.open_stable(stable, key_id)
+            raw = base64.b64decode(value[BOX])
+            return json.loads(data_key.gcm.decrypt(raw[:NONCE], raw[NONCE:], key_id.encode()))
+        except (InvalidTag, TypeError, KeyError, ValueError) as exc:
+            raise ValueError(f"a sealed value under {key_id} does not open") from exc
 
     # -- erasing --------------------------------------------------------------------------
 
@@ -197,14 +248,23 @@ class Keyring:
                 self._remember(key_id, None, now)
         return erased
 
+    def erase_before(self, kind: str, before: str, *, school_id: str) -> list[str]:
+        """Destroy this school's keys of ``kind`` whose subject id sorts before ``before``
+        (records named by date: a week's points); the subject ids erased, in order."""
+        subjects = self.store.held_before(school_id, kind, before)
+        for subject_id in subjects:
+            self.erase(kind, subject_id, school_id=school_id)
+        return sorted(subjects)
+
     # -- keys -----------------------------------------------------------------------------
 
-    def _key(self, key_id: str, *, create: bool) -> AESGCM | None:
+    def _key(self, key_id: str, *, create: bool) -> _DataKey | None:
         now = self._monotonic()
-        with self._lock:
-            if self._fresh(key_id, now):
-                self._cache.move_to_end(key_id)
-                return self._cache[key_id][1]
+        # a replay asks for one key per event: a fresh one is answered without the lock (a
+        # dict read is atomic) and without reordering, so the bound evicts by age of load
+        held = self._cache.get(key_id)
+        if held is not None and (held[1] is None or now - held[0] < self._ttl):
+            return held[1]
         self.load([key_id], create=create)
         with self._lock:
             held = self._cache.get(key_id)
@@ -215,8 +275,8 @@ class Keyring:
         # a tombstone is forever; a key may have been erased by another process since
         return held is not None and (held[1] is None or now - held[0] < self._ttl)
 
-    def _remember(self, key_id: str, aead: AESGCM | None, now: float) -> None:
-        self._cache[key_id] = (now, aead)
+    def _remember(self, key_id: str, data_key: _DataKey | None, now: float) -> None:
+        self._cache[key_id] = (now, data_key)
         self._cache.move_to_end(key_id)
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -225,9 +285,78 @@ class Keyring:
         nonce = os.urandom(NONCE)
         return nonce + self._master.encrypt(nonce, key, b"datakey:" + key_id.encode())
 
-    def _unwrap(self, key_id: str, wrapped: bytes) -> AESGCM:
+    def _unwrap(self, key_id: str, wrapped: bytes) -> _DataKey:
         key = self._master.decrypt(wrapped[:NONCE], wrapped[NONCE:], b"datakey:" + key_id.encode())
-        return AESGCM(key)
+        return _DataKey(key)
+
+
+class _DataKey:
+    """One subject's data key as a process holds it: AES-GCM for values sealed one by one,
+    AES-SIV (under a key derived from it) for stable values, and the stable boxes opened
+    so far, which go with the key when it leaves the cache or is erased."""
+
+    __slots__ = ("_opened", "_opened_text", "_raw", "_sealed", "_siv", "gcm")
+
+    def __init__(self, raw: bytes) -> None:
+        self.gcm = AESGCM(raw)
+        self._raw = raw
+        self._siv: AESSIV | None = None
+        self._opened: dict[str, Any] = {}
+        self._opened_text: dict[str, str] = {}
+        self._sealed: dict[bytes, str] = {}
+
+    def siv(self) -> AESSIV:
+        if self._siv is None:
+            derived = HKDF(
+                algorithm=hashes.SHA256(), length=64, salt=None, info=b"schoolgate stable v1"
+            ).derive(self._raw)
+            self._siv = AESSIV(derived)
+        return self._siv
+
+    def seal_stable(self, value: Any, key_id: str) -> str:
+        plain = _plain(value)
+        box = self._sealed.get(plain)
+        if box is None:
+            box = base64.b64encode(self.siv().encrypt(plain, [key_id.encode()])).decode()
+            if len(self._sealed) >= OPENED_PER_KEY:
+                self._sealed.clear()
+            self._sealed[plain] = box
+        return box
+
+    def open_stable_text(self, box: str, key_id: str) -> str:
+        try:
+            return self._opened_text[box]
+        except KeyError:
+            pass
+        # sealed as compact JSON (``_plain``): the opened bytes are the value's text
+        text = self.siv().decrypt(base64.b64decode(box), [key_id.encode()]).decode()
+        if len(self._opened_text) >= OPENED_PER_KEY:
+            self._opened_text.clear()
+        self._opened_text[box] = text
+        return text
+
+    def open_stable(self, box: str, key_id: str) -> Any:
+        try:
+            return self._opened[box]
+        except KeyError:
+            pass
+        value = json.loads(self.siv().decrypt(base64.b64decode(box), [key_id.encode()]))
+        if len(self._opened) >= OPENED_PER_KEY:
+            self._opened.clear()  # a bound, not a policy: the next boxes fill it again
+        self._opened[box] = value
+        return value
+
+
+@cache
+def _text_plan(cls: type[Event]) -> tuple[tuple[Sealed, re.Pattern[str], re.Pattern[str]], ...]:
+    """For each stable field: a pattern of its box as ``seal_event`` writes it (groups: the
+    box, its key id, its ciphertext) and one of the field naming whose it is."""
+    plan = []
+    for sealed in sealing_plan(cls):
+        name, subject = re.escape(sealed.path[0]), re.escape(sealed.subject)
+        boxed = re.compile(rf'"{name}":(\{{"\$sealed":"([^"\\]*)","{SIV}":"([^"\\]*)"\}})')
+        plan.append((sealed, boxed, re.compile(rf'"{subject}":"([^"\\]*)"')))
+    return tuple(plan)
 
 
 def _derive(secret: str) -> bytes:

@@ -26,6 +26,8 @@ class Role(StrEnum):
     school_admin = "school_admin"
     parent = "parent"
     pupil = "pupil"
+    board = "board"
+    """A class's board on the classroom screen: reads that one class's board, nothing else."""
 
 
 STAFF_ROLES = frozenset(

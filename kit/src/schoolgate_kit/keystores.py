@@ -98,6 +98,16 @@ class SqliteKeyStore:
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return erased
 
+    def held_before(self, school_id: str, kind: str, before: str) -> list[str]:
+        prefix = f"{school_id}/{kind}/"
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT key_id FROM data_keys WHERE key_id >= ? AND key_id < ?"
+                " AND length(wrapped) > 0 ORDER BY key_id",
+                (prefix, prefix + before),
+            ).fetchall()
+        return [key_id.removeprefix(prefix) for (key_id,) in rows]
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -154,6 +164,12 @@ class MongoKeyStore:
                 {"_id": key_id}, {"subject": subject, "wrapped": ERASED}, upsert=True
             )
         return erased
+
+    def held_before(self, school_id: str, kind: str, before: str) -> list[str]:
+        prefix = f"{school_id}/{kind}/"
+        query = {"_id": {"$gte": prefix, "$lt": prefix + before}, "wrapped": {"$ne": ERASED}}
+        found = self._keys.find(query, {"_id": 1}).sort("_id", 1)
+        return [doc["_id"].removeprefix(prefix) for doc in found]
 
     def close(self) -> None:
         self._client.close()

@@ -33,6 +33,7 @@ log = structlog.get_logger()
 
 Derive = Callable[[str, Doc], Mapping[str, Doc]]
 Merge = Callable[[Doc, Doc], Doc]
+Purge = tuple[Mapping[str, Any], tuple[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,38 @@ class Projection:
     ``evolve``; live runners, whose documents are also in their cache, never do. Not with
     ``derive``, which compares a document before and after; module-level, as ``evolve``."""
 
+    purged_by: tuple[type[Event], ...] = ()
+    """Events saying data is past its retention; ``purge`` says which documents go."""
+    purge: Callable[[RecordedEvent], Purge] | None = None
+    """``purge(event)`` -> ``(where, before)``: the documents ``ReadModelStore.purge`` deletes
+    on each event of ``purged_by``, once what came before it is written. The events those
+    documents came from must no longer be readable by then (their keys destroyed), so a
+    rebuild, which folds without purging, never makes them again."""
+
     def __post_init__(self) -> None:
         if self.evolve_in_place is not None and self.derive is not None:
             raise ValueError(f"{self.name}: derived documents need evolve to copy, not change")
+        if bool(self.purged_by) != (self.purge is not None):
+            raise ValueError(f"{self.name}: purged_by and purge go together")
 
     @property
     def event_types(self) -> list[str]:
+        """What the runner reads: the events it folds, and those it purges on."""
+        return [cls.event_type for cls in (*self.handles, *self.purged_by)]
+
+    @property
+    def folded_types(self) -> list[str]:
         return [cls.event_type for cls in self.handles]
+
+    def split(self, events: list[RecordedEvent]) -> tuple[list[RecordedEvent], list[Purge]]:
+        """The events to fold, and the purges the others ask for, in order."""
+        if not self.purged_by:
+            return events, []
+        assert self.purge is not None
+        folded = [e for e in events if not isinstance(e.event, self.purged_by)]
+        if len(folded) == len(events):
+            return events, []
+        return folded, [self.purge(e) for e in events if isinstance(e.event, self.purged_by)]
 
     @property
     def fingerprint(self) -> str:
@@ -143,6 +169,8 @@ class Folding:
                 continue  # this document already holds this event
             old = docs.get(key)
             new = evolve(old, event)
+            if new is None and old is None:
+                continue  # nothing was, nothing is: an event a projection skips
             docs[key] = new
             positions[key] = position
             changed[key] = None
@@ -237,13 +265,21 @@ async def _apply(
     so what it wrote is what the store holds, until a rebuild swaps the generation (the
     commit then fails, and the caller drops the cache).
     """
-    keys = [projection.key(e) for e in batch.events]
+    events, purges = projection.split(batch.events)
+    keys = [projection.key(e) for e in events]
     missing = {k for k in keys if k not in cache}
     docs = {k: cache[k] for k in keys if k in cache}
     if missing:
         loaded = await readmodels.load(projection.name, generation, missing)
         docs.update({k: loaded.get(k) for k in missing})
-    changes = fold(projection, docs, batch.events, keys)
+    changes = fold(projection, docs, events, keys)
+    if purges:
+        # written, purged, and only then past: a crash in between purges again
+        if not await readmodels.commit(projection.name, generation, changes, None):
+            return False
+        await _purge(projection, readmodels, purges)
+        cache.clear()
+        return await readmodels.commit(projection.name, generation, {}, batch.up_to)
     ok = await readmodels.commit(projection.name, generation, changes, batch.up_to)
     if ok:
         metrics.PROJECTION_EVENTS.labels(projection.name).inc(len(batch.events))
@@ -252,6 +288,12 @@ async def _apply(
         cache.update({k: docs[k] for k in missing})
         cache.update(changes)
     return ok
+
+
+async def _purge(projection: Projection, readmodels: ReadModelStore, purges: list[Purge]) -> None:
+    for where, before in purges:
+        purged = await readmodels.purge(projection.name, where, before=before)
+        log.info("projection.purged", projection=projection.name, documents=purged)
 
 
 FINGERPRINTS = "kit.projection_fingerprints"
@@ -367,19 +409,25 @@ async def catch_up(
                 position = batch.up_to
                 done = batch.caught_up or position >= target
                 reading = None if done else read(position)
-                keys = [projection.key(e) for e in batch.events]
+                events, purges = projection.split(batch.events)
+                keys = [projection.key(e) for e in events]
                 if not fresh:
                     await _hold(folding, readmodels, projection.name, generation, keys)
-                folding.apply(projection, batch.events, keys)
+                folding.apply(projection, events, keys)
                 folded += len(batch.events)
-                if folded >= commit_every or done:
+                if purges or folded >= commit_every or done:
                     changes = folding.take()
-                    if not await readmodels.commit(projection.name, generation, changes, position):
+                    # with purges: written, purged, and only then past (a crash purges again)
+                    at = None if purges else position
+                    if not await readmodels.commit(projection.name, generation, changes, at):
                         raise RuntimeError(f"generation {generation} of {projection.name} vanished")
+                    if purges:
+                        await _purge(projection, readmodels, purges)
+                        await readmodels.commit(projection.name, generation, {}, position)
                     metrics.PROJECTION_EVENTS.labels(projection.name).inc(folded)
                     folded = 0
-                    if len(folding.docs) > HELD_DOCUMENTS:
-                        folding.forget()
+                    if purges or len(folding.docs) > HELD_DOCUMENTS:
+                        folding.forget()  # purged documents must not be written again
                         fresh = False  # forgotten documents are in the store now
                 if progress is not None:
                     progress(position, target)
@@ -409,7 +457,7 @@ def _fold_part(
     key = projection.key
     folded = 0
     for events in reader.pages(
-        after=after, up_to=up_to, types=projection.event_types, batch_size=batch_size
+        after=after, up_to=up_to, types=projection.folded_types, batch_size=batch_size
     ):
         folding.apply(projection, events, [key(e) for e in events])
         folded += len(events)

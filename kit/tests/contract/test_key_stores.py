@@ -82,3 +82,22 @@ def test_a_keyring_over_the_store_travels_to_another_process(store: KeyStore) ->
         assert elsewhere.store.find(["s1/person/p1"]) == store.find(["s1/person/p1"])
     finally:
         elsewhere.store.close()
+
+
+def test_keys_past_a_date_are_found_per_school_and_kind_never_erased_ones(
+    store: KeyStore,
+) -> None:
+    weeks = ["2025-01-06", "2025-01-13", "2025-12-01", "2026-01-05"]
+    store.create({f"s1/points-week/{w}": (f"points-week/{w}", b"k") for w in weeks})
+    store.create({"s2/points-week/2025-01-06": ("points-week/2025-01-06", b"k")})
+    store.create({"s1/post/2025-01-01": ("post/2025-01-01", b"k")})  # another kind
+    store.erase("points-week/2025-01-06", school_id="s1")
+
+    assert store.held_before("s1", "points-week", "2025-12-01") == ["2025-01-13"]
+    assert store.held_before("s1", "points-week", "2026-02-01") == [
+        "2025-01-13",
+        "2025-12-01",
+        "2026-01-05",
+    ]
+    assert store.held_before("s2", "points-week", "2025-12-01") == ["2025-01-06"]
+    assert store.held_before("s1", "points-week", "2025-01-01") == []

@@ -11,12 +11,13 @@ import pickle
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from schoolgate_contracts import BrokenEvent, Metadata, NewEvent
+from schoolgate_contracts import BrokenEvent, Metadata, NewEvent, registry
 from schoolgate_contracts.consent import PupilCareStatusRecorded
+from schoolgate_contracts.points import POINTS_WEEK, PointAwarded
 from schoolgate_contracts.roster import PupilDetailsChanged, PupilEnrolled
 from schoolgate_contracts.stories import Attachment, Audience, PostPublished
 from schoolgate_kit.crypto import Keyring
@@ -280,3 +281,75 @@ def test_the_key_cache_is_bounded(tmp_path: Path) -> None:
     keyring = Keyring(MASTER, SqliteKeyStore(tmp_path / "private.db"), cache_size=10)
     keyring.load([f"sch_a/person/pup_{n}" for n in range(50)], create=True)
     assert len(keyring._cache) == 10
+
+
+def award(pupil: str, day: date) -> PointAwarded:
+    return PointAwarded(
+        award_id=uuid.uuid4().hex,
+        pupil_id=pupil,
+        class_id="cls_1",
+        school_way_id="way_kind",
+        awarded_by="stf_1",
+        school_date=day,
+        week_start=day - timedelta(days=day.weekday()),
+        awarded_at=NOW,
+    )
+
+
+OLD_WEEK, NEW_WEEK = date(2025, 11, 3), date(2026, 11, 30)
+
+
+async def test_an_awards_pupil_is_sealed_under_its_week_and_erased_with_it(
+    deployment: Deployment,
+) -> None:
+    keyring = deployment.keyring()
+    store = await deployment.store(keyring)
+    awards = [award("pup_zebedee", OLD_WEEK), award("pup_zebedee", OLD_WEEK + timedelta(days=1))]
+    awards += [award("pup_zebedee", NEW_WEEK), award("pup_ermintrude", OLD_WEEK)]
+    await store.append("award-1", [new(a) for a in awards], expected_version=None)
+    await store.append(
+        "award-2", [new(award("pup_zebedee", OLD_WEEK), "sch_b")], expected_version=None
+    )
+    rows = sqlite3.connect(deployment.events).execute("SELECT data FROM events").fetchall()
+    boxes = [json.loads(data)["pupil_id"] for (data,) in rows]
+    # stable: one child in one week is one box; another week, child or school, another
+    assert boxes[0] == boxes[1]
+    assert len({json.dumps(b) for b in boxes}) == 4
+    assert b"pup_zebedee" not in deployment.bytes_kept()
+
+    assert keyring.erase_before(POINTS_WEEK, "2026-01-01", school_id="sch_a") == [
+        OLD_WEEK.isoformat()
+    ]
+    for reader in (store, await deployment.store(deployment.keyring())):
+        batch = await reader.read_all(after=0)  # the text path, as a replay takes
+        pupils = [e.event.pupil_id for e in batch.events]  # type: ignore[attr-defined]
+        assert pupils == ["removed", "removed", "pup_zebedee", "removed", "pup_zebedee"]
+        # opened as a dict (an upcast event's way, and the bus's), the same
+        opened = [
+            registry.decode("PointAwarded", 3, data, where="test", opener=keyring.open)
+            for (data,) in rows
+        ]
+        assert [e.pupil_id for e in opened] == pupils  # type: ignore[attr-defined]
+        assert from_message(to_message(batch.events[0], keyring), keyring=keyring).event == (
+            batch.events[0].event
+        )
+    await store.close()
+
+
+async def test_a_week_box_moved_into_another_weeks_award_is_refused(
+    deployment: Deployment,
+) -> None:
+    store = await deployment.store(deployment.keyring())
+    await store.append("award-1", [new(award("pup_1", OLD_WEEK))], expected_version=None)
+    await store.append("award-2", [new(award("pup_2", NEW_WEEK))], expected_version=None)
+    await store.close()
+    with sqlite3.connect(deployment.events) as conn:
+        (one,), (two,) = conn.execute("SELECT data FROM events ORDER BY position").fetchall()
+        moved = json.loads(two)
+        moved["pupil_id"] = json.loads(one)["pupil_id"]
+        compact = json.dumps(moved, separators=(",", ":"))  # as the store writes: the fast path
+        conn.execute("UPDATE events SET data = ? WHERE position = 2", (compact,))
+    store = await deployment.store(deployment.keyring())
+    with pytest.raises(BrokenEvent, match="position 2"):
+        await store.read_all(after=0)
+    await store.close()

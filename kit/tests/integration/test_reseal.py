@@ -87,7 +87,8 @@ async def test_a_clear_log_is_written_again_sealed_and_reads_the_same(tmp_path: 
 
     done = run(tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "4 events, 3 with personal values now sealed" in done.stderr
+    # the award too: which child a point went to is sealed under its week's key
+    assert "4 events, 4 with personal values now sealed" in done.stderr
 
     kept = files_of(tmp_path, "events")
     for clear in (b"Persephone", b"Octavia", b"Ignatius", b"Clearwater"):
@@ -104,6 +105,11 @@ async def test_a_clear_log_is_written_again_sealed_and_reads_the_same(tmp_path: 
     ] == before
     names = [e.event.first_name for e in batch.events if isinstance(e.event, PupilEnrolled)]
     assert names == ["Persephone", "Octavia", "Ignatius"]
+    assert batch.events[1].event.pupil_id == "pup_1"  # type: ignore[attr-defined]
+    [(award_data,)] = sqlite3.connect(tmp_path / "events.db").execute(
+        "SELECT data FROM events WHERE type = 'PointAwarded'"
+    )
+    assert json.loads(award_data)["pupil_id"]["$sealed"] == "sch_a/points-week/2026-11-16"
     keyring.erase("person", "pup_1")
     first = (await store.read_stream("roster-sch_a"))[0]
     assert isinstance(first.event, PupilEnrolled) and first.event.first_name == "removed"

@@ -618,9 +618,10 @@ def _decode_page(
     type holding personal values is opened through it (and kept sealed for the relay).
     """
     opener = None if keyring is None else keyring.open
+    text_opener = None if keyring is None else keyring.open_text
 
     def loader(kind: str, schema: int) -> Callable[[bytes | str], Event]:
-        return registered.loader(kind, schema, opener)
+        return registered.loader(kind, schema, opener, text_opener)
 
     is_current = registered.is_current
     fromisoformat = datetime.fromisoformat

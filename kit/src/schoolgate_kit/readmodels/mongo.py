@@ -241,6 +241,17 @@ class MongoReadModelStore:
             cursor = cursor.limit(limit)
         return [dict(record["doc"]) async for record in cursor]
 
+    async def purge(
+        self, projection: str, where: Mapping[str, Any], *, before: tuple[str, Any]
+    ) -> int:
+        if any(isinstance(value, OneOf) for value in where.values()):
+            raise ValueError("purge names each field's one value")
+        query = where_filter(where)
+        bounded, value = before
+        query.setdefault(field(bounded), {})["$lt"] = value
+        result = await self._documents.delete_many({**query, "projection": projection})
+        return int(result.deleted_count)
+
     async def ensure_index(self, projection: str, fields: tuple[str, ...]) -> None:
         if not fields:
             raise ValueError("an index needs at least one field")

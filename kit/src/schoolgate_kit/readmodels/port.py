@@ -88,6 +88,15 @@ class ReadModelStore(Protocol):
         """
         ...
 
+    async def purge(
+        self, projection: str, where: Mapping[str, Any], *, before: tuple[str, Any]
+    ) -> int:
+        """Delete the documents, of every generation, that ``find(where, before=before)``
+        would answer (no ``OneOf``); how many. For data past its retention, whose events no
+        longer say whose they are: the runner never sees those events again, and a rebuild
+        skips them, so nothing brings the documents back."""
+        ...
+
     async def ensure_index(self, projection: str, fields: tuple[str, ...]) -> None:
         """Make ``find`` on these top-level fields fast for this projection: equality fields
         first, the ordering or bounded field last. Idempotent."""

@@ -373,6 +373,23 @@ class SqliteReadModelStore:
         rows = await self._db.read(lambda c: c.execute(sql, params).fetchall())
         return [dict(orjson.loads(row[0])) for row in rows]
 
+    async def purge(
+        self, projection: str, where: Mapping[str, Any], *, before: tuple[str, Any]
+    ) -> int:
+        if any(isinstance(value, OneOf) for value in where.values()):
+            raise ValueError("purge names each field's one value")
+        bounded, bound = before
+        clauses = [f"{_field(name, table='')} = ?" for name in where]
+        clauses.append(f"{_field(bounded, table='')} < ?")
+        sql = f"DELETE FROM documents WHERE projection = ? AND {' AND '.join(clauses)}"
+        params = [projection, *where.values(), bound]
+
+        def purge(conn: sqlite3.Connection) -> int:
+            return conn.execute(sql, params).rowcount
+
+        purged: int = await self._db.write(purge)
+        return purged
+
     async def ensure_index(self, projection: str, fields: tuple[str, ...]) -> None:
         if not fields:
             raise ValueError("an index needs at least one field")

@@ -163,6 +163,36 @@ class ReadModelStoreContract:
         assert sorted(d["s"] for d in unordered) == sorted(i for i in range(24) if i % 4 in (0, 3))
         assert await readmodels.find(name, {"t": OneOf(())}) == []
 
+    async def test_purge_deletes_what_is_past_a_bound_in_every_generation(
+        self, readmodels: ReadModelStore
+    ) -> None:
+        name = self.name()
+        docs = {
+            f"{school}:{week}": {"school_id": school, "week_start": week, "n": 1}
+            for school in ("s1", "s2")
+            for week in ("2025-11-03", "2025-11-10", "2026-11-30")
+        }
+        active = await readmodels.start_generation(name)
+        await readmodels.commit(name, active, docs, 5)
+        await readmodels.activate(name, active)
+        building = await readmodels.start_generation(name)  # a rebuild under way
+        await readmodels.commit(name, building, docs, 2)
+
+        before = ("week_start", "2025-11-10")
+        assert await readmodels.purge(name, {"school_id": "s1"}, before=before) == 2
+        kept = await readmodels.find(name, {}, order_by="week_start")
+        assert [(d["school_id"], d["week_start"]) for d in kept] == [
+            ("s2", "2025-11-03"),
+            ("s1", "2025-11-10"),
+            ("s2", "2025-11-10"),
+            ("s1", "2026-11-30"),
+            ("s2", "2026-11-30"),
+        ]
+        assert set(await readmodels.load(name, building, list(docs))) == set(docs) - {
+            "s1:2025-11-03"
+        }
+        assert await readmodels.checkpoint(name, active) == 5  # checkpoints untouched
+
     async def test_get_many_reads_the_active_generation(self, readmodels: ReadModelStore) -> None:
         name = self.name()
         assert await readmodels.get_many(name, ["a"]) == {}

@@ -4,6 +4,9 @@ Passwords are Argon2 hashes. Session tokens, staff set-up links and pupils' sign
 are random tokens stored only as their SHA-256, so a copy of the store opens nothing. Class
 codes are short and shown on the classroom screen, so they expire within the day.
 
+A class board (the classroom screen) pairs with a short code a teacher shows: used once,
+within minutes, it becomes a board session that names one class and no person.
+
 Every replica of the gateway shares the store, so a session, a set-up link used once or a
 card retired on one replica is so on every other. Emails are unique whatever their case:
 an account claims its lower-cased email (and its person) as keys of their own, which the
@@ -36,6 +39,8 @@ SESSIONS = "sessions"
 SETUP_LINKS = "setup_links"
 CLASS_CODES = "class_codes"
 PUPIL_CARDS = "pupil_cards"
+BOARD_CODES = "board_codes"
+BOARD_SESSIONS = "board_sessions"
 RECOVERY_CODES = "recovery_codes"
 TOTP_STEPS_USED = "totp_steps_used"
 SECOND_FACTOR_CHALLENGES = "second_factor_challenges"
@@ -64,6 +69,15 @@ class Account:
     has_password: bool = False
     second_factor: bool = False
     language: str = "en"
+
+
+@dataclass(frozen=True)
+class Board:
+    """A paired class board: which class of which school it shows, and nothing more."""
+
+    board_id: str
+    school_id: str
+    class_id: str
 
 
 class EmailTaken(Exception):
@@ -404,11 +418,17 @@ class Accounts:
     async def new_class_code(
         self, school_id: str, class_id: str, now: datetime, ttl: timedelta
     ) -> str:
-        await self.store.delete_group(CLASS_CODES, class_id)
+        return await self._new_code(CLASS_CODES, school_id, class_id, now, ttl)
+
+    async def _new_code(
+        self, collection: str, school_id: str, class_id: str, now: datetime, ttl: timedelta
+    ) -> str:
+        """A short code for a class, to type from the board; a new one retires the old."""
+        await self.store.delete_group(collection, class_id)
         while True:
             code = "".join(secrets.choice(CLASS_CODE_ALPHABET) for _ in range(6))
             if await self.store.add(
-                CLASS_CODES,
+                collection,
                 code,
                 {"school_id": school_id, "class_id": class_id},
                 now=now,
@@ -438,6 +458,47 @@ class Accounts:
     async def pupil_for_card(self, token: str, now: datetime) -> str | None:
         found = await self.store.get(PUPIL_CARDS, digest(token), now=now)
         return None if found is None else str(found["pupil_id"])
+
+    # -- class boards: a code shown once, then a board session for one class ----------------
+
+    async def new_board_code(
+        self, school_id: str, class_id: str, now: datetime, ttl: timedelta
+    ) -> str:
+        """A one-use pairing code for the class's board; a new one retires the unused one."""
+        return await self._new_code(BOARD_CODES, school_id, class_id, now, ttl)
+
+    async def pair_board(
+        self, code: str, now: datetime, ttl: timedelta
+    ) -> tuple[str, Board] | None:
+        """Use a board code up (of racing replicas one wins): a board session's token."""
+        found = await self.store.take(BOARD_CODES, code.strip().upper(), now=now)
+        if found is None:
+            return None
+        board = Board(uuid.uuid4().hex, str(found["school_id"]), str(found["class_id"]))
+        token = secrets.token_urlsafe(32)
+        await self.store.put(
+            BOARD_SESSIONS,
+            digest(token),
+            {"board_id": board.board_id, "school_id": board.school_id, "class_id": board.class_id},
+            now=now,
+            group=board.class_id,
+            expires_at=now + ttl,
+        )
+        return token, board
+
+    async def board(self, token: str, now: datetime) -> Board | None:
+        found = await self.store.get(BOARD_SESSIONS, digest(token), now=now)
+        if found is None:
+            return None
+        return Board(str(found["board_id"]), str(found["school_id"]), str(found["class_id"]))
+
+    async def end_board(self, token: str) -> None:
+        await self.store.delete(BOARD_SESSIONS, digest(token))
+
+    async def end_boards(self, class_id: str) -> int:
+        """Every board of the class goes blank, and its unused code stops working."""
+        await self.store.delete_group(BOARD_CODES, class_id)
+        return await self.store.delete_group(BOARD_SESSIONS, class_id)
 
     async def count(self) -> int:
         return await self.store.count(ACCOUNTS, now=self.clock())

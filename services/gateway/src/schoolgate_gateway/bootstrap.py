@@ -18,6 +18,8 @@ from schoolgate_gateway.services import ServiceClient
 from schoolgate_gateway.settings import GatewaySettings
 
 SESSION_COOKIE = "schoolgate_session"
+BOARD_COOKIE = "schoolgate_board"
+"""A class board's own session: sent only to ``/api/board``, never a person's session."""
 
 
 @dataclass

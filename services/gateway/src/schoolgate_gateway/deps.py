@@ -9,8 +9,8 @@ from schoolgate_kit.app import correlation_id
 from schoolgate_kit.identity import CLASSROOM_ROLES, Identity, Role
 from schoolgate_kit.problems import Forbidden, NotFound, Unauthenticated
 
-from schoolgate_gateway.accounts import Account, Kind
-from schoolgate_gateway.bootstrap import SESSION_COOKIE, Gateway
+from schoolgate_gateway.accounts import Account, Board, Kind
+from schoolgate_gateway.bootstrap import BOARD_COOKIE, SESSION_COOKIE, Gateway
 from schoolgate_gateway.projections import PUPILS, SCHOOLS
 from schoolgate_gateway.scope import identity_for
 
@@ -92,6 +92,43 @@ async def _pupil_follower(
     return identity
 
 
+async def _board_of(request: Request) -> Board | None:
+    gateway = await _gateway(request)
+    token = request.cookies.get(BOARD_COOKIE)
+    return await gateway.accounts.board(token, gateway.clock()) if token else None
+
+
+async def _paired_board(request: Request) -> Board:
+    board = await _board_of(request)
+    if board is None:
+        raise Unauthenticated("This screen is not showing a class board. Type a board code.")
+    return board
+
+
+async def _board_viewer(
+    class_id: str, request: Request, gateway: Annotated[Gateway, Depends(_gateway)]
+) -> Identity:
+    """A board paired with this class (an identity that names the class and no person), or
+    staff who may follow the class showing its board on their own screen."""
+    board = await _board_of(request)
+    if board is not None and board.class_id == class_id:
+        school = await gateway.readmodels.get(SCHOOLS, board.school_id) or {}
+        if class_id not in school.get("classes", {}):
+            raise NotFound("This class is not at the school any more.")
+        return Identity(
+            subject=f"board-{board.board_id}",
+            role=Role.board,
+            school_id=board.school_id,
+            class_ids=frozenset({class_id}),
+        )
+    if request.cookies.get(SESSION_COOKIE) is None:
+        if board is not None:
+            raise Forbidden("This board shows another class.")
+        raise Unauthenticated("This screen is not showing a class board. Type a board code.")
+    staff = await _classroom_staff(await _identity(request, await _account(request)))
+    return await _class_follower(class_id, staff, gateway)
+
+
 async def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -107,3 +144,5 @@ CorrelationId = Annotated[str, Depends(correlation_id)]
 Address = Annotated[str, Depends(client_address)]
 ClassFollower = Annotated[Identity, Depends(_class_follower)]
 PupilFollower = Annotated[Identity, Depends(_pupil_follower)]
+PairedBoard = Annotated[Board, Depends(_paired_board)]
+BoardViewer = Annotated[Identity, Depends(_board_viewer)]

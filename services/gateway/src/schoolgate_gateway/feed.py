@@ -62,6 +62,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel
 from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.points import PointAwarded, PointAwardUndone
+from schoolgate_contracts.privacy import REMOVED
+from schoolgate_contracts.roster import OldPointsErased
 from schoolgate_contracts.stories import (
     PortfolioItemApproved,
     PortfolioItemSentBack,
@@ -222,12 +224,15 @@ def _add(counts: Mapping[str, int], way: str, points: int) -> dict[str, int]:
 def _points(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = recorded.event
     match event:
+        case PointAwarded() | PointAwardUndone() if event.pupil_id == REMOVED:
+            return doc  # past the school's retention: nobody's points any more
         case PointAwarded():
             day = doc or {
                 "kind": "points",
                 "school_id": recorded.metadata.school_id,
                 "pupil_id": event.pupil_id,
                 "school_date": event.school_date.isoformat(),
+                "week_start": event.week_start.isoformat(),
                 "ways": {},
                 "needs_work": {},
             }
@@ -254,6 +259,14 @@ def _evolve(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
         case PointAwarded() | PointAwardUndone():
             return _points(doc, recorded)
     return doc
+
+
+def _old_points(recorded: RecordedEvent) -> tuple[dict[str, Any], tuple[str, Any]]:
+    """Days of points (and their copies) of weeks past the school's retention."""
+    event = recorded.event
+    assert isinstance(event, OldPointsErased)
+    where = {"school_id": recorded.metadata.school_id, "kind": "points"}
+    return where, ("week_start", event.before.isoformat())
 
 
 def targets_of(item: Doc) -> list[str]:
@@ -299,6 +312,9 @@ feed = Projection(
     evolve=_evolve,
     derive=_copies,
     indexes=(("target", "sort"),),
+    version=2,  # points of a day say their week, so a retention's purge finds them
+    purged_by=(OldPointsErased,),
+    purge=_old_points,
 )
 media_consent = media_consent_projection(MEDIA_CONSENT)
 FEED_PROJECTIONS = (feed, media_consent)

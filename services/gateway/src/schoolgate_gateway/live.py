@@ -16,15 +16,17 @@ import signal
 import threading
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
 import structlog
+from fastapi.responses import StreamingResponse
 from prometheus_client import Counter, Gauge
 from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.points import PointAwarded, PointAwardUndone
+from schoolgate_contracts.privacy import REMOVED
 from schoolgate_kit.eventstore import EventStore
 from schoolgate_kit.problems import Problem
 
@@ -66,7 +68,7 @@ class PointsNews:
     @classmethod
     def of(cls, recorded: RecordedEvent) -> PointsNews | None:
         event = recorded.event
-        if not isinstance(event, PointAwarded | PointAwardUndone):
+        if not isinstance(event, PointAwarded | PointAwardUndone) or event.pupil_id == REMOVED:
             return None
         return cls(
             school_id=recorded.metadata.school_id,
@@ -227,13 +229,41 @@ class LiveHub:
     ) -> AsyncIterator[str]:
         return self._stream(self._pupils, (school_id, pupil_id), "pupil", last_seen)
 
+    async def follow_board(
+        self,
+        school_id: str,
+        class_id: str,
+        *,
+        last_seen: int | None = None,
+        still_paired: Callable[[], Awaitable[bool]],
+    ) -> AsyncIterator[str]:
+        """A class's news as its board on the classroom screen hears it: well-done points
+        only. A "needs work" note is for the child's teacher and family, never the room.
+
+        Before each event (a keep-alive at least every ``keepalive_seconds``) the board's
+        session is asked again: once it has ended (the teacher stopped it, or its day is
+        over) the page is told ``ended`` and the stream closes, rather than carry on."""
+        events = self._stream(
+            self._classes, (school_id, class_id), "board", last_seen, keep=_positive
+        )
+        try:
+            async for event in events:
+                if not await still_paired():
+                    yield message("ended", {})
+                    return
+                yield event
+        finally:
+            await events.aclose()
+
     async def _stream(
         self,
         index: dict[Key, weakref.WeakSet[Listener]],
         key: Key,
         scope: str,
         last_seen: int | None,
-    ) -> AsyncIterator[str]:
+        *,
+        keep: Callable[[PointsNews], bool] | None = None,
+    ) -> AsyncGenerator[str, None]:
         """The event stream of one page, until the page goes or the gateway stops.
 
         ``ready`` comes first, with the position from which every event reaches this page;
@@ -256,7 +286,8 @@ class LiveHub:
                 if fell_behind:
                     yield message("refetch", {"position": news[-1].position})
                 for item in news:
-                    yield message("points", item.data(), event_id=item.position)
+                    if keep is None or keep(item):
+                        yield message("points", item.data(), event_id=item.position)
         finally:
             LISTENERS.labels(scope).dec()
             self._unregister(index, key, listener)
@@ -281,6 +312,23 @@ class LiveHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+def last_seen(last_event_id: str | None) -> int | None:
+    """The position a reconnecting browser saw last (it sends the last ``id:`` back)."""
+    return int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+
+
+def event_stream(events: AsyncIterator[str]) -> StreamingResponse:
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+    )
+
+
+def _positive(news: PointsNews) -> bool:
+    return news.kind == "positive"
 
 
 def _end_streams_on_exit_signals(hub: LiveHub) -> Callable[[], None]:

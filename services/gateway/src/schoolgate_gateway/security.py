@@ -1,4 +1,5 @@
-"""Cookie-session safety: cross-site request refusal, rate limits and sign-in throttling.
+"""Cookie-session safety: cross-site request refusal, uncached answers, rate limits and sign-in
+throttling.
 
 Limits are counters in the private store, so they survive a restart and count once across
 every replica of the gateway.
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 from schoolgate_kit.clock import Clock
 from schoolgate_kit.private import PrivateStore
 from schoolgate_kit.problems import Problem
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -56,6 +57,33 @@ class CrossSiteRequestGuard:
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
+
+
+class PrivateAnswers:
+    """Answers of the API are kept by no cache: ``no-store`` unless the route chose its own.
+
+    A family tablet is shared. Without it a browser may write a parent's feed or a child's
+    points to its disk cache, where they outlast signing out; the service worker keeps
+    only the app's own files (static/sw.js), so this is the other half.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_private(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"cache-control" for name, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_private)
 
 
 class TooManyAttempts(Problem):

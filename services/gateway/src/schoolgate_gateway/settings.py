@@ -46,6 +46,19 @@ class GatewaySettings(Settings):
     )
     staff_setup_link_days: int = 7
     class_code_hours: int = 12
+    board_code_minutes: int = Field(
+        default=10,
+        ge=1,
+        le=60,
+        description="How long a class board's pairing code works (once) after it is shown.",
+    )
+    board_session_hours: int = Field(
+        default=12,
+        ge=1,
+        le=24,
+        description="How long a paired class board shows its class: a school day; the next"
+        " day the teacher pairs it again.",
+    )
     live_keepalive_seconds: float = 15.0
     live_queue_limit: int = 256
     """News a live page may have waiting before the oldest is dropped (and it refetches)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import http.client
+import json
 import posixpath
 import re
 import socket
@@ -227,3 +228,45 @@ def test_the_page_names_the_modules_it_needs_in_the_order_it_needs_them(tmp_path
     # the entry's modules first, then the named page and what it adds; nothing twice, and a
     # page only imported dynamically (q) waits for its route
     assert preloaded == ["core/a.js", "core/b.js", "pages/p.js", "ui/u.js"]
+
+
+def test_the_service_worker_is_served_from_the_root_and_keeps_only_the_apps_files(
+    client: httpx.Client,
+) -> None:
+    worker = client.get("/sw.js")
+    assert worker.status_code == 200
+    assert worker.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert worker.headers["cache-control"] == "no-cache"  # a release reaches the next visit
+    assert client.get("/static/sw.js").status_code == 404  # there it would not see `/`
+    line = re.search(r"^const SHELL = (.*);$", worker.text, re.M)
+    assert line is not None
+    shell = json.loads(line[1])
+    assert shell["offline"] in shell["files"]
+    named = set(referenced(client.get("/").text))
+    assert named and named <= set(shell["files"])
+    for url in shell["files"]:
+        assert re.fullmatch(r"/static/[\w/.-]+\?v=[0-9a-f]{16}", url), url
+        answer = client.get(url)
+        assert answer.status_code == 200 and answer.headers["cache-control"] == YEAR, url
+    manifest = client.get("/static/manifest.webmanifest")
+    assert manifest.headers["content-type"] == "application/manifest+json"
+
+
+def test_any_changed_file_makes_a_new_worker(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text('<script src="/static/app.js" type="module"></script>')
+    (tmp_path / "offline.html").write_text('<link rel="stylesheet" href="/static/style.css">')
+    (tmp_path / "style.css").write_text("p {}\n")
+    (tmp_path / "app.js").write_text("export {};\n")
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "p.js").write_text("export const p = 1;\n")
+    (tmp_path / "sw.js").write_text('// kept\nconst SHELL = { version: "unset" };\nrest();\n')
+    before = StaticFiles.load(tmp_path)
+    (tmp_path / "pages" / "p.js").write_text("export const p = 2;\n")  # not in the shell
+    after = StaticFiles.load(tmp_path)
+
+    assert before.worker is not None and after.worker is not None
+    text = after.worker.body.decode()
+    assert text.startswith("// kept\nconst SHELL = {") and text.endswith(";\nrest();\n")
+    assert before.worker.body != after.worker.body
+    shell = json.loads(re.findall(r"^const SHELL = (.*);$", text, re.M)[0])
+    assert shell["files"] == [after.url(p) for p in ("app.js", "offline.html", "style.css")]

@@ -12,6 +12,8 @@ test("an address names its route", () => {
   assert.deepEqual(routeOf("/join/", "#anything"), { id: "join" });
   assert.deepEqual(routeOf("/", "#setup=abc%2Fdef"), { id: "setup", token: "abc/def" });
   assert.deepEqual(routeOf("/", "#open=t0k3n"), { id: "open", token: "t0k3n" });
+  assert.deepEqual(routeOf("/", "#board"), { id: "board" });
+  assert.deepEqual(routeOf("/", "#board=cls_1"), { id: "board", classId: "cls_1" });
 });
 
 test("an address-only page comes first, then the person's own, then their first page", () => {
@@ -34,5 +36,8 @@ test("each kind of person gets their own pages, and a parent none of the staff t
   assert.ok(ids({ role: "leader" }).includes("import"));
   assert.ok(!ids({ role: "teacher" }).includes("import"));
   assert.ok(!ids({ role: "teaching_assistant" }).includes("report"));
-  assert.deepEqual(Object.keys(ROUTES).sort(), ["join", "open", "setup"]);
+  // the class board is for anyone: a classroom screen has no person's session
+  assert.deepEqual(Object.keys(ROUTES).sort(), ["board", "join", "open", "setup"]);
+  assert.ok(ids({ role: "teaching_assistant" }).includes("class-board"));
+  assert.ok(!ids({ role: "office" }).includes("class-board"));
 });

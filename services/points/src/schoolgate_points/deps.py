@@ -102,11 +102,12 @@ SchoolClass = Annotated[str, Depends(_school_class)]
 async def _class_viewer(
     school_id: str, class_id: SchoolClass, identity: CurrentIdentity
 ) -> Identity:
-    """The class screen: the class's own teachers and assistants, and leaders."""
+    """The class screen: the class's own teachers and assistants, leaders, and the class's
+    board (a classroom screen the teacher paired with a board code)."""
     identity = _check_school(school_id, identity)
     if identity.role is Role.leader:
         return identity
-    if identity.role in CLASSROOM_ROLES and class_id in identity.class_ids:
+    if identity.role in CLASSROOM_ROLES | {Role.board} and class_id in identity.class_ids:
         return identity
     raise Forbidden("that is not one of your classes")
 

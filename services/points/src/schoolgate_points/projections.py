@@ -7,6 +7,8 @@ in which class) are followed here too, so the points service answers without ask
 
 from __future__ import annotations
 
+from typing import Any
+
 from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.points import (
     DailyTargetSet,
@@ -14,6 +16,8 @@ from schoolgate_contracts.points import (
     PointAwardUndone,
     PointsSettingsChanged,
 )
+from schoolgate_contracts.privacy import REMOVED
+from schoolgate_contracts.roster import OldPointsErased
 from schoolgate_kit.directory import pupils_projection, schools_projection
 from schoolgate_kit.projections import Projection
 from schoolgate_kit.readmodels import Doc
@@ -116,6 +120,8 @@ def _new_tally(recorded: RecordedEvent, event: Counted, **period: str | None) ->
 
 def _weekly_in_place(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = _counted(recorded)
+    if event.pupil_id == REMOVED:
+        return doc  # past the school's retention: nobody's points any more
     return _tally(_new_tally(recorded, event) if doc is None else doc, event)
 
 
@@ -125,6 +131,8 @@ def _weekly(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
 
 def _daily_in_place(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = _counted(recorded)
+    if event.pupil_id == REMOVED:
+        return doc
     if doc is None:
         school_date = event.school_date.isoformat()
         doc = _new_tally(recorded, event, class_id=event.class_id, school_date=school_date)
@@ -146,6 +154,13 @@ def _target(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     }
 
 
+def old_weeks(recorded: RecordedEvent) -> tuple[dict[str, Any], tuple[str, Any]]:
+    """The tallies of weeks past the school's retention (``OldPointsErased``)."""
+    event = recorded.event
+    assert isinstance(event, OldPointsErased)
+    return {"school_id": recorded.metadata.school_id}, ("week_start", event.before.isoformat())
+
+
 weekly_totals = Projection(
     name=WEEKLY_TOTALS,
     handles=(PointAwarded, PointAwardUndone),
@@ -153,6 +168,8 @@ weekly_totals = Projection(
     evolve=_weekly,
     merge=_merge_tallies,
     evolve_in_place=_weekly_in_place,
+    purged_by=(OldPointsErased,),
+    purge=old_weeks,
 )
 daily = Projection(
     name=DAILY,
@@ -161,6 +178,8 @@ daily = Projection(
     evolve=_daily,
     merge=_merge_tallies,
     evolve_in_place=_daily_in_place,
+    purged_by=(OldPointsErased,),
+    purge=old_weeks,
 )
 targets = Projection(
     name=TARGETS,

@@ -13,10 +13,11 @@ same source id (or, for named things, the same name): so a retry changes nothing
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from schoolgate_contracts import Event
@@ -24,6 +25,7 @@ from schoolgate_contracts.privacy import REMOVED
 from schoolgate_contracts.roster import (
     ClassAdded,
     ClassDetailsChanged,
+    OldPointsErased,
     PupilAvatarChosen,
     PupilDetailsChanged,
     PupilEnrolled,
@@ -281,6 +283,15 @@ def leaver_due(left_at: datetime, retention: Retention, terms: Sequence[Term]) -
     return left_at + LEAVERS_KEPT_WITHOUT_TERMS
 
 
+def points_erased_before(today: date, retention: Retention) -> date:
+    """Weeks of points that began before this day are past the school's retention: every
+    day of them is more than ``points_kept_months`` before ``today``."""
+    months = today.year * 12 + today.month - 1 - retention.points_kept_months
+    year, month = divmod(months, 12)
+    day = min(today.day, calendar.monthrange(year, month + 1)[1])
+    return date(year, month + 1, day) - timedelta(days=6)
+
+
 # -- errors ----------------------------------------------------------------------------------
 
 
@@ -339,6 +350,14 @@ class RegisterSchool:
 class SetRetention:
     retention: Retention
     set_by: str
+
+
+@dataclass(frozen=True)
+class RecordOldPointsErased:
+    """The retention erased the keys of ``erased_weeks`` weeks of points before ``before``."""
+
+    before: date
+    erased_weeks: int
 
 
 @dataclass(frozen=True)
@@ -448,6 +467,7 @@ Command = (
     | ErasePupil
     | MarkStaffLeft
     | SetRetention
+    | RecordOldPointsErased
     | EraseStaffMember
     | ChooseAvatar
     | AddStaffMember
@@ -589,6 +609,10 @@ def decide(state: Roster, command: Command) -> list[Event]:
             if state.retention == command.retention:
                 return []
             return [RetentionSet(retention=command.retention, set_by=command.set_by)]
+        case RecordOldPointsErased():
+            if not command.erased_weeks:
+                return []
+            return [OldPointsErased(before=command.before, erased_weeks=command.erased_weeks)]
         case AddYearGroup():
             _registered(state)
             group = existing_year_group(state, command)

@@ -7,9 +7,11 @@ import contextlib
 import time
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from schoolgate_contracts import Event, Metadata
+from schoolgate_contracts.points import POINTS_WEEK
 from schoolgate_contracts.privacy import PERSON
 from schoolgate_contracts.roster import Retention, Term
 from schoolgate_kit.commands import Decided, execute, recording_writes
@@ -169,13 +171,54 @@ async def erase_due_leavers(
     return erased
 
 
+async def erase_old_points(*, roster: Roster, school_id: str | None = None) -> int:
+    """Erase the points of weeks past each school's ``points_kept_months`` (one school's, or
+    every school's): their week keys first, then ``OldPointsErased`` for read models to drop
+    them. The number of weeks erased.
+
+    Should the append fail after the keys are gone, those awards already read as nobody's;
+    their documents go with the next week's erasure, or a rebuild."""
+    keyring = roster.keyring
+    if keyring is None:
+        return 0  # without a master key nothing is sealed, so nothing can be erased
+    now = roster.clock()
+    if school_id is not None:
+        schools = [await school(school_id, roster=roster)]
+    else:
+        schools = await roster.readmodels.find(SCHOOLS, {})
+    erased = 0
+    for doc in schools:
+        found = doc.get("school_id")
+        if not found:
+            continue
+        retention = Retention.model_validate(doc.get("retention") or {})
+        today = now.astimezone(ZoneInfo(doc.get("timezone") or "Europe/London")).date()
+        before = domain.points_erased_before(today, retention)
+        weeks = await asyncio.to_thread(
+            keyring.erase_before, POINTS_WEEK, before.isoformat(), school_id=found
+        )
+        if not weeks:
+            continue
+        await change_roster(
+            domain.RecordOldPointsErased(before, len(weeks)),
+            roster=roster,
+            school_id=found,
+            actor=RETENTION,
+            correlation_id=f"retention-{today.isoformat()}",
+        )
+        log.info("roster.points_erased", school_id=found, weeks=len(weeks), before=str(before))
+        erased += len(weeks)
+    return erased
+
+
 async def keep_to_retention(*, roster: Roster, every: timedelta) -> None:
     """Erase what is due, now and every ``every``, until cancelled."""
     while True:
-        try:
-            await erase_due_leavers(roster=roster)
-        except Exception:
-            log.exception("roster.retention_run_failed")
+        for due in (erase_due_leavers, erase_old_points):
+            try:
+                await due(roster=roster)
+            except Exception:
+                log.exception("roster.retention_run_failed", part=due.__name__)
         await asyncio.sleep(every.total_seconds())
 
 

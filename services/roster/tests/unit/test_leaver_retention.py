@@ -36,3 +36,17 @@ def test_without_term_dates_a_leaver_is_kept_about_a_term() -> None:
 def test_a_school_may_choose_days_instead() -> None:
     assert leaver_due(LEFT, Retention(leavers_kept_days=0), TERMS) == LEFT
     assert leaver_due(LEFT, Retention(leavers_kept_days=30), TERMS).date() == date(2026, 11, 13)
+
+
+def test_points_go_by_whole_weeks_once_every_day_of_them_is_past_the_months_kept() -> None:
+    from schoolgate_roster.domain import points_erased_before
+
+    # 12 months before 7 December 2026 is 7 December 2025: weeks from 1 December are kept
+    assert points_erased_before(date(2026, 12, 7), Retention()) == date(2025, 12, 1)
+    # a month shorter than the day: the end of that month, a leap day where there is one
+    assert points_erased_before(date(2024, 3, 31), Retention(points_kept_months=1)) == date(
+        2024, 2, 23
+    )
+    assert points_erased_before(date(2027, 1, 15), Retention(points_kept_months=25)) == date(
+        2024, 12, 9
+    )

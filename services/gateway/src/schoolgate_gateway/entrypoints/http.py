@@ -22,7 +22,6 @@ from schoolgate_kit.app import Kit, create_service_app
 from schoolgate_kit.directory import require_conduct_accepted
 from schoolgate_kit.guard import ROUTE_CHECK_MARGIN, raise_body_limit
 from schoolgate_kit.identity import Identity, Role
-from schoolgate_kit.names import PupilName, display_names
 from schoolgate_kit.problems import (
     Forbidden,
     NotFound,
@@ -47,13 +46,21 @@ from schoolgate_gateway.deps import (
     SchoolOffice,
     SignedIn,
 )
-from schoolgate_gateway.entrypoints import privacy
+from schoolgate_gateway.entrypoints import board, privacy
 from schoolgate_gateway.entrypoints.account import router as own_account
 from schoolgate_gateway.entrypoints.static import StaticFiles
 from schoolgate_gateway.feed import CURSOR_PATTERN, MAX_PAGE_SIZE, PAGE_SIZE, FeedPage, parent_feed
+from schoolgate_gateway.live import event_stream as _event_stream
+from schoolgate_gateway.live import last_seen as _last_seen
+from schoolgate_gateway.people import class_names, classmates
 from schoolgate_gateway.projections import CONDUCT, PARENTS, PUPILS, SCHOOLS, STAFF
 from schoolgate_gateway.scope import NO_SCHOOL, all_children, identity_for, is_staff_email
-from schoolgate_gateway.security import DEVICE_COOKIE, CrossSiteRequestGuard, TooManyAttempts
+from schoolgate_gateway.security import (
+    DEVICE_COOKIE,
+    CrossSiteRequestGuard,
+    PrivateAnswers,
+    TooManyAttempts,
+)
 from schoolgate_gateway.services import relay_response
 
 api = APIRouter(prefix="/api", tags=["gateway"])
@@ -190,10 +197,7 @@ class WrongCode(Problem):
 
 
 async def _class_names(gateway: Gateway, class_id: str) -> dict[str, str]:
-    classmates = await gateway.readmodels.find(PUPILS, {"class_id": class_id, "left": False})
-    return display_names(
-        PupilName(p["pupil_id"], p["first_name"], p["surname"]) for p in classmates
-    )
+    return await class_names(gateway.readmodels, class_id)
 
 
 async def _me(gateway: Gateway, account: Account) -> Me:
@@ -627,17 +631,7 @@ async def pupils_of_class(body: Code, gateway: GatewayDep, address: Address) -> 
     if found is None:
         raise NotFound("That class code is not right. Ask your teacher.")
     _, class_id = found
-    names = await _class_names(gateway, class_id)
-    classmates = await gateway.readmodels.find(PUPILS, {"class_id": class_id, "left": False})
-    return {
-        "pupils": sorted(
-            (
-                {"pupil_id": p["pupil_id"], "name": names[p["pupil_id"]], "avatar": p["avatar"]}
-                for p in classmates
-            ),
-            key=lambda p: p["name"],
-        )
-    }
+    return {"pupils": await classmates(gateway.readmodels, class_id)}
 
 
 @api.post("/pupil/session", response_model=Me)
@@ -798,19 +792,6 @@ async def weekly_total(
 LastEventId = Annotated[str | None, Header(include_in_schema=False)]
 
 
-def _event_stream(events: AsyncIterator[str]) -> StreamingResponse:
-    return StreamingResponse(
-        events,
-        media_type="text/event-stream",
-        headers={"cache-control": "no-store", "x-accel-buffering": "no"},
-    )
-
-
-def _last_seen(last_event_id: str | None) -> int | None:
-    """The position a reconnecting browser saw last (it sends the last ``id:`` back)."""
-    return int(last_event_id) if last_event_id and last_event_id.isdigit() else None
-
-
 @api.get("/live/classes/{class_id}", response_class=StreamingResponse)
 async def live_class(
     class_id: PathId, staff: ClassFollower, gateway: GatewayDep, last_event_id: LastEventId = None
@@ -942,6 +923,7 @@ def create_app(gateway: Gateway) -> FastAPI:
         privacy.router,
         privacy.account_router,
         privacy.audit_router,
+        board.router,
         own_account,
         api,
         pages,
@@ -962,4 +944,5 @@ def create_app(gateway: Gateway) -> FastAPI:
 
     app.add_exception_handler(TooManyAttempts, too_many)
     app.add_middleware(CrossSiteRequestGuard)
+    app.add_middleware(PrivateAnswers)
     return app

@@ -13,12 +13,19 @@ the shared state.
 Only paths in the table read at startup are answered, so no request can name a file outside
 ``static/`` (or one added after startup). Files are sent gzip-compressed when the browser
 accepts it and that is smaller.
+
+The service worker (``sw.js``) is answered at ``/sw.js``, ``no-cache``: a worker's scope is
+the folder it is served from, and it must see navigations to ``/``. The server writes its
+first line: the app shell's versioned addresses (the files the page and the offline page
+name) and a version over every file, so each release installs a new worker, which drops the
+old one's cache.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import posixpath
 import re
 from dataclasses import dataclass
@@ -53,6 +60,11 @@ PAGE_REFERENCE = re.compile(r"""(?P<attr>\b(?:src|href)=)"/static/(?P<path>[^"?#
 PRELOAD = re.compile(
     r"""<!-- modulepreload -->|<link rel="modulepreload" href="/static/(?P<path>[^"?#]+)">"""
 )
+WORKER = "sw.js"
+# the worker's first line, which the server writes (see _worker)
+WORKER_SHELL = re.compile(r"^const SHELL = .*;$", re.M)
+SHELL_PAGES = ("index.html", "offline.html")
+VERSIONED_REFERENCE = re.compile(r"""\b(?:src|href)="(/static/[^"?#]+\?v=[0-9a-f]+)\"""")
 
 
 @dataclass(frozen=True)
@@ -135,9 +147,14 @@ class StaticFiles:
         for path, body in raw.items():
             if path in modules:
                 body = self._rewrite_imports(path, modules[path]).encode()
-            elif path == "index.html":
+            elif path.endswith(".html"):
                 body = self._rewrite_page(body.decode()).encode()
             self.assets[path] = _asset(path, body, versions[path])
+        # answered at /sw.js only: at /static/sw.js its scope would be /static/
+        self.worker: Asset | None = None
+        if WORKER in raw:
+            self.worker = _asset(WORKER, self._worker(raw[WORKER].decode()), versions[WORKER])
+            del self.assets[WORKER]
 
     @classmethod
     def load(cls, root: Traversable | None = None) -> StaticFiles:
@@ -180,6 +197,25 @@ class StaticFiles:
 
         return PAGE_REFERENCE.sub(versioned, PRELOAD.sub(expanded, text))
 
+    def _worker(self, text: str) -> bytes:
+        if not all(page in self.assets for page in SHELL_PAGES):
+            raise ValueError(f"{WORKER} needs the pages it keeps: {', '.join(SHELL_PAGES)}")
+        shell = {self.url("offline.html")}
+        for page in SHELL_PAGES:
+            shell.update(VERSIONED_REFERENCE.findall(self.assets[page].body.decode()))
+        everything = hashlib.sha256(json.dumps(sorted(self.versions.items())).encode())
+        line = json.dumps(
+            {
+                "version": everything.hexdigest()[:16],
+                "offline": self.url("offline.html"),
+                "files": sorted(shell),
+            }
+        )
+        written, count = WORKER_SHELL.subn(lambda _: f"const SHELL = {line};", text)
+        if count != 1:
+            raise ValueError(f"{WORKER} must have one line `const SHELL = …;`")
+        return written.encode()
+
     def answer(self, request: Request, path: str) -> Response:
         asset = self.assets.get(path)
         if asset is None:
@@ -198,6 +234,12 @@ class StaticFiles:
         async def join_page(request: Request) -> Response:
             """The address on invite letters: the app opens on the join steps, code filled."""
             return _respond(request, self.assets["index.html"], REVALIDATE)
+
+        @router.get("/sw.js")
+        async def worker(request: Request) -> Response:
+            if self.worker is None:
+                raise NotFound("There is no such file.")
+            return _respond(request, self.worker, REVALIDATE)
 
         @router.get("/style.css")
         async def style(request: Request) -> Response:

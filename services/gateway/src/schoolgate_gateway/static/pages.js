@@ -11,6 +11,7 @@ export const ROUTES = {
   join: { title: "Join", build: page(() => import("./pages/join.js"), "joinView") },
   setup: { title: "Choose your password", build: async (route) => (await import("./pages/setup.js")).setupView(route.token) },
   open: { title: "Open your school", build: async (route) => (await import("./pages/open-school.js")).openSchoolView(route.token) },
+  board: { title: "Class board", build: page(() => import("./pages/board.js"), "boardView") },
 };
 
 const STAFF_PAGES = [
@@ -23,6 +24,7 @@ const STAFF_PAGES = [
   { id: "report", title: "Points report", roles: ["teacher", "leader"], build: page(() => import("./pages/report.js"), "reportView"), about: "A class's points by pupil and by value over a period, to read or download." },
   { id: "targets", title: "Daily targets", roles: ["teacher"], build: page(() => import("./pages/targets.js"), "targetsView"), about: "Set a child's own daily points target." },
   { id: "class-code", title: "Class code", roles: CLASSROOM, build: page(() => import("./pages/class-code.js"), "classCodeView"), about: "Show a code so pupils can sign in on classroom devices." },
+  { id: "class-board", title: "Class board", roles: CLASSROOM, build: page(() => import("./pages/board.js"), "boardCodeView"), about: "Show every child and the class's points on the classroom screen, live." },
   { id: "cards", title: "Sign-in cards", roles: CLASSROOM, build: page(() => import("./pages/cards.js"), "cardsView"), about: "Print a QR card a pupil can sign in with." },
   { id: "invites", title: "Invite letters", roles: ["teacher", "leader", "office", "school_admin"], build: page(() => import("./pages/invites.js"), "invitesView"), about: "Print a letter with a code for a parent or carer to join." },
   { id: "import", title: "Import pupils", roles: ["leader", "school_admin"], build: page(() => import("./pages/import.js"), "importView"), about: "Bring in pupils, classes and staff from your school's information system." },

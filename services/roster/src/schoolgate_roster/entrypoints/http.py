@@ -562,6 +562,8 @@ class RetentionView(BaseModel):
 class RetentionRun(BaseModel):
     erased: list[str]
     """The leavers erased now, their time having come."""
+    points_weeks_erased: int = 0
+    """Weeks of points erased now, past the school's ``points_kept_months``."""
 
 
 @router.get("/retention", response_model=RetentionView, responses=problem_responses(401, 403, 404))
@@ -592,8 +594,11 @@ async def set_retention(
 
 @router.post("/retention/run", response_model=RetentionRun, responses=problem_responses(401, 403))
 async def run_retention(school_id: PathId, identity: Writer, roster: RosterDep) -> RetentionRun:
-    """Erase now the leavers whose time has come (it also happens every hour by itself)."""
-    return RetentionRun(erased=await handlers.erase_due_leavers(roster=roster, school_id=school_id))
+    """Erase now the leavers and the points whose time has come (it also happens every hour
+    by itself)."""
+    erased = await handlers.erase_due_leavers(roster=roster, school_id=school_id)
+    weeks = await handlers.erase_old_points(roster=roster, school_id=school_id)
+    return RetentionRun(erased=erased, points_weeks_erased=weeks)
 
 
 @router.post(

@@ -45,6 +45,12 @@ export function listen(url, onNews) {
     // Connected (or back again): fetch what there is now. Fell behind: fetch up to that news.
     source.addEventListener("ready", () => onNews({ refetch: true }));
     source.addEventListener("refetch", (event) => onNews({ refetch: true, position: data(event).position }));
+    // The stream is over for good (a class board that was stopped): no reconnecting.
+    source.addEventListener("ended", () => {
+      closed = true;
+      source.close();
+      onNews({ ended: true });
+    });
     source.addEventListener("error", () => {
       if (source.readyState === EventSource.CLOSED && !closed) {
         clearTimeout(timer);

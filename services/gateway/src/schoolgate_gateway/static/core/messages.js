@@ -18,7 +18,16 @@ export async function working(button, label, work) {
 
 let messageSeq = 0;
 
-export function say(text) {
+/** After `fade` ms, take the message away by itself unless another was said since. */
+function fading(seq, fade) {
+  if (fade) {
+    setTimeout(() => {
+      if (seq === messageSeq) clearMessages();
+    }, fade);
+  }
+}
+
+export function say(text, { fade } = {}) {
   const seq = ++messageSeq;
   $("alert").textContent = "";
   $("status").textContent = "";
@@ -26,12 +35,14 @@ export function say(text) {
   setTimeout(() => {
     if (seq === messageSeq) $("status").textContent = text;
   }, 30);
+  fading(seq, fade);
 }
 
-export function warn(text) {
-  ++messageSeq;
+export function warn(text, { fade } = {}) {
+  const seq = ++messageSeq;
   $("status").textContent = "";
   $("alert").textContent = text;
+  fading(seq, fade);
 }
 
 export function clearMessages() {

@@ -13,12 +13,13 @@ import { ROLE_NAMES } from "./words.js";
  */
 let table = { pagesFor: () => [], routes: {} };
 
-/** Where an address leads: `/join`, `#setup=<token>`, `#open=<token>` or a page's `#id`. */
+/** Where an address leads: `/join`, `#setup=<token>`, `#open=<token>`, `#board=<class>` or a page's `#id`. */
 export function routeOf(pathname, hash) {
   if (pathname.replace(/\/+$/, "") === "/join") return { id: "join" };
   const route = decodeURIComponent(hash.slice(1));
   if (route.startsWith("setup=")) return { id: "setup", token: route.slice("setup=".length) };
   if (route.startsWith("open=")) return { id: "open", token: route.slice("open=".length) };
+  if (route.startsWith("board=")) return { id: "board", classId: route.slice("board=".length) };
   return { id: route || "home" };
 }
 
@@ -63,6 +64,7 @@ let renderSeq = 0;
 export async function render({ focus = true } = {}) {
   const seq = ++renderSeq;
   stopListening();
+  delete document.body.dataset.mode; // a page that changes the frame (the class board) sets it again
   $("actions").replaceChildren();
   clearMessages();
   updateChrome();

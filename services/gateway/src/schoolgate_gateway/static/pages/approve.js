@@ -2,6 +2,7 @@ import { api, classPupilNames, listIn, storiesApi } from "../core/api.js";
 import { field, fill, h, paragraphs, section, uid } from "../core/dom.js";
 import { failed, say, warn, working } from "../core/messages.js";
 import { gallery } from "../ui/media.js";
+import { emptyState } from "../ui/monsters.js";
 import { classSelect } from "../ui/pickers.js";
 
 export async function approveView() {
@@ -19,7 +20,7 @@ export async function approveView() {
     ]);
     const taskNames = Object.fromEntries(listIn(tasks, "tasks").map((t) => [t.task_id, t.title]));
     const items = listIn(answer, "items");
-    const empty = () => h("li", { class: "muted", text: "Nothing is waiting. Well done!" });
+    const empty = () => emptyState("Nothing is waiting. Well done!");
     fill(list, ...items.map((item) => queueCard(item, names[item.pupil_id] || item.pupil_name || item.pupil_id, taskNames, () => list.children.length || list.append(empty()))));
     if (!items.length) list.append(empty());
   }

@@ -1,5 +1,5 @@
 import { afterQuery, api, pointsApi, roster, sleep, URLS } from "../core/api.js";
-import { $, checkbox, fill, h, radioGroup, section } from "../core/dom.js";
+import { checkbox, fill, h, radioGroup, section } from "../core/dom.js";
 import { newId } from "../core/ids.js";
 import { freshest, listen } from "../core/live.js";
 import { failed, quietly, say, warn, working } from "../core/messages.js";
@@ -10,11 +10,16 @@ import { classSelect } from "../ui/pickers.js";
 import { cheer, setSound, soundOn, unlockSound } from "../ui/sound.js";
 
 const UNDO_SHOWN = 4;
+/** How long a message stays: long enough to read, then out of the way of the next tap. */
+const SAID_MS = 5000;
+const WARNED_MS = 10000;
 
 /**
  * The classroom screen: tap a child to give a point at once, or choose several, or the whole
  * class. The class's total this week is the only number shown: never a child's beside another's.
  * Every open screen of the class updates live; each new point plays a short sound.
+ * Nothing covers the children: what can be undone has a strip of its own above them, and
+ * messages go by themselves.
  */
 export async function awardView() {
   const ways = Object.entries(state.me.school_ways || {});
@@ -166,6 +171,9 @@ export async function awardView() {
     const many = all || names.length > 1;
     return {
       said: all ? `The whole class got a point for ${way}.` : `${who} got a point for ${way}.`,
+      saidAgain: (n) => `${who} got ${n} points for ${way}.`,
+      undoneOne: `A point for ${who} (${way}) is undone.`,
+      undoOne: (n) => `Undo one of the ${n} points for ${who} (${way})`,
       undone: `The ${many ? "points" : "point"} for ${who} (${way}) ${many ? "are" : "is"} undone.`,
       item: `${all ? "Whole class" : who}: ${way}`,
       undo: `Undo the ${many ? "points" : "point"} for ${who} (${way})`,
@@ -176,7 +184,7 @@ export async function awardView() {
     if (button.dataset.busy) return;
     const way = wayField.querySelector("input:checked");
     if (!way) {
-      warn("Choose a school value first.");
+      warn("Choose a school value first.", { fade: WARNED_MS });
       return;
     }
     const kind = kindField?.querySelector("input:checked")?.value || "positive";
@@ -201,15 +209,18 @@ export async function awardView() {
         cheer();
         celebrate(answer.pupil_ids || body.pupil_ids || []);
       }
-      say(words.said);
-      offerUndo(answer, words);
+      // the same child, the same value again: one item counts them (and undoes the newest)
+      const again = kind === "positive" && chosenPupils.length === 1 ? `${chosenPupils[0].pupil_id} ${way.value}` : null;
+      const given = offerUndo(answer, words, again);
+      say(given > 1 ? words.saidAgain(given) : words.said, { fade: SAID_MS });
       if (!all && chosenPupils.length > 1) {
         chosen.clear();
         updateChoosing();
       }
       setTimeout(() => refreshTotal().catch(quietly), 1500); // in case live news is slow
     } catch (error) {
-      failed(error);
+      if (error.status === 401) failed(error);
+      else warn(error.message, { fade: WARNED_MS });
     } finally {
       delete button.dataset.busy;
       button.removeAttribute("aria-disabled");
@@ -217,7 +228,8 @@ export async function awardView() {
     }
   }
 
-  // Undo: the newest few awards, each for its own window, in a bar above the page's messages.
+  // Undo: the newest few awards, each for its own window, in a strip of their own between the
+  // tools and the children, its height kept when empty, so the children never move or hide.
   const undoList = h("ul", { class: "undo-list", "aria-label": "Points you can still undo" });
   const undos = [];
   let ticking = null;
@@ -238,40 +250,60 @@ export async function awardView() {
   function drop(entry) {
     entry.item.remove();
     undos.splice(undos.indexOf(entry), 1);
-    if (!undos.length) undoList.remove();
   }
 
-  function offerUndo(answer, words) {
+  function label(entry) {
+    const n = entry.awards.length;
+    entry.what.textContent = n > 1 ? `${entry.words.item} ×${n}` : entry.words.item;
+    entry.button.setAttribute("aria-label", n > 1 ? entry.words.undoOne(n) : entry.words.undo);
+  }
+
+  /** Offer to undo an award; one given again to the same child (`again`) joins its item. How many that item holds. */
+  function offerUndo(answer, words, again) {
     const windowMs =
       answer.undo_until && answer.awarded_at
         ? Date.parse(answer.undo_until) - Date.parse(answer.awarded_at)
         : settings.undo_window_seconds * 1000;
-    if (!(windowMs > 0)) return;
-    const left = h("span", { class: "undo-left" });
-    const button = h("button", { type: "button", class: "small", text: "Undo", "aria-label": words.undo });
-    const item = h("li", null, h("span", { class: "undo-what", text: words.item }), left, button);
-    const entry = { item, left, deadline: Date.now() + windowMs };
-    button.addEventListener("click", () =>
-      working(button, "Undoing…", async () => {
-        try {
-          await api("POST", pointsApi(`/awards/${encodeURIComponent(answer.award_id)}/undo`));
-        } catch (error) {
-          if (error.status !== 409) throw error;
-          drop(entry);
-          warn("It is too late to undo that now. It stays in the history.");
-          return;
-        }
-        drop(entry);
-        say(words.undone);
-        setTimeout(() => refreshTotal().catch(quietly), 1500);
-      }),
-    );
+    if (!(windowMs > 0)) return 1;
+    let entry = again ? undos.find((e) => e.again === again) : null;
+    if (entry) {
+      entry.awards.push(answer.award_id);
+      undos.splice(undos.indexOf(entry), 1);
+    } else {
+      const left = h("span", { class: "undo-left" });
+      const what = h("span", { class: "undo-what" });
+      const button = h("button", { type: "button", class: "small", text: "Undo" });
+      const item = h("li", null, what, left, button);
+      entry = { again, words, awards: [answer.award_id], item, what, left, button };
+      const undoing = entry;
+      button.addEventListener("click", () => undo(undoing));
+    }
+    entry.deadline = Date.now() + windowMs;
+    label(entry);
     undos.unshift(entry);
-    undoList.prepend(item);
+    undoList.prepend(entry.item);
     while (undos.length > UNDO_SHOWN) drop(undos[undos.length - 1]);
-    if (!undoList.isConnected) $("actions").append(undoList);
     tick();
     ticking ??= setInterval(tick, 1000);
+    return entry.awards.length;
+  }
+
+  async function undo(entry) {
+    await working(entry.button, "Undoing…", async () => {
+      try {
+        await api("POST", pointsApi(`/awards/${encodeURIComponent(entry.awards.at(-1))}/undo`));
+      } catch (error) {
+        if (error.status !== 409) throw error;
+        drop(entry); // the item's older points are past their window too
+        warn("It is too late to undo that now. It stays in the history.", { fade: WARNED_MS });
+        return;
+      }
+      entry.awards.pop();
+      if (!entry.awards.length) drop(entry);
+      say(entry.awards.length ? entry.words.undoneOne : entry.words.undone, { fade: SAID_MS });
+      setTimeout(() => refreshTotal().catch(quietly), 1500);
+    });
+    if (entry.item.isConnected) label(entry); // `working` put back the button's old text only
   }
 
   several.addEventListener("click", () => {
@@ -285,7 +317,7 @@ export async function awardView() {
   });
   giveChosen.addEventListener("click", () => {
     if (!chosen.size) {
-      warn("Tap the children to choose them first.");
+      warn("Tap the children to choose them first.", { fade: WARNED_MS });
       return;
     }
     award({ chosenPupils: pupils.filter((p) => chosen.has(p.pupil_id)), button: giveChosen });
@@ -297,6 +329,7 @@ export async function awardView() {
 
   switchClass();
   updateChoosing();
+  document.body.dataset.mode = "award"; // the page's messages keep clear of the children
   return section(
     "Award points",
     control,
@@ -305,6 +338,7 @@ export async function awardView() {
     kindField,
     h("div", { class: "row award-tools" }, several, whole, giveChosen, clearChosen),
     hint,
+    h("div", { class: "award-strip" }, undoList),
     grid,
     sound,
   );

@@ -6,6 +6,7 @@ import { countOf, listOf, wayName, when } from "../core/words.js";
 import { audienceLabel } from "../ui/audience.js";
 import { commentsArea } from "../ui/comments.js";
 import { gallery } from "../ui/media.js";
+import { emptyState } from "../ui/monsters.js";
 
 // Feed items are the gateway's (feed.py): kind post, portfolio or points; `about` names the
 // family's own children the item is for.
@@ -125,7 +126,7 @@ export async function newsView() {
   async function load() {
     const cards = await page(null);
     fill(list, ...cards);
-    if (!cards.length) list.append(h("li", { class: "muted", text: "No news yet. Stories from school and your child's work will appear here." }));
+    if (!cards.length) list.append(emptyState("No news yet. Stories from school and your child's work will appear here."));
   }
 
   more.addEventListener("click", () =>

@@ -3,21 +3,13 @@ import { add, field, fill, h, heading, section } from "../core/dom.js";
 import { failed, working } from "../core/messages.js";
 import { go, signedIn } from "../core/router.js";
 import { pictureButton } from "../ui/monsters.js";
+import { codeInput } from "../ui/pickers.js";
 
 const CLASS_CODE_KEY = "schoolgate-class-code";
 
 export function pupilSignInView() {
   const wrap = h("div");
-  const code = h("input", {
-    type: "text",
-    autocomplete: "off",
-    autocapitalize: "characters",
-    spellcheck: "false",
-    class: "code-input",
-    required: true,
-    minlength: 4,
-    maxlength: 16,
-  });
+  const code = codeInput();
   const next = h("button", { type: "submit", text: "Next" });
   const form = h(
     "form",

@@ -43,6 +43,7 @@ export function signInView() {
       { class: "links" },
       h("li", null, h("a", { href: "/join", text: "Got a letter from school? Join with your code" })),
       h("li", null, h("a", { href: "#pupil", text: "Pupils: sign in with your class code" })),
+      h("li", null, h("a", { href: "#board", text: "Classroom screen: show a class board with a board code" })),
     ),
   );
 }

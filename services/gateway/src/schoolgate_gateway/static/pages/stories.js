@@ -6,6 +6,7 @@ import { countOf, listOf, when } from "../core/words.js";
 import { audienceLabel, audiencePupils, publishLater, refusal } from "../ui/audience.js";
 import { commentsArea } from "../ui/comments.js";
 import { attachmentsEditor, gallery } from "../ui/media.js";
+import { emptyState } from "../ui/monsters.js";
 
 /** Staff know families by their children: "a parent or carer of Ada" for each parent id. */
 async function likerNames(parentIds, audience) {
@@ -163,7 +164,7 @@ export async function storiesView() {
     const posts = listIn(await api("GET", storiesApi(`/posts?class_id=${encodeURIComponent(select.value)}`)), "posts");
     const time = (p) => new Date(p.visible_from || p.published_at || 0).getTime();
     posts.sort((a, b) => time(b) - time(a));
-    const empty = () => h("li", { class: "muted", text: "No stories yet. Post one from “Post a story”." });
+    const empty = () => emptyState("No stories yet. Post one from “Post a story”.");
     fill(list, ...posts.map((post) => staffStoryCard(post, names, { removed: () => list.children.length || list.append(empty()) })));
     if (!posts.length) list.append(empty());
   }

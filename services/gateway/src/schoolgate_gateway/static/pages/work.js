@@ -5,6 +5,7 @@ import { say, warn, working } from "../core/messages.js";
 import { state } from "../core/state.js";
 import { sameId, shortDay } from "../core/words.js";
 import { attachmentsEditor, gallery } from "../ui/media.js";
+import { emptyState } from "../ui/monsters.js";
 
 const WORK_STATUS = {
   waiting: ["waiting", "Waiting for your teacher to look at it"],
@@ -141,7 +142,7 @@ export async function workView() {
         );
       }),
     );
-    if (!items.length) mine.append(h("li", { class: "muted", text: "Nothing yet. Send your first piece of work!" }));
+    if (!items.length) mine.append(emptyState("Nothing yet. Send your first piece of work!"));
     const handedIn = new Set(items.filter((i) => i.task_id && i.status !== "sent_back").map((i) => i.task_id));
     fill(homeLearning,
       tasks.length

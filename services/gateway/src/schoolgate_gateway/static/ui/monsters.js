@@ -112,6 +112,11 @@ export function monster(seedText) {
   return svg;
 }
 
+/** A friendly empty list item: a monster (always the same one for the same words) and the words. */
+export function emptyState(text) {
+  return h("li", { class: "empty-state" }, monster(text), h("p", { text }));
+}
+
 export function pictureButton(pupilId, avatar, name, onClick) {
   return h(
     "li",

@@ -1,4 +1,4 @@
-// Choosing a class or a pupil.
+// Choosing a class or a pupil, and typing the code a teacher shows.
 import { schoolClasses, schoolPupils } from "../core/api.js";
 import { field, h } from "../core/dom.js";
 import { state } from "../core/state.js";
@@ -44,4 +44,18 @@ export function classSelect(onChange) {
   const select = h("select", { onchange: onChange });
   for (const [id, name] of entries) select.append(h("option", { value: id, text: name }));
   return { control: entries.length > 1 ? field("Class", { control: select }) : null, select };
+}
+
+/** A box to type a short code a teacher shows (a class code, a board code): capitals, no guessing. */
+export function codeInput({ maxlength = 16 } = {}) {
+  return h("input", {
+    type: "text",
+    autocomplete: "off",
+    autocapitalize: "characters",
+    spellcheck: "false",
+    class: "code-input",
+    required: true,
+    minlength: 4,
+    maxlength,
+  });
 }
