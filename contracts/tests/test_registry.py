@@ -10,6 +10,7 @@ import pytest
 from schoolgate_contracts import BrokenEvent, UnknownEventType, registry
 from schoolgate_contracts.points import PointAwarded
 from schoolgate_contracts.schemas import write_schemas
+from schoolgate_contracts.stories import PostPublished
 
 WHERE = "stream 'award-1' version 0, global position 7"
 
@@ -55,6 +56,24 @@ def test_a_version_2_point_awarded_becomes_positive_in_its_monday_week() -> None
     assert isinstance(event, PointAwarded)
     assert (event.kind, event.week_start) == ("positive", date(2026, 11, 16))
     assert event.awarded_at == datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def test_a_version_1_post_s_untagged_photo_loads_as_not_said_never_as_nobody_in_it() -> None:
+    photo = {"media_id": "m1", "kind": "image", "alt_text": "", "tagged_pupil_ids": []}
+    stored_v1 = json.dumps(
+        {
+            "post_id": "p1",
+            "author_id": "t1",
+            "audience": {"kind": "school"},
+            "text": "Sports day",
+            "attachments": [photo],
+            "visible_from": "2026-11-20T09:00:00Z",
+        }
+    )
+    event = registry.decode("PostPublished", 1, stored_v1, where=WHERE)
+    assert isinstance(event, PostPublished)
+    (attachment,) = event.attachments
+    assert (attachment.tagged_pupil_ids, attachment.no_child_recognisable) == ((), False)
 
 
 def test_the_current_version_round_trips() -> None:

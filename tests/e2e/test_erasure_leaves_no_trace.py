@@ -250,6 +250,7 @@ def test_an_erased_pupil_leaves_no_trace_in_any_byte_the_school_keeps(
                         "kind": "image",
                         "alt_text": mark("PostPublished.attachments.alt_text"),
                         "tagged_pupil_ids": [],
+                        "no_child_recognisable": True,
                     }
                 ],
             },
@@ -267,6 +268,7 @@ def test_an_erased_pupil_leaves_no_trace_in_any_byte_the_school_keeps(
                         "kind": "image",
                         "alt_text": mark("PostEdited.attachments.alt_text"),
                         "tagged_pupil_ids": [],
+                        "no_child_recognisable": True,
                     }
                 ],
             },

@@ -120,6 +120,37 @@ async def test_a_third_guardian_waits_for_a_leader(embedded: str, ids: dict[str,
     assert sees_cara(), "the approved guardian sees Cara"
 
 
+def test_a_wrong_or_used_code_makes_no_account_a_working_one_does(
+    embedded: str, ids: dict[str, str]
+) -> None:
+    leader = signed_in(embedded, LEADER)
+    code = invite(leader, ids["sam-k"])
+
+    def join(code: str) -> tuple[httpx.Response, dict[str, str]]:
+        who = {"email": f"{uuid.uuid4().hex[:8]}@family.example", "password": "a-long-password"}
+        body = {**who, "display_name": "A parent", "code": code}
+        return client_for(embedded).post("/api/join/account", json=body), who
+
+    wrong, who = join("ZZZZZ-99999")
+    assert wrong.status_code == 422, wrong.text
+    assert wrong.headers["content-type"] == "application/problem+json"
+    assert wrong.json()["type"].endswith("/invite-not-valid")
+    assert "set-cookie" not in wrong.headers
+    assert client_for(embedded).post("/api/session", json=who).status_code == 401
+
+    first, who = join(code)
+    assert first.status_code == 202, first.text
+    parent = client_for(embedded)
+    assert parent.post("/api/session", json=who).status_code == 200
+    redeemed = parent.post("/api/join/redeem", json={"code": code})
+    assert redeemed.json()["status"] == "linked", redeemed.text
+
+    used, who = join(code)
+    assert used.status_code == 422, used.text
+    assert used.json()["type"].endswith("/invite-not-valid")
+    assert client_for(embedded).post("/api/session", json=who).status_code == 401
+
+
 async def test_a_suspended_parent_cannot_sign_in_until_it_is_lifted(
     embedded: str, ids: dict[str, str]
 ) -> None:
@@ -331,3 +362,65 @@ async def test_leaders_see_who_a_parent_is_and_no_one_else_does(
     assert teacher.get(f"/api/schools/demo-school/parents/{guardian}").status_code == 403
     assert leader.get(f"/api/schools/other-school/parents/{guardian}").status_code == 404
     assert leader.get("/api/schools/demo-school/parents/parent-unknown").status_code == 404
+
+
+def test_a_parent_changes_their_account_and_other_sessions_end(embedded: str) -> None:
+    phone, who = new_parent(embedded)
+    laptop = signed_in(embedded, who)
+    account = "/api/me/account"
+
+    renamed = phone.put(account, json={"display_name": "  Sam Okri "})
+    assert renamed.status_code == 200, renamed.text
+    assert phone.get("/api/me").json()["display_name"] == "Sam Okri"
+    for bad in ({"display_name": "  "}, {"language": "xx"}, {"surprise": 1}):
+        refused = phone.put(account, json=bad)
+        assert refused.status_code == 422, (bad, refused.text)
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert phone.get(account).json()["display_name"] == "Sam Okri"
+    assert phone.put(account, json={"language": "en"}).json()["language"] == "en"
+    staff = signed_in(embedded, TEACHER)
+    assert staff.put(account, json={"display_name": "Someone"}).status_code == 403
+    assert staff.get("/api/me").json()["display_name"] == "Ms Oak"
+
+    # a new email: the password asked again; one another account has is refused
+    _, other_who = new_parent(embedded)
+    email = f"{uuid.uuid4().hex[:8]}@family.example"
+    for body, status in (
+        ({"email": email, "password": "not-my-password"}, 403),
+        ({"email": other_who["email"].upper(), "password": who["password"]}, 409),
+    ):
+        assert phone.put(f"{account}/email", json=body).status_code == status
+    moved = phone.put(f"{account}/email", json={"email": email, "password": who["password"]})
+    assert moved.status_code == 200, moved.text
+    assert client_for(embedded).post("/api/session", json=who).status_code == 401
+    who = {**who, "email": email}
+    assert signed_in(embedded, who)
+
+    # a new password needs the old one; it signs every other session out, not this one
+    wrong = phone.put(
+        f"{account}/password", json={"password": "not-my-password", "new_password": "x" * 12}
+    )
+    assert wrong.status_code == 403 and wrong.json()["type"].endswith("/password-wrong")
+    assert laptop.get("/api/me").status_code == 200
+    new = {"password": who["password"], "new_password": "a-new-long-password"}
+    assert phone.put(f"{account}/password", json=new).status_code == 204
+    assert phone.get("/api/me").status_code == 200
+    assert laptop.get("/api/me").status_code == 401
+    assert client_for(embedded).post("/api/session", json=who).status_code == 401
+    who = {**who, "password": "a-new-long-password"}
+    tablet = signed_in(embedded, who)
+
+    # guessing the old password here is limited as signing in is
+    guesses = [
+        phone.put(
+            f"{account}/password", json={"password": f"guess-{n}", "new_password": "y" * 12}
+        ).status_code
+        for n in range(10)
+    ]
+    assert guesses[-1] == 429 and set(guesses) <= {403, 429}, guesses
+    assert phone.get("/api/me").status_code == 200  # still theirs, still signed in
+
+    # signing out everywhere ends this session and the other one
+    assert phone.post("/api/session/everywhere").status_code == 204
+    assert phone.get("/api/me").status_code == 401
+    assert tablet.get("/api/me").status_code == 401

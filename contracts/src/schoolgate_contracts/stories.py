@@ -11,7 +11,7 @@ bytes live in the media store, already made safe (re-encoded, resized, metadata 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,7 +37,13 @@ class Audience(BaseModel):
 
 
 class Attachment(BaseModel):
-    """A photo, short video or PDF on a post or portfolio item, and the pupils shown in it."""
+    """A photo, short video or PDF on a post or portfolio item, and the pupils shown in it.
+
+    A post's photo or video says who is in it (``tagged_pupil_ids``) or that no child can
+    be recognised in it (``no_child_recognisable``), so the consent rule covers every one.
+    Untagged media recorded before that (schema version 1) said neither: it loads with
+    ``no_child_recognisable`` false, as "not said", never as "nobody is in it".
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -45,6 +51,7 @@ class Attachment(BaseModel):
     kind: MediaKind
     alt_text: Annotated[str, Personal()] = Field(default="", max_length=500)
     tagged_pupil_ids: tuple[Id, ...] = ()
+    no_child_recognisable: bool = False
 
 
 PostAttachments = Annotated[tuple[Attachment, ...], SubjectOf("post_id", kind="post")]
@@ -64,6 +71,7 @@ class PostPublished(_Stories):
     (a scheduled post has it in the future)."""
 
     event_type = "PostPublished"
+    schema_version = 2
     post_id: Id
     author_id: Id
     audience: Audience
@@ -77,6 +85,7 @@ class PostEdited(_Stories):
     """The post now reads this way; families always see the current version."""
 
     event_type = "PostEdited"
+    schema_version = 2
     post_id: Id
     edited_by: Id
     text: PostText = Field(max_length=10_000)
@@ -145,6 +154,7 @@ class PortfolioItemSubmitted(_Stories):
     Families see it only once a teacher approves it."""
 
     event_type = "PortfolioItemSubmitted"
+    schema_version = 2
     item_id: Id
     pupil_id: Id
     class_id: Id
@@ -172,3 +182,15 @@ class PortfolioItemSentBack(_Stories):
     class_id: Id
     note: PupilText = Field(min_length=1, max_length=1_000)
     sent_back_by: Id
+
+
+def _attachments_say_who_v2(data: dict[str, Any]) -> dict[str, Any]:
+    # version 1 had no way to say "no child can be recognised": an untagged photo said nothing
+    return {
+        **data,
+        "attachments": [{**a, "no_child_recognisable": False} for a in data.get("attachments", ())],
+    }
+
+
+for _type in ("PostPublished", "PostEdited", "PortfolioItemSubmitted"):
+    registry.upcaster(_type, from_version=1)(_attachments_say_who_v2)

@@ -150,6 +150,34 @@ class Redemption:
     school_id: str
 
 
+async def check_invite(
+    typed_code: str, *, parent_id: str, staff_account: bool, address: str, consent: Consent
+) -> None:
+    """Whether redeeming the code now would be taken, deciding as ``redeem`` does and
+    appending nothing: a family's account is made only for a code that works. A code that
+    does not work counts against redeeming's limits, so checking is no cheaper a way to
+    guess codes; one that works counts once, when it is redeemed."""
+    settings = consent.settings
+    limits = [
+        Limit(f"parent:{parent_id}", settings.redeem_attempts_per_parent),
+        Limit(f"address:{address}", settings.redeem_attempts_per_address),
+    ]
+    await consent.private.refuse_if_spent(limits, consent.clock())
+    try:
+        found = await consent.private.by_code(domain.normalise_code(typed_code))
+        if found is None:
+            raise domain.InviteNotValid()
+        state = domain.initial_pupil()
+        stream = domain.guardianship_stream(found.pupil_id)
+        for recorded in await consent.store.read_stream(stream):
+            state = domain.evolve_pupil(state, recorded.event)
+        command = domain.RedeemInvite(found.invite_id, found.pupil_id, parent_id, staff_account)
+        domain.decide_redeem(state, command, consent.clock())
+    except domain.InviteNotValid:
+        await consent.private.attempt(limits, settings.redeem_window_seconds, consent.clock())
+        raise
+
+
 async def redeem(
     typed_code: str,
     *,

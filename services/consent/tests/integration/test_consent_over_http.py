@@ -471,6 +471,21 @@ async def test_redemption_is_rate_limited_per_parent_and_per_address(tmp_path: A
                 for i in range(6)
             ]
             assert statuses == [422] * 5 + [429]
+            # checking a code before joining: a working one costs nothing, a wrong one
+            # counts as a wrong redemption does
+            school_wifi = {"x-forwarded-for": "198.51.100.9"}
+
+            async def check(parent: str, code: str) -> int:
+                answer = await client.post(
+                    "/invites/check",
+                    headers={**auth(Role.parent, parent), **school_wifi},
+                    json={"code": code},
+                )
+                return answer.status_code
+
+            assert [await check(f"family-{i}", valid) for i in range(6)] == [204] * 6
+            assert [await check(f"typo-{i}", "AAAAABBBBB") for i in range(5)] == [422] * 5
+            assert await check("one-more", valid) == 429
             # an honest parent elsewhere is not affected
             honest = await client.post(
                 "/invites/redeem",

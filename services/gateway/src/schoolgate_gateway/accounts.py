@@ -68,6 +68,7 @@ class Account:
     display_name: str
     has_password: bool = False
     second_factor: bool = False
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ def _account(account_id: str, doc: dict[str, Any]) -> Account:
         display_name=doc["display_name"],
         has_password=doc.get("password_hash") is not None,
         second_factor=doc.get("totp_secret") is not None,
+        language=doc.get("language", "en"),
     )
 
 
@@ -224,8 +226,11 @@ class Accounts:
             return None
         return found[0]
 
-    async def set_password(self, account: Account, password: str) -> None:
-        """A new password, and every session of the account ends."""
+    async def set_password(
+        self, account: Account, password: str, *, but: str | None = None
+    ) -> None:
+        """A new password, and every session of the account ends (but ``but``, the one
+        that changed it, if given)."""
         hashed = await asyncio.to_thread(hasher.hash, password)
         found = await self._by_id(account.account_id)
         if found is None:
@@ -233,7 +238,33 @@ class Accounts:
         await self.store.put(
             ACCOUNTS, account.account_id, {**found[1], "password_hash": hashed}, now=self.clock()
         )
-        await self.end_every_session(account)
+        await self.end_every_session(account, but=but)
+
+    async def change_details(
+        self, account: Account, *, display_name: str | None = None, language: str | None = None
+    ) -> Account:
+        changes = {"display_name": display_name, "language": language}
+        await self._update(account, **{k: v for k, v in changes.items() if v is not None})
+        found = await self._by_id(account.account_id)
+        assert found is not None
+        return found[0]
+
+    async def change_email(self, account: Account, email: str) -> Account:
+        """The account answers to ``email`` from now on, and no longer to its old one;
+        ``EmailTaken`` if another account has it."""
+        now, old = self.clock(), account.email
+        if old is None or email_key(old) != email_key(email):
+            pointer = {"account_id": account.account_id}
+            # the new key first, as when an account is made: a crash between the steps
+            # leaves the account reachable by both, never by neither
+            if not await self.store.add(BY_EMAIL, email_key(email), pointer, now=now):
+                raise EmailTaken(email)
+        await self._update(account, email=email)
+        if old is not None and email_key(old) != email_key(email):
+            await self.store.delete(BY_EMAIL, email_key(old))
+        found = await self._by_id(account.account_id)
+        assert found is not None
+        return found[0]
 
     # -- a second factor (TOTP, with recovery codes) ---------------------------------------
 

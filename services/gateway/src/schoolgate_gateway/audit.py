@@ -38,6 +38,7 @@ READS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("points", rf"{S}/pupils/{P}/summary", "points"),
         ("points", rf"{S}/classes/{C}/report", "class points report"),
         ("stories", rf"{S}/pupils/{P}/portfolio", "portfolio"),
+        ("stories", rf"{S}/pupils/{P}/home-learning", "home learning"),
     )
 )
 

@@ -43,7 +43,7 @@ async def identity_for(
                 role=Role.parent,
                 school_id=school,
                 pupil_ids=frozenset(p for p, s in children.items() if s == school),
-                also_staff=await _is_staff_email(account.email, readmodels),
+                also_staff=await is_staff_email(account.email, readmodels),
             )
         case Kind.pupil:
             doc = await readmodels.get(PUPILS, account.person_id)
@@ -59,7 +59,7 @@ async def identity_for(
     raise AssertionError(account.kind)
 
 
-async def _is_staff_email(email: str | None, readmodels: ReadModelStore) -> bool:
+async def is_staff_email(email: str | None, readmodels: ReadModelStore) -> bool:
     """Whether a current member of staff of any school has this email: such a parent's
     claim to a child waits for a leader (consent decides), whoever issued the code."""
     if not email:

@@ -29,7 +29,7 @@ test("an address-only page comes first, then the person's own, then their first 
 test("each kind of person gets their own pages, and a parent none of the staff tools", () => {
   const ids = (me) => pagesFor(me).map((p) => p.id);
   assert.deepEqual(ids(null), ["home", "card-not-valid", "pupil"]);
-  assert.deepEqual(ids({ role: "parent", children: [{}] }), ["home", "news", "account"]);
+  assert.deepEqual(ids({ role: "parent", children: [{}] }), ["home", "news", "home-learning", "account"]);
   assert.equal(pagesFor({ role: "parent", children: [{}] })[0].title, "Your child");
   assert.equal(pagesFor({ role: "parent", children: [{}, {}] })[0].title, "Your children");
   assert.deepEqual(ids({ role: "pupil" }), ["home", "work"]);

@@ -57,6 +57,11 @@ class NoMediaConsent(Unprocessable):
     title = "Some tagged pupils have no media consent"
 
 
+class SayWhoIsInIt(Unprocessable):
+    slug = "say-who-is-in-it"
+    title = "Each photo and video must name the pupils in it, or say no child can be recognised"
+
+
 class EmptyPost(Unprocessable):
     slug = "empty-post"
     title = "A post needs some text or an attachment"
@@ -148,6 +153,26 @@ def check_consent(attachments: Sequence[Attachment], gate: Gate) -> None:
         f"{'the tag' if len(names) == 1 else 'their tags'} or the media showing them.",
         pupils=[{"pupil_id": p, "name": n} for p, n in zip(lacking, names, strict=True)],
     )
+
+
+SHOWS_PEOPLE = frozenset({"image", "video"})
+"""What may show a child; a PDF is a letter or a worksheet."""
+
+
+def check_says_who(attachments: Sequence[Attachment]) -> None:
+    """Untagged used to mean "nobody", so a photo of a pupil in care posted whenever its
+    author forgot her tag: now a photo says either who is in it or that nobody is."""
+    unsaid = [
+        a.media_id
+        for a in attachments
+        if a.kind in SHOWS_PEOPLE and bool(a.tagged_pupil_ids) == a.no_child_recognisable
+    ]
+    if unsaid:
+        raise SayWhoIsInIt(
+            "For each photo and video, choose the pupils in it, or say that no child can be "
+            "recognised in it (not both).",
+            media_ids=unsaid,
+        )
 
 
 def check_media_unique(attachments: Sequence[Attachment]) -> None:
@@ -263,6 +288,7 @@ def _check_content(text: str, attachments: Sequence[Attachment]) -> None:
     if not text.strip() and not attachments:
         raise EmptyPost("Write something or attach a photo, video or document.")
     check_media_unique(attachments)
+    check_says_who(attachments)
 
 
 def decide_publish(state: Post, command: PublishPost, gate: Gate) -> list[Event]:

@@ -239,6 +239,9 @@ async def gate(
     return domain.Gate(cleared=frozenset(may), names=names)
 
 
+STAFF_ONLY = frozenset({"tagged_pupil_ids", "no_child_recognisable"})
+
+
 def _visible_attachments(attachments: Sequence[Doc], may: Collection[str]) -> list[Doc]:
     return [a for a in attachments if all(p in may for p in a["tagged_pupil_ids"])]
 
@@ -250,11 +253,16 @@ def _shown(
     everyone else sees only what consent allows, and not who is tagged."""
     if view == "staff":
         shown = [
-            {**a, "hidden": not all(p in may for p in a["tagged_pupil_ids"])} for a in attachments
+            {
+                "no_child_recognisable": False,  # a read model written before it was asked
+                **a,
+                "hidden": not all(p in may for p in a["tagged_pupil_ids"]),
+            }
+            for a in attachments
         ]
     else:
         shown = [
-            {k: v for k, v in a.items() if k != "tagged_pupil_ids"}
+            {k: v for k, v in a.items() if k not in STAFF_ONLY}
             for a in _visible_attachments(attachments, may)
         ]
     return [_with_urls(a, school_id) for a in shown]
@@ -898,6 +906,43 @@ async def submissions(task: Doc, *, stories: Stories) -> list[Doc]:
                 "status": "not_yet" if handed_in is None else handed_in["status"],
                 "item_id": None if handed_in is None else handed_in["item_id"],
                 "submitted_at": None if handed_in is None else handed_in["submitted_at"],
+            }
+        )
+    return rows
+
+
+FAMILY_STATUS = {"approved": "approved", "submitted": "submitted", "sent_back": "submitted"}
+"""A family learns that work was handed in; what the teacher asked to change is the
+pupil's business, and the work itself waits for approval, as in the portfolio."""
+
+
+async def home_learning_of(pupil: Doc, view: View, *, stories: Stories) -> list[Doc]:
+    """The home learning of the pupil's class now, newest first, each with where the
+    pupil's hand-in stands and the work handed in that this reader may see."""
+    school_id = pupil["school_id"]
+    tasks = await tasks_of(pupil["class_id"], school_id, stories=stories)
+    if not tasks:
+        return []
+    task_ids = {t["task_id"] for t in tasks}
+    handed = [
+        i
+        for i in await portfolio_of(pupil["pupil_id"], school_id, stories=stories)
+        if i["task_id"] in task_ids
+    ]
+    best: dict[str, str] = {}
+    for item in handed:
+        held = best.get(item["task_id"])
+        if held is None or STATUS_ORDER[item["status"]] > STATUS_ORDER[held]:
+            best[item["task_id"]] = item["status"]
+    shown = await item_views(handed, view, stories=stories)
+    rows = []
+    for task in tasks:
+        status = best.get(task["task_id"], "not_yet")
+        rows.append(
+            {
+                "task": task,
+                "status": FAMILY_STATUS.get(status, status) if view == "family" else status,
+                "work": [w for w in shown if w["task_id"] == task["task_id"]],
             }
         )
     return rows

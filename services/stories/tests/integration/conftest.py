@@ -297,11 +297,13 @@ async def upload(
 
 
 def photo(media_id: str, *tagged: str, kind: str = "image") -> dict[str, Any]:
+    """A photo naming the pupils in it; naming none, it says no child can be recognised."""
     return {
         "media_id": media_id,
         "kind": kind,
         "alt_text": "a photo",
         "tagged_pupil_ids": list(tagged),
+        "no_child_recognisable": not tagged and kind != "document",
     }
 
 

@@ -153,6 +153,12 @@ ENDPOINTS = [
         OAK_STAFF | {"office", "pupil ada", "parent of ada"},
     ),
     Endpoint(
+        "ada's home learning",
+        "GET",
+        "/pupils/{ada}/home-learning",
+        OAK_STAFF | {"office", "pupil ada", "parent of ada"},
+    ),
+    Endpoint(
         "who handed in",
         "GET",
         "/home-learning/{task}/submissions",

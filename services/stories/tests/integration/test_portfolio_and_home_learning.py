@@ -240,3 +240,40 @@ async def test_home_learning_lists_every_pupil_with_where_they_are(
     for headers in (school.ash_teacher, school.pupil("ada"), school.parent("ada")):
         assert (await client.get(submissions_path, headers=headers)).status_code == 403
     assert (await client.get(submissions_path, headers=school.other_leader)).status_code == 403
+
+    # each family sees their own child's class's home learning and where their child is:
+    # approved work itself, sent-back work as handed in (the note is for the pupil)
+    def child_path(pupil: str) -> str:
+        return school.path(f"/pupils/{school.p(pupil)}/home-learning")
+
+    async def family_sees(pupil: str) -> list[tuple[str, str, list[str]]]:
+        answer = await client.get(child_path(pupil), headers=school.parent(pupil))
+        assert answer.status_code == 200, answer.text
+        return [
+            (r["task"]["title"], r["status"], [w["text"] for w in r["work"]]) for r in answer.json()
+        ]
+
+    assert await family_sees("ada") == [("Spellings", "approved", ["done"])]
+    assert await family_sees("ben") == [("Spellings", "submitted", [])]
+    assert await family_sees("kit") == [("Spellings", "not_yet", [])]
+    assert await family_sees("cal") == []  # ash has none: oak's are not hers
+    ben_own = (await client.get(child_path("ben"), headers=school.pupil("ben"))).json()
+    assert [(r["status"], [w["note"] for w in r["work"]]) for r in ben_own] == [
+        ("sent_back", ["Three words are missing"])
+    ]
+    assert (
+        "Three words"
+        not in (await client.get(child_path("ben"), headers=school.parent("ben"))).text
+    )
+    for headers in (
+        school.parent("ada"),
+        school.pupil("ada"),
+        school.ash_teacher,
+        school.other_parent,
+    ):
+        refused = await client.get(child_path("ben"), headers=headers)
+        assert refused.status_code == 403, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+    # the other school's parent, whose token names ada, asking under their own school
+    elsewhere = f"/schools/{school.other}/pupils/{school.p('ada')}/home-learning"
+    assert (await client.get(elsewhere, headers=school.other_parent)).status_code == 404

@@ -72,6 +72,52 @@ async def test_a_photo_of_pupils_without_consent_is_refused_naming_them_and_writ
     assert await stories.head() == before + 2  # the exception and the post
 
 
+async def test_a_photo_that_does_not_say_who_is_in_it_is_refused_and_writes_nothing(
+    stories: StoriesService, client: httpx.AsyncClient, school: School
+) -> None:
+    """Kit is in care with no exception: untagged, her photo used to post."""
+    media = await upload(client, school, school.teacher)
+    before = await stories.head()
+    said_nothing = {"media_id": media, "kind": "image", "alt_text": "Kit at sports day"}
+    both = {**photo(media, school.p("kit")), "no_child_recognisable": True}
+    for attachment in (said_nothing, both):
+        answer = await client.post(
+            school.path("/posts"),
+            headers=school.teacher,
+            json={
+                "audience": {"kind": "classes", "class_ids": ["oak"]},
+                "text": "Sports day",
+                "attachments": [attachment],
+            },
+        )
+        assert answer.status_code == 422, answer.text
+        assert slug(answer) == "say-who-is-in-it"
+        assert answer.json()["media_ids"] == [media]
+    assert await stories.head() == before
+
+    # saying so lets it post; naming Kit meets the consent rule, which refuses her
+    nobody = await post(client, school, school.teacher, attachments=[photo(media)])
+    assert nobody["attachments"][0]["no_child_recognisable"] is True
+    named = await client.post(
+        school.path("/posts"),
+        headers=school.teacher,
+        json={
+            "audience": {"kind": "classes", "class_ids": ["oak"]},
+            "attachments": [photo(media, school.p("kit"))],
+        },
+    )
+    assert slug(named) == "no-media-consent"
+
+    # an edit must say it too
+    edited = await client.put(
+        school.path(f"/posts/{nobody['post_id']}"),
+        headers=school.teacher,
+        json={"text": "Sports day!", "attachments": [said_nothing]},
+    )
+    assert edited.status_code == 422 and slug(edited) == "say-who-is-in-it", edited.text
+    assert await stories.head() == before + 1
+
+
 async def test_one_post_to_two_classes_is_one_post_both_families_see(
     stories: StoriesService, client: httpx.AsyncClient, school: School
 ) -> None:

@@ -35,6 +35,7 @@ from schoolgate_stories.domain import (
     Post,
     PostIdReused,
     PublishPost,
+    SayWhoIsInIt,
     decide_comment,
     decide_delete,
     decide_edit,
@@ -125,9 +126,25 @@ def test_a_post_tagging_a_pupil_without_consent_is_refused_naming_them() -> None
     ]
 
 
-def test_a_post_tagging_nobody_needs_no_consent() -> None:
-    command = replace(PUBLISH, attachments=(Attachment(media_id="m", kind="image"),))
+def test_a_photo_in_which_no_child_can_be_recognised_needs_no_consent() -> None:
+    nobody = Attachment(media_id="m", kind="image", no_child_recognisable=True)
+    command = replace(PUBLISH, attachments=(nobody,))
     assert len(decide_publish(given(), command, Gate())) == 1
+
+
+def test_a_photo_or_video_saying_nothing_or_both_is_refused_a_pdf_says_nothing() -> None:
+    unsaid = Attachment(media_id="v", kind="video")
+    both = Attachment(media_id="b", kind="image", tagged_pupil_ids=("ada",))
+    both = both.model_copy(update={"no_child_recognisable": True})
+    letter = Attachment(media_id="d", kind="document")
+    command = replace(PUBLISH, attachments=(PHOTO, unsaid, both, letter))
+    with pytest.raises(SayWhoIsInIt) as refused:
+        decide_publish(given(), command, CLEARED)
+    assert refused.value.extra["media_ids"] == ["v", "b"]
+    edit = replace(EDIT, attachments=(unsaid,))
+    with pytest.raises(SayWhoIsInIt):
+        decide_edit(given(*published()), edit, CLEARED)
+    assert len(decide_publish(given(), replace(PUBLISH, attachments=(letter,)), Gate())) == 1
 
 
 @pytest.mark.parametrize(

@@ -121,35 +121,42 @@ class PrivateStore:
                 CODES, invite.code, doc, now=now, group=invite.invite_id, expires_at=until
             )
 
-    async def attempt(self, limits: list[Limit], window: float, now: datetime) -> None:
-        """Count one redemption attempt against every limit, or refuse it.
-
-        A refusal found before counting counts nothing; one that only a racing replica's
-        attempt brought about leaves the limits counted before it counted.
-        """
+    async def refuse_if_spent(self, limits: list[Limit], now: datetime) -> None:
+        """Refuse as ``attempt`` would if any limit is spent already, counting nothing."""
         store = await self._open()
         waits = [
             await store.retry_after(ATTEMPTS, limit.key, limit=limit.attempts, now=now)
             for limit in limits
         ]
         refused = [w for w in waits if w is not None]
-        if not refused:
-            for limit in limits:
-                wait = await store.hit(
-                    ATTEMPTS,
-                    limit.key,
-                    limit=limit.attempts,
-                    window=timedelta(seconds=window),
-                    now=now,
-                )
-                if wait is not None:
-                    refused.append(wait)
-                    break
         if refused:
             retry = max(int(max(refused)) + 1, 1)
             raise TooManyAttempts(
                 f"Too many tries. Please wait {retry} seconds and try again.", retry_after=retry
             )
+
+    async def attempt(self, limits: list[Limit], window: float, now: datetime) -> None:
+        """Count one redemption attempt against every limit, or refuse it.
+
+        A refusal found before counting counts nothing; one that only a racing replica's
+        attempt brought about leaves the limits counted before it counted.
+        """
+        await self.refuse_if_spent(limits, now)
+        store = await self._open()
+        for limit in limits:
+            wait = await store.hit(
+                ATTEMPTS,
+                limit.key,
+                limit=limit.attempts,
+                window=timedelta(seconds=window),
+                now=now,
+            )
+            if wait is not None:
+                retry = max(int(wait) + 1, 1)
+                raise TooManyAttempts(
+                    f"Too many tries. Please wait {retry} seconds and try again.",
+                    retry_after=retry,
+                )
 
     async def ping(self) -> None:
         await (await self._open()).ping()

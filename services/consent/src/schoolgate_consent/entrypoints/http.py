@@ -195,6 +195,20 @@ class Redeemed(BaseModel):
     code_of_conduct_accepted: bool
 
 
+@router.post("/invites/check", status_code=204, responses=problem_responses(401, 403, 429))
+async def check_invite(
+    body: RedeemRequest, identity: ParentBeforeConduct, consent: ConsentDep, address: Address
+) -> None:
+    """Whether an invite code would work for this parent now (nothing is redeemed)."""
+    await handlers.check_invite(
+        body.code,
+        parent_id=identity.subject,
+        staff_account=identity.also_staff,
+        address=address,
+        consent=consent,
+    )
+
+
 @router.post("/invites/redeem", response_model=Redeemed)
 async def redeem(
     body: RedeemRequest,

@@ -22,7 +22,13 @@ from schoolgate_kit.app import Kit, create_service_app
 from schoolgate_kit.directory import require_conduct_accepted
 from schoolgate_kit.guard import ROUTE_CHECK_MARGIN, raise_body_limit
 from schoolgate_kit.identity import Identity, Role
-from schoolgate_kit.problems import Forbidden, NotFound, Problem, Unauthenticated
+from schoolgate_kit.problems import (
+    Forbidden,
+    NotFound,
+    Problem,
+    Unauthenticated,
+    problem_responses,
+)
 
 from schoolgate_gateway import caught_up, opening
 from schoolgate_gateway.accounts import Account, EmailTaken, HasPassword, Kind
@@ -41,13 +47,14 @@ from schoolgate_gateway.deps import (
     SignedIn,
 )
 from schoolgate_gateway.entrypoints import board, privacy
+from schoolgate_gateway.entrypoints.account import router as own_account
 from schoolgate_gateway.entrypoints.static import StaticFiles
 from schoolgate_gateway.feed import CURSOR_PATTERN, MAX_PAGE_SIZE, PAGE_SIZE, FeedPage, parent_feed
 from schoolgate_gateway.live import event_stream as _event_stream
 from schoolgate_gateway.live import last_seen as _last_seen
 from schoolgate_gateway.people import class_names, classmates
 from schoolgate_gateway.projections import CONDUCT, PARENTS, PUPILS, SCHOOLS, STAFF
-from schoolgate_gateway.scope import all_children, identity_for
+from schoolgate_gateway.scope import NO_SCHOOL, all_children, identity_for, is_staff_email
 from schoolgate_gateway.security import (
     DEVICE_COOKIE,
     CrossSiteRequestGuard,
@@ -105,6 +112,10 @@ class NewParent(BaseModel):
     display_name: Annotated[str, Field(min_length=1, max_length=120)]
     email: Email
     password: Password
+    code: Annotated[str | None, Field(min_length=4, max_length=32)] = Field(
+        default=None,
+        description="The code from the school's letter: if it does not work, no account is made.",
+    )
 
 
 class Code(BaseModel):
@@ -429,10 +440,21 @@ async def me(account: SignedIn, gateway: GatewayDep) -> Me:
 # -- families joining --------------------------------------------------------------------
 
 
-@api.post("/join/account", status_code=202, response_model=Joined)
-async def create_parent_account(body: NewParent, gateway: GatewayDep, address: Address) -> Joined:
+@api.post(
+    "/join/account",
+    status_code=202,
+    response_model=Joined,
+    responses=problem_responses(429),
+)
+async def create_parent_account(
+    body: NewParent, gateway: GatewayDep, address: Address, correlation: CorrelationId
+) -> Joined | Response:
     """Create a parent or carer account, then sign in (the first step of joining)."""
     await gateway.limits.attempt(gateway.joins_per_address, address)
+    if body.code is not None:
+        refused = await _code_refused(body.code, body.email, gateway, address, correlation)
+        if refused is not None:
+            return refused
     # The same answer, with no session, whether or not the email has an account: a
     # different one would tell anybody whose email is known here. The owner of a new
     # account signs in next; a taken email's sign-in then fails as any wrong password does.
@@ -443,6 +465,33 @@ async def create_parent_account(body: NewParent, gateway: GatewayDep, address: A
             email=body.email, password=body.password, display_name=body.display_name
         )
     return Joined()
+
+
+async def _code_refused(
+    code: str, email: str, gateway: GatewayDep, address: str, correlation: str
+) -> Response | None:
+    """Refuse a wrong, used, expired or revoked code before any account exists: a family
+    that mistyped it would otherwise be left signed in to an account with no child. Only a
+    refused code counts against the address: a working one counts when it is redeemed."""
+    await gateway.limits.check((gateway.codes_per_address, address))
+    joining = Identity(
+        subject=f"joining-{uuid.uuid4().hex}",  # nobody yet: the account is made after
+        role=Role.parent,
+        school_id=NO_SCHOOL,
+        also_staff=await is_staff_email(email, gateway.readmodels),
+    )
+    answer = await gateway.services["consent"].call(
+        "POST",
+        "/invites/check",
+        identity=joining,
+        correlation_id=correlation,
+        json={"code": code},
+        headers={"x-forwarded-for": address},
+    )
+    if answer.status_code == 204:
+        return None
+    await gateway.limits.count((gateway.codes_per_address, address))
+    return relay_response(answer)
 
 
 @api.post("/join/redeem")
@@ -875,6 +924,7 @@ def create_app(gateway: Gateway) -> FastAPI:
         privacy.account_router,
         privacy.audit_router,
         board.router,
+        own_account,
         api,
         pages,
         StaticFiles.load().router(),

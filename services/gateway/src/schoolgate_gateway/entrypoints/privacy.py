@@ -23,10 +23,10 @@ from schoolgate_gateway.accounts import Kind
 from schoolgate_gateway.audit import Read
 from schoolgate_gateway.bootstrap import SESSION_COOKIE
 from schoolgate_gateway.deps import Address, CorrelationId, GatewayDep, SignedIn
+from schoolgate_gateway.entrypoints.account import confirm_password
 from schoolgate_gateway.export import READY, Exports, FetchMedia, Subject
 from schoolgate_gateway.projections import PARENTS, PUPILS
 from schoolgate_gateway.scope import identity_for
-from schoolgate_gateway.security import DEVICE_COOKIE
 
 router = APIRouter(prefix="/api/exports", tags=["privacy"])
 JOBS_KEPT = 5
@@ -167,10 +167,6 @@ class Closing(BaseModel):
     """Asked again: a borrowed phone left signed in must not be enough."""
 
 
-class PasswordWrong(Problem):
-    status, slug, title = 403, "password-wrong", "That password is not right"
-
-
 class ErasureUnavailable(Problem):
     status, slug, title = 503, "erasure-unavailable", "Closing accounts is not possible here"
 
@@ -196,14 +192,7 @@ async def close_account(
         )
     if gateway.keyring is None:
         raise ErasureUnavailable("This Schoolgate runs without a master key.")
-    if account.email is None:
-        raise PasswordWrong("Please type your password again.")
-    # the sign-in's own limits: a phone left signed in is no place to guess the password at
-    device = await gateway.devices.device(request.cookies.get(DEVICE_COOKIE), account.email)
-    await gateway.sign_in.before(account.email, address, device)
-    if await gateway.accounts.sign_in(account.email, body.password) is None:
-        await gateway.sign_in.failed(account.email, address, device)
-        raise PasswordWrong("Please type your password again.")
+    await confirm_password(account, body.password, request, gateway, address)
     await asyncio.to_thread(gateway.keyring.erase, PERSON, account.person_id)
     known = await gateway.readmodels.get(PARENTS, account.person_id) or {}
     at: dict[str, set[str]] = {}

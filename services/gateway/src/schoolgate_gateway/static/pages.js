@@ -53,6 +53,7 @@ export function pagesFor(me) {
     return [
       { id: "home", title: me.children?.length === 1 ? "Your child" : "Your children", build: page(() => import("./pages/family.js"), "familyView") },
       { id: "news", title: "News", build: page(() => import("./pages/news.js"), "newsView") },
+      { id: "home-learning", title: "Home learning", build: page(() => import("./pages/child-home-learning.js"), "familyHomeLearningView") },
       { id: "account", title: "Your account", build: page(() => import("./pages/account.js"), "accountView") },
     ];
   }

@@ -16,7 +16,7 @@ from schoolgate_contracts.stories import Attachment, Audience, MediaKind
 from schoolgate_kit.app import Kit, create_service_app
 from schoolgate_kit.guard import allow_body
 from schoolgate_kit.identity import Role
-from schoolgate_kit.problems import Forbidden, NotFound, Problem, Unprocessable
+from schoolgate_kit.problems import Forbidden, NotFound, Problem, Unprocessable, problem_responses
 
 from schoolgate_stories import domain, handlers
 from schoolgate_stories.bootstrap import Stories
@@ -166,6 +166,10 @@ class AttachmentIn(Body):
     kind: MediaKind
     alt_text: str = Field(default="", max_length=500)
     tagged_pupil_ids: list[Id] = Field(default_factory=list, max_length=60)
+    no_child_recognisable: bool = Field(
+        default=False,
+        description="A post's photo or video names its pupils or says this, never both.",
+    )
 
     def contract(self) -> Attachment:
         return Attachment(
@@ -173,6 +177,7 @@ class AttachmentIn(Body):
             kind=self.kind,
             alt_text=self.alt_text,
             tagged_pupil_ids=tuple(dict.fromkeys(self.tagged_pupil_ids)),
+            no_child_recognisable=self.no_child_recognisable,
         )
 
 
@@ -203,6 +208,9 @@ class AttachmentView(BaseModel):
     url: str
     thumb_url: str | None
     tagged_pupil_ids: list[str] | None = Field(default=None, description="Staff only.")
+    no_child_recognisable: bool | None = Field(
+        default=None, description="Staff only: its author said no child can be recognised."
+    )
     hidden: bool | None = Field(
         default=None, description="Staff only: families do not see it (consent)."
     )
@@ -672,6 +680,24 @@ async def task_submissions(task: TaskStaff, stories: StoriesDep) -> Submissions:
             for row in await handlers.submissions(task, stories=stories)
         ],
     )
+
+
+class ChildTask(BaseModel):
+    task: Task
+    status: Literal["not_yet", "submitted", "approved", "sent_back"] = Field(
+        description="Families see sent-back work as submitted: the note is for the pupil."
+    )
+    work: list[ItemView] = Field(description="What was handed in; for families, approved work.")
+
+
+@router.get(
+    "/pupils/{pupil_id}/home-learning",
+    response_model=list[ChildTask],
+    responses=problem_responses(401, 403, 404),
+)
+async def pupil_home_learning(scope: PortfolioReader, stories: StoriesDep) -> Any:
+    """A pupil's class's home learning, newest first, with what the pupil handed in."""
+    return await handlers.home_learning_of(scope.pupil, scope.view, stories=stories)
 
 
 def create_app(stories: Stories) -> FastAPI:

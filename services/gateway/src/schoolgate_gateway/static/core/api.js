@@ -89,6 +89,9 @@ export const URLS = {
   exports: "/api/exports",
   exportJob: (exportId) => `/api/exports/${segment(exportId)}`,
   closeAccount: "/api/me/close",
+  myAccount: "/api/me/account",
+  myEmail: "/api/me/account/email",
+  myPassword: "/api/me/account/password",
   audit: (pupilId) => `/api/audit?limit=200${pupilId ? `&pupil_id=${segment(pupilId)}` : ""}`,
 };
 

@@ -18,9 +18,84 @@ async function familyNotices() {
   ];
 }
 
-/** Your account: sign out everywhere, and (staff) two-step sign-in. */
+/** Name and email (a parent's own; staff's are the school's), and the language. */
+function detailsSection(account) {
+  const parts = [h("h2", { text: "Your details" })];
+  if (account.may_change_name_and_email) {
+    const name = h("input", { type: "text", autocomplete: "name", required: true, maxlength: 120, value: account.display_name });
+    const saveName = h("button", { type: "submit", text: "Save name" });
+    const nameForm = h("form", { class: "stack" }, field("Your name", { control: name, hint: "The name the school sees, for example Sam Smith." }), saveName);
+    nameForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      working(saveName, "Saving…", async () => {
+        const saved = await api("PUT", URLS.myAccount, { display_name: name.value.trim() });
+        state.me = { ...state.me, display_name: saved.display_name };
+        say(`Saved. The school sees your name as ${saved.display_name}.`);
+      });
+    });
+    const email = h("input", { type: "email", autocomplete: "email", required: true, maxlength: 254, value: account.email || "" });
+    const password = h("input", { type: "password", autocomplete: "current-password", required: true, maxlength: 1024 });
+    const saveEmail = h("button", { type: "submit", text: "Change email" });
+    const emailForm = h(
+      "form",
+      { class: "stack" },
+      field("Your email", { control: email, hint: "You sign in with it." }),
+      field("Password, to change your email", { control: password }),
+      saveEmail,
+    );
+    emailForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      working(saveEmail, "Saving…", async () => {
+        const saved = await api("PUT", URLS.myEmail, { email: email.value.trim(), password: password.value });
+        password.value = "";
+        say(`Saved. Sign in with ${saved.email} from now on.`);
+      });
+    });
+    parts.push(nameForm, emailForm);
+  } else {
+    parts.push(h("p", { text: `${account.display_name}${account.email ? `, ${account.email}` : ""}. Your school keeps your name and email: to change them, ask a school leader.` }));
+  }
+  const language = h("select", null, ...Object.entries(account.languages).map(([code, label]) => h("option", { value: code, text: label, selected: code === account.language })));
+  const saveLanguage = h("button", { type: "submit", class: "secondary", text: "Save language" });
+  const languageForm = h("form", { class: "stack" }, field("Language", { control: language }), saveLanguage);
+  languageForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    working(saveLanguage, "Saving…", async () => {
+      await api("PUT", URLS.myAccount, { language: language.value });
+      say("Saved.");
+    });
+  });
+  parts.push(languageForm);
+  return parts;
+}
+
+/** A new password: the old one first; every other phone or computer is signed out. */
+function passwordSection() {
+  const current = h("input", { type: "password", autocomplete: "current-password", required: true, maxlength: 1024 });
+  const fresh = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: 10, maxlength: 1024 });
+  const button = h("button", { type: "submit", text: "Change password" });
+  const form = h(
+    "form",
+    { class: "stack" },
+    field("Current password", { control: current }),
+    field("New password", { control: fresh, hint: "At least 10 characters. A few words together are easy to remember." }),
+    button,
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    working(button, "Changing…", async () => {
+      await api("PUT", URLS.myPassword, { password: current.value, new_password: fresh.value });
+      current.value = "";
+      fresh.value = "";
+      say("Your password is changed. Any other phone or computer signed in to your account is signed out.");
+    });
+  });
+  return [h("h2", { text: "Change your password" }), form];
+}
+
+/** Your account: your details, password, sign out everywhere, and (staff) two-step sign-in. */
 export async function accountView() {
-  const me = await api("GET", URLS.me);
+  const [me, account] = await Promise.all([api("GET", URLS.me), api("GET", URLS.myAccount)]);
   const everywhere = h("button", { type: "button", class: "secondary", text: "Sign out everywhere" });
   everywhere.addEventListener("click", () =>
     working(everywhere, "Signing out…", async () => {
@@ -38,6 +113,7 @@ export async function accountView() {
   ];
   if (me.role !== "parent") parts.unshift(...secondFactorSection(me));
   else parts.unshift(...(await familyNotices()));
+  parts.unshift(...detailsSection(account), ...passwordSection());
   parts.push(
     h("h2", { text: "Your data" }),
     h("p", {

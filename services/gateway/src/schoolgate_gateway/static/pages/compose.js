@@ -64,6 +64,7 @@ export async function composeView() {
       warn("Please wait until the files have finished sending.");
       return;
     }
+    if (editor.unsaid()) return;
     const attachments = editor.values();
     const story = text.value.trim();
     if (!story && !attachments.length) {

@@ -135,11 +135,13 @@ export function joinView() {
         try {
           if (creating) {
             // The answer is the same whether or not the email had an account (so nobody
-            // can learn who has one): signing in next tells us whether it worked.
+            // can learn who has one): signing in next tells us whether it worked. A code
+            // that does not work is refused first, and then no account is made.
             await api("POST", URLS.joinAccount, {
               display_name: name.value.trim(),
               email: email.value.trim(),
               password: password.value,
+              code: join.code,
             });
           }
           me = await api("POST", URLS.session, { email: email.value.trim(), password: password.value });

@@ -108,6 +108,7 @@ function staffStoryCard(post, names, { removed }) {
         warn("Please wait until the files have finished sending.");
         return;
       }
+      if (editor.unsaid()) return;
       let visibleFrom = post.visible_from;
       try {
         if (later) visibleFrom = later.value() || new Date().toISOString();

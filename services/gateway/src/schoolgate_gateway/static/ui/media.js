@@ -81,24 +81,41 @@ export function attachmentsEditor({ initial = [], tagging = true, label, hint, a
     input.value = "";
   });
 
+  // One tap per photo: a pupil's name, or "no child can be recognised". The service refuses
+  // a photo that says neither, so a forgotten tag cannot slip a child past consent.
   function tagsFor(entry) {
     if (!tagging || entry.kind === "document") return null;
     const word = `${MEDIA_WORD[entry.kind]} ${entry.n}`;
     const known = new Set(pupils.map((p) => p.pupil_id));
     const everyone = [...pupils, ...[...entry.tags].filter((id) => !known.has(id)).map((id) => ({ pupil_id: id, name: id }))];
     const set = h("fieldset", { class: "tags" }, h("legend", { text: `Who is in ${word}?` }));
-    if (!everyone.length) set.append(h("p", { class: "hint", text: "Choose who will see the story first." }));
+    entry.tagBox = set;
+    const names = [];
+    const nobody = checkbox("No child can be recognised", {
+      checked: entry.nobody,
+      onchange: (event) => {
+        entry.nobody = event.currentTarget.checked;
+        if (!entry.nobody) return;
+        entry.tags.clear();
+        for (const box of names) box.checked = false;
+      },
+    });
+    set.append(nobody);
+    if (!everyone.length) set.append(h("p", { class: "hint", text: "Choose who will see the story first to name the children in it." }));
     for (const pupil of everyone) {
-      set.append(
-        checkbox(pupil.name, {
-          value: pupil.pupil_id,
-          checked: entry.tags.has(pupil.pupil_id),
-          onchange: (event) => {
-            if (event.currentTarget.checked) entry.tags.add(pupil.pupil_id);
-            else entry.tags.delete(pupil.pupil_id);
-          },
-        }),
-      );
+      const choice = checkbox(pupil.name, {
+        value: pupil.pupil_id,
+        checked: entry.tags.has(pupil.pupil_id),
+        onchange: (event) => {
+          if (event.currentTarget.checked) {
+            entry.tags.add(pupil.pupil_id);
+            entry.nobody = false;
+            nobody.querySelector("input").checked = false;
+          } else entry.tags.delete(pupil.pupil_id);
+        },
+      });
+      names.push(choice.querySelector("input"));
+      set.append(choice);
     }
     return set;
   }
@@ -153,7 +170,7 @@ export function attachmentsEditor({ initial = [], tagging = true, label, hint, a
   }
 
   function make(values) {
-    const entry = { n: ++counter, alt: "", tags: new Set(), status: "ready", progress: 0, node: h("li", { class: "attachment" }), ...values };
+    const entry = { n: ++counter, alt: "", tags: new Set(), nobody: false, status: "ready", progress: 0, node: h("li", { class: "attachment" }), ...values };
     entries.push(entry);
     list.append(entry.node);
     draw(entry);
@@ -203,7 +220,13 @@ export function attachmentsEditor({ initial = [], tagging = true, label, hint, a
 
   const keep = (list) => {
     for (const a of list) {
-      make({ media_id: a.media_id, kind: a.kind || "image", alt: a.alt_text || "", tags: new Set(a.tagged_pupil_ids || []) });
+      make({
+        media_id: a.media_id,
+        kind: a.kind || "image",
+        alt: a.alt_text || "",
+        tags: new Set(a.tagged_pupil_ids || []),
+        nobody: Boolean(a.no_child_recognisable),
+      });
     }
   };
   keep(initial);
@@ -216,7 +239,22 @@ export function attachmentsEditor({ initial = [], tagging = true, label, hint, a
     values: () =>
       entries
         .filter((e) => e.status === "ready" && e.media_id)
-        .map((e) => ({ media_id: e.media_id, kind: e.kind, alt_text: e.alt.trim(), tagged_pupil_ids: tagging ? [...e.tags] : [] })),
+        .map((e) => ({
+          media_id: e.media_id,
+          kind: e.kind,
+          alt_text: e.alt.trim(),
+          tagged_pupil_ids: tagging ? [...e.tags] : [],
+          no_child_recognisable: tagging && e.kind !== "document" && e.nobody && !e.tags.size,
+        })),
+    /** Warn about the first photo or video that does not say who is in it; true if one does not. */
+    unsaid() {
+      if (!tagging) return false;
+      const first = entries.find((e) => e.status === "ready" && e.kind !== "document" && !e.nobody && !e.tags.size);
+      if (!first) return false;
+      warn(`Say who is in ${MEDIA_WORD[first.kind]} ${first.n}: tick the children in it, or “No child can be recognised”.`);
+      first.tagBox?.querySelector("input")?.focus();
+      return true;
+    },
     setPupils(list) {
       pupils = list;
       const allowed = new Set(list.map((p) => p.pupil_id));
