@@ -237,14 +237,34 @@ class StaffMemberErased(_Roster):
     erased_by: Id
 
 
+Look = Annotated[str, NotPersonal("the name of an icon or colour the school chose")]
+
+
 @registry.register
 class SchoolWayAdded(_Roster):
-    """One of the school's values that points are awarded for."""
+    """One of the school's values that points are awarded for, with the icon and colour
+    it is shown with ("" when none was chosen)."""
 
     event_type = "SchoolWayAdded"
+    schema_version = 2
     school_way_id: Id
     name: SchoolText
     description: SchoolText = ""
+    icon: Look = ""
+    colour: Look = ""
+
+
+@registry.register
+class SchoolWayChanged(_Roster):
+    """A leader renamed one of the school's values, or changed its words, icon or colour.
+    Points given for it keep it: they name its id."""
+
+    event_type = "SchoolWayChanged"
+    school_way_id: Id
+    name: SchoolText
+    description: SchoolText = ""
+    icon: Look = ""
+    colour: Look = ""
 
 
 @registry.register
@@ -297,6 +317,12 @@ def _pupilenrolled_v2(data: dict[str, Any]) -> dict[str, Any]:
 @registry.upcaster("StaffMemberAdded", from_version=1)
 def _staffmemberadded_v2(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "source_id": data["staff_id"]}
+
+
+@registry.upcaster("SchoolWayAdded", from_version=1)
+def _schoolwayadded_v2(data: dict[str, Any]) -> dict[str, Any]:
+    # version 1 had no look: shown plain until a leader chooses one
+    return {**data, "icon": "", "colour": ""}
 
 
 @registry.upcaster("RosterImported", from_version=1)

@@ -34,6 +34,7 @@ from schoolgate_contracts.roster import (
     SchoolDetailsChanged,
     SchoolRegistered,
     SchoolWayAdded,
+    SchoolWayChanged,
     SchoolWayRetired,
     YearGroupAdded,
     YearGroupRenamed,
@@ -101,7 +102,7 @@ def _school(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
                     event.class_id: event.year_group_id,
                 },
             }
-        case SchoolWayAdded():
+        case SchoolWayAdded() | SchoolWayChanged():
             return {**doc, "school_ways": {**doc["school_ways"], event.school_way_id: event.name}}
         case SchoolWayRetired():
             ways = {k: v for k, v in doc["school_ways"].items() if k != event.school_way_id}
@@ -139,6 +140,7 @@ def schools_projection(name: str) -> Projection:
             ClassAdded,
             ClassDetailsChanged,
             SchoolWayAdded,
+            SchoolWayChanged,
             SchoolWayRetired,
         ),
         key=lambda recorded: recorded.metadata.school_id,
