@@ -153,6 +153,8 @@ class Me(BaseModel):
     school_ways: dict[str, str] = {}
     code_of_conduct_due: list[dict[str, Any]] = []
     """Schools whose current code of conduct this parent has not accepted yet."""
+    staff_id: str | None = None
+    """Staff only: their own id in the roster (a leader's pages leave their own role alone)."""
     second_factor: Literal["on", "off", "asked"] | None = None
     """Staff only: "asked" means this account should turn a second factor on (leaders and
     the office, who see the most), and the app asks until it is "on"."""
@@ -201,6 +203,7 @@ async def _me(gateway: Gateway, account: Account) -> Me:
         school_ways=school.get("school_ways", {}),
     )
     if identity.is_staff:
+        me.staff_id = account.person_id
         me.second_factor = (
             "on"
             if account.second_factor

@@ -1,0 +1,99 @@
+"""A head teacher sets a new school up in the browser, with no file, as far as its first
+point: a year group and a class, a value, a colleague, themself in the class, a pupil."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from ..conftest import Process, start_embedded  # type: ignore[import-not-found]
+from .steps import assert_accessible, open_page  # type: ignore[import-not-found]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def new_school(tmp_path: Path) -> Iterator[tuple[str, Process]]:
+    base, proc = start_embedded(tmp_path, demo=False)
+    yield base, proc
+    proc.stop()
+
+
+async def open_the_school(head: Page, base: str, token: str) -> None:
+    await head.goto(f"{base}/#open={token}")
+    await head.get_by_label("School name").fill("Elm Road Primary School")
+    await head.get_by_label("Your name").fill("Mrs Okafor")
+    await head.get_by_label("Your email").fill("head@elmroad.example")
+    await head.get_by_label("Password", exact=True).fill("a long pass phrase")
+    await head.get_by_label("Type the password again").fill("a long pass phrase")
+    await head.get_by_role("button", name="Open our school").click()
+    await expect(head.get_by_role("button", name="Sign out")).to_be_visible()
+    await expect(head.locator("#who")).to_contain_text("Mrs Okafor")
+
+
+async def test_a_head_teacher_sets_up_a_school_and_gives_its_first_point_with_no_file(
+    new_school: tuple[str, Process], browser: Browser
+) -> None:
+    base, proc = new_school
+    token = re.findall(r"/#open=(\S+)", proc.log_path.read_text())[-1]
+    head = await browser.new_page()
+    await open_the_school(head, base, token)
+    status = head.get_by_role("status")
+
+    await open_page(head, "Year groups and classes")
+    await expect(head.get_by_text("Add a year group first")).to_be_visible()
+    await head.get_by_label("Year group name").fill("Year 3")
+    await head.get_by_role("button", name="Add year group").click()
+    await expect(status).to_have_text("Year 3 is added.")
+    await head.get_by_label("Class name").fill("Oak")
+    await head.get_by_role("button", name="Add class").click()
+    await expect(status).to_have_text("Class Oak is added to Year 3.")
+    await assert_accessible(head)
+
+    await open_page(head, "Our values")
+    await head.get_by_label("Name", exact=True).fill("Kindness")
+    await head.get_by_role("radio", name="Heart").check()
+    await head.get_by_role("radio", name="Green").check()
+    await head.get_by_role("button", name="Add value").click()
+    await expect(status).to_have_text("Kindness is added. Staff can give points for it now.")
+    await expect(head.locator(".value-badge.look-green")).to_have_text(re.compile("Kindness"))
+    await assert_accessible(head)
+
+    await open_page(head, "Staff and roles")
+    await head.get_by_label("Name", exact=True).fill("Mr Price")
+    await head.get_by_label("Email").fill("price@elmroad.example")
+    await head.get_by_label("Role", exact=True).select_option(label="Teacher")
+    await head.get_by_role("group", name="Their classes").get_by_label("Oak").check()
+    await head.get_by_role("button", name="Add to the staff").click()
+    await expect(status).to_contain_text("Mr Price is on the staff.")
+    staff = head.get_by_role("table", name="Staff")
+    await expect(staff.get_by_role("row", name=re.compile("Mr Price Teacher Oak"))).to_be_visible()
+    # the head teaches Oak too; their own role is another leader's to change
+    await head.get_by_text("Change Mrs Okafor").click()
+    await expect(head.get_by_label("Role of Mrs Okafor")).to_be_disabled()
+    await head.get_by_role("group", name="Classes of Mrs Okafor").get_by_label("Oak").check()
+    await head.get_by_role("button", name="Save").click()
+    await expect(status).to_have_text("Saved: Mrs Okafor is school leader of Oak.")
+    await expect(
+        staff.get_by_role("row", name=re.compile("Mrs Okafor School leader Oak"))
+    ).to_be_visible()
+    await assert_accessible(head)
+
+    await open_page(head, "Class lists")
+    await head.get_by_label("First name").fill("Ada")
+    await head.get_by_label("Surname").fill("Lovelace")
+    await head.get_by_label("Class", exact=True).select_option(label="Oak")
+    await head.get_by_role("button", name="Add pupil").click()
+    await expect(status).to_have_text("Ada Lovelace is in Oak.")
+    await expect(head.get_by_role("table", name="Oak: 1 pupil")).to_be_visible()
+    await assert_accessible(head)
+
+    await open_page(head, "Award points")
+    await head.get_by_label("Kindness").check()
+    await head.get_by_role("button", name="Ada").click()
+    await expect(status).to_have_text("Ada got a point for Kindness.")
+    await expect(head.locator(".class-total-number")).to_have_text("1")
