@@ -1,5 +1,7 @@
 """A head teacher sets a new school up in the browser, with no file, as far as its first
-point: a year group and a class, a value, a colleague, themself in the class, a pupil."""
+point: a year group and a class, a value, a colleague, themself in the class, a pupil. Then
+the rest of the set-up: letters for the class, the school day, terms, the code of conduct,
+and a roster file that cannot be read, its problem shown by file and line."""
 
 from __future__ import annotations
 
@@ -31,7 +33,9 @@ async def open_the_school(head: Page, base: str, token: str) -> None:
     await head.get_by_label("Password", exact=True).fill("a long pass phrase")
     await head.get_by_label("Type the password again").fill("a long pass phrase")
     await head.get_by_role("button", name="Open our school").click()
-    await expect(head.get_by_role("button", name="Sign out")).to_be_visible()
+    # opening registers the school and waits for its head on the staff: on a busy machine
+    # that takes longer than a click's answer
+    await expect(head.get_by_role("button", name="Sign out")).to_be_visible(timeout=30_000)
     await expect(head.locator("#who")).to_contain_text("Mrs Okafor")
 
 
@@ -97,3 +101,48 @@ async def test_a_head_teacher_sets_up_a_school_and_gives_its_first_point_with_no
     await head.get_by_role("button", name="Ada").click()
     await expect(status).to_have_text("Ada got a point for Kindness.")
     await expect(head.locator(".class-total-number")).to_have_text("1")
+
+    await open_page(head, "Letters for a class")
+    await head.get_by_label("Letters for", exact=True).select_option(label="Oak")
+    await head.get_by_role("button", name="Make the letters").click()
+    await expect(head.get_by_role("heading", name="Letters for Oak: 1 letter")).to_be_visible()
+    letter = head.get_by_role("article").filter(has_text="Join Schoolgate: Ada Lovelace")
+    await expect(letter.locator(".code")).to_have_text(re.compile(r"^[A-Z0-9]{5}-[A-Z0-9]{5}$"))
+    await expect(letter.get_by_role("img", name="QR code")).to_be_visible()
+    await assert_accessible(head)
+
+    await open_page(head, "School day")
+    await head.get_by_label("The school's week starts on").select_option(label="Sunday")
+    await head.get_by_role("button", name="Save").click()
+    await expect(status).to_have_text("Saved. The school's days and hours are updated.")
+    await assert_accessible(head)
+
+    await open_page(head, "Term dates")
+    await head.get_by_role("button", name="Add a term").click()
+    await head.get_by_label("Term 1 name").fill("Autumn")
+    await head.get_by_label("Term 1 starts").fill("2026-09-02")
+    await head.get_by_label("Term 1 ends").fill("2026-12-18")
+    await head.get_by_role("button", name="Add a term").click()
+    await head.get_by_label("Term 2 name").fill("Spring")
+    await head.get_by_label("Term 2 starts").fill("2027-01-05")
+    await head.get_by_label("Term 2 ends").fill("2027-03-26")
+    await head.get_by_role("button", name="Save term dates").click()
+    await expect(status).to_have_text("Saved 2 terms.")
+    await expect(head.get_by_text("After Autumn: from the day after")).to_be_visible()
+    await assert_accessible(head)
+
+    await open_page(head, "Code of conduct")
+    await head.get_by_label("Its words").fill("Be kind to staff and to each other.")
+    await head.get_by_role("button", name="Publish this version").click()
+    await expect(status).to_contain_text("Version 1 is published.")
+    await assert_accessible(head)
+
+    # a file that cannot be a roster is refused at upload: its problem is listed, not counted
+    await open_page(head, "Import pupils")
+    await head.get_by_label("Roster file").set_input_files(
+        files=[{"name": "roster.zip", "mimeType": "application/zip", "buffer": b"not a zip"}]
+    )
+    await head.get_by_role("button", name="Upload and check").click()
+    problems = head.get_by_role("table", name="Problems in the file")
+    await expect(problems.get_by_role("row", name="upload 1 is not a zip file")).to_be_visible()
+    await assert_accessible(head)

@@ -14,7 +14,7 @@ export async function conductView() {
   const status = h("p", { text: current ? `Version ${current.version}, published ${longDate(current.published_at)}.` : "Your school has no code of conduct yet: parents can join without agreeing to one." });
   const publish = h("button", { type: "submit", text: "Publish this version" });
   const form = h("form", { class: "stack" },
-    field("Code of conduct", { control: text, hint: "Plain words. Leave a blank line between paragraphs." }),
+    field("Its words", { control: text, hint: "Plain words. Leave a blank line between paragraphs." }),
     publish);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
