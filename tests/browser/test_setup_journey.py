@@ -1,7 +1,7 @@
 """A head teacher sets a new school up in the browser, with no file, as far as its first
 point: a year group and a class, a value, a colleague, themself in the class, a pupil. Then
-the rest of the set-up: letters for the class, the school day, terms, the code of conduct,
-and a roster file that cannot be read, its problem shown by file and line."""
+the rest of the set-up: letters and photo consent for the class, the school day, terms, the
+code of conduct, and a roster file that cannot be read, its problem shown by file and line."""
 
 from __future__ import annotations
 
@@ -37,6 +37,19 @@ async def open_the_school(head: Page, base: str, token: str) -> None:
     # that takes longer than a click's answer
     await expect(head.get_by_role("button", name="Sign out")).to_be_visible(timeout=30_000)
     await expect(head.locator("#who")).to_contain_text("Mrs Okafor")
+
+
+async def in_care(head: Page, base: str, first_name: str) -> None:
+    """Record a pupil as in care, and wait until every read shows it."""
+    me = await (await head.request.get(f"{base}/api/me")).json()
+    school = me["school_id"]
+    pupils = await (await head.request.get(f"{base}/api/roster/schools/{school}/pupils")).json()
+    [pupil] = [p["pupil_id"] for p in pupils if p["first_name"] == first_name]
+    path = f"{base}/api/consent/schools/{school}/pupils/{pupil}/care-status"
+    recorded = await head.request.put(path, data={"in_care": True})
+    assert recorded.ok, await recorded.text()
+    position = recorded.headers["x-schoolgate-position"]
+    assert (await head.request.get(f"{base}/api/caught-up?position={position}")).ok
 
 
 async def test_a_head_teacher_sets_up_a_school_and_gives_its_first_point_with_no_file(
@@ -109,6 +122,25 @@ async def test_a_head_teacher_sets_up_a_school_and_gives_its_first_point_with_no
     letter = head.get_by_role("article").filter(has_text="Join Schoolgate: Ada Lovelace")
     await expect(letter.locator(".code")).to_have_text(re.compile(r"^[A-Z0-9]{5}-[A-Z0-9]{5}$"))
     await expect(letter.get_by_role("img", name="QR code")).to_be_visible()
+    await assert_accessible(head)
+
+    await open_page(head, "Consent for a class")
+    consent = head.get_by_role("table", name="Photo consent in Oak: 1 pupil")
+    await consent.get_by_label("Photos of Ada Lovelace").select_option(label="Yes, they agreed")
+    await head.get_by_role("button", name="Save the class's answers").click()
+    await expect(status).to_have_text("Saved 1 answer for Oak.")
+    shown = consent.get_by_role("row", name="Ada Lovelace").get_by_role("cell").last
+    await expect(shown).to_have_text("Yes")
+    await assert_accessible(head)
+    await open_page(head, "Pupils in care")
+    await expect(head.get_by_text("No pupil is recorded as in care.")).to_be_visible()
+    # recorded on Photo consent, a pupil at a time; here through the same API
+    await in_care(head, base, "Ada")
+    await head.reload()
+    in_care_table = head.get_by_role("table", name="Pupils in care")
+    await expect(
+        in_care_table.get_by_role("row", name="Ada Lovelace Oak Never shown")
+    ).to_be_visible()
     await assert_accessible(head)
 
     await open_page(head, "School day")
