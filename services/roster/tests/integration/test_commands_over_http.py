@@ -41,6 +41,7 @@ def test_a_school_is_registered_then_changed(
         "day_ends": "17:00:00",
         "week_start": 0,
         "terms": [],
+        "holidays": [],
     }
     assert call("PUT", json={"name": "Elm Road Primary"}).status_code == 200
     assert roster_service.events(school_id) == 1  # the same details again: nothing new
@@ -53,10 +54,14 @@ def test_a_school_is_registered_then_changed(
             "day_ends": "15:30",
             "week_start": 6,
             "terms": [{"name": "Autumn", "starts": "2026-09-01", "ends": "2026-12-18"}],
+            "holidays": [{"name": "Half term", "starts": "2026-10-26", "ends": "2026-10-30"}],
         },
     )
     assert changed.status_code == 200, changed.text
     assert changed.json()["day_ends"] == "15:30:00"
+    assert changed.json()["holidays"] == [
+        {"name": "Half term", "starts": "2026-10-26", "ends": "2026-10-30"}
+    ]
     assert roster_service.events(school_id) == 2
     roster_service.projected(changed)
     assert call("GET").json()["timezone"] == "Europe/Dublin"
@@ -73,6 +78,7 @@ def test_a_school_is_registered_then_changed(
         {"name": "Elm", "working_days": [7]},
         {"name": "Elm", "week_start": 9},
         {"name": "Elm", "terms": [{"name": "T", "starts": "2026-12-01", "ends": "2026-09-01"}]},
+        {"name": "Elm", "holidays": [{"name": "H", "starts": "2026-12-01", "ends": "2026-11-30"}]},
         {"name": "Elm", "district": "somewhere"},
     ],
     ids=[
@@ -84,6 +90,7 @@ def test_a_school_is_registered_then_changed(
         "day-7",
         "week-start",
         "term",
+        "holiday",
         "extra-field",
     ],
 )

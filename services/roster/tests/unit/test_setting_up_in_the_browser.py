@@ -3,8 +3,10 @@ hand, then new events (or an error). No I/O."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from schoolgate_contracts import Event
+from schoolgate_contracts import Event, registry
 from schoolgate_contracts.roster import (
     ClassAdded,
     ClassDetailsChanged,
@@ -159,3 +161,16 @@ def test_a_value_is_added_with_its_look_and_a_retry_changes_nothing() -> None:
 def test_nothing_changes_at_a_school_not_registered() -> None:
     with pytest.raises(SchoolNotFound):
         decide(given(), RenameYearGroup("y3", "Year 3"))
+
+
+def test_a_school_registered_before_holidays_were_named_has_none() -> None:
+    stored_v1 = json.dumps({"school_id": "oak", "details": {"name": "Oakfield Primary"}})
+    event = registry.decode("SchoolRegistered", 1, stored_v1, where="roster-oak version 0")
+    assert isinstance(event, SchoolRegistered)
+    assert (event.details.terms, event.details.holidays) == ((), ())
+
+
+def test_a_value_added_before_looks_were_chosen_has_none() -> None:
+    stored_v1 = json.dumps({"school_way_id": "w1", "name": "Kindness", "description": ""})
+    event = registry.decode("SchoolWayAdded", 1, stored_v1, where="roster-oak version 1")
+    assert event == SchoolWayAdded(school_way_id="w1", name="Kindness")

@@ -74,6 +74,9 @@ class SchoolBody(Body):
     day_ends: time = time(17, 0)
     week_start: int = Field(default=0, ge=0, le=6, description="Monday is 0.")
     terms: list[TermBody] = Field(default=[], max_length=12)
+    holidays: list[TermBody] = Field(
+        default=[], max_length=50, description="Days off inside or between terms."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> SchoolBody:
@@ -88,6 +91,9 @@ class SchoolBody(Body):
         for term in self.terms:
             if term.ends < term.starts:
                 raise ValueError(f"term {term.name!r} ends before it starts")
+        for holiday in self.holidays:
+            if holiday.ends < holiday.starts:
+                raise ValueError(f"holiday {holiday.name!r} ends before it starts")
         return self
 
     def details(self) -> SchoolDetails:
@@ -101,6 +107,10 @@ class SchoolBody(Body):
             terms=tuple(
                 Term(name=t.name, starts=t.starts, ends=t.ends)
                 for t in sorted(self.terms, key=lambda t: t.starts)
+            ),
+            holidays=tuple(
+                Term(name=t.name, starts=t.starts, ends=t.ends)
+                for t in sorted(self.holidays, key=lambda t: t.starts)
             ),
         )
 
@@ -200,6 +210,7 @@ class SchoolView(BaseModel):
     day_ends: time
     week_start: int
     terms: list[TermBody]
+    holidays: list[TermBody] = []
 
 
 class YearGroupView(BaseModel):

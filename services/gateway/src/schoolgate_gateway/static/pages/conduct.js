@@ -1,4 +1,4 @@
-import { api, consent } from "../core/api.js";
+import { api, caughtUp, consent } from "../core/api.js";
 import { field, h, section } from "../core/dom.js";
 import { say, working } from "../core/messages.js";
 import { longDate } from "../core/words.js";
@@ -20,6 +20,7 @@ export async function conductView() {
     event.preventDefault();
     working(publish, "Publishing…", async () => {
       const { version } = await api("PUT", consent("/code-of-conduct"), { text: text.value.trim() });
+      await caughtUp();
       status.textContent = `Version ${version}, published today.`;
       say(`Version ${version} is published. Every parent is asked to agree to it the next time they open Schoolgate.`);
     });

@@ -1,72 +1,83 @@
-import { api, roster } from "../core/api.js";
+import { api, caughtUp, roster } from "../core/api.js";
 import { field, fill, h, section } from "../core/dom.js";
 import { say, warn, working } from "../core/messages.js";
-import { longDate } from "../core/words.js";
+import { countOf, longDate } from "../core/words.js";
 import { schoolBody } from "../ui/school.js";
 
-const MAX_TERMS = 12;
-
-/** Leaders: the school's terms; the days between them are its holidays. */
-export async function termDatesView() {
-  const school = await api("GET", roster(""));
+/** A list of named date ranges (terms, or holidays) that rows are added to and removed from. */
+function ranges(kind, items, max) {
   const list = h("ol", { class: "stack terms" });
   let count = 0;
+  const add = h("button", { type: "button", class: "secondary", text: `Add a ${kind.toLowerCase()}` });
 
-  function termRow(term = { name: "", starts: "", ends: "" }) {
+  function row(item = { name: "", starts: "", ends: "" }) {
     const n = ++count;
-    const name = h("input", { type: "text", required: true, maxlength: 100, value: term.name });
-    const starts = h("input", { type: "date", required: true, value: term.starts });
-    const ends = h("input", { type: "date", required: true, value: term.ends });
-    const remove = h("button", { type: "button", class: "secondary small", text: "Remove", "aria-label": `Remove term ${n}` });
-    const row = h("li", { class: "row term" }, field(`Term ${n} name`, { control: name }), field(`Term ${n} starts`, { control: starts }), field(`Term ${n} ends`, { control: ends }), remove);
-    row.read = () => ({ name: name.value.trim(), starts: starts.value, ends: ends.value });
+    const name = h("input", { type: "text", required: true, maxlength: 100, value: item.name });
+    const starts = h("input", { type: "date", required: true, value: item.starts });
+    const ends = h("input", { type: "date", required: true, value: item.ends });
+    const remove = h("button", { type: "button", class: "secondary small", text: "Remove", "aria-label": `Remove ${kind.toLowerCase()} ${n}` });
+    const li = h("li", { class: "row" }, field(`${kind} ${n} name`, { control: name }), field(`${kind} ${n} starts`, { control: starts }), field(`${kind} ${n} ends`, { control: ends }), remove);
+    li.read = () => ({ name: name.value.trim(), starts: starts.value, ends: ends.value });
     remove.addEventListener("click", () => {
-      row.remove();
-      say("Term removed. Save to keep the change.");
-      addButton.focus();
+      li.remove();
+      say(`${kind} removed. Save to keep the change.`);
+      add.focus();
     });
-    return row;
+    return li;
   }
 
-  const addButton = h("button", { type: "button", class: "secondary", text: "Add a term" });
-  addButton.addEventListener("click", () => {
-    if (list.children.length >= MAX_TERMS) return warn(`A school year has at most ${MAX_TERMS} terms here.`);
-    const row = termRow();
-    list.append(row);
-    row.querySelector("input").focus();
+  add.addEventListener("click", () => {
+    if (list.children.length >= max) return warn(`There can be at most ${max} here.`);
+    const li = row();
+    list.append(li);
+    li.querySelector("input").focus();
     return undefined;
   });
-  fill(list, school.terms.map((t) => termRow(t)));
+  fill(list, items.map((item) => row(item)));
+  return { list, add, read: () => [...list.children].map((li) => li.read()) };
+}
 
-  const holidays = h("div");
-  function showHolidays(terms) {
-    const sorted = [...terms].sort((a, b) => a.starts.localeCompare(b.starts));
+/** Leaders: the school's terms and holidays. */
+export async function termDatesView() {
+  const school = await api("GET", roster(""));
+  const terms = ranges("Term", school.terms, 12);
+  const holidays = ranges("Holiday", school.holidays || [], 50);
+
+  const between = h("div");
+  function showBetween(saved) {
+    const sorted = [...saved].sort((a, b) => a.starts.localeCompare(b.starts));
     const gaps = sorted.slice(1).map((t, i) => [sorted[i], t]).filter(([a, b]) => a.ends < b.starts);
-    fill(holidays, gaps.length
+    fill(between, gaps.length
       ? h("ul", null, gaps.map(([a, b]) => h("li", { text: `After ${a.name}: from the day after ${longDate(a.ends)} until ${longDate(b.starts)}` })))
-      : h("p", { class: "muted", text: "Holidays show here once there are two terms." }));
+      : h("p", { class: "muted", text: "The holidays between terms show here once there are two terms." }));
   }
-  showHolidays(school.terms);
+  showBetween(school.terms);
 
   const save = h("button", { type: "submit", text: "Save term dates" });
-  const form = h("form", { class: "stack" }, list, addButton, save);
+  const form = h("form", { class: "stack" },
+    h("h2", { text: "Terms" }), terms.list, terms.add,
+    h("h2", { text: "Holidays in term time" }),
+    h("p", { text: "Half terms, training days and other days the school is closed." }),
+    holidays.list, holidays.add,
+    save);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const terms = [...list.children].map((row) => row.read());
-    const wrong = terms.find((t) => t.ends < t.starts);
+    const wanted = { terms: terms.read(), holidays: holidays.read() };
+    const wrong = [...wanted.terms, ...wanted.holidays].find((t) => t.ends < t.starts);
     if (wrong) return warn(`${wrong.name || "A term"} ends before it starts.`);
     return working(save, "Saving…", async () => {
-      const answer = await api("PUT", roster(""), schoolBody(school, { terms }));
-      school.terms = answer.terms;
-      showHolidays(answer.terms);
-      say(`Saved ${terms.length === 1 ? "1 term" : `${terms.length} terms`}.`);
+      const answer = await api("PUT", roster(""), schoolBody(school, wanted));
+      await caughtUp(); // so the page, opened again, reads what was saved
+      Object.assign(school, { terms: answer.terms, holidays: answer.holidays });
+      showBetween(answer.terms);
+      say(`Saved ${countOf(wanted.terms.length, "term")} and ${countOf(wanted.holidays.length, "holiday")}.`);
     });
   });
   return section(
     "Term dates",
-    h("p", { text: "The school's terms. The days between two terms are the school holidays." }),
+    h("p", { text: "The school's terms and its holidays. The days between two terms are holidays too." }),
     form,
-    h("h2", { text: "Holidays" }),
-    holidays,
+    h("h2", { text: "Between terms" }),
+    between,
   );
 }

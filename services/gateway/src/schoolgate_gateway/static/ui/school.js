@@ -86,5 +86,6 @@ export const schoolBody = (school, changes) => ({
   day_ends: school.day_ends.slice(0, 5),
   week_start: school.week_start,
   terms: school.terms,
+  holidays: school.holidays || [],
   ...changes,
 });
