@@ -830,13 +830,29 @@ def decide(state: Roster, command: Command) -> list[Event]:
                     raise NameTaken(f"that year group already has class {sibling.name!r}")
             if (changing.name, changing.year_group_id) == (command.name, command.year_group_id):
                 return []
-            return [
+            events: list[Event] = [
                 ClassDetailsChanged(
                     class_id=changing.class_id,
                     name=command.name,
                     year_group_id=command.year_group_id,
                 )
             ]
+            if command.year_group_id != changing.year_group_id:
+                # its pupils go with it, as an import regroups them; a pupil of a mixed-age
+                # class whose year group was not the class's keeps their own
+                events += [
+                    PupilMovedClass(
+                        pupil_id=p.pupil_id,
+                        from_class_id=p.class_id,
+                        to_class_id=p.class_id,
+                        year_group_id=command.year_group_id,
+                    )
+                    for p in sorted(state.pupils.values(), key=lambda p: p.pupil_id)
+                    if p.on_roll
+                    and p.class_id == changing.class_id
+                    and p.year_group_id == changing.year_group_id
+                ]
+            return events
         case ChangeSchoolWay():
             _registered(state)
             way = state.school_ways.get(command.school_way_id)

@@ -10,6 +10,9 @@ from schoolgate_contracts import Event, registry
 from schoolgate_contracts.roster import (
     ClassAdded,
     ClassDetailsChanged,
+    PupilEnrolled,
+    PupilLeft,
+    PupilMovedClass,
     SchoolDetails,
     SchoolRegistered,
     SchoolWayAdded,
@@ -123,6 +126,27 @@ def test_a_year_group_and_a_class_are_renamed_and_moved() -> None:
     moved = decide(given(*SCHOOL), ChangeClass("ash", "Ash", "y4"))
     assert moved == [ClassDetailsChanged(class_id="ash", name="Ash", year_group_id="y4")]
     assert given(*SCHOOL, *moved).classes["ash"].year_group_id == "y4"
+
+
+def test_a_class_moved_to_another_year_group_takes_its_pupils() -> None:
+    ada = PupilEnrolled(
+        pupil_id="p1", first_name="Ada", surname="Okafor", year_group_id="y3", class_id="ash"
+    )
+    # a mixed-age class: Ben is a year older than his class, and stays so
+    ben = PupilEnrolled(
+        pupil_id="p2", first_name="Ben", surname="Price", year_group_id="y4", class_id="ash"
+    )
+    cy = PupilEnrolled(
+        pupil_id="p3", first_name="Cy", surname="Nowak", year_group_id="y3", class_id="ash"
+    )
+    state = given(*SCHOOL, ada, ben, cy, PupilLeft(pupil_id="p3", class_id="ash"))
+    assert decide(state, ChangeClass("ash", "Ash", "y4")) == [
+        ClassDetailsChanged(class_id="ash", name="Ash", year_group_id="y4"),
+        PupilMovedClass(pupil_id="p1", from_class_id="ash", to_class_id="ash", year_group_id="y4"),
+    ]
+    assert decide(state, ChangeClass("ash", "Ash class", "y3")) == [
+        ClassDetailsChanged(class_id="ash", name="Ash class", year_group_id="y3")
+    ]
 
 
 def test_a_value_gets_a_new_name_icon_and_colour() -> None:
