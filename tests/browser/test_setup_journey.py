@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -98,6 +99,15 @@ async def test_a_head_teacher_sets_up_a_school_and_gives_its_first_point_with_no
     await expect(
         staff.get_by_role("row", name=re.compile("Mrs Okafor School leader Oak"))
     ).to_be_visible()
+    await assert_accessible(head)
+
+    # invited by email: the set-up link goes out from the leader's own email app
+    await open_page(head, "Staff set-up links")
+    await head.get_by_role("button", name="Make a link for Mr Price").click()
+    email = head.get_by_role("link", name="Email it to Mr Price")
+    href = await email.get_attribute("href") or ""
+    assert href.startswith("mailto:price%40elmroad.example?subject="), href
+    assert quote(await head.get_by_label("Link", exact=True).input_value(), safe="") in href
     await assert_accessible(head)
 
     await open_page(head, "Class lists")
