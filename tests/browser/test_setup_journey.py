@@ -120,10 +120,13 @@ async def test_a_head_teacher_sets_up_a_school_and_gives_its_first_point_with_no
     await assert_accessible(head)
 
     await open_page(head, "Award points")
-    await head.get_by_label("Kindness").check()
+    kindness = head.get_by_label("Kindness")
+    await expect(head.locator(".value-badge.look-green", has=head.get_by_text("❤️"))).to_be_visible()
+    await kindness.check()
     await head.get_by_role("button", name="Ada").click()
     await expect(status).to_have_text("Ada got a point for Kindness.")
     await expect(head.locator(".class-total-number")).to_have_text("1")
+    await assert_accessible(head)
 
     await open_page(head, "Letters for a class")
     await head.get_by_label("Letters for", exact=True).select_option(label="Oak")

@@ -4,6 +4,7 @@ import { api, caughtUp, URLS } from "../core/api.js";
 import { h, uid } from "../core/dom.js";
 import { say } from "../core/messages.js";
 import { signedIn } from "../core/router.js";
+import { state } from "../core/state.js";
 
 /**
  * After a change to the school's classes, values or staff: wait until every read shows it,
@@ -52,6 +53,15 @@ export function valueBadge(way) {
   const colour = way.colour in COLOURS ? way.colour : "none";
   const icon = ICONS[way.icon];
   return h("span", { class: `value-badge look-${colour}` }, icon ? h("span", { "aria-hidden": "true", text: `${icon[0]} ` }) : null, way.name);
+}
+
+/** Each value of a group of value choices shown in its colour, after its icon. */
+export function withLooks(group, looks = state.me?.school_way_looks || {}) {
+  for (const input of group.querySelectorAll("input")) {
+    const label = input.id ? group.querySelector(`label[for="${input.id}"]`) : null;
+    if (label && looks[input.value]) label.replaceChildren(valueBadge({ name: label.textContent, ...looks[input.value] }));
+  }
+  return group;
 }
 
 /** Radio buttons to choose an icon and a colour, the current ones chosen. */
