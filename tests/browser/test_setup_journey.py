@@ -70,6 +70,9 @@ async def test_a_head_teacher_sets_up_a_school_and_gives_its_first_point_with_no
     await head.get_by_label("Class name").fill("Oak")
     await head.get_by_role("button", name="Add class").click()
     await expect(status).to_have_text("Class Oak is added to Year 3.")
+    menu = head.get_by_role("navigation")
+    here = menu.get_by_role("link", name="Year groups and classes")
+    await expect(here).to_have_attribute("aria-current", "page")
     await assert_accessible(head)
 
     await open_page(head, "Our values")

@@ -102,7 +102,17 @@ def test_nobody_changes_their_own_role_but_may_take_a_class() -> None:
         (ChangeSchoolWay("w9", "Honesty"), EntryNotFound),
         (ChangeSchoolWay("w2", "kindness"), NameTaken),
     ],
-    ids=lambda v: type(v).__name__ if isinstance(v, type) else "",
+    ids=[
+        "staff-unknown",
+        "staff-class-unknown",
+        "year-group-unknown",
+        "year-group-name-taken",
+        "class-unknown",
+        "class-year-group-unknown",
+        "class-name-taken-in-year-group",
+        "value-unknown",
+        "value-name-taken",
+    ],
 )
 def test_what_the_school_does_not_have_or_has_already_is_refused(
     command: object, error: type[Exception]

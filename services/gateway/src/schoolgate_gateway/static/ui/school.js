@@ -13,6 +13,9 @@ import { state } from "../core/state.js";
 export async function refreshMe() {
   await caughtUp();
   signedIn(await api("GET", URLS.me));
+  // the menu was drawn again: it still shows which page this is
+  const here = location.hash.slice(1) || "home";
+  document.querySelector(`#nav-list a[data-page="${CSS.escape(here)}"]`)?.setAttribute("aria-current", "page");
 }
 
 /** After a change: once everyone sees it, draw the page again and say what changed. */
