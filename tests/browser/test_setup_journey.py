@@ -139,6 +139,12 @@ async def test_a_head_teacher_sets_up_a_school_and_gives_its_first_point_with_no
     await expect(letter.locator(".code")).to_have_text(re.compile(r"^[A-Z0-9]{5}-[A-Z0-9]{5}$"))
     await expect(letter.get_by_role("img", name="QR code")).to_be_visible()
     await assert_accessible(head)
+    # printed, each letter is a page of its own and nothing else of the app shows
+    await head.emulate_media(media="print")
+    assert await letter.evaluate("e => getComputedStyle(e).breakAfter") == "page"
+    assert await head.locator("nav").evaluate("e => getComputedStyle(e).visibility") == "hidden"
+    assert await letter.evaluate("e => getComputedStyle(e).visibility") == "visible"
+    await head.emulate_media(media="screen")
 
     await open_page(head, "Consent for a class")
     consent = head.get_by_role("table", name="Photo consent in Oak: 1 pupil")
