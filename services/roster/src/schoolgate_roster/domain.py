@@ -352,6 +352,11 @@ class ChangingYourOwnRole(Conflict):
     title = "You cannot change your own role"
 
 
+class LastLeader(Conflict):
+    slug = "last-leader"
+    title = "The school would have no leader"
+
+
 class SchoolWayRetiredAlready(Conflict):
     slug = "school-way-retired"
     title = "That value is retired"
@@ -953,6 +958,14 @@ def _change_staff(state: Roster, command: ChangeStaffMember) -> list[Event]:
         _class(state, class_id)
     if command.staff_id == command.by and command.role != member.role:
         raise ChangingYourOwnRole("another leader changes your role, never you yourself")
+    if member.role is StaffRole.leader and command.role is not StaffRole.leader:
+        others = [
+            s
+            for s in state.staff.values()
+            if s.active and s.role is StaffRole.leader and s.staff_id != member.staff_id
+        ]
+        if not others:
+            raise LastLeader("make someone else a leader first: a school always has one")
     events: list[Event] = []
     if command.role != member.role:
         events.append(StaffRoleChanged(staff_id=member.staff_id, role=command.role))

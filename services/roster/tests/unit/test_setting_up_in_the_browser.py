@@ -34,6 +34,7 @@ from schoolgate_roster.domain import (
     ChangeStaffMember,
     ChangingYourOwnRole,
     EntryNotFound,
+    LastLeader,
     NameTaken,
     RenameYearGroup,
     Roster,
@@ -208,3 +209,12 @@ def test_a_value_added_before_looks_were_chosen_has_none() -> None:
     stored_v1 = json.dumps({"school_way_id": "w1", "name": "Kindness", "description": ""})
     event = registry.decode("SchoolWayAdded", 1, stored_v1, where="roster-oak version 1")
     assert event == SchoolWayAdded(school_way_id="w1", name="Kindness")
+
+
+def test_the_last_leader_stays_a_leader_until_there_is_another() -> None:
+    # an admin may change a leader's role, but never leave the school with no leader
+    demote = ChangeStaffMember("head", StaffRole.teacher, frozenset(), by="admin")
+    with pytest.raises(LastLeader):
+        decide(given(*SCHOOL), demote)
+    promoted = given(*SCHOOL, StaffRoleChanged(staff_id="t1", role=StaffRole.leader))
+    assert decide(promoted, demote) == [StaffRoleChanged(staff_id="head", role=StaffRole.teacher)]
