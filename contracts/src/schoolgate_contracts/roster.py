@@ -52,6 +52,9 @@ class SchoolDetails(BaseModel):
     day_ends: time = time(17, 0)
     week_start: int = Field(default=0, ge=0, le=6)
     terms: tuple[Term, ...] = ()
+    holidays: tuple[Term, ...] = ()
+    """Days off the school names itself, inside a term or not (a half term, a training day),
+    each from ``starts`` to ``ends``; the days between terms are holidays without saying."""
 
 
 class Retention(BaseModel):
@@ -73,6 +76,7 @@ class _Roster(Event):
 @registry.register
 class SchoolRegistered(_Roster):
     event_type = "SchoolRegistered"
+    schema_version = 2
     school_id: Id
     details: SchoolDetails
 
@@ -80,6 +84,7 @@ class SchoolRegistered(_Roster):
 @registry.register
 class SchoolDetailsChanged(_Roster):
     event_type = "SchoolDetailsChanged"
+    schema_version = 2
     school_id: Id
     details: SchoolDetails
 
@@ -237,14 +242,34 @@ class StaffMemberErased(_Roster):
     erased_by: Id
 
 
+Look = Annotated[str, NotPersonal("the name of an icon or colour the school chose")]
+
+
 @registry.register
 class SchoolWayAdded(_Roster):
-    """One of the school's values that points are awarded for."""
+    """One of the school's values that points are awarded for, with the icon and colour
+    it is shown with ("" when none was chosen)."""
 
     event_type = "SchoolWayAdded"
+    schema_version = 2
     school_way_id: Id
     name: SchoolText
     description: SchoolText = ""
+    icon: Look = ""
+    colour: Look = ""
+
+
+@registry.register
+class SchoolWayChanged(_Roster):
+    """A leader renamed one of the school's values, or changed its words, icon or colour.
+    Points given for it keep it: they name its id."""
+
+    event_type = "SchoolWayChanged"
+    school_way_id: Id
+    name: SchoolText
+    description: SchoolText = ""
+    icon: Look = ""
+    colour: Look = ""
 
 
 @registry.register
@@ -310,6 +335,21 @@ def _pupilenrolled_v2(data: dict[str, Any]) -> dict[str, Any]:
 @registry.upcaster("StaffMemberAdded", from_version=1)
 def _staffmemberadded_v2(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "source_id": data["staff_id"]}
+
+
+def _no_holidays(data: dict[str, Any]) -> dict[str, Any]:
+    # version 1 knew terms only: no holiday had been named
+    return {**data, "details": {**data["details"], "holidays": []}}
+
+
+registry.upcaster("SchoolRegistered", from_version=1)(_no_holidays)
+registry.upcaster("SchoolDetailsChanged", from_version=1)(_no_holidays)
+
+
+@registry.upcaster("SchoolWayAdded", from_version=1)
+def _schoolwayadded_v2(data: dict[str, Any]) -> dict[str, Any]:
+    # version 1 had no look: shown plain until a leader chooses one
+    return {**data, "icon": "", "colour": ""}
 
 
 @registry.upcaster("RosterImported", from_version=1)

@@ -34,6 +34,7 @@ from schoolgate_contracts.roster import (
     SchoolDetailsChanged,
     SchoolRegistered,
     SchoolWayAdded,
+    SchoolWayChanged,
     SchoolWayRetired,
     YearGroupAdded,
     YearGroupRenamed,
@@ -101,11 +102,19 @@ def _school(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
                     event.class_id: event.year_group_id,
                 },
             }
-        case SchoolWayAdded():
-            return {**doc, "school_ways": {**doc["school_ways"], event.school_way_id: event.name}}
+        case SchoolWayAdded() | SchoolWayChanged():
+            looks = {**doc.get("school_way_looks", {})}
+            if event.icon or event.colour:
+                looks[event.school_way_id] = {"icon": event.icon, "colour": event.colour}
+            else:
+                looks.pop(event.school_way_id, None)
+            ways = {**doc["school_ways"], event.school_way_id: event.name}
+            return {**doc, "school_ways": ways, "school_way_looks": looks}
         case SchoolWayRetired():
             ways = {k: v for k, v in doc["school_ways"].items() if k != event.school_way_id}
-            return {**doc, "school_ways": ways}
+            looks = doc.get("school_way_looks", {})
+            looks = {k: v for k, v in looks.items() if k != event.school_way_id}
+            return {**doc, "school_ways": ways, "school_way_looks": looks}
     return doc
 
 
@@ -128,7 +137,7 @@ def pupils_projection(name: str) -> Projection:
 
 def schools_projection(name: str) -> Projection:
     """Schools by id: name, timezone, first day of the week, year groups, classes (and the
-    year group of each) and current values."""
+    year group of each) and current values (and the icon and colour of those that have one)."""
     return Projection(
         name=name,
         handles=(
@@ -139,6 +148,7 @@ def schools_projection(name: str) -> Projection:
             ClassAdded,
             ClassDetailsChanged,
             SchoolWayAdded,
+            SchoolWayChanged,
             SchoolWayRetired,
         ),
         key=lambda recorded: recorded.metadata.school_id,

@@ -132,6 +132,19 @@ async def _pupil(school_id: str, pupil_id: str, consent: Consent) -> Doc:
     return pupil
 
 
+def letters_scope(identity: Identity, school_id: str, class_id: str | None) -> Identity:
+    """Letters for a whole class at once: classroom staff for their own classes, whole-school
+    staff for any class, or for the whole school."""
+    _staff(identity, school_id, INVITERS)
+    if identity.role in WHOLE_SCHOOL_ROLES:
+        return identity
+    if class_id is None:
+        raise Forbidden("letters for the whole school come from the office or a leader")
+    if class_id not in identity.class_ids:
+        raise Forbidden("that class is not one of yours")
+    return identity
+
+
 @dataclass(frozen=True)
 class PupilScope:
     identity: Identity

@@ -446,6 +446,15 @@ async def invites_of_pupil(pupil_id: str, *, consent: Consent) -> list[Doc]:
     return shown
 
 
+async def pupils_on_roll(school_id: str, class_id: str | None, *, consent: Consent) -> list[Doc]:
+    """The school's pupils on roll (of one class, or all), by class, surname and first name."""
+    where: Doc = {"school_id": school_id, "left": False}
+    if class_id is not None:
+        where["class_id"] = class_id
+    found = [strip(doc) or {} for doc in await consent.readmodels.find(PUPILS, where)]
+    return sorted(found, key=lambda p: (p["class_id"], p["surname"], p["first_name"]))
+
+
 async def pupil_name(pupil_id: str, *, consent: Consent) -> str | None:
     pupil = await consent.readmodels.get(PUPILS, pupil_id)
     return None if pupil is None else f"{pupil['first_name']} {pupil['surname']}"

@@ -57,6 +57,7 @@ from schoolgate_contracts.roster import (
     PupilLeft,
     PupilMovedClass,
     SchoolWayAdded,
+    SchoolWayChanged,
     StaffDetailsChanged,
     StaffMemberAdded,
     StaffRoleChanged,
@@ -96,6 +97,7 @@ TYPES = tuple(
         ClassAdded,
         ClassDetailsChanged,
         SchoolWayAdded,
+        SchoolWayChanged,
         StaffMemberAdded,
         StaffDetailsChanged,
         StaffRoleChanged,
@@ -235,7 +237,7 @@ class _Finder:
         match event:
             case ClassAdded() | ClassDetailsChanged():
                 self.classes[event.class_id] = event.name
-            case SchoolWayAdded():
+            case SchoolWayAdded() | SchoolWayChanged():
                 self.ways[event.school_way_id] = event.name
             case StaffMemberAdded() | StaffDetailsChanged():
                 self.staff[event.staff_id] = event.display_name

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 
-import { api, ApiError, consent, mediaSrc, pointsApi, roster, storiesApi, URLS } from "../../src/schoolgate_gateway/static/core/api.js";
+import { api, ApiError, consent, lastWritten, mediaSrc, pointsApi, roster, storiesApi, URLS } from "../../src/schoolgate_gateway/static/core/api.js";
 import { state } from "../../src/schoolgate_gateway/static/core/state.js";
 
 test("addresses are the signed-in school's, with every id encoded", () => {
@@ -47,6 +47,10 @@ before(async () => {
       if (request.url === "/ok") {
         response.writeHead(200, { "content-type": "application/json" });
         response.end(JSON.stringify({ fine: true }));
+      } else if (request.url.startsWith("/wrote-")) {
+        // a write's answer names the log position it reached
+        response.writeHead(200, { "content-type": "application/json", "x-schoolgate-position": request.url.slice("/wrote-".length) });
+        response.end("{}");
       } else if (request.url === "/empty") {
         response.writeHead(204);
         response.end();
@@ -84,4 +88,13 @@ test("api() says the network is away when nothing answers", async () => {
   const port = closed.address().port;
   await new Promise((resolve) => closed.close(resolve));
   await assert.rejects(api("GET", `http://127.0.0.1:${port}/`), (error) => error.status === 0 && /internet connection/.test(error.message));
+});
+
+test("the newest position a write reached is kept, to wait for before reading", async () => {
+  assert.equal(lastWritten(), null);
+  await api("POST", `${base}/wrote-41`);
+  await api("POST", `${base}/wrote-7`); // an older write answered late changes nothing
+  await api("POST", `${base}/wrote-x`);
+  assert.equal(lastWritten(), 41);
+  assert.equal(URLS.caughtUp(lastWritten()), "/api/caught-up?position=41");
 });

@@ -39,6 +39,7 @@ from schoolgate_contracts.roster import (
     SchoolDetailsChanged,
     SchoolRegistered,
     SchoolWayAdded,
+    SchoolWayChanged,
     SchoolWayRetired,
     StaffAssignedToClass,
     StaffDetailsChanged,
@@ -115,6 +116,8 @@ class SchoolWay:
     name: str
     description: str = ""
     retired: bool = False
+    icon: str = ""
+    colour: str = ""
 
 
 @dataclass(frozen=True)
@@ -249,7 +252,22 @@ def evolve(state: Roster, event: Event) -> Roster:
             )
             return replace(state, staff=_put(state.staff, event.staff_id, member))
         case SchoolWayAdded():
-            way = SchoolWay(event.school_way_id, event.name, event.description)
+            way = SchoolWay(
+                event.school_way_id,
+                event.name,
+                event.description,
+                icon=event.icon,
+                colour=event.colour,
+            )
+            return replace(state, school_ways=_put(state.school_ways, event.school_way_id, way))
+        case SchoolWayChanged():
+            way = replace(
+                state.school_ways[event.school_way_id],
+                name=event.name,
+                description=event.description,
+                icon=event.icon,
+                colour=event.colour,
+            )
             return replace(state, school_ways=_put(state.school_ways, event.school_way_id, way))
         case SchoolWayRetired():
             way = replace(state.school_ways[event.school_way_id], retired=True)
@@ -328,6 +346,31 @@ class PupilOnRoll(Conflict):
 class PupilHasLeft(Conflict):
     slug = "pupil-left"
     title = "That pupil has left the school"
+
+
+class NameTaken(Conflict):
+    slug = "name-taken"
+    title = "Something else of the school already has that name"
+
+
+class StaffHasLeft(Conflict):
+    slug = "staff-left"
+    title = "That member of staff has left the school"
+
+
+class ChangingYourOwnRole(Conflict):
+    slug = "own-role"
+    title = "You cannot change your own role"
+
+
+class LastLeader(Conflict):
+    slug = "last-leader"
+    title = "The school would have no leader"
+
+
+class SchoolWayRetiredAlready(Conflict):
+    slug = "school-way-retired"
+    title = "That value is retired"
 
 
 class UnknownReference(Unprocessable):
@@ -445,11 +488,49 @@ class AddStaffMember:
 
 
 @dataclass(frozen=True)
+class ChangeStaffMember:
+    """Give a member of staff another role, or other classes."""
+
+    staff_id: str
+    role: StaffRole
+    class_ids: frozenset[str]
+    by: str
+    """Who asks: nobody changes their own role (a lone leader cannot demote themself and
+    leave the school with nobody to run it)."""
+
+
+@dataclass(frozen=True)
+class RenameYearGroup:
+    year_group_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ChangeClass:
+    """Rename a class, or put it in another year group."""
+
+    class_id: str
+    name: str
+    year_group_id: str
+
+
+@dataclass(frozen=True)
 class AddSchoolWay:
     school_way_id: str
     """A fresh id, used unless the school already has a value of this name."""
     name: str
     description: str = ""
+    icon: str = ""
+    colour: str = ""
+
+
+@dataclass(frozen=True)
+class ChangeSchoolWay:
+    school_way_id: str
+    name: str
+    description: str = ""
+    icon: str = ""
+    colour: str = ""
 
 
 @dataclass(frozen=True)
@@ -473,6 +554,10 @@ Command = (
     | AddStaffMember
     | AddSchoolWay
     | RetireSchoolWay
+    | ChangeStaffMember
+    | RenameYearGroup
+    | ChangeClass
+    | ChangeSchoolWay
 )
 
 
@@ -718,10 +803,11 @@ def decide(state: Roster, command: Command) -> list[Event]:
             _registered(state)
             way = existing_way(state, command)
             if way is not None:
-                if (way.name, way.description, way.retired) == (
+                if (way.name, way.description, way.icon, way.colour) == (
                     command.name,
                     command.description,
-                    False,
+                    command.icon,
+                    command.colour,
                 ):
                     return []
                 raise IdTaken(f"this school already has a value called {way.name!r}")
@@ -730,6 +816,8 @@ def decide(state: Roster, command: Command) -> list[Event]:
                     school_way_id=command.school_way_id,
                     name=command.name,
                     description=command.description,
+                    icon=command.icon,
+                    colour=command.colour,
                 )
             ]
         case RetireSchoolWay():
@@ -740,6 +828,86 @@ def decide(state: Roster, command: Command) -> list[Event]:
             if way.retired:
                 return []
             return [SchoolWayRetired(school_way_id=command.school_way_id)]
+        case ChangeStaffMember():
+            return _change_staff(state, command)
+        case RenameYearGroup():
+            _registered(state)
+            group = state.year_groups.get(command.year_group_id)
+            if group is None:
+                raise EntryNotFound(f"this school has no year group {command.year_group_id}")
+            for named in state.year_groups.values():
+                if named.year_group_id != group.year_group_id and same_name(
+                    named.name, command.name
+                ):
+                    raise NameTaken(f"this school already has year group {named.name!r}")
+            if group.name == command.name:
+                return []
+            return [YearGroupRenamed(year_group_id=group.year_group_id, name=command.name)]
+        case ChangeClass():
+            _registered(state)
+            changing = state.classes.get(command.class_id)
+            if changing is None:
+                raise EntryNotFound(f"this school has no class {command.class_id}")
+            if command.year_group_id not in state.year_groups:
+                raise UnknownReference(f"this school has no year group {command.year_group_id}")
+            for sibling in state.classes.values():
+                if (
+                    sibling.class_id != changing.class_id
+                    and sibling.year_group_id == command.year_group_id
+                    and same_name(sibling.name, command.name)
+                ):
+                    raise NameTaken(f"that year group already has class {sibling.name!r}")
+            if (changing.name, changing.year_group_id) == (command.name, command.year_group_id):
+                return []
+            events: list[Event] = [
+                ClassDetailsChanged(
+                    class_id=changing.class_id,
+                    name=command.name,
+                    year_group_id=command.year_group_id,
+                )
+            ]
+            if command.year_group_id != changing.year_group_id:
+                # its pupils go with it, as an import regroups them; a pupil of a mixed-age
+                # class whose year group was not the class's keeps their own
+                events += [
+                    PupilMovedClass(
+                        pupil_id=p.pupil_id,
+                        from_class_id=p.class_id,
+                        to_class_id=p.class_id,
+                        year_group_id=command.year_group_id,
+                    )
+                    for p in sorted(state.pupils.values(), key=lambda p: p.pupil_id)
+                    if p.on_roll
+                    and p.class_id == changing.class_id
+                    and p.year_group_id == changing.year_group_id
+                ]
+            return events
+        case ChangeSchoolWay():
+            _registered(state)
+            way = state.school_ways.get(command.school_way_id)
+            if way is None:
+                raise EntryNotFound(f"this school has no school way {command.school_way_id}")
+            if way.retired:
+                raise SchoolWayRetiredAlready("a retired value keeps what it was")
+            for other in state.school_ways.values():
+                if (
+                    other.school_way_id != way.school_way_id
+                    and not other.retired
+                    and same_name(other.name, command.name)
+                ):
+                    raise NameTaken(f"this school already has a value called {other.name!r}")
+            wanted = (command.name, command.description, command.icon, command.colour)
+            if (way.name, way.description, way.icon, way.colour) == wanted:
+                return []
+            return [
+                SchoolWayChanged(
+                    school_way_id=way.school_way_id,
+                    name=command.name,
+                    description=command.description,
+                    icon=command.icon,
+                    colour=command.colour,
+                )
+            ]
 
 
 def _enrol(state: Roster, command: EnrolPupil) -> list[Event]:
@@ -803,6 +971,37 @@ def _add_staff(state: Roster, command: AddStaffMember) -> list[Event]:
             return []
         raise IdTaken(f"{existing.display_name} is already on the staff with other details")
     return staff_joined(wanted)
+
+
+def _change_staff(state: Roster, command: ChangeStaffMember) -> list[Event]:
+    _registered(state)
+    member = _staff_member(state, command.staff_id)
+    if not member.active:
+        raise StaffHasLeft(f"{command.staff_id} has left: add them again if they are back")
+    for class_id in sorted(command.class_ids):
+        _class(state, class_id)
+    if command.staff_id == command.by and command.role != member.role:
+        raise ChangingYourOwnRole("another leader changes your role, never you yourself")
+    if member.role is StaffRole.leader and command.role is not StaffRole.leader:
+        others = [
+            s
+            for s in state.staff.values()
+            if s.active and s.role is StaffRole.leader and s.staff_id != member.staff_id
+        ]
+        if not others:
+            raise LastLeader("make someone else a leader first: a school always has one")
+    events: list[Event] = []
+    if command.role != member.role:
+        events.append(StaffRoleChanged(staff_id=member.staff_id, role=command.role))
+    events += [
+        StaffAssignedToClass(staff_id=member.staff_id, class_id=c)
+        for c in sorted(command.class_ids - member.class_ids)
+    ]
+    events += [
+        StaffUnassignedFromClass(staff_id=member.staff_id, class_id=c)
+        for c in sorted(member.class_ids - command.class_ids)
+    ]
+    return events
 
 
 def staff_joined(member: StaffMember) -> list[Event]:

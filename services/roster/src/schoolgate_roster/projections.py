@@ -19,6 +19,7 @@ from schoolgate_contracts.roster import (
     SchoolDetailsChanged,
     SchoolRegistered,
     SchoolWayAdded,
+    SchoolWayChanged,
     SchoolWayRetired,
     StaffAssignedToClass,
     StaffDetailsChanged,
@@ -223,7 +224,7 @@ def _staff(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
 
 def _way_key(recorded: RecordedEvent) -> str:
     event = recorded.event
-    assert isinstance(event, SchoolWayAdded | SchoolWayRetired)
+    assert isinstance(event, SchoolWayAdded | SchoolWayChanged | SchoolWayRetired)
     return entry_key(recorded.metadata.school_id, event.school_way_id)
 
 
@@ -235,9 +236,14 @@ def _way(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             "school_way_id": event.school_way_id,
             "name": event.name,
             "description": event.description,
+            "icon": event.icon,
+            "colour": event.colour,
             "status": ACTIVE,
         }
     assert doc is not None
+    if isinstance(event, SchoolWayChanged):
+        looks = {"icon": event.icon, "colour": event.colour}
+        return {**doc, "name": event.name, "description": event.description, **looks}
     return {**doc, "status": RETIRED}
 
 
@@ -287,6 +293,10 @@ staff = Projection(
     evolve=_staff,
 )
 school_ways = Projection(
-    name=SCHOOL_WAYS, handles=(SchoolWayAdded, SchoolWayRetired), key=_way_key, evolve=_way
+    name=SCHOOL_WAYS,
+    handles=(SchoolWayAdded, SchoolWayChanged, SchoolWayRetired),
+    key=_way_key,
+    evolve=_way,
+    version=2,  # and each value's icon and colour
 )
 PROJECTIONS = (schools, year_groups, classes, pupils, staff, school_ways)

@@ -323,6 +323,23 @@ WRITES: dict[str, tuple[str, str, Any, int, tuple[str, ...]]] = {
     "add_school_way": ("POST", "/school-ways", {"name": "Kindness"}, 201, ()),
     "retire_school_way": ("POST", "/school-ways/<way:courage>/retire", None, 200, ()),
     "import": ("POST", "/imports", "zip", 202, ()),
+    "change_staff": (
+        "PUT",
+        "/staff/<tch-okafor>",
+        {"role": "teacher", "class_ids": ["<ash>", "<birch>"]},
+        200,
+        (),
+    ),
+    "rename_year_group": ("PUT", "/year-groups/<grade-04>", {"name": "Year Four"}, 200, ()),
+    "change_class": (
+        "PUT",
+        "/classes/<cedar>",
+        {"name": "Cedar", "year_group_id": "<grade-03>"},
+        200,
+        (),
+    ),
+    # as it is: adding "Kindness" again (above) must still find it unchanged
+    "change_school_way": ("PUT", "/school-ways/<way:kindness>", {"name": "Kindness"}, 200, ()),
 }
 
 
@@ -434,3 +451,52 @@ def test_only_the_schools_own_leaders_apply_its_import(
         answer = roster_service.call("POST", f"{elsewhere}/apply", leader)
         assert answer.status_code == 404, answer.text
     assert roster_service.events(schools.writable) == before, "a refused apply wrote events"
+
+
+COLLIDING_CHANGES = {
+    # the other school's own entry of the same source id, named under our school's path
+    "staff": ("PUT", "/staff/[[tch-okafor]]", {"role": "leader"}, 404),
+    "year_group": ("PUT", "/year-groups/[[grade-03]]", {"name": "Year Three"}, 404),
+    "class": ("PUT", "/classes/[[ash]]", {"name": "Ash", "year_group_id": "<grade-03>"}, 404),
+    "school_way": ("PUT", "/school-ways/[[way:kindness]]", {"name": "Kind"}, 404),
+    # our own entry, given the other school's class or year group
+    "staff_class": (
+        "PUT",
+        "/staff/<tch-okafor>",
+        {"role": "teacher", "class_ids": ["[[ash]]"]},
+        422,
+    ),
+    "class_year_group": (
+        "PUT",
+        "/classes/<ash>",
+        {"name": "Ash", "year_group_id": "[[grade-04]]"},
+        422,
+    ),
+}
+
+
+@pytest.mark.parametrize("change", COLLIDING_CHANGES)
+def test_a_leader_never_reaches_the_other_schools_entry_of_the_same_source_id(
+    roster_service: Any, schools: Schools, sign: Callable[..., str], change: str
+) -> None:
+    """``<x>`` is our school's id for source id x, ``[[x]]`` the other school's: both schools
+    filed the same file, so each has its own Ash, its own Mrs Okafor."""
+    method, path, body, status = COLLIDING_CHANGES[change]
+    ours, theirs = schools.ids[schools.writable], schools.ids[schools.own]
+
+    def named(text: str) -> str:
+        text = re.sub(r"<([^>]+)>", lambda m: ours[m.group(1)], text)
+        return re.sub(r"\[\[([^\]]+)\]\]", lambda m: theirs[m.group(1)], text)
+
+    leader = as_role(sign, Role.leader, schools.writable, schools)
+    before = (roster_service.events(schools.writable), roster_service.events(schools.own))
+    answer = roster_service.call(
+        method,
+        f"/schools/{schools.writable}{named(path)}",
+        leader,
+        json=json.loads(named(json.dumps(body))),
+    )
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    after = (roster_service.events(schools.writable), roster_service.events(schools.own))
+    assert after == before, "a change naming another school's entry wrote events"

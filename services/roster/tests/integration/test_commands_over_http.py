@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from schoolgate_kit.identity import Role
 
 Call = Any
 
@@ -40,6 +41,7 @@ def test_a_school_is_registered_then_changed(
         "day_ends": "17:00:00",
         "week_start": 0,
         "terms": [],
+        "holidays": [],
     }
     assert call("PUT", json={"name": "Elm Road Primary"}).status_code == 200
     assert roster_service.events(school_id) == 1  # the same details again: nothing new
@@ -52,10 +54,14 @@ def test_a_school_is_registered_then_changed(
             "day_ends": "15:30",
             "week_start": 6,
             "terms": [{"name": "Autumn", "starts": "2026-09-01", "ends": "2026-12-18"}],
+            "holidays": [{"name": "Half term", "starts": "2026-10-26", "ends": "2026-10-30"}],
         },
     )
     assert changed.status_code == 200, changed.text
     assert changed.json()["day_ends"] == "15:30:00"
+    assert changed.json()["holidays"] == [
+        {"name": "Half term", "starts": "2026-10-26", "ends": "2026-10-30"}
+    ]
     assert roster_service.events(school_id) == 2
     roster_service.projected(changed)
     assert call("GET").json()["timezone"] == "Europe/Dublin"
@@ -72,6 +78,7 @@ def test_a_school_is_registered_then_changed(
         {"name": "Elm", "working_days": [7]},
         {"name": "Elm", "week_start": 9},
         {"name": "Elm", "terms": [{"name": "T", "starts": "2026-12-01", "ends": "2026-09-01"}]},
+        {"name": "Elm", "holidays": [{"name": "H", "starts": "2026-12-01", "ends": "2026-11-30"}]},
         {"name": "Elm", "district": "somewhere"},
     ],
     ids=[
@@ -83,6 +90,7 @@ def test_a_school_is_registered_then_changed(
         "day-7",
         "week-start",
         "term",
+        "holiday",
         "extra-field",
     ],
 )
@@ -213,6 +221,12 @@ def test_a_school_is_built_up_command_by_command(
         ),
         ("POST", "/school-ways", {"name": "K", "description": "x" * 501}),
         ("POST", "/school-ways", {"school_way_id": "k", "name": "K"}),
+        ("POST", "/school-ways", {"name": "K", "icon": "unicorn"}),
+        ("PUT", "/school-ways/k", {"name": "K", "colour": "#ff0000"}),
+        ("PUT", "/staff/t1", {"role": "wizard"}),
+        ("PUT", "/staff/t1", {"role": "teacher", "class_ids": ["a b"]}),
+        ("PUT", "/year-groups/y3", {"name": ""}),
+        ("PUT", "/classes/ash", {"name": "Ash"}),
     ],
 )
 def test_bad_requests_are_422_and_write_nothing(
@@ -231,3 +245,61 @@ def test_reads_of_what_is_not_there_are_404(
     problem(call("GET", "/pupils/nobody"), 404, "roster-entry-not-found")
     problem(call("GET", "/classes/nowhere"), 404, "roster-entry-not-found")
     problem(call("GET", "/classes/nowhere/pupils"), 404, "roster-entry-not-found")
+
+
+def test_a_leader_changes_staff_classes_year_groups_and_values_by_hand(
+    roster_service: Any, school_id: str, call: Call, sign: Any
+) -> None:
+    assert call("PUT", json={"name": "Elm Road Primary"}).status_code == 201
+    y3 = call("POST", "/year-groups", json={"name": "Year 3"}).json()["year_group_id"]
+    y4 = call("POST", "/year-groups", json={"name": "Year 4"}).json()["year_group_id"]
+    ash = call("POST", "/classes", json={"name": "Ash", "year_group_id": y3}).json()
+    head = {"display_name": "Mrs Okafor", "email": "head@elm.example", "role": "leader"}
+    me = call("POST", "/staff", json=head).json()["staff_id"]
+    teacher = {"display_name": "Mr Price", "email": "price@elm.example", "role": "office"}
+    price = call("POST", "/staff", json=teacher).json()["staff_id"]
+    way = {"name": "Kindness", "icon": "heart", "colour": "red"}
+    kindness = call("POST", "/school-ways", json=way).json()
+    assert (kindness["icon"], kindness["colour"]) == ("heart", "red")
+
+    made_teacher = call(
+        "PUT", f"/staff/{price}", json={"role": "teacher", "class_ids": [ash["class_id"]]}
+    )
+    assert made_teacher.status_code == 200, made_teacher.text
+    assert (made_teacher.json()["role"], made_teacher.json()["class_ids"]) == (
+        "teacher",
+        [ash["class_id"]],
+    )
+    # the head teaches too, but stays a leader: nobody changes their own role
+    myself = sign(Role.leader, school=school_id, subject=me)
+    path = f"/schools/{school_id}/staff/{me}"
+    mine = roster_service.call(
+        "PUT", path, myself, json={"role": "leader", "class_ids": [ash["class_id"]]}
+    )
+    assert mine.json()["class_ids"] == [ash["class_id"]]
+    before = roster_service.events(school_id)
+    problem(roster_service.call("PUT", path, myself, json={"role": "teacher"}), 409, "own-role")
+    problem(call("PUT", "/year-groups/" + y3, json={"name": "year 4"}), 409, "name-taken")
+    problem(call("PUT", "/staff/nobody", json={"role": "teacher"}), 404, "roster-entry-not-found")
+    assert roster_service.events(school_id) == before
+
+    renamed = call("PUT", f"/year-groups/{y4}", json={"name": "Year Four"})
+    assert renamed.json()["name"] == "Year Four"
+    moved = call("PUT", f"/classes/{ash['class_id']}", json={"name": "Ash", "year_group_id": y4})
+    assert moved.json()["year_group_id"] == y4
+    changed = call(
+        "PUT",
+        f"/school-ways/{kindness['school_way_id']}",
+        json={"name": "Being kind", "icon": "smile", "colour": "teal"},
+    )
+    assert changed.status_code == 200, changed.text
+
+    roster_service.projected(changed)
+    staff = {s["staff_id"]: s for s in call("GET", "/staff").json()}
+    assert staff[price]["role"] == "teacher"
+    assert staff[price]["class_ids"] == staff[me]["class_ids"] == [ash["class_id"]]
+    groups = {g["year_group_id"]: g["name"] for g in call("GET", "/year-groups").json()}
+    assert groups == {y3: "Year 3", y4: "Year Four"}
+    assert call("GET", "/classes").json()[0]["year_group_id"] == y4
+    [value] = call("GET", "/school-ways").json()
+    assert (value["name"], value["icon"], value["colour"]) == ("Being kind", "smile", "teal")

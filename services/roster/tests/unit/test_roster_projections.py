@@ -142,6 +142,7 @@ def test_a_schools_document_holds_its_time_rules() -> None:
             "messages_kept_months": 24,
         },
         "terms": [],
+        "holidays": [],
     }
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schoolgate_contracts.consent import RequestCause
 from schoolgate_kit.app import Kit, create_service_app
 from schoolgate_kit.identity import CurrentIdentity, Role
-from schoolgate_kit.problems import Conflict, Forbidden, problem_responses
+from schoolgate_kit.problems import Conflict, Forbidden, NotFound, Problem, problem_responses
 
 from schoolgate_consent import domain, handlers
 from schoolgate_consent.adapters.qr import qr_svg
@@ -21,6 +21,7 @@ from schoolgate_consent.bootstrap import Consent
 from schoolgate_consent.deps import (
     ID_PATTERN,
     AcceptanceReader,
+    Acting,
     Address,
     ConductReader,
     ConsentDep,
@@ -41,6 +42,7 @@ from schoolgate_consent.deps import (
     SchoolOverseer,
     SchoolParent,
     SchoolStaff,
+    letters_scope,
     shown_media,
 )
 from schoolgate_consent.entrypoints.letter import join_url, letter_html
@@ -114,6 +116,85 @@ async def issue_invite(
         letter_url=f"/schools/{school_id}/invites/{issued.invite_id}/letter",
         qr_svg=qr_svg(url),
     )
+
+
+MAX_LETTERS = 2000
+"""A primary school's roll, with room: a batch larger than this is refused, not cut short."""
+
+
+class LettersRequest(Body):
+    class_id: Annotated[str, Field(pattern=ID_PATTERN)] | None = Field(
+        default=None, description="Default: every pupil of the school (whole-school staff)."
+    )
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=90, description="Default: the school's lifetime, else 14 days."
+    )
+
+
+class Letter(IssuedInvite):
+    child: str
+    class_id: str
+
+
+class Letters(BaseModel):
+    letters: list[Letter]
+
+
+class NoPupils(NotFound):
+    slug = "no-pupils"
+    title = "No pupils on roll there"
+
+
+class TooManyLetters(Problem):
+    status, slug, title = 422, "too-many-letters", "Too many letters at once"
+
+
+@school.post(
+    "/invite-letters",
+    status_code=201,
+    response_model=Letters,
+    responses=problem_responses(401, 403, 404),
+)
+async def issue_letters(
+    school_id: PathId,
+    body: LettersRequest,
+    identity: Acting,
+    consent: ConsentDep,
+    correlation: CorrelationId,
+    response: Response,
+) -> Letters:
+    """Issue an invite for every pupil on roll of a class (or of the school) and record each
+    letter as printed: one document to print, a page per child."""
+    letters_scope(identity, school_id, body.class_id)
+    pupils = await handlers.pupils_on_roll(school_id, body.class_id, consent=consent)
+    if not pupils:
+        # an empty class, or another school's: either way there is nobody to invite here
+        raise NoPupils("there are no pupils on roll in that class at this school")
+    if len(pupils) > MAX_LETTERS:
+        raise TooManyLetters(f"at most {MAX_LETTERS} letters at once: choose a class")
+    actor = _actor(identity.subject, school_id, correlation)
+    letters: list[Letter] = []
+    for pupil in pupils:
+        issued = await handlers.issue_invite(
+            pupil["pupil_id"], body.expires_in_days, actor=actor, consent=consent
+        )
+        await handlers.print_letter(issued.invite_id, issued.pupil_id, actor=actor, consent=consent)
+        url = join_url(consent.settings.public_base_url, issued.code)
+        letters.append(
+            Letter(
+                invite_id=issued.invite_id,
+                pupil_id=issued.pupil_id,
+                code=domain.show_code(issued.code),
+                expires_at=issued.expires_at,
+                join_url=url,
+                letter_url=f"/schools/{school_id}/invites/{issued.invite_id}/letter",
+                qr_svg=qr_svg(url),
+                child=f"{pupil['first_name']} {pupil['surname']}",
+                class_id=pupil["class_id"],
+            )
+        )
+    response.headers.update(NO_STORE)
+    return Letters(letters=letters)
 
 
 class InviteView(BaseModel):

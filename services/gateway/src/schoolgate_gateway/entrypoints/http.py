@@ -169,8 +169,12 @@ class Me(BaseModel):
     classes: dict[str, str] = {}
     children: list[Child] = []
     school_ways: dict[str, str] = {}
+    school_way_looks: dict[str, dict[str, str]] = {}
+    """The icon and colour of each value that has them."""
     code_of_conduct_due: list[dict[str, Any]] = []
     """Schools whose current code of conduct this parent has not accepted yet."""
+    staff_id: str | None = None
+    """Staff only: their own id in the roster (a leader's pages leave their own role alone)."""
     second_factor: Literal["on", "off", "asked"] | None = None
     """Staff only: "asked" means this account should turn a second factor on (leaders and
     the office, who see the most), and the app asks until it is "on"."""
@@ -214,8 +218,10 @@ async def _me(gateway: Gateway, account: Account) -> Me:
         school_id=identity.school_id,
         school_name=school.get("name", ""),
         school_ways=school.get("school_ways", {}),
+        school_way_looks=school.get("school_way_looks", {}),
     )
     if identity.is_staff:
+        me.staff_id = account.person_id
         me.second_factor = (
             "on"
             if account.second_factor

@@ -74,6 +74,9 @@ class SchoolBody(Body):
     day_ends: time = time(17, 0)
     week_start: int = Field(default=0, ge=0, le=6, description="Monday is 0.")
     terms: list[TermBody] = Field(default=[], max_length=12)
+    holidays: list[TermBody] = Field(
+        default=[], max_length=50, description="Days off inside or between terms."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> SchoolBody:
@@ -88,6 +91,9 @@ class SchoolBody(Body):
         for term in self.terms:
             if term.ends < term.starts:
                 raise ValueError(f"term {term.name!r} ends before it starts")
+        for holiday in self.holidays:
+            if holiday.ends < holiday.starts:
+                raise ValueError(f"holiday {holiday.name!r} ends before it starts")
         return self
 
     def details(self) -> SchoolDetails:
@@ -101,6 +107,10 @@ class SchoolBody(Body):
             terms=tuple(
                 Term(name=t.name, starts=t.starts, ends=t.ends)
                 for t in sorted(self.terms, key=lambda t: t.starts)
+            ),
+            holidays=tuple(
+                Term(name=t.name, starts=t.starts, ends=t.ends)
+                for t in sorted(self.holidays, key=lambda t: t.starts)
             ),
         )
 
@@ -162,9 +172,33 @@ class StaffBody(Body):
     class_ids: list[Id] = Field(default=[], max_length=100)
 
 
+Icon = Literal[
+    "", "star", "heart", "hands", "book", "bulb", "shield", "sun", "tree", "smile", "trophy"
+]
+"""The icons a value may be shown with (the app draws each); "" for none."""
+Colour = Literal["", "red", "orange", "green", "teal", "blue", "purple", "pink", "grey"]
+"""The colours a value may be shown in (the app picks shades readable on white)."""
+
+
 class SchoolWayBody(Body):
     name: Name
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    icon: Icon = ""
+    colour: Colour = ""
+
+
+class StaffChangeBody(Body):
+    role: StaffRole
+    class_ids: list[Id] = Field(default=[], max_length=100)
+
+
+class YearGroupChangeBody(Body):
+    name: Name
+
+
+class ClassChangeBody(Body):
+    name: Name
+    year_group_id: Id
 
 
 class SchoolView(BaseModel):
@@ -176,6 +210,7 @@ class SchoolView(BaseModel):
     day_ends: time
     week_start: int
     terms: list[TermBody]
+    holidays: list[TermBody] = []
 
 
 class YearGroupView(BaseModel):
@@ -238,6 +273,8 @@ class SchoolWayView(BaseModel):
     school_way_id: str
     name: str
     description: str
+    icon: str = ""
+    colour: str = ""
     status: str
 
 
@@ -332,6 +369,8 @@ def _way_view(state: domain.Roster, way_id: str) -> SchoolWayView:
         school_way_id=way.school_way_id,
         name=way.name,
         description=way.description,
+        icon=way.icon,
+        colour=way.colour,
         status="retired" if way.retired else "active",
     )
 
@@ -398,6 +437,33 @@ async def add_year_group(
     )
 
 
+@router.put(
+    "/year-groups/{year_group_id}",
+    response_model=YearGroupView,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def rename_year_group(
+    school_id: PathId,
+    year_group_id: PathId,
+    body: YearGroupChangeBody,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+) -> YearGroupView:
+    """Rename a year group."""
+    state = await _change(
+        domain.RenameYearGroup(year_group_id, body.name),
+        school_id=school_id,
+        identity=identity,
+        roster=roster,
+        correlation_id=correlation,
+    )
+    group = state.year_groups[year_group_id]
+    return YearGroupView(
+        year_group_id=group.year_group_id, name=group.name, source_id=group.source_id
+    )
+
+
 @router.post("/classes", status_code=201, response_model=ClassView)
 async def add_class(
     school_id: PathId,
@@ -412,6 +478,36 @@ async def add_class(
         command, school_id=school_id, identity=identity, roster=roster, correlation_id=correlation
     )
     klass = state.classes[domain.resulting_id(state, command)]
+    return ClassView(
+        class_id=klass.class_id,
+        name=klass.name,
+        year_group_id=klass.year_group_id,
+        source_id=klass.source_id,
+    )
+
+
+@router.put(
+    "/classes/{class_id}",
+    response_model=ClassView,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def change_class(
+    school_id: PathId,
+    class_id: PathId,
+    body: ClassChangeBody,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+) -> ClassView:
+    """Rename a class, or put it in another year group."""
+    state = await _change(
+        domain.ChangeClass(class_id, body.name, body.year_group_id),
+        school_id=school_id,
+        identity=identity,
+        roster=roster,
+        correlation_id=correlation,
+    )
+    klass = state.classes[class_id]
     return ClassView(
         class_id=klass.class_id,
         name=klass.name,
@@ -550,6 +646,33 @@ async def add_staff_member(
     return _staff_view(state, domain.resulting_id(state, command))
 
 
+@router.put(
+    "/staff/{staff_id}",
+    response_model=StaffView,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def change_staff_member(
+    school_id: PathId,
+    staff_id: PathId,
+    body: StaffChangeBody,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+) -> StaffView:
+    """Give a member of staff another role, or other classes (their classes are all of
+    ``class_ids``). Nobody changes their own role."""
+    state = await _change(
+        domain.ChangeStaffMember(
+            staff_id, body.role, frozenset(body.class_ids), by=identity.subject
+        ),
+        school_id=school_id,
+        identity=identity,
+        roster=roster,
+        correlation_id=correlation,
+    )
+    return _staff_view(state, staff_id)
+
+
 class RetentionView(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -654,11 +777,39 @@ async def add_school_way(
     correlation: CorrelationId,
 ) -> SchoolWayView:
     """Add one of the school's values that points are awarded for."""
-    command = domain.AddSchoolWay(new_key("way"), body.name, body.description)
+    command = domain.AddSchoolWay(
+        new_key("way"), body.name, body.description, icon=body.icon, colour=body.colour
+    )
     state = await _change(
         command, school_id=school_id, identity=identity, roster=roster, correlation_id=correlation
     )
     return _way_view(state, domain.resulting_id(state, command))
+
+
+@router.put(
+    "/school-ways/{school_way_id}",
+    response_model=SchoolWayView,
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def change_school_way(
+    school_id: PathId,
+    school_way_id: PathId,
+    body: SchoolWayBody,
+    identity: Writer,
+    roster: RosterDep,
+    correlation: CorrelationId,
+) -> SchoolWayView:
+    """Rename one of the school's values, or change its words, icon or colour."""
+    state = await _change(
+        domain.ChangeSchoolWay(
+            school_way_id, body.name, body.description, icon=body.icon, colour=body.colour
+        ),
+        school_id=school_id,
+        identity=identity,
+        roster=roster,
+        correlation_id=correlation,
+    )
+    return _way_view(state, school_way_id)
 
 
 @router.post("/school-ways/{school_way_id}/retire", response_model=SchoolWayView)

@@ -36,6 +36,7 @@ export async function api(method, path, body, { contentType } = {}) {
       0,
     );
   }
+  noteWritten(response.headers?.get?.("x-schoolgate-position"));
   const text = await response.text();
   let data = null;
   if (text) {
@@ -47,6 +48,22 @@ export async function api(method, path, body, { contentType } = {}) {
   }
   if (!response.ok) throw new ApiError(data || {}, response.status);
   return data;
+}
+
+let written = null;
+
+/** The gateway answers a write with the log position it reached: the newest one is kept. */
+function noteWritten(header) {
+  const at = Number(header);
+  if (header && Number.isSafeInteger(at) && at >= 0 && (written === null || at > written)) written = at;
+}
+
+/** The log position of this page's newest write, or null before its first. */
+export const lastWritten = () => written;
+
+/** Wait until every read (the gateway's and each service's) shows this page's writes. */
+export async function caughtUp() {
+  if (written !== null) await api("GET", URLS.caughtUp(written));
 }
 
 const segment = encodeURIComponent;
@@ -92,6 +109,7 @@ export const URLS = {
   myAccount: "/api/me/account",
   myEmail: "/api/me/account/email",
   myPassword: "/api/me/account/password",
+  caughtUp: (position) => `/api/caught-up?position=${segment(position)}`,
   audit: (pupilId) => `/api/audit?limit=200${pupilId ? `&pupil_id=${segment(pupilId)}` : ""}`,
 };
 

@@ -7,6 +7,7 @@ import { state } from "../core/state.js";
 import { listOf, points, wayName } from "../core/words.js";
 import { pictureButton } from "../ui/monsters.js";
 import { classSelect } from "../ui/pickers.js";
+import { withLooks } from "../ui/school.js";
 import { cheer, setSound, soundOn, unlockSound } from "../ui/sound.js";
 
 const UNDO_SHOWN = 4;
@@ -30,7 +31,7 @@ export async function awardView() {
   const settings = await api("GET", pointsApi("/settings")).catch(() => ({ needs_work_enabled: false, undo_window_seconds: 60 }));
   const className = () => state.me.classes[select.value] || select.value;
 
-  const wayField = radioGroup("School value", "way", ways);
+  const wayField = withLooks(radioGroup("School value", "way", ways));
   const kindField = settings.needs_work_enabled
     ? radioGroup("Kind of point", "kind", [["positive", "Well done"], ["needs_work", "Needs work"]])
     : null;

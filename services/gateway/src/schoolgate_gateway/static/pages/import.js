@@ -131,7 +131,14 @@ export async function importView() {
       replace_terms: String(upload.replaceTerms),
     });
     if (org) params.set("org", org);
-    const job = await api("POST", roster(`/imports?${params}`), upload.file, { contentType: upload.contentType });
+    let job;
+    try {
+      job = await api("POST", roster(`/imports?${params}`), upload.file, { contentType: upload.contentType });
+    } catch (error) {
+      // a file that cannot be a roster at all is refused at once, with its problems listed
+      if (error.problem?.errors?.length) return showProblem(error.problem);
+      throw error;
+    }
     say("Uploaded. Checking the file now.");
     await show(await follow(job));
   }
@@ -185,6 +192,7 @@ export async function importView() {
       heading(2, "Nothing was imported"),
       h("p", { text: problem.detail || problem.title || "The file could not be imported." }),
       errors.length ? fileLinesTable("Problems in the file", errors, "Problem") : null,
+      problem.errors_not_shown ? h("p", { text: `${countOf(problem.errors_not_shown, "more problem")} not listed here.` }) : null,
       h("p", { text: "Fix these lines in the file and upload it again." }),
     );
     result.querySelector("h2").focus();

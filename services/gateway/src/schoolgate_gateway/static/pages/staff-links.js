@@ -1,7 +1,16 @@
 import { api, roster, URLS } from "../core/api.js";
 import { field, fill, h, heading, section } from "../core/dom.js";
 import { say, working } from "../core/messages.js";
+import { state } from "../core/state.js";
 import { ROLE_NAMES } from "../core/words.js";
+
+/** A link that opens the leader's own email app with the set-up link written for them. */
+function emailLink(member, answer) {
+  const subject = `Your Schoolgate account at ${state.me.school_name}`;
+  const body = `Hello ${member.display_name},\n\nOpen this link to choose your Schoolgate password. It works once, for ${answer.expires_in_days} days:\n\n${answer.link}\n`;
+  const query = new URLSearchParams({ subject, body }).toString().replaceAll("+", "%20");
+  return h("a", { class: "button-link", href: `mailto:${encodeURIComponent(member.email)}?${query}`, text: `Email it to ${member.display_name}` });
+}
 
 export async function staffLinksView() {
   const staff = await api("GET", roster("/staff"));
@@ -40,7 +49,7 @@ export async function staffLinksView() {
             heading(2, `Set-up link for ${member.display_name}`),
             h("p", { text: `Send this to ${member.email || member.display_name}. It works once, for ${answer.expires_in_days} days. Whoever opens it chooses the password.` }),
             field("Link", { control: input }),
-            copy,
+            h("div", { class: "row" }, copy, member.email ? emailLink(member, answer) : null),
           ),
         );
         shown.querySelector("h2").focus();
