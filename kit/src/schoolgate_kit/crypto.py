@@ -29,7 +29,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -196,15 +195,22 @@ class Keyring:
 
     def open_text(self, cls: type[Event], data: bytes | str) -> str:
         """``open`` for a type whose values all open as text (``opens_as_text``): the stored
-        text with each stable box replaced by the value's JSON, remembered per box."""
+        text with each stable box replaced by the value's JSON, remembered per box. Found by
+        plain string search, as ``seal_event`` writes boxes: a replay runs this per event."""
         text = data.decode() if isinstance(data, bytes) else data
-        for sealed, boxed, subject in _text_plan(cls):
-            found = boxed.search(text)
-            if found is None:
+        for sealed, field, opening, subject in _text_plan(cls):
+            start = text.find(opening)
+            if start < 0:
                 continue  # stored before encryption (or null): it loads as it is
-            key_id, box = found.group(2), found.group(3)
-            whose = subject.search(text)
-            if not key_id.endswith(f"/{sealed.kind}/{whose.group(1) if whose else None}"):
+            key_from = start + len(opening)
+            key_to = text.find(_BETWEEN, key_from)
+            box_from = key_to + len(_BETWEEN)
+            box_to = text.find('"}', box_from)
+            if key_to < 0 or box_to < 0:
+                raise ValueError("a sealed value written otherwise")  # the slow way reads it
+            key_id, box = text[key_from:key_to], text[box_from:box_to]
+            whose = key_id.rpartition(f"/{sealed.kind}/")[2]
+            if f'{subject}"{whose}"' not in text:
                 raise ValueError(f"a value sealed for {key_id!r} in another event")
             data_key = self._key(key_id, create=False)
             try:
@@ -215,7 +221,7 @@ class Keyring:
                 )
             except (InvalidTag, ValueError) as exc:
                 raise ValueError(f"a sealed value under {key_id} does not open") from exc
-            text = text[: found.start(1)] + plain + text[found.end(1) :]
+            text = text[: start + len(field)] + plain + text[box_to + 2 :]
         return text
 
     def _unbox(self, value: dict[str, Any], sealed: Sealed, whose: str) -> Any:
@@ -347,15 +353,17 @@ class _DataKey:
         return value
 
 
+_BETWEEN = f'","{SIV}":"'
+
+
 @cache
-def _text_plan(cls: type[Event]) -> tuple[tuple[Sealed, re.Pattern[str], re.Pattern[str]], ...]:
-    """For each stable field: a pattern of its box as ``seal_event`` writes it (groups: the
-    box, its key id, its ciphertext) and one of the field naming whose it is."""
+def _text_plan(cls: type[Event]) -> tuple[tuple[Sealed, str, str, str], ...]:
+    """For each stable field, as ``seal_event`` writes it: the field's name, the text its
+    box starts with, and the name of the field saying whose it is."""
     plan = []
     for sealed in sealing_plan(cls):
-        name, subject = re.escape(sealed.path[0]), re.escape(sealed.subject)
-        boxed = re.compile(rf'"{name}":(\{{"\$sealed":"([^"\\]*)","{SIV}":"([^"\\]*)"\}})')
-        plan.append((sealed, boxed, re.compile(rf'"{subject}":"([^"\\]*)"')))
+        field = f'"{sealed.path[0]}":'
+        plan.append((sealed, field, f'{field}{{"{SEALED}":"', f'"{sealed.subject}":'))
     return tuple(plan)
 
 
