@@ -500,7 +500,7 @@ async def _code_refused(
     return relay_response(answer)
 
 
-@api.post("/join/redeem")
+@api.post("/join/redeem", responses=problem_responses(429))
 async def redeem(
     body: Code,
     account: Parent,
@@ -573,7 +573,7 @@ async def staff_setup_link(staff_id: str, leader: Leader, gateway: GatewayDep) -
     }
 
 
-@api.post("/setup", response_model=Me)
+@api.post("/setup", response_model=Me, responses=problem_responses(401, 409, 429))
 async def use_setup_link(
     body: SetUp, response: Response, gateway: GatewayDep, address: Address
 ) -> Me:
@@ -595,7 +595,12 @@ async def use_setup_link(
     return await _me(gateway, account)
 
 
-@api.post("/opening", response_model=Me, status_code=201)
+@api.post(
+    "/opening",
+    response_model=Me,
+    status_code=201,
+    responses=problem_responses(401, 409, 429, 502),
+)
 async def open_a_school(
     body: opening.Opening,
     response: Response,
