@@ -1,4 +1,4 @@
-"""replay: events/s rebuilding weekly totals from a large award log.
+"""replay: events/s rebuilding weekly totals from a large award log, each award's pupil sealed.
 
 Baseline: a scan that only reads and decodes the same rows through ``store.read_all`` pages
 of 5,000, doing nothing else, in one process.
@@ -176,6 +176,18 @@ async def run(workdir: Path, *, quick: bool, profile: bool = False) -> list[Resu
     finally:
         await store.close()
         keyring.store.close()
+    # the same awards with whose each is in clear, as before encryption: what sealing costs
+    clear_log = workdir / f"{NAME}-clear-log-{count}" / "events.db"
+    if not clear_log.exists():
+        write_award_log(clear_log, count)
+    os.sync()
+    clear_keys = Keyring(random_token(), SqliteKeyStore(here / "clear-private.db"))
+    clear_store = await SqliteEventStore.open(clear_log, clock=utc_now, keyring=clear_keys)
+    try:
+        clear_seconds, _, _ = await _rebuild(clear_store, here / "clear.db")
+    finally:
+        await clear_store.close()
+        clear_keys.store.close()
     comments = count // 10
     sealed_per_s, clear_per_s = await _scan_comments(here, comments)
 
@@ -201,6 +213,7 @@ async def run(workdir: Path, *, quick: bool, profile: bool = False) -> list[Resu
             "processes": rebuild_workers() if count >= PARALLEL_FROM else 1,
             "rebuild_seconds": seconds,
             "in_one_process_events_per_s": count / alone,
+            "awards_in_clear_events_per_s": count / clear_seconds,
             "in_one_process_seconds": alone,
             "log_written_seconds": written,  # about 0 when an earlier run wrote it
             "comments_scanned": comments,

@@ -209,18 +209,20 @@ class Keyring:
             if key_to < 0 or box_to < 0:
                 raise ValueError("a sealed value written otherwise")  # the slow way reads it
             key_id, box = text[key_from:key_to], text[box_from:box_to]
-            whose = key_id.rpartition(f"/{sealed.kind}/")[2]
-            if f'{subject}"{whose}"' not in text:
-                raise ValueError(f"a value sealed for {key_id!r} in another event")
             data_key = self._key(key_id, create=False)
-            try:
-                plain = (
-                    json.dumps(sealed.removed)
-                    if data_key is None
-                    else data_key.open_stable_text(box, key_id)
-                )
-            except (InvalidTag, ValueError) as exc:
-                raise ValueError(f"a sealed value under {key_id} does not open") from exc
+            if data_key is None:
+                named, plain = _named(key_id, sealed, subject), json.dumps(sealed.removed)
+            else:
+                found = data_key.named.get(subject)
+                if found is None:
+                    found = data_key.named[subject] = _named(key_id, sealed, subject)
+                named = found
+                try:
+                    plain = data_key.open_stable_text(box, key_id)
+                except (InvalidTag, ValueError) as exc:
+                    raise ValueError(f"a sealed value under {key_id} does not open") from exc
+            if named not in text:
+                raise ValueError(f"a value sealed for {key_id!r} in another event")
             text = text[: start + len(field)] + plain + text[box_to + 2 :]
         return text
 
@@ -301,7 +303,7 @@ class _DataKey:
     AES-SIV (under a key derived from it) for stable values, and the stable boxes opened
     so far, which go with the key when it leaves the cache or is erased."""
 
-    __slots__ = ("_opened", "_opened_text", "_raw", "_sealed", "_siv", "gcm")
+    __slots__ = ("_opened", "_opened_text", "_raw", "_sealed", "_siv", "gcm", "named")
 
     def __init__(self, raw: bytes) -> None:
         self.gcm = AESGCM(raw)
@@ -310,6 +312,9 @@ class _DataKey:
         self._opened: dict[str, Any] = {}
         self._opened_text: dict[str, str] = {}
         self._sealed: dict[bytes, str] = {}
+        self.named: dict[str, str] = {}
+        """Per field naming whose a stable value is: the text an event opened with this key
+        must hold (``open_text``), made once."""
 
     def siv(self) -> AESSIV:
         if self._siv is None:
@@ -354,6 +359,11 @@ class _DataKey:
 
 
 _BETWEEN = f'","{SIV}":"'
+
+
+def _named(key_id: str, sealed: Sealed, subject: str) -> str:
+    """What an event's text says when its value sealed under ``key_id`` belongs there."""
+    return f'{subject}"{key_id.rpartition(f"/{sealed.kind}/")[2]}"'
 
 
 @cache
