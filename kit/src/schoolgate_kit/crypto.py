@@ -47,7 +47,8 @@ SEALED = "$sealed"
 BOX = "box"
 SIV = "siv"
 OPENED_PER_KEY = 4096
-"""Stable boxes remembered opened, per cached key: a week's awards to one school's pupils."""
+"""Stable values remembered sealed and opened, per cached key: a week's awards to one
+school's pupils."""
 NONCE = 12
 ERASED = b""
 """A tombstone's key: the subject was erased."""
@@ -300,18 +301,20 @@ class Keyring:
 
 class _DataKey:
     """One subject's data key as a process holds it: AES-GCM for values sealed one by one,
-    AES-SIV (under a key derived from it) for stable values, and the stable boxes opened
-    so far, which go with the key when it leaves the cache or is erased."""
+    AES-SIV (under a key derived from it) for stable values, and the stable values sealed
+    and opened so far (as text both ways), which go with the key when it leaves the cache
+    or is erased."""
 
-    __slots__ = ("_opened", "_opened_text", "_raw", "_sealed", "_siv", "gcm", "named")
+    __slots__ = ("_boxes", "_raw", "_siv", "_texts", "gcm", "named")
 
     def __init__(self, raw: bytes) -> None:
         self.gcm = AESGCM(raw)
         self._raw = raw
         self._siv: AESSIV | None = None
-        self._opened: dict[str, Any] = {}
-        self._opened_text: dict[str, str] = {}
-        self._sealed: dict[bytes, str] = {}
+        self._boxes: dict[bytes, str] = {}
+        """A stable value's JSON text -> its box."""
+        self._texts: dict[str, str] = {}
+        """A stable box -> its value's JSON text."""
         self.named: dict[str, str] = {}
         """Per field naming whose a stable value is: the text an event opened with this key
         must hold (``open_text``), made once."""
@@ -326,36 +329,28 @@ class _DataKey:
 
     def seal_stable(self, value: Any, key_id: str) -> str:
         plain = _plain(value)
-        box = self._sealed.get(plain)
+        box = self._boxes.get(plain)
         if box is None:
             box = base64.b64encode(self.siv().encrypt(plain, [key_id.encode()])).decode()
-            if len(self._sealed) >= OPENED_PER_KEY:
-                self._sealed.clear()
-            self._sealed[plain] = box
+            _remember(self._boxes, plain, box)
         return box
 
     def open_stable_text(self, box: str, key_id: str) -> str:
-        try:
-            return self._opened_text[box]
-        except KeyError:
-            pass
-        # sealed as compact JSON (``_plain``): the opened bytes are the value's text
-        text = self.siv().decrypt(base64.b64decode(box), [key_id.encode()]).decode()
-        if len(self._opened_text) >= OPENED_PER_KEY:
-            self._opened_text.clear()
-        self._opened_text[box] = text
+        """The value's JSON text: sealed as compact JSON (``_plain``), it is what opens."""
+        text = self._texts.get(box)
+        if text is None:
+            text = self.siv().decrypt(base64.b64decode(box), [key_id.encode()]).decode()
+            _remember(self._texts, box, text)
         return text
 
     def open_stable(self, box: str, key_id: str) -> Any:
-        try:
-            return self._opened[box]
-        except KeyError:
-            pass
-        value = json.loads(self.siv().decrypt(base64.b64decode(box), [key_id.encode()]))
-        if len(self._opened) >= OPENED_PER_KEY:
-            self._opened.clear()  # a bound, not a policy: the next boxes fill it again
-        self._opened[box] = value
-        return value
+        return json.loads(self.open_stable_text(box, key_id))
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= OPENED_PER_KEY:
+        memo.clear()  # a bound, not a policy: the next values fill it again
+    memo[key] = value
 
 
 _BETWEEN = f'","{SIV}":"'
