@@ -4,6 +4,7 @@ import { say, warn, working } from "../core/messages.js";
 import { render, signedIn, signOut } from "../core/router.js";
 import { state } from "../core/state.js";
 import { readableCode } from "../core/words.js";
+import { codeInput as typedCode } from "../ui/pickers.js";
 
 export function joinView() {
   const fromLink = new URLSearchParams(location.search).get("code");
@@ -47,18 +48,9 @@ export function joinView() {
   }
 
   function start() {
-    const codeInput = h("input", {
-      type: "text",
-      name: "code",
-      value: join.code,
-      autocomplete: "off",
-      autocapitalize: "characters",
-      spellcheck: "false",
-      class: "code-input",
-      required: true,
-      minlength: 4,
-      maxlength: 32,
-    });
+    const codeInput = typedCode({ maxlength: 32 });
+    codeInput.name = "code";
+    codeInput.value = join.code ?? "";
     codeInput.addEventListener("input", () => {
       join.code = codeInput.value.trim();
     });
