@@ -1,7 +1,19 @@
 // One polite status and one alert for the whole page, and what a failed request says.
-import { $, busy } from "./dom.js";
+import { $, busy, h } from "./dom.js";
 import { go } from "./router.js";
 import { state } from "./state.js";
+
+/** A "Check again" button that runs `load` again and says when it has. */
+export function checkAgain(load) {
+  const button = h("button", { type: "button", class: "secondary", text: "Check again" });
+  button.addEventListener("click", () =>
+    working(button, "Checking…", async () => {
+      await load();
+      say("Updated just now.");
+    }),
+  );
+  return button;
+}
 
 /** Run `work` for a form's submit button: shows it is busy, and says what went wrong. */
 export async function working(button, label, work) {

@@ -1,6 +1,6 @@
 import { api, classPupilNames, listIn, storiesApi } from "../core/api.js";
 import { field, fill, h, paragraphs, section, uid } from "../core/dom.js";
-import { failed, say, warn, working } from "../core/messages.js";
+import { checkAgain, failed, say, warn, working } from "../core/messages.js";
 import { gallery } from "../ui/media.js";
 import { emptyState } from "../ui/monsters.js";
 import { classSelect } from "../ui/pickers.js";
@@ -9,7 +9,6 @@ export async function approveView() {
   const { control, select } = classSelect(() => load().catch(failed));
   if (!select.options.length) return section("Approve work", h("p", { text: "You do not have a class yet." }));
   const list = h("ul", { class: "cards queue" });
-  const refresh = h("button", { type: "button", class: "secondary", text: "Check again" });
 
   async function load() {
     const classId = select.value;
@@ -69,18 +68,12 @@ export async function approveView() {
     return node;
   }
 
-  refresh.addEventListener("click", () =>
-    working(refresh, "Checking…", async () => {
-      await load();
-      say("Updated just now.");
-    }),
-  );
   await load();
   return section(
     "Approve work",
     h("p", { text: "Work your pupils sent. Families see it only once you approve it." }),
     control,
-    refresh,
+    checkAgain(load),
     list,
   );
 }

@@ -1,7 +1,7 @@
 // Families: the home learning of each child's class, and what the child handed in.
 import { api, storiesApi } from "../core/api.js";
 import { fill, h, heading, paragraphs, section, uid } from "../core/dom.js";
-import { say, working } from "../core/messages.js";
+import { checkAgain } from "../core/messages.js";
 import { state } from "../core/state.js";
 import { shortDay } from "../core/words.js";
 import { gallery } from "../ui/media.js";
@@ -55,19 +55,12 @@ async function childTasks(child) {
 
 export async function familyHomeLearningView() {
   const body = h("div");
-  const refresh = h("button", { type: "button", class: "secondary", text: "Check again" });
   const load = async () => fill(body, ...(await Promise.all((state.me.children || []).map(childTasks))));
-  refresh.addEventListener("click", () =>
-    working(refresh, "Checking…", async () => {
-      await load();
-      say("Updated just now.");
-    }),
-  );
   await load();
   return section(
     "Home learning",
     h("p", { text: "What the teacher asked your child to do at home, and what they handed in." }),
     state.me.children?.length ? body : h("p", { text: "You are not connected to a child yet." }),
-    refresh,
+    checkAgain(load),
   );
 }

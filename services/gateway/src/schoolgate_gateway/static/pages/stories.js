@@ -1,6 +1,6 @@
 import { api, guardiansOf, listIn, schoolClasses, storiesApi, yearGroupsList } from "../core/api.js";
 import { field, fill, h, heading, paragraphs, section, uid } from "../core/dom.js";
-import { failed, say, warn, working } from "../core/messages.js";
+import { checkAgain, failed, say, warn, working } from "../core/messages.js";
 import { state } from "../core/state.js";
 import { countOf, listOf, when } from "../core/words.js";
 import { audienceLabel, audiencePupils, publishLater, refusal } from "../ui/audience.js";
@@ -156,7 +156,6 @@ export async function storiesView() {
     return section("Our stories", h("p", { text: "You do not have a class yet." }));
   }
   const list = h("ul", { class: "stories" });
-  const refresh = h("button", { type: "button", class: "secondary", text: "Check again" });
 
   async function load() {
     // who is whose parent may have changed since the page was opened
@@ -170,19 +169,13 @@ export async function storiesView() {
   }
 
   select.addEventListener("change", () => load().catch(failed));
-  refresh.addEventListener("click", () =>
-    working(refresh, "Checking…", async () => {
-      await load();
-      say("Updated just now.");
-    }),
-  );
   await load();
   return section(
     "Our stories",
     h("p", { text: "Stories for a class, including those to its year group and the whole school, newest first, with who liked them." }),
     select.options.length > 1 ? field("Show stories for", { control: select }) : null,
     h("p", null, h("a", { href: "#post", class: "button-link", text: "Post a story" })),
-    refresh,
+    checkAgain(load),
     list,
   );
 }
