@@ -1,7 +1,8 @@
 """The media storage port: uploaded bytes (photos, short videos, PDFs) kept by media id.
 
-Only bytes that already passed the stories service's media safety checks reach a store:
-the store keeps what it is given and says nothing about what is inside.
+Only bytes that already passed the kit's media safety checks (``schoolgate_kit.media.safety``,
+used by stories and messaging alike) reach a store: the store keeps what it is given and
+says nothing about what is inside.
 
 A media id is chosen by the caller (so a retried upload lands on the same id) and is
 ``[A-Za-z0-9_-]{1,80}``; anything else is refused with ``ValueError`` before it can touch

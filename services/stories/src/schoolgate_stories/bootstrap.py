@@ -12,9 +12,9 @@ from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.eventstore import EventStore
 from schoolgate_kit.ids import new_id
 from schoolgate_kit.media import MediaStore
+from schoolgate_kit.media.decoding import Decoder
 from schoolgate_kit.readmodels import ReadModelStore
 
-from schoolgate_stories.decoding import Decoder
 from schoolgate_stories.media_retention import MediaRetention
 from schoolgate_stories.settings import StoriesSettings
 

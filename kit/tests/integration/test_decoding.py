@@ -17,15 +17,15 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from schoolgate_kit.media.decoding import Decoder, DecoderClosed
+from schoolgate_kit.media.safety import LOSSLESS_MAX_PIXELS, SafeMedia, UnsafeMedia, make_safe
 from schoolgate_kit.testing.waiting import until
-from schoolgate_stories.decoding import Decoder, DecoderClosed
-from schoolgate_stories.media_safety import LOSSLESS_MAX_PIXELS, SafeMedia, UnsafeMedia, make_safe
 
 MiB = 1024 * 1024
 WAIT = b"__import__('signal').pause()"
 """Work that never ends by itself: the process waits to be killed."""
 DONE = (
-    b"__import__('schoolgate_stories.media_safety', fromlist=['SafeMedia'])"
+    b"__import__('schoolgate_kit.media.safety', fromlist=['SafeMedia'])"
     b".SafeMedia(kind='image', content_type='image/jpeg', variants={'full': b'ok'})"
 )
 """Work that succeeds at once."""

@@ -34,7 +34,7 @@ from typing import Any
 
 import structlog
 
-from schoolgate_stories.media_safety import SafeMedia, UnsafeMedia, make_safe, too_large_to_process
+from schoolgate_kit.media.safety import SafeMedia, UnsafeMedia, make_safe, too_large_to_process
 
 log = structlog.get_logger()
 
@@ -42,7 +42,7 @@ DECODE_CPU_SECONDS = 60
 """CPU time one upload may use: a 50-megapixel photo takes about one second; this only
 stops a file crafted to keep a decoder busy from holding a slot for ever."""
 
-PRELOADED = ["schoolgate_stories.media_safety"]
+PRELOADED = ["schoolgate_kit.media.safety"]
 """Imported once by the fork server, so each job's process has Pillow and pypdf ready."""
 
 Work = Callable[[bytes], SafeMedia]
@@ -145,7 +145,10 @@ class _Job:
 
 @dataclass
 class Decoder:
-    """Runs ``work`` (``make_safe``) on uploads, each in its own limited process."""
+    """Runs ``work`` (``make_safe``) on uploads, each in its own limited process.
+
+    Plain arguments, no settings: each service that takes uploads builds its own from its
+    own settings, and its processes and turns are that service's alone."""
 
     concurrency: int
     memory_max_bytes: int

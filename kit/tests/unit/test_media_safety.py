@@ -24,7 +24,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 from schoolgate_kit.media.filesystem import FilesystemMediaStore
-from schoolgate_stories.media_safety import (
+from schoolgate_kit.media.safety import (
     DOCUMENT_MAX_BYTES,
     FULL_SIZE,
     IMAGE_MAX_BYTES,

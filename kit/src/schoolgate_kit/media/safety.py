@@ -1,7 +1,9 @@
 """Media safety: what an upload really is, decided from its bytes, and a clean copy of it.
 
 Staff post photos, short videos and PDF documents to stories; pupils post photos and
-drawings to their portfolios. Nothing reaches the media store as it was uploaded:
+drawings to their portfolios; parents and staff attach photos and PDFs to messages. Both
+services make uploads safe here, so there is one set of rules, not a copy per service.
+Nothing reaches the media store as it was uploaded:
 
 - **Images** (JPEG, PNG, WebP, GIF: the first frame) are decoded with a pixel limit and
   scaled down to the largest size we store, then turned the right way up from their EXIF
@@ -16,8 +18,8 @@ drawings to their portfolios. Nothing reaches the media store as it was uploaded
   but the audio and video streams are stored as uploaded.
 
 The kind is decided from the bytes only: never from a file name or a declared content
-type. ``make_safe`` is pure, CPU-bound and blocking; the service runs it in a throwaway
-process with a memory limit (``schoolgate_stories.decoding``), so that a file that still
+type. ``make_safe`` is pure, CPU-bound and blocking; a service runs it in a throwaway
+process with a memory limit (``schoolgate_kit.media.decoding``), so that a file that still
 costs more than it should costs that process, never the web process.
 """
 
@@ -32,6 +34,7 @@ from typing import Any, Literal
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
 from schoolgate_kit.problems import Unprocessable
 
 MEGABYTE = 1024 * 1024
