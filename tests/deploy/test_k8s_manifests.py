@@ -36,10 +36,12 @@ EXPECTED_DEPLOYMENTS = {
     "consent-worker",
     "stories",
     "stories-worker",
+    "messaging",
+    "messaging-worker",
     "notifications-worker",
     "relay",
 }
-EXPECTED_HTTP = {"gateway", "points", "roster", "consent", "stories"}
+EXPECTED_HTTP = {"gateway", "points", "roster", "consent", "stories", "messaging"}
 
 Doc = dict[str, Any]
 

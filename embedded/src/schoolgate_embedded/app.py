@@ -40,6 +40,7 @@ from schoolgate_kit.guard import called_in_process
 from schoolgate_kit.media.filesystem import FilesystemMediaStore
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
 from schoolgate_kit.runtime import Parts, ServiceDefinition, settle_heap
+from schoolgate_messaging.service import DEFINITION as MESSAGING
 from schoolgate_notifications.service import DEFINITION as NOTIFICATIONS
 from schoolgate_points.service import DEFINITION as POINTS
 from schoolgate_roster.service import DEFINITION as ROSTER
@@ -93,7 +94,14 @@ def claim_data_dir(settings: EmbeddedSettings) -> None:
         )
 
 
-SERVICES: tuple[ServiceDefinition, ...] = (POINTS, ROSTER, CONSENT, STORIES, NOTIFICATIONS)
+SERVICES: tuple[ServiceDefinition, ...] = (
+    POINTS,
+    ROSTER,
+    CONSENT,
+    STORIES,
+    MESSAGING,
+    NOTIFICATIONS,
+)
 log = structlog.get_logger()
 
 

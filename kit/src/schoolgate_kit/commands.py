@@ -128,3 +128,48 @@ async def execute(
             state = evolve(state, new.event)
         return Decided(state, list(events))
     raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Aggregate(Generic[S]):
+    """One kind of stream, its state and the command runner in one value, so a handler says
+    ``CONVERSATIONS.run(store, id, decide, metadata=...)`` instead of passing four parts."""
+
+    category: str
+    initial: Callable[[], S]
+    evolve: Callable[[S, Event], S]
+
+    def stream(self, stream_id: str) -> str:
+        return f"{self.category}-{stream_id}"
+
+    async def run(
+        self,
+        store: EventStore,
+        stream_id: str,
+        decide: Callable[[S], Sequence[Event]],
+        *,
+        metadata: Metadata,
+        new_id: Callable[[], uuid.UUID] = ids.new_id,
+        expect_new: bool = False,
+    ) -> Decided[S]:
+        return await execute(
+            store,
+            self.stream(stream_id),
+            initial=self.initial,
+            evolve=self.evolve,
+            decide=decide,
+            metadata=metadata,
+            new_id=new_id,
+            expect_new=expect_new,
+        )
+
+    async def load(self, store: EventStore, stream_id: str, school_id: str) -> S | None:
+        """The state as the stream says, for a school's reader; None when the stream does
+        not exist or is another school's (never said apart)."""
+        history = await store.read_stream(self.stream(stream_id))
+        if not history or history[0].metadata.school_id != school_id:
+            return None
+        state = self.initial()
+        for recorded in history:
+            state = self.evolve(state, recorded.event)
+        return state

@@ -1,7 +1,10 @@
-"""Live points news for open pages, as server-sent events.
+"""Live news for open pages, as server-sent events: points, and messages.
 
-One ``LiveHub`` per gateway process follows the event store from its head (awards and undos
-only) and hands each event to the pages listening for that class or that pupil. Nothing is
+One ``LiveHub`` per gateway process follows the event store from its head (awards and undos,
+and what happens in conversations) and hands each event to the pages listening for that
+class or that pupil, or for that inbox or conversation. Message news says only which
+conversation changed and how, never what was written: the page fetches the conversation
+from the messaging service, which decides what its reader may see. Nothing is
 replayed: a page that connects (or reconnects) fetches its totals once, then listens, and
 fetches again with ``?after=POSITION`` when news comes. Every listener has a bounded queue:
 a page too slow to keep up loses the oldest news and is told to fetch everything again.
@@ -25,6 +28,14 @@ import structlog
 from fastapi.responses import StreamingResponse
 from prometheus_client import Counter, Gauge
 from schoolgate_contracts import RecordedEvent
+from schoolgate_contracts.messaging import (
+    ConversationPassedToClass,
+    ConversationPassedToOffice,
+    MessageHidden,
+    MessageRead,
+    MessageSent,
+    MessageWithdrawn,
+)
 from schoolgate_contracts.points import PointAwarded, PointAwardUndone
 from schoolgate_contracts.privacy import REMOVED
 from schoolgate_kit.eventstore import EventStore
@@ -32,7 +43,19 @@ from schoolgate_kit.problems import Problem
 
 log = structlog.get_logger()
 
-TYPES = (PointAwarded.event_type, PointAwardUndone.event_type)
+MESSAGE_EVENTS = (
+    MessageSent,
+    MessageRead,
+    MessageWithdrawn,
+    MessageHidden,
+    ConversationPassedToOffice,
+    ConversationPassedToClass,
+)
+TYPES = (
+    PointAwarded.event_type,
+    PointAwardUndone.event_type,
+    *(cls.event_type for cls in MESSAGE_EVENTS),
+)
 RETRY_MS = 3000
 """How long a browser's EventSource waits before it reconnects."""
 
@@ -80,6 +103,8 @@ class PointsNews:
             position=recorded.position,
         )
 
+    event = "points"
+
     def data(self) -> dict[str, Any]:
         return {
             "pupil_id": self.pupil_id,
@@ -89,6 +114,88 @@ class PointsNews:
             "undone": self.undone,
             "position": self.position,
         }
+
+
+def parent_party(parent_id: str) -> str:
+    return f"parent:{parent_id}"
+
+
+def class_party(class_id: str) -> str:
+    return f"class:{class_id}"
+
+
+def families_party(class_id: str) -> str:
+    return f"families:{class_id}"
+
+
+OFFICE_PARTY = "office"
+
+
+def conversation_party(conversation_id: str) -> str:
+    return f"conversation:{conversation_id}"
+
+
+def _parties_of(event: MessageSent) -> tuple[str, ...]:
+    """The inboxes a new message shows in, as the messaging service indexes them."""
+    if event.announcement:
+        if event.class_id is None:
+            return ()
+        return (families_party(event.class_id), class_party(event.class_id))
+    parties = [parent_party(p) for p in event.parent_ids]
+    if event.inbox == "office":
+        parties.append(OFFICE_PARTY)
+    elif event.class_id is not None:
+        parties.append(class_party(event.class_id))
+    return tuple(parties)
+
+
+_WHAT = {
+    MessageSent: "sent",
+    MessageRead: "read",
+    MessageWithdrawn: "withdrawn",
+    MessageHidden: "hidden",
+    ConversationPassedToOffice: "passed",
+    ConversationPassedToClass: "passed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MessageNews:
+    """Something happened in a conversation: which one, what, and the position to wait
+    for. ``parties`` are the inboxes it shows in (a new message only); every conversation
+    event also reaches the pages open on that conversation."""
+
+    school_id: str
+    conversation_id: str
+    what: str
+    parties: tuple[str, ...]
+    position: int
+
+    event = "messages"
+
+    @classmethod
+    def of(cls, recorded: RecordedEvent) -> MessageNews | None:
+        event = recorded.event
+        if not isinstance(event, MESSAGE_EVENTS):
+            return None
+        parties = _parties_of(event) if isinstance(event, MessageSent) else ()
+        return cls(
+            school_id=recorded.metadata.school_id,
+            conversation_id=event.conversation_id,
+            what=_WHAT[type(event)],
+            parties=(*parties, conversation_party(event.conversation_id)),
+            position=recorded.position,
+        )
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "conversation_id": self.conversation_id,
+            "what": self.what,
+            "position": self.position,
+        }
+
+
+News = PointsNews | MessageNews
 
 
 def message(event: str, data: dict[str, Any], *, event_id: int | None = None) -> str:
@@ -103,13 +210,13 @@ class Listener:
     """One open page: a bounded queue of news, oldest dropped first when it is full."""
 
     def __init__(self, limit: int) -> None:
-        self._news: deque[PointsNews] = deque()
+        self._news: deque[News] = deque()
         self._limit = max(1, limit)
         self._wake = asyncio.Event()
         self.fell_behind = False
         self.closed = False
 
-    def offer(self, news: PointsNews) -> None:
+    def offer(self, news: News) -> None:
         if len(self._news) >= self._limit:
             self._news.popleft()
             self.fell_behind = True
@@ -125,7 +232,7 @@ class Listener:
     async def wait(self) -> None:
         await self._wake.wait()
 
-    def take(self) -> tuple[list[PointsNews], bool]:
+    def take(self) -> tuple[list[News], bool]:
         """Everything queued, and whether news was dropped since the last take."""
         news, fell_behind = list(self._news), self.fell_behind
         self._news.clear()
@@ -153,6 +260,7 @@ class LiveHub:
         self._retry_seconds = retry_seconds
         self._classes: dict[Key, weakref.WeakSet[Listener]] = {}
         self._pupils: dict[Key, weakref.WeakSet[Listener]] = {}
+        self._parties: dict[Key, weakref.WeakSet[Listener]] = {}
         self._open: weakref.WeakSet[Listener] = weakref.WeakSet()
         self._task: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()
@@ -182,6 +290,10 @@ class LiveHub:
                         news = PointsNews.of(recorded)
                         if news is not None:
                             self.publish(news)
+                            continue
+                        said = MessageNews.of(recorded)
+                        if said is not None:
+                            self.publish_message(said)
                     self.position = max(self.position, batch.up_to)
             except asyncio.CancelledError:
                 raise
@@ -195,6 +307,14 @@ class LiveHub:
         targets: set[Listener] = set(self._pupils.get((news.school_id, news.pupil_id), ()))
         if news.class_id is not None:
             targets.update(self._classes.get((news.school_id, news.class_id), ()))
+        for listener in targets:
+            listener.offer(news)
+
+    def publish_message(self, news: MessageNews) -> None:
+        """Hand message news to every page open on one of its inboxes or its conversation."""
+        targets: set[Listener] = set()
+        for party in news.parties:
+            targets.update(self._parties.get((news.school_id, party), ()))
         for listener in targets:
             listener.offer(news)
 
@@ -228,6 +348,32 @@ class LiveHub:
         self, school_id: str, pupil_id: str, *, last_seen: int | None = None
     ) -> AsyncIterator[str]:
         return self._stream(self._pupils, (school_id, pupil_id), "pupil", last_seen)
+
+    async def follow_messages(
+        self, school_id: str, parties: list[str], *, last_seen: int | None = None
+    ) -> AsyncIterator[str]:
+        """An inbox or conversation page: news of the conversations in any of ``parties``
+        (the reader's inboxes, and the conversation open, if any)."""
+        listener = Listener(self.queue_limit)
+        keys = [(school_id, party) for party in dict.fromkeys(parties)]
+        for key in keys:
+            self._parties.setdefault(key, weakref.WeakSet()).add(listener)
+        self._open.add(listener)
+        if self._closed:
+            listener.close()
+        LISTENERS.labels("messages").inc()
+        try:
+            async for event in self._listen(listener, last_seen, keep=None):
+                yield event
+        finally:
+            LISTENERS.labels("messages").dec()
+            listener.close()
+            for key in keys:
+                found = self._parties.get(key)
+                if found is not None:
+                    found.discard(listener)
+                    if not found:
+                        del self._parties[key]
 
     async def follow_board(
         self,
@@ -272,25 +418,35 @@ class LiveHub:
         listener = self._register(index, key)
         LISTENERS.labels(scope).inc()
         try:
-            yield f"retry: {RETRY_MS}\n" + message("ready", {"position": self.position})
-            if last_seen is not None and last_seen < self.position:
-                yield message("refetch", {"position": self.position})
-            while not listener.closed:
-                try:
-                    async with asyncio.timeout(self.keepalive_seconds):
-                        await listener.wait()
-                except TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
-                news, fell_behind = listener.take()
-                if fell_behind:
-                    yield message("refetch", {"position": news[-1].position})
-                for item in news:
-                    if keep is None or keep(item):
-                        yield message("points", item.data(), event_id=item.position)
+            async for event in self._listen(listener, last_seen, keep=keep):
+                yield event
         finally:
             LISTENERS.labels(scope).dec()
             self._unregister(index, key, listener)
+
+    async def _listen(
+        self,
+        listener: Listener,
+        last_seen: int | None,
+        *,
+        keep: Callable[[PointsNews], bool] | None,
+    ) -> AsyncGenerator[str, None]:
+        yield f"retry: {RETRY_MS}\n" + message("ready", {"position": self.position})
+        if last_seen is not None and last_seen < self.position:
+            yield message("refetch", {"position": self.position})
+        while not listener.closed:
+            try:
+                async with asyncio.timeout(self.keepalive_seconds):
+                    await listener.wait()
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            news, fell_behind = listener.take()
+            if fell_behind:
+                yield message("refetch", {"position": news[-1].position})
+            for item in news:
+                if keep is None or not isinstance(item, PointsNews) or keep(item):
+                    yield message(item.event, item.data(), event_id=item.position)
 
     @property
     def listeners(self) -> int:

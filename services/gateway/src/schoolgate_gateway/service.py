@@ -104,6 +104,7 @@ def _app(settings: Settings, parts: Parts) -> FastAPI:
             "roster": gateway_settings.roster_url,
             "consent": gateway_settings.consent_url,
             "stories": gateway_settings.stories_url,
+            "messaging": gateway_settings.messaging_url,
         }
         gateway = build_gateway(
             gateway_settings,

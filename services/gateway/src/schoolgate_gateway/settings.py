@@ -11,6 +11,7 @@ class GatewaySettings(Settings):
     roster_url: str = "http://127.0.0.1:8002"
     consent_url: str = "http://127.0.0.1:8003"
     stories_url: str = "http://127.0.0.1:8004"
+    messaging_url: str = "http://127.0.0.1:8005"
     public_base_url: str = "http://localhost:8000"
     stories_upload_max_bytes: int = Field(
         default=50 * 1024 * 1024,

@@ -50,6 +50,13 @@ from schoolgate_gateway.entrypoints import board, privacy
 from schoolgate_gateway.entrypoints.account import router as own_account
 from schoolgate_gateway.entrypoints.static import StaticFiles
 from schoolgate_gateway.feed import CURSOR_PATTERN, MAX_PAGE_SIZE, PAGE_SIZE, FeedPage, parent_feed
+from schoolgate_gateway.live import (
+    OFFICE_PARTY,
+    class_party,
+    conversation_party,
+    families_party,
+    parent_party,
+)
 from schoolgate_gateway.live import event_stream as _event_stream
 from schoolgate_gateway.live import last_seen as _last_seen
 from schoolgate_gateway.people import class_names, classmates
@@ -70,7 +77,7 @@ Id = Annotated[str, Field(pattern=ID_PATTERN)]
 PathId = Annotated[str, Path(pattern=ID_PATTERN)]
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
-PROXIED = {"points", "roster", "consent", "stories"}
+PROXIED = {"points", "roster", "consent", "stories", "messaging"}
 SCHOOL_IN_PATH = re.compile(r"^schools/([A-Za-z0-9_-]{1,64})(/|$)")
 UPLOADS = re.compile(r"^schools/[A-Za-z0-9_-]{1,64}/(media|imports)$")
 ERASURE = re.compile(
@@ -825,6 +832,49 @@ async def live_pupil(
     await gateway.live.start()
     return _event_stream(
         gateway.live.follow_pupil(follower.school_id, pupil_id, last_seen=_last_seen(last_event_id))
+    )
+
+
+@api.get("/live/messages", response_class=StreamingResponse)
+async def live_messages(
+    account: SignedIn,
+    gateway: GatewayDep,
+    correlation: CorrelationId,
+    school: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    conversation: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    last_event_id: LastEventId = None,
+) -> StreamingResponse:
+    """News of your inboxes' conversations (and of the one open), as server-sent events:
+    which conversation changed, never what was said."""
+    identity = await identity_for(account, gateway.readmodels, school_hint=school)
+    parties: list[str] = []
+    match identity.role:
+        case Role.parent:
+            found = await gateway.readmodels.get_many(PUPILS, identity.pupil_ids)
+            classes = {p["class_id"] for p in found.values() if p.get("class_id")}
+            parties = [parent_party(identity.subject), *map(families_party, sorted(classes))]
+        case Role.teacher | Role.teaching_assistant:
+            parties = [class_party(c) for c in sorted(identity.class_ids)]
+        case Role.office | Role.leader:
+            parties = [OFFICE_PARTY]
+        case _:
+            raise Forbidden("Messages are between the school's staff and families.")
+    if conversation is not None:
+        # the messaging service decides who may follow a conversation, as who may read it
+        answer = await gateway.services["messaging"].call(
+            "GET",
+            f"/schools/{identity.school_id}/conversations/{conversation}",
+            identity=identity,
+            correlation_id=correlation,
+        )
+        if answer.status_code != 200:
+            return relay_response(answer)  # type: ignore[return-value]
+        parties.append(conversation_party(conversation))
+    await gateway.live.start()
+    return _event_stream(
+        gateway.live.follow_messages(
+            identity.school_id, parties, last_seen=_last_seen(last_event_id)
+        )
     )
 
 
