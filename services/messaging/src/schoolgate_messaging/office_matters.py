@@ -439,6 +439,7 @@ ENGLISH = LanguageRules(
             "fine now",
             "but she's fine",
             "but he's fine",
+            "is fine",
         ),
         "complaint": ("complained of",),
         "dinners": ("christmas dinner",),
@@ -450,6 +451,9 @@ ENGLISH = LanguageRules(
             "visit* our class",
             "came in to class",
             "the class about",
+            # What a child wants to be is not where they are going.
+            "wants to be",
+            "grows up",
         ),
         "music_lessons": (
             "in class",
@@ -458,7 +462,8 @@ ENGLISH = LanguageRules(
             "loved",
             "enjoyed",
             "outside school",
-            "in assembly",
+            "assembly",
+            "player*",
             "have a go",
         ),
         "absence": ("summer holiday*", "school holiday*", "half term holiday*"),
