@@ -8,7 +8,8 @@ say why in plain words and let the parent choose openly. It is a hint, never a b
 Rules are data, one `LanguageRules` per language code in `RULES`, so another language is a new
 entry, not new code. A language without an entry falls back to English (`detect` never fails
 on an unknown code; the English words simply will not match much). A leader can add words per
-matter (`extra_words`); those are matched literally as whole words or phrases.
+matter (`extra_words`); those are matched literally as whole words or phrases, and the
+language's `not_cues` hold for them too.
 
 Cue syntax (written in the rules' own normal form, see `_normal`):
 - words separated by spaces must appear in order, separated only by spaces or punctuation;
