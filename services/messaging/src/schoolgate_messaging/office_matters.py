@@ -8,7 +8,8 @@ say why in plain words and let the parent choose openly. It is a hint, never a b
 Rules are data, one `LanguageRules` per language code in `RULES`, so another language is a new
 entry, not new code. A language without an entry falls back to English (`detect` never fails
 on an unknown code; the English words simply will not match much). A leader can add words per
-matter (`extra_words`); those are matched literally as whole words or phrases.
+matter (`extra_words`); those are matched literally as whole words or phrases, and the
+language's `not_cues` hold for them too.
 
 Cue syntax (written in the rules' own normal form, see `_normal`):
 - words separated by spaces must appear in order, separated only by spaces or punctuation;
@@ -232,6 +233,7 @@ ENGLISH = LanguageRules(
             "religious holiday",
             "bar mitzvah",
             "bat mitzvah",
+            "make it in",
         ),
         "appointment": (
             "appointment*",
@@ -274,6 +276,12 @@ ENGLISH = LanguageRules(
             "meeting with ~ deputy",
             "meeting with ~ senco",
             "meeting with ~ office",
+            "cardiology",
+            "dermatology",
+            "neurology",
+            "orthopaedic*",
+            "outpatients",
+            "department",
             "hospital appointment",
             "physio*",
             "therapy",
@@ -329,6 +337,14 @@ ENGLISH = LanguageRules(
             "go to ~ after school",
             "walk* home",
             "home on ~ own",
+            "stay in the office",
+            "running ~ late",
+            "be ~ late",
+            "mins late",
+            "minutes late",
+            "home time",
+            "getting the bus",
+            "get the bus",
             "go home with",
             "going home with",
             "walking home",
@@ -361,6 +377,8 @@ ENGLISH = LanguageRules(
             "jacket potato*",
             "lunch option*",
             "meal option*",
+            "the cook",
+            "allergic to",
         ),
         "music_lessons": (
             *_INSTRUMENTS,
@@ -410,18 +428,33 @@ ENGLISH = LanguageRules(
             "nothing has changed",
             "someone senior",
             "on record",
+            "isn't good enough",
         ),
     },
     not_cues={
-        "sickness": ("sick of", "sick and tired", "sick to death", "cough sweet*"),
+        "sickness": (
+            "sick of",
+            "sick and tired",
+            "sick to death",
+            "cough sweet*",
+            "fine now",
+            "but she's fine",
+            "but he's fine",
+            "is fine",
+        ),
         "complaint": ("complained of",),
         "dinners": ("christmas dinner",),
+        # Asking the teacher for a word at pick-up is not a change to who collects.
+        "collection": ("quick word", "quick chat", "have a word", "have a chat"),
         # Visitors to the class ("the dentist came to talk about teeth") are the teacher's.
         "appointment": (
             "visit* the class",
             "visit* our class",
             "came in to class",
             "the class about",
+            # What a child wants to be is not where they are going.
+            "wants to be",
+            "grows up",
         ),
         "music_lessons": (
             "in class",
@@ -430,7 +463,9 @@ ENGLISH = LanguageRules(
             "loved",
             "enjoyed",
             "outside school",
-            "in assembly",
+            "assembly",
+            "player*",
+            "have a go",
         ),
         "absence": ("summer holiday*", "school holiday*", "half term holiday*"),
     },

@@ -64,8 +64,10 @@ def test_the_rules_are_right_on_the_labelled_set() -> None:
     ]
     report = "\n".join([*lines, "wrong:", *wrong])
     print(report)
-    # Reached on this set: 1.000, 1.000 and 0.996. The policy's floor is 0.95/0.95/0.9; this
-    # holds what was reached so a rule change that loses ground shows up.
+    # Reached on all 440: 0.996, 0.996 and 0.991, after tuning. Batches written after each round
+    # of tuning scored lower on first sight (recall 0.64, then 0.86): see the data's commits.
+    # The policy's floor is 0.95/0.95/0.9; this holds what was reached, so a rule change that
+    # loses ground shows up.
     assert precision >= 0.99, report
     assert recall >= 0.99, report
     assert accuracy >= 0.99, report
