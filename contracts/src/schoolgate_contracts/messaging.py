@@ -204,6 +204,17 @@ class ConversationPassedToClass(_Messaging):
     note: ConversationText = Field(default="", max_length=1_000)
 
 
+@registry.register
+class ConversationErased(_Messaging):
+    """The school's retention erased a conversation nobody had written in since
+    ``last_at``: its key was destroyed first, so everything said in it reads as removed,
+    and read models drop it on this event."""
+
+    event_type = "ConversationErased"
+    conversation_id: Id
+    last_at: datetime
+
+
 # -- absence (stream absence-{absence_id}) -------------------------------------------------
 
 

@@ -8,6 +8,7 @@ conversation's own stream.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
@@ -16,6 +17,7 @@ from schoolgate_contracts.messaging import (
     AbsenceReason,
     AbsenceRecorded,
     AbsenceReported,
+    ConversationErased,
     ConversationPassedToClass,
     ConversationPassedToOffice,
     ConversationStarted,
@@ -147,10 +149,11 @@ class Conversation:
     read_through: dict[str, int] = field(default_factory=dict)
     """Per reader (a parent's id, or "school"), how many messages of ``order`` they read."""
     reports: dict[str, Report] = field(default_factory=dict)
+    erased: bool = False
 
     @property
     def exists(self) -> bool:
-        return self.started is not None
+        return self.started is not None and not self.erased
 
     @property
     def announcement(self) -> bool:
@@ -194,6 +197,8 @@ def evolve_conversation(state: Conversation, event: Event) -> Conversation:
             return replace(state, inbox="office")
         case ConversationPassedToClass():
             return replace(state, inbox="class", class_id=event.class_id)
+        case ConversationErased():
+            return replace(state, erased=True)
     return state
 
 
@@ -250,9 +255,8 @@ def _message_event(state: Conversation, message: NewMessage) -> MessageSent:
 
 
 def decide_start(state: Conversation, command: StartConversation) -> list[Event]:
-    if state.exists:
-        assert state.started is not None
-        if command.first.message_id in state.messages:
+    if state.started is not None:
+        if command.first.message_id in state.messages and not state.erased:
             return []  # the same request again: already done
         raise Conflict("That conversation id is already used; leave it out for a new one.")
     first = command.first
@@ -448,6 +452,21 @@ def decide_pass(
             conversation_id=conversation_id, class_id=class_id, passed_by=by, note=note
         )
     ]
+
+
+def decide_erase(state: Conversation, *, last_at: datetime) -> list[Event]:
+    """The school's retention: record that the conversation is gone (its key already is)."""
+    if state.started is None or state.erased:
+        return []
+    return [ConversationErased(conversation_id=state.started.conversation_id, last_at=last_at)]
+
+
+def kept_since(today: date, months: int) -> date:
+    """Conversations last written in before this day are past a retention of ``months``."""
+    count = today.year * 12 + today.month - 1 - months
+    year, month = divmod(count, 12)
+    day = min(today.day, calendar.monthrange(year, month + 1)[1])
+    return date(year, month + 1, day)
 
 
 def visible_from(wanted: datetime | None, now: datetime) -> datetime:

@@ -3,11 +3,13 @@ school's settings stream; queries read the read models only."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import structlog
 from schoolgate_contracts import Metadata
 from schoolgate_contracts.messaging import (
     Inbox,
@@ -57,6 +59,9 @@ from schoolgate_messaging.projections import (
 
 PAGE = 30
 LIMITS = "limit:messages"
+ERASED_PER_RUN = 500
+"""Conversations one school's run erases at most; the next run goes on."""
+log = structlog.get_logger()
 
 
 @dataclass(frozen=True)
@@ -1118,3 +1123,61 @@ async def change_office(
         messaging=messaging,
     )
     return wanted.model_dump(mode="json", exclude={"changed_by"})
+
+
+# -- retention -----------------------------------------------------------------------------
+
+
+async def erase_old_conversations(school_id: str, *, messaging: Messaging) -> int:
+    """Erase the school's conversations nobody has written in for longer than it keeps
+    messages (24 months unless a leader chose): the conversation's key first, so what was
+    said reads as removed everywhere, then ``ConversationErased``, on which read models
+    drop it. A run cut short is finished by the next."""
+    settings = await settings_of(school_id, messaging=messaging)
+    base, _ = await calendars(school_id, messaging=messaging)
+    today = messaging.clock().astimezone(base.timezone).date()
+    since = domain.kept_since(today, int(settings["messages_kept_months"]))
+    cutoff = datetime.combine(since, datetime.min.time(), tzinfo=base.timezone)
+    old = await messaging.readmodels.find(
+        CONVERSATIONS,
+        # the kind is the conversation's own: its inbox entries have none
+        {"school_id": school_id, "kind": OneOf(("family", "announcement"))},
+        order_by="last_at",
+        limit=ERASED_PER_RUN,
+        before=("last_at", when(cutoff)),
+    )
+    actor = Actor(
+        Identity(subject="retention", role=Role.leader, school_id=school_id),
+        correlation_id=f"retention-{messaging.new_id().hex}",
+    )
+    erased = 0
+    for found in old:
+        doc = strip(found) or {}
+        conversation_id = doc["conversation_id"]
+        if messaging.keyring is not None:
+            await asyncio.to_thread(
+                messaging.keyring.erase, "conversation", conversation_id, school_id=school_id
+            )
+        last_at = datetime.fromisoformat(doc["last_at"])
+        await _run(
+            domain.CONVERSATIONS,
+            conversation_id,
+            lambda s, last_at=last_at: domain.decide_erase(s, last_at=last_at),
+            actor=actor,
+            messaging=messaging,
+        )
+        erased += 1
+    return erased
+
+
+async def keep_to_retention(*, messaging: Messaging, every: timedelta) -> None:
+    """Erase what is due at every school, now and every ``every``, until cancelled."""
+    while True:
+        try:
+            for school in await messaging.readmodels.find(SCHOOLS, {}):
+                count = await erase_old_conversations(school["school_id"], messaging=messaging)
+                if count:
+                    log.info("messaging.conversations_erased", count=count)
+        except Exception:
+            log.exception("messaging.retention_run_failed")
+        await asyncio.sleep(every.total_seconds())

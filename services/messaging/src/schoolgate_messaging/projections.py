@@ -25,6 +25,7 @@ from schoolgate_contracts.consent import (
 from schoolgate_contracts.messaging import (
     AbsenceRecorded,
     AbsenceReported,
+    ConversationErased,
     ConversationPassedToClass,
     ConversationPassedToOffice,
     ConversationStarted,
@@ -59,7 +60,7 @@ from schoolgate_contracts.roster import (
     StaffUnassignedFromClass,
 )
 from schoolgate_kit.directory import conduct_projection, media_consent_projection
-from schoolgate_kit.projections import Projection
+from schoolgate_kit.projections import Projection, Purge
 from schoolgate_kit.readmodels import Doc
 
 CONVERSATIONS = "messaging.conversations"
@@ -100,6 +101,7 @@ ConversationEvent = (
     | ReportResolved
     | ConversationPassedToOffice
     | ConversationPassedToClass
+    | ConversationErased
 )
 
 
@@ -139,7 +141,7 @@ def _conversation(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
                 "passes": [],
                 "reported": False,
             }
-    if doc is None:
+    if doc is None or isinstance(event, ConversationErased):
         return None
     match event:
         case MessageSent():
@@ -260,12 +262,29 @@ CONVERSATIONS_PROJECTION = Projection(
         ReportResolved,
         ConversationPassedToOffice,
         ConversationPassedToClass,
+        ConversationErased,
     ),
     key=_conversation_key,
     evolve=_conversation,
     derive=_inbox_entries,
-    indexes=(("school_id", "party", "last_at"), ("school_id", "waiting")),
+    indexes=(
+        ("school_id", "party", "last_at"),
+        ("school_id", "waiting"),
+        ("school_id", "kind", "last_at"),
+    ),
 )
+
+
+def _erased_messages(recorded: RecordedEvent) -> Purge:
+    event = recorded.event
+    assert isinstance(event, ConversationErased)
+    return {"conversation_id": event.conversation_id}, ("seq", 2**62)
+
+
+def _erased_reports(recorded: RecordedEvent) -> Purge:
+    event = recorded.event
+    assert isinstance(event, ConversationErased)
+    return {"conversation_id": event.conversation_id}, ("reported_at", "~")
 
 
 # -- messages ------------------------------------------------------------------------------
@@ -282,6 +301,8 @@ def _message_key(recorded: RecordedEvent) -> str:
 def _message(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = recorded.event
     match event:
+        case MessageSent() if event.text == REMOVED:
+            return None  # an erased conversation's, met again by a rebuild
         case MessageSent():
             return {
                 "message_id": event.message_id,
@@ -312,6 +333,8 @@ MESSAGES_PROJECTION = Projection(
     key=_message_key,
     evolve=_message,
     indexes=(("conversation_id", "seq"),),
+    purged_by=(ConversationErased,),
+    purge=_erased_messages,
 )
 
 
@@ -328,6 +351,8 @@ def _report(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = recorded.event
     at = when(recorded.metadata.occurred_at)
     match event:
+        case MessageReported() if event.reason == REMOVED:
+            return None  # an erased conversation's, met again by a rebuild
         case MessageReported():
             return {
                 "report_id": event.report_id,
@@ -363,6 +388,8 @@ REPORTS_PROJECTION = Projection(
     key=_report_key,
     evolve=_report,
     indexes=(("school_id", "status", "reported_at"), ("school_id", "sender_id", "reported_at")),
+    purged_by=(ConversationErased,),
+    purge=_erased_reports,
 )
 
 

@@ -43,6 +43,15 @@ class MessagingSettings(Settings):
         default=10, ge=1, le=10_000, description="Reports one person may make in ten minutes."
     )
 
+    messaging_retention: bool = Field(
+        default=True,
+        description="Erase conversations past the school's retention in this process, every "
+        "hour; any number of processes may (each erasure is idempotent).",
+    )
+    messaging_retention_every_seconds: float = Field(
+        default=3600, gt=0, le=86_400, description="How often old conversations are looked for."
+    )
+
     @classmethod
     def from_settings(cls, settings: Settings) -> MessagingSettings:
         """The messaging settings beside whatever the runtime read (its values win)."""

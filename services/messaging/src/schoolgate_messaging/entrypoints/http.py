@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
@@ -511,6 +512,15 @@ async def response_times(
     return await handlers.response_times(actor.identity, messaging=messaging)
 
 
+@router.post("/messaging/retention/run")
+async def run_retention(
+    school_id: PathId, actor: Leader, messaging: MessagingDep
+) -> dict[str, int]:
+    """Erase now the conversations past the school's retention (the service does it hourly)."""
+    erased = await handlers.erase_old_conversations(school_id, messaging=messaging)
+    return {"conversations_erased": erased}
+
+
 @router.put("/messaging/switch")
 async def switch(
     school_id: PathId, body: SwitchRequest, actor: Leader, messaging: MessagingDep
@@ -568,9 +578,20 @@ def create_app(messaging: Messaging) -> FastAPI:
         if messaging.private is None:
             opened = await open_private_store(messaging.settings.private_store_location())
             messaging.private = opened
+        retention = None
+        if messaging.settings.messaging_retention:
+            every = timedelta(seconds=messaging.settings.messaging_retention_every_seconds)
+            retention = asyncio.create_task(
+                handlers.keep_to_retention(messaging=messaging, every=every),
+                name="messaging-retention",
+            )
         try:
             yield
         finally:
+            if retention is not None:
+                retention.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await retention
             await messaging.decoder.close()
             if opened is not None:
                 await opened.close()
