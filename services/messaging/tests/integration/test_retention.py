@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from schoolgate_contracts import Metadata, NewEvent
 from schoolgate_contracts.messaging import ConversationStarted, MessageSent
-from schoolgate_contracts.roster import Retention, RetentionSet
 from schoolgate_contracts.privacy import REMOVED
+from schoolgate_contracts.roster import Retention, RetentionSet
 from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.keystores import SqliteKeyStore
