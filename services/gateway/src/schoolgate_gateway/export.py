@@ -12,8 +12,12 @@ Who is in it is decided by ids, never by names:
   a photo of the child is in (those photos only), and the consent records. A child's care
   status and media exceptions stay with the school's leaders; another guardian is "another
   guardian", without their id.
-- a member of staff: their own record, the stories they wrote, their comments, and how many
-  points they gave (not to whom: that is the children's).
+- a member of staff: their own record, the stories they wrote, their comments, the messages
+  they wrote to families, and how many points they gave (not to whom: that is the
+  children's).
+- a parent's conversations with the school (every message in those they are in, withdrawn
+  and hidden ones marked) and the absences reported for their children. The photos and
+  PDFs of messages are named by id; the messaging service serves them to the family.
 - a pupil, exported by a leader: all of the above about the child, care status included.
 """
 
@@ -45,6 +49,16 @@ from schoolgate_contracts.consent import (
     ParentSuspended,
     ParentSuspensionLifted,
     PupilCareStatusRecorded,
+)
+from schoolgate_contracts.messaging import (
+    AbsenceRecorded,
+    AbsenceReported,
+    ConversationPassedToClass,
+    ConversationPassedToOffice,
+    ConversationStarted,
+    MessageHidden,
+    MessageSent,
+    MessageWithdrawn,
 )
 from schoolgate_contracts.points import DailyTargetSet, PointAwarded, PointAwardUndone
 from schoolgate_contracts.roster import (
@@ -94,6 +108,14 @@ MEDIA_EXTENSIONS = {
 TYPES = tuple(
     cls.event_type
     for cls in (
+        ConversationStarted,
+        MessageSent,
+        MessageWithdrawn,
+        MessageHidden,
+        ConversationPassedToOffice,
+        ConversationPassedToClass,
+        AbsenceReported,
+        AbsenceRecorded,
         ClassAdded,
         ClassDetailsChanged,
         SchoolWayAdded,
@@ -228,6 +250,26 @@ class _Finder:
         self.account: list[dict[str, Any]] = []
         self.given: dict[str, int] = {}
         self.me: dict[str, Any] = {}
+        self.conversations: dict[str, dict[str, Any]] = {}
+        self.messages: dict[str, dict[str, Any]] = {}
+        self.sent: list[dict[str, Any]] = []
+        self.absences: dict[str, dict[str, Any]] = {}
+
+    def _message(self, event: MessageSent, at: str) -> None:
+        said = {
+            "from": "you" if event.sender_id == self.subject.person_id else event.side,
+            "text": event.text,
+            "files": [a.media_id for a in event.attachments],
+            "at": event.visible_from.isoformat(),
+        }
+        conversation = self.conversations.get(event.conversation_id)
+        if conversation is not None:
+            conversation["messages"].append(said)
+            self.messages[event.message_id] = said
+        elif event.sender_id == self.subject.person_id and self.subject.kind == "staff":
+            said = {"conversation_id": event.conversation_id, **said}
+            self.sent.append(said)
+            self.messages[event.message_id] = said
 
     # -- reading ------------------------------------------------------------------------
 
@@ -294,6 +336,36 @@ class _Finder:
                 self.liked[event.post_id] = True
             case PostUnliked() if event.parent_id == me:
                 self.liked[event.post_id] = False
+            case ConversationStarted() if me in event.parent_ids:
+                self.conversations[event.conversation_id] = {
+                    "about": event.pupil_id,
+                    "with": "the office" if event.inbox == "office" else "the class",
+                    "messages": [],
+                }
+            case MessageSent():
+                self._message(event, at)
+            case MessageWithdrawn() | MessageHidden() if event.message_id in self.messages:
+                mark = "withdrawn" if isinstance(event, MessageWithdrawn) else "hidden"
+                self.messages[event.message_id][mark] = True
+            case ConversationPassedToOffice() | ConversationPassedToClass() if (
+                event.conversation_id in self.conversations
+            ):
+                where = (
+                    "the office" if isinstance(event, ConversationPassedToOffice) else "the class"
+                )
+                self.conversations[event.conversation_id]["with"] = where
+            case AbsenceReported() if event.pupil_id in self.pupils:
+                self.absences[event.absence_id] = {
+                    "pupil_id": event.pupil_id,
+                    "first_day": event.first_day.isoformat(),
+                    "last_day": event.last_day.isoformat(),
+                    "reason": event.reason,
+                    "note": event.note,
+                    "reported_at": at,
+                    "recorded_by_the_office": False,
+                }
+            case AbsenceRecorded() if event.absence_id in self.absences:
+                self.absences[event.absence_id]["recorded_by_the_office"] = True
             case CommentAdded() if event.author_id == me:
                 self.comments.append({"post_id": event.post_id, "text": event.text, "at": at})
             case PortfolioItemSubmitted() if event.pupil_id in self.pupils:
@@ -415,6 +487,7 @@ class _Finder:
                 "you": self.me,
                 "stories_you_wrote": stories,
                 "your_comments": self.comments,
+                "messages_you_wrote": self.sent,
                 "points_you_gave_by_month": dict(sorted(self.given.items())),
             }
         else:
@@ -432,6 +505,8 @@ class _Finder:
             data |= {
                 "your_likes": sorted(p for p, liked in self.liked.items() if liked),
                 "your_comments": self.comments,
+                "your_conversations_with_the_school": list(self.conversations.values()),
+                "absences_you_reported": list(self.absences.values()),
                 "your_account": self.account,
             }
         return Collected(data=data, media=media)
@@ -453,6 +528,9 @@ SECTIONS = {
     "your_comments": "Your comments",
     "your_account": "Your account",
     "points_you_gave_by_month": "Points you gave, by month",
+    "your_conversations_with_the_school": "Your conversations with the school",
+    "absences_you_reported": "Absences you reported",
+    "messages_you_wrote": "Messages you wrote to families",
 }
 
 

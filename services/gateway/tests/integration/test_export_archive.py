@@ -12,6 +12,7 @@ from pathlib import Path
 
 from schoolgate_contracts import Event, Metadata, NewEvent
 from schoolgate_contracts.consent import GuardianLinked, PupilCareStatusRecorded
+from schoolgate_contracts.messaging import AbsenceReported, ConversationStarted, MessageSent
 from schoolgate_contracts.points import PointAwarded
 from schoolgate_contracts.roster import ClassAdded, PupilEnrolled, SchoolWayAdded
 from schoolgate_contracts.stories import (
@@ -143,6 +144,67 @@ async def a_class_of_two_families(store: SqliteEventStore) -> None:
             PupilCareStatusRecorded(pupil_id="pup_ada", in_care=True, recorded_by="stf_l"),
         ),
     ]
+    for family, pupil, words in (
+        ("par_1", "pup_ada", "Ada had a rough night's sleep"),
+        ("par_2", "pup_ben", "Ben's rabbit died"),
+    ):
+        events += [
+            (
+                f"conversation-c_{family}",
+                ConversationStarted(
+                    conversation_id=f"c_{family}",
+                    kind="family",
+                    pupil_id=pupil,
+                    class_id="cls_oak",
+                    parent_ids=(family,),
+                    started_by=family,
+                    started_by_side="family",
+                ),
+            ),
+            (
+                f"conversation-c_{family}",
+                MessageSent(
+                    conversation_id=f"c_{family}",
+                    message_id=f"m1_{family}",
+                    sender_id=family,
+                    side="family",
+                    text=words,
+                    visible_from=NOW,
+                    pupil_id=pupil,
+                    class_id="cls_oak",
+                    parent_ids=(family,),
+                ),
+            ),
+            (
+                f"absence-a_{family}",
+                AbsenceReported(
+                    absence_id=f"a_{family}",
+                    pupil_id=pupil,
+                    class_id="cls_oak",
+                    first_day=date(2026, 12, 7),
+                    last_day=date(2026, 12, 8),
+                    reason="sickness",
+                    note=f"{words}: off sick",
+                    reported_by=family,
+                ),
+            ),
+        ]
+    events.append(
+        (
+            "conversation-c_par_1",
+            MessageSent(
+                conversation_id="c_par_1",
+                message_id="m2_par_1",
+                sender_id="stf_t",
+                side="school",
+                text="Thank you, we will keep an eye on her",
+                visible_from=NOW,
+                pupil_id="pup_ada",
+                class_id="cls_oak",
+                parent_ids=("par_1",),
+            ),
+        )
+    )
     for stream, event in events:
         await store.append(stream, [new(event)], expected_version=None)
 
@@ -188,6 +250,8 @@ async def test_a_parents_export_holds_their_child_and_nothing_of_the_other_famil
         b"PNG bytes of m_ada",
         b"Ada talked about it",
         b"Our trip to the farm",
+        b"Ada had a rough night",
+        b"we will keep an eye on her",
     ):
         assert theirs in everything, theirs
     for not_theirs in (
@@ -202,10 +266,23 @@ async def test_a_parents_export_holds_their_child_and_nothing_of_the_other_famil
         b"par_3",
         b"Zenobia",
         b"in_care",
+        b"rabbit",
     ):
         assert not_theirs not in everything, not_theirs
     assert data["your_likes"] == ["post_1"]
+    [conversation] = data["your_conversations_with_the_school"]  # type: ignore[misc]
+    assert [m["from"] for m in conversation["messages"]] == ["you", "school"]
+    [absence] = data["absences_you_reported"]  # type: ignore[misc]
+    assert absence["reason"] == "sickness"
     assert [c["guardian"] for c in data["consent"]] == ["you", "another guardian"]  # type: ignore[index]
+
+
+async def test_a_teachers_export_holds_the_messages_they_wrote(tmp_path: Path) -> None:
+    data, everything = await export_for(tmp_path, Subject(SCHOOL, "staff", "stf_t", frozenset()))
+    assert [m["text"] for m in data["messages_you_wrote"]] == [  # type: ignore[union-attr]
+        "Thank you, we will keep an eye on her"
+    ]
+    assert b"rabbit" not in everything and b"rough night" not in everything
 
 
 async def test_a_leaders_export_of_a_pupil_includes_their_care_status(tmp_path: Path) -> None:
