@@ -484,7 +484,9 @@ async def prepare(definition: ServiceDefinition, settings: GatewaySettings) -> N
             await rebuild(projection, parts.store, parts.readmodels, workers=1)
 
 
-FUZZED_SERVICES = [d for d in SERVICES if d.name in {"points", "roster", "consent", "stories"}]
+FUZZED_SERVICES = [
+    d for d in SERVICES if d.name in {"points", "roster", "consent", "stories", "messaging"}
+]
 
 
 @pytest.mark.parametrize("definition", FUZZED_SERVICES, ids=lambda d: d.name)

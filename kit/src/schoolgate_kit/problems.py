@@ -67,6 +67,7 @@ SAID = {
     403: "Not yours to do or to see.",
     404: "No such thing, or not at this school.",
     409: "It conflicts with what is already there.",
+    413: "The file is larger than this server takes.",
     429: "Too many at once, or too often: try again later.",
     502: "Another part of Schoolgate did not answer as it should: try again.",
     503: "Not possible on this server (it says why).",

@@ -21,7 +21,7 @@ from schoolgate_kit.app import Kit, create_service_app
 from schoolgate_kit.guard import allow_body
 from schoolgate_kit.identity import Role
 from schoolgate_kit.private import open_private_store
-from schoolgate_kit.problems import Forbidden, Problem, Unprocessable
+from schoolgate_kit.problems import Forbidden, Problem, Unprocessable, problem_responses
 
 from schoolgate_messaging import handlers, office_matters
 from schoolgate_messaging.bootstrap import Messaging
@@ -37,7 +37,13 @@ After = Annotated[
     Query(ge=0, description="A position from a live update: answer only once it is counted."),
 ]
 
-router = APIRouter(prefix="/schools/{school_id}", tags=["messaging"])
+router = APIRouter(
+    prefix="/schools/{school_id}",
+    tags=["messaging"],
+    responses=problem_responses(401, 403, 404, 409),
+)
+SENDS = problem_responses(429)
+"""Sending is limited per sender (and per school when switched off: 403)."""
 
 
 class Body(BaseModel):
@@ -222,7 +228,7 @@ async def inbox(
     return await handlers.inbox(actor.identity, messaging=messaging, before=before)
 
 
-@router.post("/conversations", status_code=201, response_model=Sent)
+@router.post("/conversations", status_code=201, response_model=Sent, responses=SENDS)
 async def start(
     school_id: PathId, body: StartRequest, actor: Messenger, messaging: MessagingDep
 ) -> dict[str, Any]:
@@ -241,7 +247,7 @@ async def start(
     )
 
 
-@router.post("/announcements", status_code=201, response_model=Sent)
+@router.post("/announcements", status_code=201, response_model=Sent, responses=SENDS)
 async def announce(
     school_id: PathId, body: AnnounceRequest, actor: Messenger, messaging: MessagingDep
 ) -> dict[str, Any]:
@@ -273,7 +279,12 @@ async def conversation(
     return await handlers.conversation(conversation_id, actor.identity, messaging=messaging)
 
 
-@router.post("/conversations/{conversation_id}/messages", status_code=201, response_model=Sent)
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    status_code=201,
+    response_model=Sent,
+    responses=SENDS,
+)
 async def send(
     school_id: PathId,
     conversation_id: ConversationId,
@@ -320,7 +331,11 @@ async def withdraw(
     return {"message_id": message_id, "withdrawn": True}
 
 
-@router.post("/conversations/{conversation_id}/messages/{message_id}/report", status_code=201)
+@router.post(
+    "/conversations/{conversation_id}/messages/{message_id}/report",
+    status_code=201,
+    responses=SENDS,
+)
 async def report(
     school_id: PathId,
     conversation_id: ConversationId,
@@ -384,6 +399,7 @@ class FileTooLarge(Problem):
 @router.post(
     "/media",
     status_code=201,
+    responses=problem_responses(413),
     dependencies=[allow_body(lambda r: r.app.state.messaging.settings.messaging_upload_max_bytes)],
     openapi_extra={"requestBody": {"content": {"application/octet-stream": {}}, "required": True}},
 )
@@ -419,7 +435,7 @@ async def media(
 # -- absences ------------------------------------------------------------------------------
 
 
-@router.post("/absences", status_code=201)
+@router.post("/absences", status_code=201, responses=SENDS)
 async def report_absence(
     school_id: PathId, body: AbsenceRequest, actor: Parent, messaging: MessagingDep
 ) -> dict[str, Any]:
