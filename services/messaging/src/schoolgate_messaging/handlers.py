@@ -806,6 +806,11 @@ async def conversation(conversation_id: str, identity: Identity, *, messaging: M
         "may_reply": access.write or doc["kind"] == "announcement",
         "messages": shown,
         "unread": _unread(doc, access, now_text),
+        "warnings": [
+            {"note": w["note"], "at": w["at"]}
+            for w in doc.get("warnings", ())
+            if w["sender_id"] == identity.subject
+        ],
     }
 
 

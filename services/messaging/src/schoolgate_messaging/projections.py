@@ -188,6 +188,10 @@ def _conversation(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
             return {**doc, "timeline": _mark(doc["timeline"], event.message_id, "hidden")}
         case MessageReported():
             return {**doc, "reported": True}
+        case ReportResolved() if event.action == "warned":
+            # the sender is told, in the conversation, what the school's leaders said
+            warning = {"sender_id": event.sender_id, "note": event.note, "at": at}
+            return {**doc, "warnings": [*doc.get("warnings", ()), warning]}
         case ConversationPassedToOffice():
             passed = {"to": "office", "by": event.passed_by, "note": event.note, "at": at}
             return {**doc, "inbox": "office", "passes": [*doc["passes"], passed]}

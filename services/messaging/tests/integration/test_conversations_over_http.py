@@ -163,3 +163,29 @@ async def test_switched_off_nobody_sends_and_families_see_the_notice(
         await client.get(school.path("/messaging/status"), headers=school.parent("ada"))
     ).json()
     assert status["switched_off"] and status["notice"].startswith("Messaging is paused")
+
+
+async def test_a_warned_sender_reads_the_leaders_words_in_the_conversation(
+    client: httpx.AsyncClient, school: School
+) -> None:
+    started = await start(client, school, school.parent("ada"), text="Sort it out or else")
+    conversation_id = started["conversation_id"]
+    reported = await client.post(
+        school.path(f"/conversations/{conversation_id}/messages/{started['message_id']}/report"),
+        headers=school.teacher,
+        json={"reason": "Threatening"},
+    )
+    await school.service.projected(reported)
+    resolved = await client.post(
+        school.path(f"/reports/{reported.json()['report_id']}/resolve"),
+        headers=school.leader,
+        json={"action": "warned", "note": "Please keep messages polite: our staff deserve it."},
+    )
+    assert resolved.status_code == 200, resolved.text
+    await school.service.projected(resolved)
+    path = school.path(f"/conversations/{conversation_id}")
+    family = (await client.get(path, headers=school.parent("ada"))).json()
+    assert [w["note"] for w in family["warnings"]] == [
+        "Please keep messages polite: our staff deserve it."
+    ]
+    assert (await client.get(path, headers=school.teacher)).json()["warnings"] == []
