@@ -260,6 +260,14 @@ async def check_attachments(
         media = await messaging.media.info(attachment.media_id)
         if media is None or media.school_id != sender.school_id or media.owner != sender.subject:
             raise Unprocessable("Attach files you uploaded here.", media_id=attachment.media_id)
+        # what the file is decides the rules, never what the request calls it: a photo sent
+        # as a "document" would otherwise skip the consent check
+        stored = "image" if media.content_type.startswith("image/") else "document"
+        if attachment.kind != stored:
+            raise Unprocessable(
+                f"That file is a {'photo' if stored == 'image' else 'PDF'}: say so.",
+                media_id=attachment.media_id,
+            )
         if attachment.kind != "image" or not sender.is_staff:
             continue
         if not attachment.tagged_pupil_ids and not attachment.no_child_recognisable:
@@ -519,6 +527,10 @@ async def mark_read(
     leaves a receipt the family sees from the next start of hours."""
     identity = actor.identity
     opened = await open_conversation(conversation_id, identity, messaging=messaging)
+    if not opened.access.write and opened.conversation["kind"] == "family":
+        # a former class's teacher, or a leader reading a report, tells the family nothing:
+        # "read" means read by those who answer
+        return {"conversation_id": conversation_id, "read_through": 0, "receipt_shown_from": None}
     now = messaging.clock()
     shown_from = now
     if opened.access.side == "school":
@@ -953,7 +965,8 @@ async def report_absence(
     if identity.role is not Role.parent or pupil_id not in identity.pupil_ids:
         raise Forbidden("A child's absence is reported by their parents.")
     pupil = await pupil_in_school(pupil_id, actor.school_id, messaging=messaging)
-    await _refuse_if_switched_off(actor.school_id, messaging=messaging)
+    # not refused when messaging is switched off: the office must still hear that a child
+    # is away, and a report holds dates and a reason, not a conversation
     await _refuse_if_suspended(identity, messaging=messaging)
     await _limit(
         identity, "absence", messaging.settings.messaging_family_limit, messaging=messaging
@@ -1008,6 +1021,8 @@ async def absences(
     where: dict[str, Any] = {"school_id": identity.school_id}
     if status:
         where["status"] = status
+    if identity.role is Role.parent:
+        where["pupil_id"] = OneOf(tuple(sorted(identity.pupil_ids)))
     found = await messaging.readmodels.find(
         ABSENCES, where, order_by="reported_at", descending=True, limit=200
     )

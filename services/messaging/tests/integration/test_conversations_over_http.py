@@ -3,7 +3,10 @@ replies stay private, withdrawal, reports and the kill switch."""
 
 from __future__ import annotations
 
+import io
+
 import httpx
+from PIL import Image
 
 from services.messaging.tests.integration.conftest import (
     MessagingService,
@@ -189,3 +192,69 @@ async def test_a_warned_sender_reads_the_leaders_words_in_the_conversation(
         "Please keep messages polite: our staff deserve it."
     ]
     assert (await client.get(path, headers=school.teacher)).json()["warnings"] == []
+
+
+async def test_a_leader_reading_a_reported_conversation_leaves_no_receipt(
+    client: httpx.AsyncClient, school: School
+) -> None:
+    started = await start(client, school, school.parent("ada"), text="Nobody listens here")
+    conversation_id = started["conversation_id"]
+    reported = await client.post(
+        school.path(f"/conversations/{conversation_id}/messages/{started['message_id']}/report"),
+        headers=school.teacher,
+        json={"reason": "Rude"},
+    )
+    await school.service.projected(reported)
+    before = school.service.newest_position()
+    read = await client.post(
+        school.path(f"/conversations/{conversation_id}/read"),
+        headers=school.leader,
+        json={"through_message_id": started["message_id"]},
+    )
+    assert read.status_code == 200, read.text
+    assert school.service.newest_position() == before
+    family = await client.get(
+        school.path(f"/conversations/{conversation_id}"), headers=school.parent("ada")
+    )
+    assert not family.json()["messages"][0]["read"]
+
+
+async def test_the_name_check_tells_a_family_of_their_childs_classmates_only(
+    client: httpx.AsyncClient, school: School
+) -> None:
+    async def named(headers: dict[str, str], text: str) -> list[str]:
+        answer = await client.post(
+            school.path("/messaging/check"), headers=headers, json={"text": text}
+        )
+        assert answer.status_code == 200, answer.text
+        return [n["name"] for n in answer.json()["full_names"]]
+
+    text = "Ben Okri and Cal Jones were lovely to Ada Lovelace today"
+    assert await named(school.parent("ada"), text) == ["Ben Okri"]
+    assert await named(school.teacher, text) == ["Ben Okri", "Cal Jones", "Ada Lovelace"]
+
+
+async def test_a_photo_sent_as_a_document_is_refused(
+    client: httpx.AsyncClient, school: School
+) -> None:
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), "orange").save(image, format="PNG")
+    uploaded = await client.post(
+        school.path("/media"),
+        headers={**school.teacher, "content-type": "application/octet-stream"},
+        content=image.getvalue(),
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    media_id = uploaded.json()["media_id"]
+    before = school.service.newest_position()
+    answer = await client.post(
+        school.path("/conversations"),
+        headers=school.teacher,
+        json={
+            "pupil_id": school.p("ada"),
+            "text": "Look at this",
+            "attachments": [{"media_id": media_id, "kind": "document"}],
+        },
+    )
+    assert answer.status_code == 422, answer.text
+    assert school.service.newest_position() == before

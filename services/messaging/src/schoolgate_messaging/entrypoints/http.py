@@ -22,6 +22,7 @@ from schoolgate_kit.guard import allow_body
 from schoolgate_kit.identity import Role
 from schoolgate_kit.private import open_private_store
 from schoolgate_kit.problems import Forbidden, Problem, Unprocessable, problem_responses
+from schoolgate_kit.readmodels import OneOf
 
 from schoolgate_messaging import handlers, office_matters
 from schoolgate_messaging.bootstrap import Messaging
@@ -194,7 +195,14 @@ async def check(
         found = office_matters.detect(body.text, extra_words=extra)
         if found is not None:
             matter = {"matter": found.matter, "matched": list(found.matched)}
-    pupils = await messaging.readmodels.find(PUPILS, {"school_id": school_id, "left": False})
+    where: dict[str, Any] = {"school_id": school_id, "left": False}
+    if identity.role is Role.parent:
+        # a family is told of their children's classmates' names only: the check must not
+        # answer "is there a pupil called ... at this school?" for any name one types
+        children = await messaging.readmodels.get_many(PUPILS, identity.pupil_ids)
+        classes = {c["class_id"] for c in children.values() if c["school_id"] == school_id}
+        where["class_id"] = OneOf(tuple(sorted(classes)))
+    pupils = await messaging.readmodels.find(PUPILS, where)
     own = set(identity.pupil_ids) | ({body.pupil_id} if body.pupil_id else set())
     named = full_names_in(
         body.text,
