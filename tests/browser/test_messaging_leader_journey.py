@@ -3,6 +3,7 @@ messaging off for the whole school and families see why, until it is switched ba
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -19,6 +20,7 @@ MESSAGING = "/api/messaging/schools/demo-school"
 ABUSE = "You are useless and everyone knows it. Watch yourself at pick-up."
 REASON = "Rude and threatening"
 NOTICE = "We have switched messages off while we fix a problem. Please phone the office."
+PHONE = "01632 960123"
 OFF = "Messages to the school are switched off"
 
 
@@ -89,11 +91,23 @@ async def test_a_reported_parent_is_suspended_and_messaging_can_be_switched_off(
     )
     assert signing_in.status == 403 and "suspended" in await signing_in.text()
 
+    # the family's message still waits for a reply: counted for Oak, naming no member of staff
+    await open_page(leader, "Replies waiting")
+    waiting = leader.get_by_role("table", name="Families waiting for a reply")
+    await expect(waiting.get_by_role("row", name="Oak")).to_have_text(re.compile(r"^Oak\s*1\s*0"))
+    await expect(waiting).not_to_contain_text("Ms Oak")
+    await assert_accessible(leader)
+
     # the kill switch: another family sees the leader's notice, then not once it is back on
     family = await new_phone(browser)
     await sign_in(family, embedded, *OTHER_PARENT)
     await open_page(leader, "Messaging settings")
     await assert_accessible(leader)
+    await leader.get_by_label("The school's phone number").fill(PHONE)
+    await leader.get_by_role("button", name="Save", exact=True).click()
+    await expect(leader.get_by_role("status")).to_have_text(
+        "Saved. The office's hours, phone number and words are updated."
+    )
     await leader.get_by_label("The notice families see").fill(NOTICE)
     await leader.get_by_role("button", name="Switch messaging off").click()
     await expect(leader.get_by_role("status")).to_have_text(
@@ -103,6 +117,7 @@ async def test_a_reported_parent_is_suspended_and_messaging_can_be_switched_off(
     await assert_accessible(leader)
     await family.reload()
     await expect(family.get_by_role("region", name=OFF)).to_contain_text(NOTICE)
+    await expect(family.get_by_role("region", name=OFF)).to_contain_text(PHONE)
     await assert_accessible(family)
     refused = await family.request.post(
         f"{embedded}{MESSAGING}/conversations",
