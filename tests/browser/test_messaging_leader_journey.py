@@ -57,6 +57,9 @@ async def test_a_reported_parent_is_suspended_and_messaging_can_be_switched_off(
 
     leader = await browser.new_page()
     await sign_in(leader, embedded, *LEADER)
+    await expect(
+        leader.locator("#view").get_by_role("link", name="Reported messages (1 to decide)")
+    ).to_be_visible()
     await open_page(leader, "Reported messages")
     report = leader.get_by_role("article", name=f"“{REASON}”")
     await expect(report).to_contain_text("Reported by Ms Oak")
