@@ -77,7 +77,7 @@ function officeForm(settings) {
   const days = WEEKDAYS.map((day, index) => checkbox(day, { value: String(index), checked: settings.office_days.includes(index) }));
   const starts = h("input", { type: "time", required: true, value: settings.office_starts.slice(0, 5) });
   const ends = h("input", { type: "time", required: true, value: settings.office_ends.slice(0, 5) });
-  const phone = h("input", { type: "tel", maxlength: 40, autocomplete: "off", value: settings.phone });
+  const phone = h("input", { type: "text", inputmode: "tel", maxlength: 40, autocomplete: "off", value: settings.phone });
   const extra = Object.fromEntries(settings.office_words.map((w) => [w.matter, w.words]));
   const fields = MATTERS.map(([matter, label, examples]) => {
     const input = h("input", { type: "text", maxlength: 2000, value: (extra[matter] || []).join(", ") });
