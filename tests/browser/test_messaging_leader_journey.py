@@ -148,4 +148,10 @@ async def test_a_reported_parent_is_suspended_and_messaging_can_be_switched_off(
     await leader.get_by_label("Your story").fill("Ben read his poem to the class today.")
     await leader.get_by_role("button", name="Post", exact=True).click()
     await expect(leader.get_by_role("status")).to_contain_text("Your story is posted to")
+    # the writer may also keep the name, openly
+    await leader.get_by_label("Your story").fill("Well done to Cara Diaz, our swimmer of the year.")
+    await leader.get_by_role("button", name="Post", exact=True).click()
+    await leader.get_by_role("button", name="Publish anyway").click()
+    await expect(leader.get_by_role("status")).to_contain_text("Your story is posted to")
+    await expect(leader.get_by_label("Your story")).to_have_value("")
     print(f"journey took {time.monotonic() - started:.1f}s")
