@@ -70,7 +70,7 @@ const segment = encodeURIComponent;
 
 /**
  * The gateway's own addresses. The services behind it are reached through roster(), consent(),
- * pointsApi() and storiesApi() below; no other module writes an address of the API.
+ * pointsApi(), storiesApi() and messagingApi() below; no other module writes an address of the API.
  */
 export const URLS = {
   me: "/api/me",
@@ -166,6 +166,10 @@ export async function readUntil(read, done) {
 /** The stories service behind the gateway; a parent's children may be at other schools. */
 export const storiesApi = (path, schoolId = state.me.school_id) =>
   `/api/stories/schools/${encodeURIComponent(schoolId)}${path}`;
+
+/** The messaging service behind the gateway (conversations, reports, its settings). */
+export const messagingApi = (path, schoolId = state.me.school_id) =>
+  `/api/messaging/schools/${encodeURIComponent(schoolId)}${path}`;
 
 export const mediaUrl = (mediaId, size, schoolId) =>
   storiesApi(`/media/${encodeURIComponent(mediaId)}?size=${size}`, schoolId);

@@ -1,11 +1,34 @@
-import { api, schoolClasses, storiesApi, yearGroupsList } from "../core/api.js";
+import { api, messagingApi, schoolClasses, storiesApi, yearGroupsList } from "../core/api.js";
 import { field, fill, h, section } from "../core/dom.js";
 import { newId } from "../core/ids.js";
 import { say, warn, working } from "../core/messages.js";
 import { state } from "../core/state.js";
-import { when } from "../core/words.js";
+import { listOf, when } from "../core/words.js";
 import { audienceChooser, audienceLabel, audiencePupils, publishLater, refusal } from "../ui/audience.js";
 import { attachmentsEditor } from "../ui/media.js";
+
+/** Full names of pupils in a story's text, as the school's roster knows them; none if the check is unavailable. */
+async function fullNames(text) {
+  try {
+    const found = await api("POST", messagingApi("/messaging/check"), { text, to: "story" });
+    return (found?.full_names || []).map((n) => n.name);
+  } catch {
+    return []; // the check helps the writer; it never stops a story being posted
+  }
+}
+
+function namedWarning(named, publishAnyway) {
+  const anyway = h("button", { type: "button", class: "secondary", text: "Publish anyway" });
+  anyway.addEventListener("click", publishAnyway);
+  return h(
+    "div",
+    { class: "notice" },
+    h("h2", { tabindex: "-1", text: `You named ${listOf(named)}.` }),
+    h("p", { text: "We use first names only: please change it before publishing." }),
+    h("p", { class: "hint", text: "Change the story above and press Post again, or publish it as it is." }),
+    anyway,
+  );
+}
 
 export async function composeView() {
   const isLeader = state.me.role === "leader";
@@ -40,6 +63,9 @@ export async function composeView() {
   const post = h("button", { type: "submit", text: "Post" });
   const problem = h("div");
   const done = h("div");
+  // A story is for families, who know the children by first name: full names are flagged
+  // before publishing, and the writer decides (the text the writer chose to keep is remembered).
+  let keptAnyway = null;
   const form = h(
     "form",
     { class: "stack composer" },
@@ -82,6 +108,17 @@ export async function composeView() {
     }
     const label = audienceLabel(audience, names);
     working(post, "Posting…", async () => {
+      if (story && story !== keptAnyway) {
+        const named = await fullNames(story);
+        if (named.length) {
+          fill(problem, namedWarning(named, () => {
+            keptAnyway = story;
+            form.requestSubmit();
+          }));
+          problem.querySelector("h2")?.focus();
+          return;
+        }
+      }
       try {
         await api("POST", storiesApi("/posts"), {
           post_id: postId,
@@ -99,6 +136,7 @@ export async function composeView() {
         throw error;
       }
       postId = newId();
+      keptAnyway = null;
       text.value = "";
       editor.clear();
       later.reset();

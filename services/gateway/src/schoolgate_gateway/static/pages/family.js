@@ -2,6 +2,7 @@ import { api, readUntil, URLS } from "../core/api.js";
 import { checkbox, fill, h, section, uid } from "../core/dom.js";
 import { say, working } from "../core/messages.js";
 import { state } from "../core/state.js";
+import { messagingNotice } from "../ui/messaging-notice.js";
 import { monster } from "../ui/monsters.js";
 import { pointsPanel } from "../ui/points.js";
 
@@ -118,6 +119,7 @@ export function familyView() {
     state.me.children.length
       ? h("p", { class: "muted", text: "Points appear here as soon as the school gives them. Each child is only compared with their own target and their own weeks." })
       : null,
+    messagingNotice(),
     conduct,
     waiting,
     list,

@@ -1,4 +1,4 @@
-import { api, consent } from "../core/api.js";
+import { api, consent, messagingApi } from "../core/api.js";
 import { h, section } from "../core/dom.js";
 import { state } from "../core/state.js";
 import { pagesOf } from "../core/router.js";
@@ -7,12 +7,16 @@ export async function staffHomeView() {
   const me = state.me;
   const list = h("ul", { class: "tasks" });
   let waiting = 0;
+  let reported = 0;
   if (me.role === "leader") {
-    waiting = (await api("GET", consent("/guardian-requests")).catch(() => [])).length;
+    [waiting, reported] = await Promise.all([
+      api("GET", consent("/guardian-requests")).then((r) => r.length, () => 0),
+      api("GET", messagingApi("/reports?status=open")).then((r) => r.length, () => 0),
+    ]);
   }
   for (const page of pagesOf(me)) {
     if (page.id === "home") continue;
-    const extra = page.id === "requests" && waiting ? ` (${waiting} waiting)` : "";
+    const extra = page.id === "requests" && waiting ? ` (${waiting} waiting)` : page.id === "reported" && reported ? ` (${reported} to decide)` : "";
     list.append(h("li", null, h("a", { href: `#${page.id}`, text: `${page.title}${extra}` }), h("p", { class: "muted", text: page.about })));
   }
   return section(`Hello, ${me.display_name}`, h("p", { text: me.school_name }), list);
