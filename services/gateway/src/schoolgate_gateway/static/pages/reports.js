@@ -165,7 +165,7 @@ export async function reportsView() {
       h("h3", { id: titleId, text: "Your decision" }),
       field("A note for the record (optional)", {
         control: note,
-        hint: "Kept with your decision. A warning is not sent by Schoolgate: speak or write to the sender yourself.",
+        hint: "Kept with your decision. If you warn the sender, they read this note in the conversation (nobody else does).",
       }),
       h("p", {
         class: "hint",
