@@ -110,6 +110,8 @@ export const URLS = {
   myEmail: "/api/me/account/email",
   myPassword: "/api/me/account/password",
   caughtUp: (position) => `/api/caught-up?position=${segment(position)}`,
+  messagesLive: (schoolId, conversationId) =>
+    `/api/live/messages?school=${segment(schoolId)}${conversationId ? `&conversation=${segment(conversationId)}` : ""}`,
   audit: (pupilId) => `/api/audit?limit=200${pupilId ? `&pupil_id=${segment(pupilId)}` : ""}`,
 };
 
@@ -201,3 +203,6 @@ export async function classPupilNames(classId) {
   const pupils = await cached(`class-pupils-${classId}`, () => api("GET", roster(`/classes/${encodeURIComponent(classId)}/pupils`)));
   return Object.fromEntries(pupils.map((p) => [p.pupil_id, p.display_name || p.first_name]));
 }
+
+/** The messaging service behind the gateway: conversations, announcements and absences. */
+export const messagingApi = (path) => `/api/messaging/schools/${school()}${path}`;
