@@ -270,9 +270,8 @@ async def test_a_class_announcement_reaches_every_family_and_a_reply_stays_priva
     await expect(teacher.get_by_role("status")).to_have_text("Sent to every family in Oak.")
     announced = position_of(await (await sent.value).all_headers())
 
-    ada, sam = (
-        await signed_in(browser, school, ADAS_PARENT),
-        await signed_in(browser, school, SAMS_PARENT),
+    ada, sam = await asyncio.gather(
+        signed_in(browser, school, ADAS_PARENT), signed_in(browser, school, SAMS_PARENT)
     )
     for parent in (ada, sam):
         await caught_up(parent, school.base, announced)

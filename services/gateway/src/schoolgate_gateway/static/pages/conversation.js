@@ -33,8 +33,12 @@ function attachments(conversationId, list) {
 /** Who wrote a message, as the reader would call them. */
 function authorOf(m, c) {
   if (m.mine) return "You";
-  // the service does not name the member of staff who wrote: the class (or the office) did
-  if (m.side === "school") return c.inbox === "office" ? "The office" : c.class_name ? `Class ${c.class_name}` : "The class";
+  // the service does not name the member of staff who wrote: the class (or the office) did, and
+  // once a conversation was passed on, either may have
+  if (m.side === "school") {
+    if (c.passes?.length) return "The school";
+    return c.inbox === "office" ? "The office" : c.class_name ? `Class ${c.class_name}` : "The class";
+  }
   return c.pupil_name ? `${c.pupil_name}'s family` : "The family";
 }
 
@@ -52,7 +56,7 @@ export async function conversationView(route) {
   const tools = h("div");
   const writing = h("div");
   const title = h("h1", { tabindex: "-1" });
-  let status = await messagingStatus().catch(() => null);
+  const status = await messagingStatus().catch(() => null);
   let shown = null;
   let composed = false;
 
@@ -135,8 +139,9 @@ export async function conversationView(route) {
       event.preventDefault();
       working(b, "Passing…", async () => {
         await api("POST", messagingApi(`/conversations/${encodeURIComponent(id)}/pass`), { to, note: note.value.trim() });
-        say(to === "office" ? "Passed to the office." : "Passed to the class.");
-        await refresh(lastWritten());
+        // passed on, it leaves this inbox (and the page) for the other one's
+        go("messages");
+        say(to === "office" ? "Passed to the office. The family can see that you did." : "Passed to the class. The family can see that you did.");
       });
     });
     return h("details", null, h("summary", { text: label }), form);
@@ -205,7 +210,6 @@ export async function conversationView(route) {
     },
     { event: "messages" },
   );
-  messagingStatus().then((s) => (status = s), () => null);
   const titleId = uid("title");
   title.id = titleId;
   return h(

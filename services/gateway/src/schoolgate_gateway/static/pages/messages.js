@@ -64,7 +64,7 @@ export async function messagesView() {
     links.push(h("a", { href: "#absence", class: "button-link secondary-link", text: "Report an absence" }));
   } else {
     links.push(h("a", { href: "#write", class: "button-link", text: "New message" }));
-    if (["teacher", "teaching_assistant", "leader"].includes(me.role)) {
+    if (["teacher", "leader"].includes(me.role)) {
       links.push(h("a", { href: "#announce", class: "button-link secondary-link", text: "Announcement to a class" }));
     }
     if (["office", "leader"].includes(me.role)) {
