@@ -6,6 +6,7 @@ announcement reaches every family and each reply stays private with the teacher.
 from __future__ import annotations
 
 import asyncio
+import io
 import socket
 import threading
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from PIL import Image
 from playwright.async_api import Browser, Page, expect
 from schoolgate_embedded.app import EmbeddedSettings, create_app
 from schoolgate_kit.keys import with_data_dir_secrets
@@ -111,6 +113,12 @@ def school(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClockedSchool]:
         thread.join(timeout=30)
 
 
+def a_photo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (120, 120, 120)).save(out, format="PNG")
+    return out.getvalue()
+
+
 async def signed_in(browser: Browser, school: ClockedSchool, who: tuple[str, str]) -> Page:
     """A phone whose own clock says what the school's does, as a real one would."""
     page = await new_phone(browser)
@@ -155,6 +163,12 @@ async def test_a_parent_writing_at_night_is_told_when_a_reply_can_come_and_sees_
     await parent.get_by_label("Your message").fill(
         "Ada loved the volcano story. Could she bring her rocks in?"
     )
+    await parent.get_by_label("Add a photo or PDF (optional)").set_input_files(
+        {"name": "rocks.png", "mimeType": "image/png", "buffer": a_photo()}
+    )
+    await parent.get_by_label("Describe the photo for someone who cannot see it").fill(
+        "Three grey rocks on a table"
+    )
     await parent.get_by_role("button", name="Send", exact=True).click()
     await expect(parent.get_by_role("status")).to_have_text(f"Sent. {promise}")
     await expect(parent.get_by_role("heading", level=1, name="Ada · Class Oak")).to_be_visible()
@@ -168,6 +182,9 @@ async def test_a_parent_writing_at_night_is_told_when_a_reply_can_come_and_sees_
     await expect(row.get_by_text("1 new")).to_be_visible()
     await row.get_by_role("link").click()
     await expect(teacher.get_by_text("Could she bring her rocks in?")).to_be_visible()
+    photo = teacher.get_by_role("img", name="Three grey rocks on a table")
+    await expect(photo).to_have_js_property("complete", True)
+    assert await photo.evaluate("img => img.naturalWidth") > 0, "the thumbnail did not load"
     await teacher.get_by_label("Write a reply").fill("Yes please, on Tuesday.")
     await teacher.get_by_role("button", name="Send", exact=True).click()
     # out of hours the teacher is offered the morning, and may still send now

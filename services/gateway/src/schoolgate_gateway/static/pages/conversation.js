@@ -13,7 +13,7 @@ const WITHDRAW_MS = 10 * 60 * 1000;
 const media = (conversationId, a, size) =>
   messagingApi(`/conversations/${encodeURIComponent(conversationId)}/media/${encodeURIComponent(a.media_id)}?size=${size}`);
 
-function attachments(conversationId, list) {
+function mediaList(conversationId, list) {
   if (!list?.length) return null;
   return h(
     "ul",
@@ -73,7 +73,7 @@ export async function conversationView(route) {
       ? h("p", { class: "muted", text: "This message was withdrawn." })
       : m.hidden && !m.text
         ? h("p", { class: "muted", text: "Hidden by the school." })
-        : [paragraphs(m.text, "message-text"), attachments(id, m.attachments)];
+        : [paragraphs(m.text, "message-text"), mediaList(id, m.attachments)];
     const notes = [];
     if (m.hidden && m.text) notes.push("Hidden by the school");
     if (m.scheduled) notes.push(`Scheduled: families see it ${sentWhen(m.visible_from, status?.timezone)}`);
@@ -171,16 +171,17 @@ export async function conversationView(route) {
       label: announcement ? "Reply privately to the teacher" : "Write a reply",
       to: c.inbox === "office" ? "office" : "class",
       pupilId: c.pupil_id,
+      pupilName: c.pupil_name,
       staff: c.class_staff || [],
       status,
-      send: async ({ text, to, sendAt }) => {
+      send: async ({ text, attachments, to, sendAt }) => {
         if (to === "office" && c.inbox !== "office") {
-          const started = await api("POST", messagingApi("/conversations"), { pupil_id: c.pupil_id, to: "office", text });
+          const started = await api("POST", messagingApi("/conversations"), { pupil_id: c.pupil_id, to: "office", text, attachments });
           go(`conversation=${started.conversation_id}`);
           say(`Sent to the office. ${replyPromise(status, { office: true })}`.trim());
           return;
         }
-        const sent = await api("POST", messagingApi(`/conversations/${encodeURIComponent(id)}/messages`), { text, send_at: sendAt || undefined });
+        const sent = await api("POST", messagingApi(`/conversations/${encodeURIComponent(id)}/messages`), { text, attachments, send_at: sendAt || undefined });
         const promise = parent ? replyPromise(status, { office: c.inbox === "office", staff: c.class_staff || [] }) : "";
         if (sent.conversation_id && sent.conversation_id !== id) {
           go(`conversation=${sent.conversation_id}`);

@@ -64,15 +64,17 @@ export async function writeView() {
     const box = composer({
       to: () => to(),
       pupilId: pupil.id,
+      pupilName: pupil.name,
       staff: staffNames,
       status,
-      send: async ({ text, to: chosen, sendAt }) => {
+      send: async ({ text, attachments, to: chosen, sendAt }) => {
         const where = chosen || to();
         const sent = await api("POST", messagingApi("/conversations"), {
           pupil_id: pupil.id,
           to: parent ? where : undefined,
           parents: parent ? undefined : parents(),
           text,
+          attachments,
           send_at: sendAt || undefined,
         });
         const promise = parent ? replyPromise(status, { office: where === "office", staff: staffNames }) : "";
@@ -104,8 +106,8 @@ export async function announceView() {
       label: "Your announcement",
       to: "story",
       status,
-      send: async ({ text, sendAt }) => {
-        const sent = await api("POST", messagingApi("/announcements"), { class_id: pick.select.value, text, send_at: sendAt || undefined });
+      send: async ({ text, attachments, sendAt }) => {
+        const sent = await api("POST", messagingApi("/announcements"), { class_id: pick.select.value, text, attachments, send_at: sendAt || undefined });
         go(`conversation=${sent.conversation_id}`);
         say(sendAt ? `Saved. Families see it at ${backAt(status)}.` : `Sent to every family in ${name}.`);
       },

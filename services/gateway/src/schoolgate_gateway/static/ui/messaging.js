@@ -1,7 +1,7 @@
 // What every messaging page shares: the school's hours in plain words, and the box a message is
 // written in, which checks a message before it goes (office business, full names, the hour).
 import { api, messagingApi } from "../core/api.js";
-import { field, h, heading, uid } from "../core/dom.js";
+import { checkbox, field, fill, h, heading, uid } from "../core/dom.js";
 import { failed, warn } from "../core/messages.js";
 import { replyAfterWords, todayIn } from "../core/school-time.js";
 import { state } from "../core/state.js";
@@ -65,13 +65,14 @@ export const absenceDraft = {
  * which, when the page lets the writer choose): a parent's message the office deals with can go
  * there instead. `staff` are the class staff's names.
  */
-export function composer({ label = "Your message", to = "class", pupilId, staff = [], send, status }) {
+export function composer({ label = "Your message", to = "class", pupilId, pupilName, staff = [], send, status }) {
   const parent = state.me.role === "parent";
-  const box = h("textarea", { rows: 4, maxlength: 5000, required: true });
+  const box = h("textarea", { rows: 4, maxlength: 5000 });
+  const files = attachments({ pupilId, pupilName });
   const promise = h("p", { class: "hint", "aria-live": "polite" });
   const choices = h("div", { class: "before-send", hidden: true });
   const button = h("button", { type: "submit", text: "Send" });
-  const form = h("form", { class: "stack composer" }, field(label, { control: box }), promise, button, choices);
+  const form = h("form", { class: "stack composer" }, field(label, { control: box }), files.node, promise, button, choices);
   const teacher = staff[0] || "the class teacher";
   const target = () => (typeof to === "function" ? to() : to);
   let known = status;
@@ -92,8 +93,9 @@ export function composer({ label = "Your message", to = "class", pupilId, staff 
     const text = box.value.trim();
     control.disabled = true;
     try {
-      await send({ text, ...how });
+      await send({ text, attachments: files.chosen(), ...how });
       box.value = "";
+      files.clear();
       close();
     } catch (error) {
       failed(error);
@@ -127,7 +129,11 @@ export function composer({ label = "Your message", to = "class", pupilId, staff 
     event.preventDefault();
     close();
     const text = box.value.trim();
-    if (!text) {
+    if (files.busy()) {
+      warn("Please wait until your files have been added.");
+      return;
+    }
+    if (!text && !files.chosen().length) {
       warn("Please write your message first.");
       box.focus();
       return;
@@ -188,4 +194,87 @@ export function composer({ label = "Your message", to = "class", pupilId, staff 
     ask(lines, buttons);
   });
   return { node: form, focus: () => box.focus(), update: () => showPromise(null) };
+}
+
+/**
+ * Photos and PDFs for a message: each is sent to the school when chosen (made safe there), then
+ * attached when the message goes. A photo needs words for those who cannot see it; staff also say
+ * whether the child it is about is in it, or that no child can be recognised.
+ */
+function attachments({ pupilId, pupilName }) {
+  const staff = state.me.role !== "parent";
+  const items = [];
+  const input = h("input", { type: "file", accept: "image/jpeg,image/png,image/webp,image/heic,application/pdf", multiple: true });
+  const list = h("ul", { class: "message-attachments" });
+
+  function draw() {
+    fill(
+      list,
+      ...items.map((item) => {
+        const word = item.kind === "document" ? "PDF" : "Photo";
+        const parts = [h("p", { class: "attachment-name", text: `${item.status === "ready" ? word : "Adding"}: ${item.name}` })];
+        if (item.status === "ready" && item.kind === "image") {
+          parts.unshift(h("img", { src: item.preview, alt: "", class: "attachment-preview" }));
+          const alt = h("textarea", { rows: 2, maxlength: 500, value: item.alt });
+          alt.addEventListener("input", () => (item.alt = alt.value));
+          parts.push(field("Describe the photo for someone who cannot see it", { control: alt }));
+          if (staff) {
+            if (pupilId) {
+              parts.push(checkbox(`${pupilName || "The child"} is in it`, { checked: item.tagged, onchange: (e) => (item.tagged = e.currentTarget.checked) }));
+            }
+            parts.push(checkbox("No child can be recognised in it", { checked: item.nobody, onchange: (e) => (item.nobody = e.currentTarget.checked) }));
+          }
+        }
+        const remove = h("button", { type: "button", class: "secondary small", text: `Remove ${item.name}` });
+        remove.addEventListener("click", () => {
+          items.splice(items.indexOf(item), 1);
+          if (item.preview) URL.revokeObjectURL(item.preview);
+          draw();
+          input.focus();
+        });
+        if (item.status === "ready") parts.push(remove);
+        return h("li", null, ...parts);
+      }),
+    );
+  }
+
+  input.addEventListener("change", async () => {
+    const chosen = [...input.files].slice(0, Math.max(0, 10 - items.length));
+    input.value = "";
+    await Promise.all(
+      chosen.map(async (file) => {
+        const item = { name: file.name, status: "uploading", alt: "", tagged: false, nobody: false };
+        items.push(item);
+        draw();
+        try {
+          Object.assign(item, await api("POST", messagingApi("/media"), file), { status: "ready" });
+          if (item.kind === "image") item.preview = URL.createObjectURL(file);
+        } catch (error) {
+          items.splice(items.indexOf(item), 1);
+          failed(error);
+        }
+        draw();
+      }),
+    );
+  });
+
+  return {
+    node: h("div", { class: "stack" }, field("Add a photo or PDF (optional)", { control: input }), list),
+    busy: () => items.some((i) => i.status !== "ready"),
+    chosen: () =>
+      items
+        .filter((i) => i.status === "ready")
+        .map((i) => ({
+          media_id: i.media_id,
+          kind: i.kind,
+          alt_text: i.alt.trim(),
+          tagged_pupil_ids: i.tagged && pupilId ? [pupilId] : [],
+          no_child_recognisable: i.nobody,
+        })),
+    clear() {
+      for (const i of items) if (i.preview) URL.revokeObjectURL(i.preview);
+      items.length = 0;
+      draw();
+    },
+  };
 }
