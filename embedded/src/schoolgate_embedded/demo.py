@@ -33,9 +33,11 @@ STAFF_ACCOUNTS: tuple[tuple[str, str, str, str, list[str], str], ...] = (
     ("staff-elm", "Mrs Elm", "office@demo.school", "office", [], "demo-office-pass"),
 )
 PARENTS = (
-    # email, password, name, child: two families in Year 3, in different classes
+    # email, password, name, child: families in Year 3, two in Oak (a class announcement reaches
+    # both, and one family's reply stays between them and the teacher) and one in Willow
     ("parent@demo.school", "demo-parent-pass", "Ada's parent", "ada"),
     ("parent2@demo.school", "demo-parent2-pass", "Leo's parent", "leo"),
+    ("parent3@demo.school", "demo-parent3-pass", "Sam's parent", "sam-k"),
 )
 CLASSES = (("oak", "Oak", "y3"), ("willow", "Willow", "y3"), ("ash", "Ash", "y4"))
 PUPILS = (

@@ -362,10 +362,12 @@ class LiveHub:
         if self._closed:
             listener.close()
         LISTENERS.labels("messages").inc()
+        events = self._listen(listener, last_seen, keep=None)
         try:
-            async for event in self._listen(listener, last_seen, keep=None):
+            async for event in events:
                 yield event
         finally:
+            await events.aclose()  # it holds the listener: the page's count must drop now
             LISTENERS.labels("messages").dec()
             listener.close()
             for key in keys:
@@ -417,10 +419,12 @@ class LiveHub:
         """
         listener = self._register(index, key)
         LISTENERS.labels(scope).inc()
+        events = self._listen(listener, last_seen, keep=keep)
         try:
-            async for event in self._listen(listener, last_seen, keep=keep):
+            async for event in events:
                 yield event
         finally:
+            await events.aclose()  # it holds the listener: the page's count must drop now
             LISTENERS.labels(scope).dec()
             self._unregister(index, key, listener)
 

@@ -10,10 +10,11 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from schoolgate_contracts import Event, Metadata, NewEvent
+from schoolgate_contracts.messaging import MessageRead, MessageSent
 from schoolgate_contracts.points import PointAwarded, PointAwardUndone
 from schoolgate_contracts.roster import SchoolWayAdded
 from schoolgate_gateway.live import LiveHub, LiveUnavailable
@@ -245,3 +246,68 @@ async def test_being_told_to_stop_ends_the_streams_then_the_servers_handler_runs
         assert told == [signal.SIGTERM, signal.SIGTERM]
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+def _sent(
+    conversation: str, parents: tuple[str, ...], *, inbox: Literal["class", "office"] = "class"
+) -> MessageSent:
+    return MessageSent(
+        conversation_id=conversation,
+        message_id=uuid.uuid4().hex,
+        sender_id=parents[0] if parents else "t1",
+        side="family",
+        text="Ada had a rough night",
+        visible_from=NOW,
+        pupil_id="ada",
+        class_id="oak",
+        inbox=inbox,
+        parent_ids=parents,
+    )
+
+
+async def test_message_news_reaches_the_inboxes_it_is_in_and_says_no_words(
+    store: SqliteEventStore, hub: LiveHub
+) -> None:
+    family = hub.follow_messages("s1", ["parent:p-ada"])
+    oak = hub.follow_messages("s1", ["class:oak"])
+    office = hub.follow_messages("s1", ["office"])
+    other_family = hub.follow_messages("s1", ["parent:p-ben"])
+    oak_elsewhere = hub.follow_messages("s2", ["class:oak"])
+    streams = (family, oak, office, other_family, oak_elsewhere)
+    for stream in streams:
+        await opened(stream)
+    first = await append(store, _sent("c1", ("p-ada",)))
+    for stream in (family, oak):
+        name, data = await next_message(stream)
+        assert (name, data) == (
+            "messages",
+            {"conversation_id": "c1", "what": "sent", "position": first},
+        )
+    # news every page hears comes next: those that heard nothing before hear it first
+    later = await append(store, _sent("c2", ("p-ben",), inbox="office"))
+    await append(store, _sent("c3", ("p-ada",)), school="s2")
+    assert (await next_message(office))[1]["position"] == later
+    assert (await next_message(other_family))[1]["position"] == later
+    assert (await next_message(oak_elsewhere))[1]["conversation_id"] == "c3"
+
+
+async def test_an_open_conversation_hears_its_receipts(
+    store: SqliteEventStore, hub: LiveHub
+) -> None:
+    page = hub.follow_messages("s1", ["parent:p-ada", "conversation:c1"])
+    await opened(page)
+    position = await append(
+        store,
+        MessageRead(
+            conversation_id="c1",
+            reader_id="t1",
+            side="school",
+            through_message_id="m1",
+            read_at=NOW,
+            shown_from=NOW,
+        ),
+    )
+    assert await next_message(page) == (
+        "messages",
+        {"conversation_id": "c1", "what": "read", "position": position},
+    )

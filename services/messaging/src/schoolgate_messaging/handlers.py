@@ -846,6 +846,21 @@ async def class_staff(pupil: Doc | None, school_id: str, *, messaging: Messaging
     return [s["name"] for s in ordered if s["role"] in {"teacher", "teaching_assistant"}]
 
 
+async def recipients(pupil_id: str, identity: Identity, *, messaging: Messaging) -> Doc:
+    """Who a new message about a pupil reaches, for the page to say before it is written: the
+    class's staff by name ("Ms Oak and Mr Birch") and how many of the child's parents have
+    joined (their names are the consent service's to give)."""
+    pupil = await pupil_in_school(pupil_id, identity.school_id, messaging=messaging)
+    if may_start_with(identity, pupil) is None:
+        raise Forbidden("You can write only about the children of your own class or family.")
+    family = await _get(FAMILIES, pupil_id, messaging=messaging) or {}
+    return {
+        "pupil_id": pupil_id,
+        "class_staff": await class_staff(pupil, identity.school_id, messaging=messaging),
+        "parents": len(family.get("parent_ids", ())),
+    }
+
+
 async def attachment(
     conversation_id: str, media_id: str, identity: Identity, *, messaging: Messaging
 ) -> Doc:

@@ -1,10 +1,15 @@
 // The page table: which pages each kind of person has, and how to load each one. A page's
 // module is fetched the first time its route opens, so a parent's phone never downloads the
 // staff tools or the import wizard.
+import { state } from "./core/state.js";
 import { CLASSROOM } from "./core/words.js";
 
 /** A page's builder that imports its module on first use (the browser keeps it after). */
 const page = (load, name) => async (route) => (await load())[name](route);
+
+/** A page about one thing, reached from another page: signed out, the sign-in form instead. */
+const mine = (load, name) => async (route) =>
+  state.me ? (await load())[name](route) : (await import("./pages/sign-in.js")).signInView(route);
 
 /** Pages reached by their address only, for anyone. */
 export const ROUTES = {
@@ -12,11 +17,18 @@ export const ROUTES = {
   setup: { title: "Choose your password", build: async (route) => (await import("./pages/setup.js")).setupView(route.token) },
   open: { title: "Open your school", build: async (route) => (await import("./pages/open-school.js")).openSchoolView(route.token) },
   board: { title: "Class board", build: page(() => import("./pages/board.js"), "boardView") },
+  // messaging pages reached from the Messages page (signed in; the service decides who sees what)
+  conversation: { title: "Conversation", build: mine(() => import("./pages/conversation.js"), "conversationView") },
+  write: { title: "New message", build: mine(() => import("./pages/write.js"), "writeView") },
+  announce: { title: "Announcement to a class", build: mine(() => import("./pages/write.js"), "announceView") },
+  absence: { title: "Report an absence", build: mine(() => import("./pages/absence.js"), "absenceView") },
 };
 
 const STAFF_PAGES = [
   { id: "home", title: "Home", roles: ["leader", "office", "school_admin"], build: page(() => import("./pages/staff-home.js"), "staffHomeView") },
   { id: "award", title: "Award points", roles: CLASSROOM, build: page(() => import("./pages/award.js"), "awardView"), about: "Give points for the school's values to a child, a group or the whole class." },
+  { id: "messages", title: "Messages", roles: ["teacher", "teaching_assistant", "leader", "office"], build: page(() => import("./pages/messages.js"), "messagesView"), about: "Conversations with families about their children, and announcements to a class." },
+  { id: "absences", title: "Absences", roles: ["office", "leader"], build: page(() => import("./pages/absence.js"), "absencesView"), about: "Absences families reported: mark each one recorded once it is in the register." },
   { id: "post", title: "Post a story", roles: CLASSROOM, build: page(() => import("./pages/compose.js"), "composeView"), about: "Share news with photos to your class, a year group or the whole school." },
   { id: "stories", title: "Our stories", roles: CLASSROOM, build: page(() => import("./pages/stories.js"), "storiesView"), about: "Stories posted so far, who liked them; edit or delete them." },
   { id: "approve", title: "Approve work", roles: CLASSROOM, build: page(() => import("./pages/approve.js"), "approveView"), about: "Work pupils sent: approve it for their family, or send it back with a note." },
@@ -67,6 +79,7 @@ export function pagesFor(me) {
     return [
       { id: "home", title: me.children?.length === 1 ? "Your child" : "Your children", build: page(() => import("./pages/family.js"), "familyView") },
       { id: "news", title: "News", build: page(() => import("./pages/news.js"), "newsView") },
+      { id: "messages", title: "Messages", build: page(() => import("./pages/messages.js"), "messagesView") },
       { id: "home-learning", title: "Home learning", build: page(() => import("./pages/child-home-learning.js"), "familyHomeLearningView") },
       { id: "account", title: "Your account", build: page(() => import("./pages/account.js"), "accountView") },
     ];

@@ -236,6 +236,17 @@ async def inbox(
     return await handlers.inbox(actor.identity, messaging=messaging, before=before)
 
 
+@router.get("/pupils/{pupil_id}/recipients")
+async def recipients(
+    school_id: PathId,
+    pupil_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
+    actor: Messenger,
+    messaging: MessagingDep,
+) -> dict[str, Any]:
+    """Before writing about a pupil: the class staff's names, and how many parents have joined."""
+    return await handlers.recipients(pupil_id, actor.identity, messaging=messaging)
+
+
 @router.post("/conversations", status_code=201, response_model=Sent, responses=SENDS)
 async def start(
     school_id: PathId, body: StartRequest, actor: Messenger, messaging: MessagingDep

@@ -110,6 +110,8 @@ export const URLS = {
   myEmail: "/api/me/account/email",
   myPassword: "/api/me/account/password",
   caughtUp: (position) => `/api/caught-up?position=${segment(position)}`,
+  messagesLive: (schoolId, conversationId) =>
+    `/api/live/messages?school=${segment(schoolId)}${conversationId ? `&conversation=${segment(conversationId)}` : ""}`,
   audit: (pupilId) => `/api/audit?limit=200${pupilId ? `&pupil_id=${segment(pupilId)}` : ""}`,
 };
 
@@ -167,7 +169,8 @@ export async function readUntil(read, done) {
 export const storiesApi = (path, schoolId = state.me.school_id) =>
   `/api/stories/schools/${encodeURIComponent(schoolId)}${path}`;
 
-/** The messaging service behind the gateway (conversations, reports, its settings). */
+/** The messaging service behind the gateway: conversations, announcements, absences,
+ * reports and its settings; a parent's children may be at other schools. */
 export const messagingApi = (path, schoolId = state.me.school_id) =>
   `/api/messaging/schools/${encodeURIComponent(schoolId)}${path}`;
 

@@ -27,7 +27,7 @@ const streams = new Set();
  * the page should fetch again (connected, reconnected, or fell behind). The browser reconnects by
  * itself; if the server refused outright, try again quietly a little later.
  */
-export function listen(url, onNews) {
+export function listen(url, onNews, { event = "points" } = {}) {
   let source = null;
   let timer = null;
   let closed = false;
@@ -41,7 +41,7 @@ export function listen(url, onNews) {
   const connect = () => {
     if (closed || typeof EventSource === "undefined") return;
     source = new EventSource(url);
-    source.addEventListener("points", (event) => onNews(data(event)));
+    source.addEventListener(event, (news) => onNews(data(news)));
     // Connected (or back again): fetch what there is now. Fell behind: fetch up to that news.
     source.addEventListener("ready", () => onNews({ refetch: true }));
     source.addEventListener("refetch", (event) => onNews({ refetch: true, position: data(event).position }));

@@ -20,6 +20,9 @@ export function routeOf(pathname, hash) {
   if (route.startsWith("setup=")) return { id: "setup", token: route.slice("setup=".length) };
   if (route.startsWith("open=")) return { id: "open", token: route.slice("open=".length) };
   if (route.startsWith("board=")) return { id: "board", classId: route.slice("board=".length) };
+  // any other page that is about one thing: `#conversation=<id>`, `#write=<pupil>`
+  const at = route.indexOf("=");
+  if (at > 0) return { id: route.slice(0, at), key: route.slice(at + 1) };
   return { id: route || "home" };
 }
 

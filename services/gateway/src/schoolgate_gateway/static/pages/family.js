@@ -1,4 +1,4 @@
-import { api, readUntil, URLS } from "../core/api.js";
+import { api, messagingApi, readUntil, URLS } from "../core/api.js";
 import { checkbox, fill, h, section, uid } from "../core/dom.js";
 import { say, working } from "../core/messages.js";
 import { state } from "../core/state.js";
@@ -108,6 +108,16 @@ export function familyView() {
     }
   }
 
+  // the way to the school's messages, with how many are new
+  const messages = h("p", null, h("a", { href: "#messages", text: "Messages" }));
+  if (state.me.children.length) {
+    api("GET", messagingApi("/conversations"))
+      .then((inbox) => {
+        if (inbox.unread) messages.firstChild.textContent = `Messages (${inbox.unread} new)`;
+      })
+      .catch(() => null);
+  }
+
   refresh.addEventListener("click", () =>
     working(refresh, "Checking…", async () => {
       await load();
@@ -122,6 +132,7 @@ export function familyView() {
     messagingNotice(),
     conduct,
     waiting,
+    state.me.children.length ? messages : null,
     list,
     refresh,
     h("p", null, h("a", { href: "/join", text: "Add another child with a code from a letter" })),

@@ -14,9 +14,19 @@ export async function staffHomeView() {
       api("GET", messagingApi("/reports?status=open")).then((r) => r.length, () => 0),
     ]);
   }
-  for (const page of pagesOf(me)) {
+  const pages = pagesOf(me);
+  let unread = 0;
+  if (pages.some((p) => p.id === "messages")) {
+    unread = (await api("GET", messagingApi("/conversations")).catch(() => ({}))).unread || 0;
+  }
+  for (const page of pages) {
     if (page.id === "home") continue;
-    const extra = page.id === "requests" && waiting ? ` (${waiting} waiting)` : page.id === "reported" && reported ? ` (${reported} to decide)` : "";
+    const counts = {
+      requests: waiting && ` (${waiting} waiting)`,
+      reported: reported && ` (${reported} to decide)`,
+      messages: unread && ` (${unread} new)`,
+    };
+    const extra = counts[page.id] || "";
     list.append(h("li", null, h("a", { href: `#${page.id}`, text: `${page.title}${extra}` }), h("p", { class: "muted", text: page.about })));
   }
   return section(`Hello, ${me.display_name}`, h("p", { text: me.school_name }), list);
