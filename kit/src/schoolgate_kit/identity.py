@@ -73,25 +73,33 @@ def sign(identity: Identity, *, secret: str, now: datetime, ttl: timedelta) -> s
 
 def verify(token: str, *, secret: str, now: datetime) -> Identity:
     try:
-        identity, expires = _verified(token, secret)
+        identity, issued, expires = _verified(token, secret)
     except jwt.InvalidTokenError as exc:
         raise Unauthenticated(f"identity token refused: {exc}") from exc
     if expires < now.timestamp():
         raise Unauthenticated("identity token expired")
+    if issued > now.timestamp() + ISSUED_LEEWAY_SECONDS:
+        raise Unauthenticated("identity token issued in the future")
     return identity
 
 
+ISSUED_LEEWAY_SECONDS = 60
+"""How far ahead of this process's clock a token may say it was issued (clocks of two
+machines differ a little)."""
+
+
 @functools.lru_cache(maxsize=4096)
-def _verified(token: str, secret: str) -> tuple[Identity, int]:
-    """A token's identity and expiry, checked once: a page sends the same token many times,
-    and checking its signature and claims cost more than many requests' own work. Refused
-    tokens raise, so are never kept; expiry is checked on every use."""
+def _verified(token: str, secret: str) -> tuple[Identity, int, int]:
+    """A token's identity, issue time and expiry, checked once: a page sends the same token
+    many times, and checking its signature and claims cost more than many requests' own
+    work. Refused tokens raise, so are never kept. Times are checked on every use against
+    the caller's clock, which is injected: PyJWT would compare them with the machine's."""
     claims = jwt.decode(
         token,
         secret,
         algorithms=[ALGORITHM],
         audience=AUDIENCE,
-        options={"require": ["exp", "sub", "aud"], "verify_exp": False},
+        options={"require": ["exp", "sub", "aud"], "verify_exp": False, "verify_iat": False},
     )
     identity = Identity(
         subject=claims["sub"],
@@ -101,7 +109,7 @@ def _verified(token: str, secret: str) -> tuple[Identity, int]:
         pupil_ids=frozenset(claims.get("pupils", ())),
         also_staff=claims.get("also_staff") is True,
     )
-    return identity, int(claims["exp"])
+    return identity, int(claims.get("iat", 0)), int(claims["exp"])
 
 
 async def _identity(request: Request) -> Identity:
