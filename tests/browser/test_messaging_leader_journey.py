@@ -44,16 +44,22 @@ async def test_a_reported_parent_is_suspended_and_messaging_can_be_switched_off(
     message = await sent.json()
     await caught_up(parent, embedded, sent)
 
-    # the teacher reports it (through the API here: the conversation page is another page's)
+    # the teacher reads it in the conversation and reports it to the leaders
     teacher = await new_phone(browser)
     await sign_in(teacher, embedded, *TEACHER)
-    reported = await teacher.request.post(
-        f"{embedded}{MESSAGING}/conversations/{message['conversation_id']}"
-        f"/messages/{message['message_id']}/report",
-        data={"reason": REASON},
-    )
+    await teacher.goto(f"{embedded}/#conversation={message['conversation_id']}")
+    await expect(teacher.get_by_text(ABUSE)).to_be_visible()
+    await teacher.get_by_role("button", name="Report").click()
+    await teacher.get_by_label("What is wrong with this message?").fill(REASON)
+    async with teacher.expect_response(
+        lambda r: r.url.endswith("/report") and r.request.method == "POST"
+    ) as answer:
+        await teacher.get_by_role("button", name="Send the report").click()
+    reported = await answer.value
     assert reported.status == 201, await reported.text()
-    await caught_up(teacher, embedded, reported)
+    await expect(teacher.get_by_text("A school leader will look at it.")).to_be_visible()
+    position = reported.headers["x-schoolgate-position"]
+    assert (await teacher.request.get(f"{embedded}/api/caught-up?position={position}")).ok
 
     leader = await browser.new_page()
     await sign_in(leader, embedded, *LEADER)
