@@ -19,11 +19,13 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
-from schoolgate_contracts.consent import ParentSuspended, ParentSuspensionLifted
+from schoolgate_contracts.consent import ParentSuspended
+from schoolgate_kit.identity import Role
 
 from services.messaging.tests.integration.conftest import (
     MessagingService,
     School,
+    auth,
     new_school,
     start,
 )
@@ -40,6 +42,9 @@ class Targets:
     """What the callers act on, made fresh after a write that changes who sees what."""
 
     marker: str
+    family: dict[str, str]
+    """The child's parent's headers: a parent of their own per endpoint, so that one
+    endpoint's suspension or rate limit never reaches another's."""
     conversation: str = ""
     message: str = ""
     media: str = ""
@@ -49,10 +54,11 @@ class Targets:
     absence: str = ""
 
 
-async def make_targets(client: httpx.AsyncClient, school: School, needs: set[str]) -> Targets:
+async def make_targets(
+    client: httpx.AsyncClient, school: School, needs: set[str], family: dict[str, str]
+) -> Targets:
     marker = f"secret{uuid.uuid4().hex[:10]}"
-    family = school.parent("ada")
-    targets = Targets(marker)
+    targets = Targets(marker, family)
     attachments: list[dict[str, Any]] = []
     if "media" in needs:
         uploaded = await client.post(school.path("/media"), headers=family, content=png())
@@ -411,11 +417,11 @@ OUTSIDERS = {
 }
 
 
-def callers(school: School) -> list[tuple[str, str, dict[str, str]]]:
-    """(name, the school of the path, headers), before the school is suspended or off."""
+def callers(school: School, family: dict[str, str]) -> list[tuple[str, str, dict[str, str]]]:
+    """(name, the school of the path, headers), before the parent is suspended."""
     here, other = school.id, school.other
     return [
-        ("parent", here, school.parent("ada")),
+        ("parent", here, family),
         ("parent_same_class", here, school.parent("ben")),
         ("parent_other_class", here, school.parent("cal")),
         ("parent_other_school", other, school.other_parent),
@@ -461,45 +467,76 @@ async def check(
         assert service.newest_position() == before, f"{where} wrote"
     if name in OUTSIDERS:
         assert targets.marker not in answer.text, f"{where} saw the family's words"
-    if status < 300 and endpoint.writes:
-        await service.projected()
-        if endpoint.changes_access and renew:
-            return await make_targets(client, school, endpoint.needs)
+    if status < 300 and endpoint.changes_access and renew:
+        return await make_targets(client, school, endpoint.needs, targets.family)
     return targets
+
+
+def parent_of_ada(school: School, subject: str) -> dict[str, str]:
+    return auth(Role.parent, subject, school.id, pupils=(school.p("ada"),))
+
+
+def shared_key(endpoint: Endpoint) -> str:
+    """Suspended or switched off, nothing changes who sees what but a teacher passing the
+    conversation on (still allowed): that endpoint has targets of its own, the rest share."""
+    return "pass" if endpoint.name == "pass" else ",".join(sorted(endpoint.needs))
+
+
+@pytest.fixture(scope="module")
+def worlds() -> dict[str, Any]:
+    """Schools shared by the module's tests (each endpoint acts through its own parent):
+    one as it is (with a suspended parent), one whose messaging is switched off once the
+    targets are in it. Built on first use, in the running test's event loop."""
+    return {}
+
+
+async def shared(
+    worlds: dict[str, Any], client: httpx.AsyncClient, messaging: MessagingService
+) -> dict[str, Any]:
+    if worlds:
+        return worlds
+    main, off = await new_school(messaging), await new_school(messaging)
+    suspended = parent_of_ada(main, "parent-suspended")
+    switched_off = parent_of_ada(off, "parent-of-ada")
+    for_suspended: dict[str, Targets] = {}
+    for_off: dict[str, Targets] = {}
+    for e in ENDPOINTS:
+        if shared_key(e) not in for_off:
+            for_suspended[shared_key(e)] = await make_targets(client, main, e.needs, suspended)
+            for_off[shared_key(e)] = await make_targets(client, off, e.needs, switched_off)
+    # the parent suspended as the consent service records it; the other school switched off
+    await messaging.append(
+        "parent-parent-suspended",
+        main.id,
+        ParentSuspended(parent_id="parent-suspended", suspended_by="leader", reason="abuse"),
+    )
+    switched = await client.put(
+        off.path("/messaging/switch"),
+        headers=off.leader,
+        json={"on": False, "notice": "Paused for the holidays."},
+    )
+    assert switched.status_code == 200, switched.text
+    await off.caught_up()
+    worlds.update(main=main, off=off, suspended=for_suspended, switched_off=for_off)
+    return worlds
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
 async def test_each_caller_gets_what_their_role_and_relation_allow(
-    client: httpx.AsyncClient, messaging: MessagingService, endpoint: Endpoint
+    client: httpx.AsyncClient,
+    messaging: MessagingService,
+    worlds: dict[str, Any],
+    endpoint: Endpoint,
 ) -> None:
-    school = await new_school(messaging)
-    targets = await make_targets(client, school, endpoint.needs)
-    for name, sid, headers in callers(school):
+    world = await shared(worlds, client, messaging)
+    school, off = world["main"], world["off"]
+    family = parent_of_ada(school, f"parent-{ENDPOINTS.index(endpoint)}")
+    targets = await make_targets(client, school, endpoint.needs, family)
+    for name, sid, headers in callers(school, family):
         targets = await check(client, school, endpoint, targets, name, sid, headers)
 
-    # the family's parent suspended, as the consent service records it
-    stream = "parent-parent-of-ada"
-    await messaging.append(
-        stream,
-        school.id,
-        ParentSuspended(parent_id="parent-of-ada", suspended_by="leader", reason="abuse"),
-    )
-    await school.caught_up()
-    targets = await check(
-        client, school, endpoint, targets, "suspended", school.id, school.parent("ada"), renew=False
-    )
-    await messaging.append(
-        stream, school.id, ParentSuspensionLifted(parent_id="parent-of-ada", lifted_by="leader")
-    )
-
-    off = await client.put(
-        school.path("/messaging/switch"),
-        headers=school.leader,
-        json={"on": False, "notice": "Paused for the holidays."},
-    )
-    assert off.status_code == 200, off.text
-    await school.caught_up()
-    for name, headers in (("off_parent", school.parent("ada")), ("off_teacher", school.teacher)):
-        targets = await check(
-            client, school, endpoint, targets, name, school.id, headers, renew=False
-        )
+    mine = world["suspended"][shared_key(endpoint)]
+    await check(client, school, endpoint, mine, "suspended", school.id, mine.family, renew=False)
+    theirs = world["switched_off"][shared_key(endpoint)]
+    for name, headers in (("off_parent", theirs.family), ("off_teacher", off.teacher)):
+        theirs = await check(client, off, endpoint, theirs, name, off.id, headers, renew=False)
