@@ -189,6 +189,11 @@ async def test_a_sender_withdraws_within_the_window_and_nobody_else_can(
     assert inbox["conversations"][0]["preview"] == "Message withdrawn"
 
 
+@pytest.fixture(scope="module")
+def one_conversation() -> dict[str, Any]:
+    return {}
+
+
 BAD = [
     ("post", "/conversations", {"pupil_id": "ada", "text": "hi", "cc": "everyone"}),
     ("post", "/conversations", {"pupil_id": "ada", "text": "x" * 6_000}),
@@ -222,9 +227,19 @@ BAD = [
     ],
 )
 async def test_bad_input_is_a_problem_and_writes_nothing(
-    client: httpx.AsyncClient, school: School, method: str, path: str, body: dict[str, Any]
+    client: httpx.AsyncClient,
+    messaging: MessagingService,
+    one_conversation: dict[str, Any],
+    method: str,
+    path: str,
+    body: dict[str, Any],
 ) -> None:
-    started = await start(client, school, school.parent("ada"))
+    if not one_conversation:  # nothing here writes, so the cases share a school
+        school = await new_school(messaging)
+        one_conversation.update(
+            school=school, started=await start(client, school, school.parent("ada"))
+        )
+    school, started = one_conversation["school"], one_conversation["started"]
     who = school.leader if path.startswith(("/reports", "/messaging")) else school.teacher
     if "pupil_id" in body:
         body = {**body, "pupil_id": school.p(body["pupil_id"])}
