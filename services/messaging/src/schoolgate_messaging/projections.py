@@ -276,7 +276,9 @@ MessageEvent = MessageSent | MessageWithdrawn | MessageHidden
 def _message_key(recorded: RecordedEvent) -> str:
     event = recorded.event
     assert isinstance(event, MessageEvent)
-    return event.message_id
+    # a message id is unique only within its conversation: a sender may choose their own (a
+    # safe retry), and one seen elsewhere must not take over that conversation's message
+    return f"{event.conversation_id}:{event.message_id}"
 
 
 def _message(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
@@ -312,6 +314,7 @@ MESSAGES_PROJECTION = Projection(
     key=_message_key,
     evolve=_message,
     indexes=(("conversation_id", "seq"),),
+    version=2,  # keyed by conversation and message (was: message alone)
 )
 
 

@@ -253,3 +253,37 @@ async def test_bad_input_is_a_problem_and_writes_nothing(
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert school.service.newest_position() == before
+
+
+async def test_a_message_id_of_ones_own_choosing_cannot_take_over_anothers_message(
+    client: httpx.AsyncClient, school: School
+) -> None:
+    """A retry id is the sender's to choose; an id seen in an announcement, used again in
+    one's own conversation, must not move the announcement's message out of every family's
+    view."""
+    sent = await client.post(
+        school.path("/announcements"),
+        headers=school.teacher,
+        json={"class_id": "oak", "text": "Harvest festival on Friday"},
+    )
+    assert sent.status_code == 201, sent.text
+    await school.service.projected(sent)
+    announcement = sent.json()
+    own = await start(client, school, school.parent("ada"))
+    reused = await client.post(
+        school.path(f"/conversations/{own['conversation_id']}/messages"),
+        headers=school.parent("ada"),
+        json={"text": "Mine now", "message_id": announcement["message_id"]},
+    )
+    assert reused.status_code == 201, reused.text
+    await school.service.projected(reused)
+    for child in ("ada", "ben"):
+        seen = await client.get(
+            school.path(f"/conversations/{announcement['conversation_id']}"),
+            headers=school.parent(child),
+        )
+        assert [m["text"] for m in seen.json()["messages"]] == ["Harvest festival on Friday"]
+    mine = await client.get(
+        school.path(f"/conversations/{own['conversation_id']}"), headers=school.parent("ada")
+    )
+    assert [m["text"] for m in mine.json()["messages"]][-1] == "Mine now"
