@@ -3,6 +3,7 @@ school's settings stream; queries read the read models only."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -323,6 +324,8 @@ async def start_conversation(
     await check_attachments(
         attachments, sender=identity, own_pupils={pupil_id}, messaging=messaging
     )
+    # a retry with the sender's own conversation id must name the same first message
+    first_id = _first_message_id(conversation_id) if conversation_id else messaging.new_id().hex
     command = domain.StartConversation(
         conversation_id=conversation_id or messaging.new_id().hex,
         kind="family",
@@ -332,7 +335,7 @@ async def start_conversation(
         parent_ids=parent_ids,
         in_reply_to=in_reply_to,
         first=domain.NewMessage(
-            message_id=messaging.new_id().hex,
+            message_id=first_id,
             sender_id=identity.subject,
             side=side,
             text=text,
@@ -351,9 +354,13 @@ async def start_conversation(
     return _started(state)
 
 
+def _first_message_id(conversation_id: str) -> str:
+    return hashlib.sha256(f"first:{conversation_id}".encode()).hexdigest()[:32]
+
+
 def _started(state: domain.Conversation) -> Doc:
     assert state.started is not None
-    last = state.messages[state.order[-1]]
+    last = state.messages[state.order[0]]
     return {
         "conversation_id": state.started.conversation_id,
         "message_id": last.message_id,

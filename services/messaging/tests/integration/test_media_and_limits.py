@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import struct
+import uuid
 from typing import Any
 
 import httpx
@@ -287,3 +288,32 @@ async def test_a_message_id_of_ones_own_choosing_cannot_take_over_anothers_messa
         school.path(f"/conversations/{own['conversation_id']}"), headers=school.parent("ada")
     )
     assert [m["text"] for m in mine.json()["messages"]][-1] == "Mine now"
+
+
+async def test_starting_again_with_ones_own_conversation_id_is_a_safe_retry(
+    client: httpx.AsyncClient, school: School
+) -> None:
+    chosen = uuid.uuid4().hex
+    first = await start(client, school, school.parent("ada"), conversation_id=chosen)
+    before = school.service.newest_position()
+    again = await client.post(
+        school.path("/conversations"),
+        headers=school.parent("ada"),
+        json={
+            "pupil_id": school.p("ada"),
+            "text": "Ada had a rough night's sleep",
+            "conversation_id": chosen,
+        },
+    )
+    assert again.status_code == 201, again.text
+    assert again.json() == first
+    assert school.service.newest_position() == before
+    taken = await client.post(
+        school.path("/conversations"),
+        headers=school.parent("ben"),
+        json={"pupil_id": school.p("ben"), "text": "hello", "conversation_id": chosen},
+    )
+    assert taken.status_code == 409, taken.text
+    assert school.service.newest_position() == before
+    seen = await client.get(school.path(f"/conversations/{chosen}"), headers=school.parent("ada"))
+    assert len(seen.json()["messages"]) == 1

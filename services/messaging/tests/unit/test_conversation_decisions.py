@@ -3,6 +3,7 @@ the decisions of domain.py, and who sees what in access.py as a pupil moves clas
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
 from typing import Any
@@ -16,6 +17,7 @@ from schoolgate_contracts.messaging import (
     ReportResolved,
 )
 from schoolgate_kit.identity import Identity, Role
+from schoolgate_kit.problems import Conflict
 from schoolgate_messaging import domain
 from schoolgate_messaging.access import conversation_access, message_shown, readonly_until
 
@@ -263,3 +265,24 @@ def test_families_do_not_see_a_scheduled_message_until_it_is_due() -> None:
     later = {**AFTER, "side": "school"}
     assert message_shown(later, access, now=MOVED - timedelta(seconds=1), leader=False) is None
     assert message_shown(later, access, now=MOVED, leader=False) is not None
+
+
+def test_starting_again_is_a_retry_only_for_the_same_sender_and_pupil() -> None:
+    state = given(*started())
+    again = domain.StartConversation(
+        conversation_id="c1",
+        kind="family",
+        pupil_id="ada",
+        class_id="oak",
+        inbox="class",
+        parent_ids=("mum",),
+        first=message("m1"),
+    )
+    assert domain.decide_start(state, again) == []
+    for other in (
+        replace(again, first=message("m1", sender="someone-else")),
+        replace(again, pupil_id="zed"),
+        replace(again, first=message("m7")),
+    ):
+        with pytest.raises(Conflict):
+            domain.decide_start(state, other)
