@@ -256,7 +256,13 @@ def _message_event(state: Conversation, message: NewMessage) -> MessageSent:
 
 def decide_start(state: Conversation, command: StartConversation) -> list[Event]:
     if state.started is not None:
-        if command.first.message_id in state.messages and not state.erased:
+        again = (
+            command.first.message_id in state.messages
+            and not state.erased
+            and state.started.started_by == command.first.sender_id
+            and state.started.pupil_id == command.pupil_id  # pupil ids never repeat: one school
+        )
+        if again:
             return []  # the same request again: already done
         raise Conflict("That conversation id is already used; leave it out for a new one.")
     first = command.first

@@ -4,6 +4,7 @@ school's settings stream; queries read the read models only."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -336,6 +337,8 @@ async def start_conversation(
     await check_attachments(
         attachments, sender=identity, own_pupils={pupil_id}, messaging=messaging
     )
+    # a retry with the sender's own conversation id must name the same first message
+    first_id = _first_message_id(conversation_id) if conversation_id else messaging.new_id().hex
     command = domain.StartConversation(
         conversation_id=conversation_id or messaging.new_id().hex,
         kind="family",
@@ -345,7 +348,7 @@ async def start_conversation(
         parent_ids=parent_ids,
         in_reply_to=in_reply_to,
         first=domain.NewMessage(
-            message_id=messaging.new_id().hex,
+            message_id=first_id,
             sender_id=identity.subject,
             side=side,
             text=text,
@@ -364,9 +367,13 @@ async def start_conversation(
     return _started(state)
 
 
+def _first_message_id(conversation_id: str) -> str:
+    return hashlib.sha256(f"first:{conversation_id}".encode()).hexdigest()[:32]
+
+
 def _started(state: domain.Conversation) -> Doc:
     assert state.started is not None
-    last = state.messages[state.order[-1]]
+    last = state.messages[state.order[0]]
     return {
         "conversation_id": state.started.conversation_id,
         "message_id": last.message_id,
@@ -623,9 +630,9 @@ async def resolve(
 async def hide(
     conversation_id: str, message_id: str, *, actor: Actor, messaging: Messaging
 ) -> None:
-    doc = await _get(CONVERSATIONS, conversation_id, messaging=messaging)
-    if doc is None or doc["school_id"] != actor.school_id:
-        raise domain.ConversationNotFound("There is no such conversation.")
+    # only in a conversation the leader may read (the office's, an announcement, a reported
+    # one): a class's talk with a family is not theirs to see, so not theirs to edit
+    await open_conversation(conversation_id, actor.identity, messaging=messaging)
     await _run(
         domain.CONVERSATIONS,
         conversation_id,
@@ -892,13 +899,19 @@ async def attachment(
 THUMB_SUFFIX = "-thumb"
 
 
-async def upload_media(data: bytes, *, identity: Identity, messaging: Messaging) -> Doc:
-    """A photo or PDF made safe by the kit's media safety, stored under a new id owned by
-    the uploader: only they can attach it, and only readers of the message see it."""
+async def may_upload(identity: Identity, *, messaging: Messaging) -> None:
+    """Checked before the file is read, so a suspended account or a switched-off school is
+    not sent megabytes first (and is told why, not that the body was empty)."""
     if not identity.is_staff and identity.role is not Role.parent:
         raise Forbidden("messages are between the school's staff and families")
     await _refuse_if_switched_off(identity.school_id, messaging=messaging)
     await _refuse_if_suspended(identity, messaging=messaging)
+
+
+async def upload_media(data: bytes, *, identity: Identity, messaging: Messaging) -> Doc:
+    """A photo or PDF made safe by the kit's media safety, stored under a new id owned by
+    the uploader: only they can attach it, and only readers of the message see it."""
+    await may_upload(identity, messaging=messaging)
     safe = await messaging.decoder.make_safe(data)
     if safe.kind not in {"image", "document"}:
         raise Unprocessable("Send a photo or a PDF: videos are for stories.")

@@ -299,7 +299,9 @@ MessageEvent = MessageSent | MessageWithdrawn | MessageHidden
 def _message_key(recorded: RecordedEvent) -> str:
     event = recorded.event
     assert isinstance(event, MessageEvent)
-    return event.message_id
+    # a message id is unique only within its conversation: a sender may choose their own (a
+    # safe retry), and one seen elsewhere must not take over that conversation's message
+    return f"{event.conversation_id}:{event.message_id}"
 
 
 def _message(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
@@ -339,6 +341,7 @@ MESSAGES_PROJECTION = Projection(
     indexes=(("conversation_id", "seq"),),
     purged_by=(ConversationErased,),
     purge=_erased_messages,
+    version=2,  # keyed by conversation and message (was: message alone)
 )
 
 

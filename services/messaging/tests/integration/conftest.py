@@ -36,6 +36,8 @@ from schoolgate_kit.testing.processes import ServiceProcesses, free_port
 from schoolgate_kit.testing.roster import school_facts, seed_school
 
 SECRET = "messaging-test-identity-secret-" + "z" * 24
+FAMILY_LIMIT = 12
+"""Messages a parent may send in ten minutes in these tests: low, so reaching it is cheap."""
 
 
 def auth(
@@ -106,7 +108,9 @@ def start_service(data_dir: Path, **settings: str) -> MessagingService:
 @pytest.fixture(scope="session")
 def messaging(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MessagingService]:
     """One messaging service for the suite; tests keep apart by using their own schools."""
-    service = start_service(tmp_path_factory.mktemp("messaging"))
+    service = start_service(
+        tmp_path_factory.mktemp("messaging"), messaging_family_limit=str(FAMILY_LIMIT)
+    )
     yield service
     service.stop()
 

@@ -426,6 +426,7 @@ async def upload(
     school_id: PathId, request: Request, actor: Messenger, messaging: MessagingDep
 ) -> dict[str, Any]:
     """Upload a photo or PDF for a message (the raw file as the body); it is made safe first."""
+    await handlers.may_upload(actor.identity, messaging=messaging)
     data = await _read_limited(request, messaging.settings.messaging_upload_max_bytes)
     return await handlers.upload_media(data, identity=actor.identity, messaging=messaging)
 
