@@ -50,6 +50,9 @@ BENCHMARKS: dict[str, Runner] = {
     "feed": lambda work, args: _load("feed").run(work, quick=args.quick),
     "import_roster": lambda work, args: _load("import_roster").run(work, quick=args.quick),
     "first_page": lambda work, args: _load("first_page").run(work, quick=args.quick),
+    "messages": lambda work, args: _load("messages").run(
+        work, quick=args.quick, profile=args.profile
+    ),
 }
 
 
@@ -202,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
         " VM one run's figures can be off by a third either way)",
     )
     parser.add_argument(
-        "--profile", action="store_true", help="attach a cProfile of the replay path"
+        "--profile",
+        action="store_true",
+        help="attach a cProfile of the replay path, and of the server in messages",
     )
     parser.add_argument("--keep", action="store_true", help="keep the working files")
     parser.add_argument("--workdir", type=Path, default=None, help="where working files go")
