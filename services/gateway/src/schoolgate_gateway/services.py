@@ -164,7 +164,12 @@ def relay_response(response: httpx.Response) -> Response:
     position of what it appended (as ``x-schoolgate-position``, by the gateway's own
     middleware)."""
     _note_position(response)
-    if response.headers.get("content-type", "").endswith("json"):
+    content_type = response.headers.get("content-type", "")
+    if content_type.endswith("json") and response.status_code != 429 and response.content:
+        # passed on as the service wrote it: parsing and writing it again cost more than
+        # the rest of relaying a page of conversations
+        return Response(response.content, status_code=response.status_code, media_type=content_type)
+    if content_type.endswith("json"):
         body = response.json() if response.content else None
         headers = {}
         if response.status_code == 429 and isinstance(body, dict) and "retry_after" in body:

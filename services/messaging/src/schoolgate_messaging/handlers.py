@@ -117,11 +117,15 @@ async def _get_many(name: str, keys: Collection[str], *, messaging: Messaging) -
     return {k: v for k, v in ((k, strip(d)) for k, d in found.items()) if v is not None}
 
 
-async def caught_up_with(position: int | None, *, messaging: Messaging) -> None:
-    """A live page heard of a change at ``position``: answer once the read models hold it
-    (or after two seconds, with what there is)."""
+async def caught_up_with(
+    position: int | None, *, names: Collection[str], messaging: Messaging
+) -> None:
+    """A live page heard of a change at ``position``: answer once the read models it reads
+    (``names``) hold it, or after two seconds with what there is. Only those: asking after
+    every projection of the service cost two dozen reads a poll."""
     if position:
-        followed = Followed(PROJECTIONS, messaging.readmodels, messaging.store)
+        wanted = [p for p in PROJECTIONS if p.name in names]
+        followed = Followed(wanted, messaging.readmodels, messaging.store)
         await projected(followed, position, within=2.0)
 
 
