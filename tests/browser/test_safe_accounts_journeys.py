@@ -93,13 +93,13 @@ async def test_a_leader_sees_every_invite_and_who_joined(embedded: str, browser:
     leader = await browser.new_page()
     await sign_in(leader, embedded, "leader@demo.school", "demo-leader-pass")
     await open_page(leader, "Invites and new guardians")
-    # the demo's two families joined with letters the head teacher made
+    # the demo's three families joined with letters the head teacher made
     await expect(
         leader.get_by_text(re.compile("joined as a parent or carer of Ada"))
     ).to_be_visible()
     rows = leader.locator("tbody tr")
     await expect(
         rows.filter(has_text="Mr Ash").filter(has_text="made an invite letter")
-    ).to_have_count(2)
-    await expect(rows.filter(has_text="joined with the code")).to_have_count(2)
+    ).to_have_count(3)
+    await expect(rows.filter(has_text="joined with the code")).to_have_count(3)
     await assert_accessible(leader)

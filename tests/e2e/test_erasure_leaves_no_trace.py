@@ -40,6 +40,7 @@ PARENT = {"email": "parent2@demo.school", "password": "demo-parent2-pass"}
 ROSTER = f"/api/roster/schools/{SCHOOL}"
 CONSENT = f"/api/consent/schools/{SCHOOL}"
 STORIES = f"/api/stories/schools/{SCHOOL}"
+MESSAGING = f"/api/messaging/schools/{SCHOOL}"
 
 
 class Markers:
@@ -83,6 +84,89 @@ NOT_PLANTED = {
     "PointAwarded.pupil_id",
     "PointAwardUndone.pupil_id",
 }
+
+
+def talk_about(
+    base: str, leader: httpx.Client, teacher: httpx.Client, pupil: str, mark: Markers
+) -> None:
+    """A new parent of the pupil writes to the class with a photo and reports an absence;
+    the teacher reports the message and passes the conversation to the office, which passes
+    it back; a leader warns the sender. Every words-field of messaging is planted."""
+    who = {"email": f"{secrets.token_hex(6)}@family.example", "password": "a-long-password"}
+    made = client(base).post("/api/join/account", json={**who, "display_name": "A parent"})
+    assert made.status_code == 202, made.text
+    family = client(base, who)
+    code = ok(leader.post(f"{CONSENT}/pupils/{pupil}/invites", json={}), 201)["code"]
+    redeemed = family.post("/api/join/redeem", json={"code": code})
+    assert ok(redeemed)["status"] == "linked"
+    until_projected_sync(leader, redeemed, path=CAUGHT_UP)
+    accepted = family.post(f"{CONSENT}/code-of-conduct/acceptances", json={"version": 1})
+    assert accepted.status_code in (200, 201, 204), accepted.text
+    until_projected_sync(leader, accepted, path=CAUGHT_UP)
+    photo = ok(
+        family.post(
+            f"{MESSAGING}/media",
+            content=png("message"),
+            headers={"content-type": "application/octet-stream"},
+        ),
+        201,
+    )["media_id"]
+    started = family.post(
+        f"{MESSAGING}/conversations",
+        json={
+            "pupil_id": pupil,
+            "text": mark("MessageSent.text"),
+            "attachments": [
+                {
+                    "media_id": photo,
+                    "kind": "image",
+                    "alt_text": mark("MessageSent.attachments.alt_text"),
+                }
+            ],
+        },
+    )
+    sent = ok(started, 201)
+    until_projected_sync(leader, started, path=CAUGHT_UP)
+    conversation = f"{MESSAGING}/conversations/{sent['conversation_id']}"
+    reported = teacher.post(
+        f"{conversation}/messages/{sent['message_id']}/report",
+        json={"reason": mark("MessageReported.reason")},
+    )
+    report = ok(reported, 201)["report_id"]
+    until_projected_sync(leader, reported, path=CAUGHT_UP)
+    ok(
+        leader.post(
+            f"{MESSAGING}/reports/{report}/resolve",
+            json={"action": "warned", "note": mark("ReportResolved.note")},
+        )
+    )
+    passed = teacher.post(
+        f"{conversation}/pass",
+        json={"to": "office", "note": mark("ConversationPassedToOffice.note")},
+    )
+    ok(passed)
+    until_projected_sync(leader, passed, path=CAUGHT_UP)
+    back = leader.post(
+        f"{conversation}/pass", json={"to": "class", "note": mark("ConversationPassedToClass.note")}
+    )
+    ok(back)
+    until_projected_sync(leader, back, path=CAUGHT_UP)
+    # with the class again, only its staff pass it on: the leader read it for the report
+    ok(teacher.post(f"{conversation}/pass", json={"to": "office", "note": "for the office"}))
+    today = datetime.now(UTC).date().isoformat()
+    ok(
+        family.post(
+            f"{MESSAGING}/absences",
+            json={
+                "pupil_id": pupil,
+                "first_day": today,
+                "last_day": today,
+                "reason": "sickness",
+                "note": mark("AbsenceReported.note"),
+            },
+        ),
+        201,
+    )
 
 
 def every_personal_field() -> set[str]:
@@ -207,6 +291,9 @@ def test_an_erased_pupil_leaves_no_trace_in_any_byte_the_school_keeps(
         )
     )
     assert kept_media(data_dir, upload)
+
+    # -- their family writes to the school about them, and the school answers ----------
+    talk_about(base, leader, teacher, pupil, mark)
 
     # -- a parent's words, and the school's about them ---------------------------------
     parent = client(base, PARENT)
@@ -340,6 +427,15 @@ def test_an_erased_pupil_leaves_no_trace_in_any_byte_the_school_keeps(
     erased = leader.post(f"{ROSTER}/pupils/{pupil}/erase")
     assert ok(erased)["first_name"] == "removed"
     until_projected_sync(leader, erased, path=CAUGHT_UP)  # and everything before it
+    # the conversations about them go too: messaging hears of the erasure on the bus
+    conversations = f"{MESSAGING}/conversations"
+    deadline = time.monotonic() + 60
+    while ok(leader.get(conversations))["conversations"]:  # the reactor runs apart: polled
+        assert time.monotonic() < deadline, "a conversation about the erased pupil is kept"
+        time.sleep(0.05)
+    with sqlite3.connect(data_dir / "events.db") as conn:
+        (head,) = conn.execute("SELECT max(position) FROM events").fetchone()
+    until_projected_sync(leader, head, path=CAUGHT_UP)
     # live, before any rebuild: what the parent wrote already reads as removed
     comments = ok(leader.get(f"{STORIES}/posts/{post}/comments"))
     assert [c["text"] for c in comments] == ["removed"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from schoolgate_contracts.base import Event
 from schoolgate_contracts.points import PointAwarded
-from schoolgate_contracts.roster import OldPointsErased
+from schoolgate_contracts.roster import OldPointsErased, PupilErased
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,5 +26,7 @@ class ConsumerQueue:
 
 
 NOTIFICATIONS_FAMILY = ConsumerQueue("notifications.family", (PointAwarded, OldPointsErased))
+MESSAGING_ERASURE = ConsumerQueue("messaging.erasure", (PupilErased,))
+"""A pupil erased: the conversations about them go too (messaging)."""
 
-QUEUES: tuple[ConsumerQueue, ...] = (NOTIFICATIONS_FAMILY,)
+QUEUES: tuple[ConsumerQueue, ...] = (NOTIFICATIONS_FAMILY, MESSAGING_ERASURE)

@@ -1188,6 +1188,48 @@ async def change_office(
 # -- retention -----------------------------------------------------------------------------
 
 
+async def _erase(
+    conversation_id: str, last_at: datetime, *, actor: Actor, messaging: Messaging
+) -> None:
+    """The conversation's key first, so what was said reads as removed everywhere, then
+    ``ConversationErased``, on which read models drop it. Done again, it does nothing."""
+    if messaging.keyring is not None:
+        await asyncio.to_thread(
+            messaging.keyring.erase, "conversation", conversation_id, school_id=actor.school_id
+        )
+    await _run(
+        domain.CONVERSATIONS,
+        conversation_id,
+        lambda s: domain.decide_erase(s, last_at=last_at),
+        actor=actor,
+        messaging=messaging,
+    )
+
+
+def _system(school_id: str, why: str, messaging: Messaging) -> Actor:
+    return Actor(
+        Identity(subject=why, role=Role.leader, school_id=school_id),
+        correlation_id=f"{why}-{messaging.new_id().hex}",
+    )
+
+
+async def erase_conversations_about(pupil_id: str, school_id: str, *, messaging: Messaging) -> int:
+    """A pupil was erased: what was said about them goes with them, as their portfolio and
+    teachers' notes do. Their absences were sealed under their own key already."""
+    found = await messaging.readmodels.find(
+        CONVERSATIONS, {"school_id": school_id, "pupil_id": pupil_id}
+    )
+    actor = _system(school_id, "pupil-erased", messaging)
+    for doc in found:
+        await _erase(
+            doc["conversation_id"],
+            datetime.fromisoformat(doc["last_at"]),
+            actor=actor,
+            messaging=messaging,
+        )
+    return len(found)
+
+
 async def erase_old_conversations(school_id: str, *, messaging: Messaging) -> int:
     """Erase the school's conversations nobody has written in for longer than it keeps
     messages (24 months unless a leader chose): the conversation's key first, so what was
@@ -1206,28 +1248,15 @@ async def erase_old_conversations(school_id: str, *, messaging: Messaging) -> in
         limit=ERASED_PER_RUN,
         before=("last_at", when(cutoff)),
     )
-    actor = Actor(
-        Identity(subject="retention", role=Role.leader, school_id=school_id),
-        correlation_id=f"retention-{messaging.new_id().hex}",
-    )
-    erased = 0
-    for found in old:
-        doc = strip(found) or {}
-        conversation_id = doc["conversation_id"]
-        if messaging.keyring is not None:
-            await asyncio.to_thread(
-                messaging.keyring.erase, "conversation", conversation_id, school_id=school_id
-            )
-        last_at = datetime.fromisoformat(doc["last_at"])
-        await _run(
-            domain.CONVERSATIONS,
-            conversation_id,
-            lambda s, last_at=last_at: domain.decide_erase(s, last_at=last_at),
+    actor = _system(school_id, "retention", messaging)
+    for doc in old:
+        await _erase(
+            doc["conversation_id"],
+            datetime.fromisoformat(doc["last_at"]),
             actor=actor,
             messaging=messaging,
         )
-        erased += 1
-    return erased
+    return len(old)
 
 
 async def keep_to_retention(*, messaging: Messaging, every: timedelta) -> None:

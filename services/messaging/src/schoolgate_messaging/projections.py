@@ -275,6 +275,7 @@ CONVERSATIONS_PROJECTION = Projection(
         ("school_id", "party", "last_at"),
         ("school_id", "waiting"),
         ("school_id", "kind", "last_at"),
+        ("school_id", "pupil_id"),
     ),
 )
 

@@ -835,7 +835,11 @@ async def live_pupil(
     )
 
 
-@api.get("/live/messages", response_class=StreamingResponse)
+@api.get(
+    "/live/messages",
+    response_class=StreamingResponse,
+    responses=problem_responses(401, 403, 404),
+)
 async def live_messages(
     account: SignedIn,
     gateway: GatewayDep,
