@@ -429,6 +429,7 @@ def test_an_erased_pupil_leaves_no_trace_in_any_byte_the_school_keeps(
     until_projected_sync(leader, erased, path=CAUGHT_UP)  # and everything before it
     # the conversations about them go too: messaging hears of the erasure on the bus
     conversations = f"{MESSAGING}/conversations"
+    assert ok(leader.get(f"{MESSAGING}/absences")) == [], "their absence is still listed"
     deadline = time.monotonic() + 60
     while ok(leader.get(conversations))["conversations"]:  # the reactor runs apart: polled
         assert time.monotonic() < deadline, "a conversation about the erased pupil is kept"

@@ -404,6 +404,13 @@ REPORTS_PROJECTION = Projection(
 # -- absences ------------------------------------------------------------------------------
 
 
+def _erased_pupils_absences(recorded: RecordedEvent) -> Purge:
+    event = recorded.event
+    assert isinstance(event, PupilErased)
+    where = {"school_id": recorded.metadata.school_id, "pupil_id": event.pupil_id}
+    return where, ("reported_at", "~")
+
+
 def _absence_key(recorded: RecordedEvent) -> str:
     event = recorded.event
     assert isinstance(event, AbsenceReported | AbsenceRecorded)
@@ -413,6 +420,8 @@ def _absence_key(recorded: RecordedEvent) -> str:
 def _absence(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = recorded.event
     match event:
+        case AbsenceReported() if event.note == REMOVED:
+            return None  # an erased pupil's, met again by a rebuild
         case AbsenceReported():
             return {
                 "absence_id": event.absence_id,
@@ -439,6 +448,8 @@ ABSENCES_PROJECTION = Projection(
     key=_absence_key,
     evolve=_absence,
     indexes=(("school_id", "status", "reported_at"), ("school_id", "pupil_id", "reported_at")),
+    purged_by=(PupilErased,),
+    purge=_erased_pupils_absences,
 )
 
 
