@@ -408,3 +408,42 @@ def test_a_board_shows_only_its_own_class(embedded: str, ids: dict[str, str]) ->
         assert own.status_code == 200
     assert screen.delete("/api/board/session").status_code == 204
     assert screen.get(f"/api/board/classes/{ids['oak']}").status_code == 401
+
+
+async def test_message_news_reaches_the_class_and_only_the_family_in_it(
+    embedded: str, ids: dict[str, str]
+) -> None:
+    teacher, parent = signed_in(embedded, TEACHER), signed_in(embedded, PARENT)
+    other = signed_in(embedded, {"email": "parent2@demo.school", "password": "demo-parent2-pass"})
+    messaging = f"/api/messaging/schools/{SCHOOL}"
+    started = parent.post(
+        f"{messaging}/conversations", json={"pupil_id": ids["ada"], "text": "Ada lost a tooth"}
+    )
+    assert started.status_code == 201, started.text
+    conversation = started.json()["conversation_id"]
+    until_projected_sync(parent, started, path=GATEWAY_CAUGHT_UP_PATH)
+    # somebody else's conversation cannot be followed, nor messages by a pupil's tablet
+    refused = other.get(f"/api/live/messages?conversation={conversation}")
+    assert refused.status_code == 404, refused.text
+    assert client_for(embedded).get("/api/live/messages").status_code == 401
+    async with (
+        listening(teacher, "/api/live/messages") as classroom,
+        listening(parent, f"/api/live/messages?conversation={conversation}") as family,
+        listening(other, "/api/live/messages") as elsewhere,
+    ):
+        replied = teacher.post(
+            f"{messaging}/conversations/{conversation}/messages",
+            json={"text": "Thank you, we will tell the tooth fairy"},
+        )
+        assert replied.status_code == 201, replied.text
+        for stream in (classroom, family):
+            news = await stream.next("messages")
+            assert news["conversation_id"] == conversation and news["what"] == "sent"
+            assert "tooth" not in json.dumps(news)  # which conversation, never what was said
+        # the other family hears only what is theirs: their own message comes first
+        mine = other.post(
+            f"{messaging}/conversations", json={"pupil_id": ids["leo"], "text": "Leo is fine"}
+        )
+        assert mine.status_code == 201, mine.text
+        heard = await elsewhere.next("messages")
+        assert heard["conversation_id"] == mine.json()["conversation_id"]
