@@ -8,13 +8,41 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
 import httpx
+from schoolgate_contracts import Event, Metadata, NewEvent
 
+from schoolgate_kit.eventstore.sqlite import SqliteEventStore
+from schoolgate_kit.identity import Identity, Role, sign
+from schoolgate_kit.testing.roster import seed_school
 from schoolgate_kit.testing.waiting import Written, until_projected
+
+
+def bearer(
+    role: Role,
+    subject: str,
+    school: str,
+    *,
+    secret: str,
+    classes: Sequence[str] = (),
+    pupils: Sequence[str] = (),
+) -> dict[str, str]:
+    """Headers carrying the identity a gateway would vouch for, signed with ``secret``."""
+    identity = Identity(
+        subject=subject,
+        role=role,
+        school_id=school,
+        class_ids=frozenset(classes),
+        pupil_ids=frozenset(pupils),
+    )
+    token = sign(identity, secret=secret, now=datetime.now(UTC), ttl=timedelta(minutes=30))
+    return {"authorization": f"Bearer {token}"}
 
 
 def free_port() -> int:
@@ -53,6 +81,32 @@ class ServiceProcesses:
             return 0  # no table before the first append
         finally:
             conn.close()
+
+    async def append(self, stream: str, school_id: str, *events: Event) -> None:
+        """Append facts of another service to the store, as that service would."""
+        store = await SqliteEventStore.open(self.events_db, clock=lambda: datetime.now(UTC))
+        try:
+            metadata = Metadata(
+                occurred_at=datetime.now(UTC),
+                school_id=school_id,
+                actor="seed",
+                correlation_id="seed",
+            )
+            await store.append(
+                stream,
+                [NewEvent(event_id=uuid.uuid4(), event=e, metadata=metadata) for e in events],
+                expected_version=None,
+            )
+        finally:
+            await store.close()
+
+    async def seed_roster(self, school_id: str, facts: Sequence[Event]) -> None:
+        """A school's roster facts in its roster stream, as the roster service keeps them."""
+        store = await SqliteEventStore.open(self.events_db, clock=lambda: datetime.now(UTC))
+        try:
+            await seed_school(store, school_id, facts)
+        finally:
+            await store.close()
 
     async def projected(self, written: Written | None = None) -> None:
         """Wait until the worker has projected what ``written`` (a write's answer, an

@@ -10,16 +10,15 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
-from schoolgate_contracts import Event, Metadata, NewEvent
 from schoolgate_contracts.consent import CodeOfConductAccepted, CodeOfConductPublished
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
-from schoolgate_kit.identity import Identity, Role, sign
+from schoolgate_kit.identity import Role
 from schoolgate_kit.keys import random_token
-from schoolgate_kit.testing.processes import ServiceProcesses, free_port
+from schoolgate_kit.testing.processes import ServiceProcesses, bearer, free_port
 from schoolgate_kit.testing.roster import school_facts, seed_school
 
 SECRET = "points-test-identity-secret-" + "p" * 24
@@ -28,23 +27,6 @@ SECRET = "points-test-identity-secret-" + "p" * 24
 class PointsService(ServiceProcesses):
     package = "schoolgate_points"
     name = "points"
-
-    async def append(self, stream: str, school_id: str, *events: Event) -> None:
-        store = await SqliteEventStore.open(self.events_db, clock=lambda: datetime.now(UTC))
-        try:
-            metadata = Metadata(
-                occurred_at=datetime.now(UTC),
-                school_id=school_id,
-                actor="seed",
-                correlation_id="seed",
-            )
-            await store.append(
-                stream,
-                [NewEvent(event_id=uuid.uuid4(), event=e, metadata=metadata) for e in events],
-                expected_version=None,
-            )
-        finally:
-            await store.close()
 
     async def seed(self, school_id: str, classes: dict[str, list[str]]) -> None:
         store = await SqliteEventStore.open(self.events_db, clock=lambda: datetime.now(UTC))
@@ -86,15 +68,7 @@ def auth(
     classes: tuple[str, ...] = (),
     pupils: tuple[str, ...] = (),
 ) -> dict[str, str]:
-    identity = Identity(
-        subject=subject,
-        role=role,
-        school_id=school,
-        class_ids=frozenset(classes),
-        pupil_ids=frozenset(pupils),
-    )
-    token = sign(identity, secret=SECRET, now=datetime.now(UTC), ttl=timedelta(minutes=30))
-    return {"authorization": f"Bearer {token}"}
+    return bearer(role, subject, school, secret=SECRET, classes=classes, pupils=pupils)
 
 
 async def test_a_parent_does_nothing_in_points_until_they_accept_the_code(

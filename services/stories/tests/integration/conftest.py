@@ -13,7 +13,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import httpx
 import pytest
 from PIL import Image
 from pypdf import PdfWriter
-from schoolgate_contracts import Event, Metadata, NewEvent
+from schoolgate_contracts import Event
 from schoolgate_contracts.consent import (
     MediaConsentExceptionRecorded,
     MediaConsentGranted,
@@ -30,10 +30,10 @@ from schoolgate_contracts.consent import (
 )
 from schoolgate_contracts.roster import ClassAdded, PupilEnrolled, YearGroupAdded
 from schoolgate_kit.eventstore.sqlite import SqliteEventStore
-from schoolgate_kit.identity import Identity, Role, sign
+from schoolgate_kit.identity import Role
 from schoolgate_kit.keys import random_token
-from schoolgate_kit.testing.processes import ServiceProcesses, free_port
-from schoolgate_kit.testing.roster import school_facts, seed_school
+from schoolgate_kit.testing.processes import ServiceProcesses, bearer, free_port
+from schoolgate_kit.testing.roster import school_facts
 
 SECRET = "stories-test-identity-secret-" + "z" * 24
 UPLOAD_LIMIT = 2_000_000
@@ -47,44 +47,12 @@ def auth(
     classes: tuple[str, ...] = (),
     pupils: tuple[str, ...] = (),
 ) -> dict[str, str]:
-    identity = Identity(
-        subject=subject,
-        role=role,
-        school_id=school,
-        class_ids=frozenset(classes),
-        pupil_ids=frozenset(pupils),
-    )
-    token = sign(identity, secret=SECRET, now=datetime.now(UTC), ttl=timedelta(minutes=30))
-    return {"authorization": f"Bearer {token}"}
+    return bearer(role, subject, school, secret=SECRET, classes=classes, pupils=pupils)
 
 
 class StoriesService(ServiceProcesses):
     package = "schoolgate_stories"
     name = "stories"
-
-    async def append(self, stream: str, school_id: str, *events: Event) -> None:
-        store = await SqliteEventStore.open(self.events_db, clock=lambda: datetime.now(UTC))
-        try:
-            metadata = Metadata(
-                occurred_at=datetime.now(UTC),
-                school_id=school_id,
-                actor="seed",
-                correlation_id="seed",
-            )
-            await store.append(
-                stream,
-                [NewEvent(event_id=uuid.uuid4(), event=e, metadata=metadata) for e in events],
-                expected_version=None,
-            )
-        finally:
-            await store.close()
-
-    async def seed_roster(self, school_id: str, facts: list[Event]) -> None:
-        store = await SqliteEventStore.open(self.events_db, clock=lambda: datetime.now(UTC))
-        try:
-            await seed_school(store, school_id, facts)
-        finally:
-            await store.close()
 
     async def caught_up(self) -> None:
         """Wait until every projection stories reads has followed the log to where it is
