@@ -22,7 +22,7 @@ from schoolgate_contracts.messaging import (
 from schoolgate_kit.app import Followed, projected
 from schoolgate_kit.commands import Aggregate
 from schoolgate_kit.directory import may_appear
-from schoolgate_kit.identity import Identity, Role
+from schoolgate_kit.identity import CLASSROOM_ROLES, Identity, Role
 from schoolgate_kit.names import PupilName, display_names
 from schoolgate_kit.problems import Forbidden, NotFound, Unprocessable
 from schoolgate_kit.projections import strip
@@ -456,15 +456,23 @@ async def open_conversation(
     pupil = None
     if doc.get("pupil_id"):
         pupil = await _get(PUPILS, doc["pupil_id"], messaging=messaging)
-    children = await _children(identity, messaging=messaging)
-    base, _ = await calendars(identity.school_id, messaging=messaging)
+    # only what the decision needs is read, since every message sent comes this way: a
+    # family's children for an announcement, the term dates for a class the pupil left
+    children = []
+    if doc["kind"] == "announcement":
+        children = await _children(identity, messaging=messaging)
+    terms: tuple[tuple[date, date], ...] = ()
+    left_their_class = pupil is not None and pupil["class_id"] not in identity.class_ids
+    if identity.role in CLASSROOM_ROLES and left_their_class:
+        base, _ = await calendars(identity.school_id, messaging=messaging)
+        terms = base.terms
     access = conversation_access(
         identity,
         doc,
         pupil=pupil,
         children_classes=frozenset(c["class_id"] for c in children),
         now=messaging.clock(),
-        terms=base.terms,
+        terms=terms,
     )
     if access is None:
         raise missing

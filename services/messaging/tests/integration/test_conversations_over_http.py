@@ -7,6 +7,7 @@ import io
 
 import httpx
 from PIL import Image
+from schoolgate_contracts.roster import PupilMovedClass
 
 from services.messaging.tests.integration.conftest import (
     MessagingService,
@@ -258,3 +259,33 @@ async def test_a_photo_sent_as_a_document_is_refused(
     )
     assert answer.status_code == 422, answer.text
     assert school.service.newest_position() == before
+
+
+async def test_a_conversation_moves_with_the_child_and_the_old_class_keeps_its_part_read_only(
+    client: httpx.AsyncClient, school: School
+) -> None:
+    started = await start(client, school, school.parent("ada"), text="Said in Oak")
+    conversation_id = started["conversation_id"]
+    await school.service.append(
+        f"roster-{school.id}-move",
+        school.id,
+        PupilMovedClass(
+            pupil_id=school.p("ada"), from_class_id="oak", to_class_id="ash", year_group_id="y1"
+        ),
+    )
+    await school.caught_up()
+    path = school.path(f"/conversations/{conversation_id}")
+    later = await client.post(
+        f"{path}/messages", headers=school.parent("ada"), json={"text": "Said in Ash"}
+    )
+    assert later.status_code == 201, later.text
+    await school.service.projected(later)
+
+    old = (await client.get(path, headers=school.teacher)).json()
+    assert [m["text"] for m in old["messages"]] == ["Said in Oak"]
+    assert old["may_write"] is False
+    refused = await client.post(f"{path}/messages", headers=school.teacher, json={"text": "Hi"})
+    assert refused.status_code == 403
+    new = (await client.get(path, headers=school.ash_teacher)).json()
+    assert [m["text"] for m in new["messages"]] == ["Said in Ash"]
+    assert new["may_write"] is True
