@@ -926,12 +926,19 @@ async def may_upload(identity: Identity, *, messaging: Messaging) -> None:
         raise Forbidden("messages are between the school's staff and families")
     await _refuse_if_switched_off(identity.school_id, messaging=messaging)
     await _refuse_if_suspended(identity, messaging=messaging)
+    # each upload costs a decoding process and disk: counted like a message, apart from them
+    limit = (
+        messaging.settings.messaging_family_limit
+        if identity.role is Role.parent
+        else messaging.settings.messaging_staff_limit
+    )
+    await _limit(identity, "upload", limit, messaging=messaging)
 
 
 async def upload_media(data: bytes, *, identity: Identity, messaging: Messaging) -> Doc:
     """A photo or PDF made safe by the kit's media safety, stored under a new id owned by
-    the uploader: only they can attach it, and only readers of the message see it."""
-    await may_upload(identity, messaging=messaging)
+    the uploader: only they can attach it, and only readers of the message see it. The
+    route asks ``may_upload`` first, before it reads the body."""
     safe = await messaging.decoder.make_safe(data)
     if safe.kind not in {"image", "document"}:
         raise Unprocessable("Send a photo or a PDF: videos are for stories.")

@@ -167,6 +167,21 @@ async def test_a_parent_who_sends_too_much_waits(
     assert (await client.post(path, headers=school.teacher, json={"text": "ok"})).status_code == 201
 
 
+async def test_a_parent_who_uploads_too_much_waits(
+    client: httpx.AsyncClient, messaging: MessagingService
+) -> None:
+    school = await new_school(messaging)
+    family = {**school.parent("ada"), "content-type": "application/octet-stream"}
+    image = io.BytesIO()
+    Image.new("RGB", (8, 8), "teal").save(image, format="PNG")
+    for _ in range(FAMILY_LIMIT):
+        stored = await client.post(school.path("/media"), headers=family, content=image.getvalue())
+        assert stored.status_code == 201, stored.text
+    refused = await client.post(school.path("/media"), headers=family, content=image.getvalue())
+    assert refused.status_code == 429, refused.text
+    assert 0 < refused.json()["retry_after"] <= 600
+
+
 async def test_a_sender_withdraws_within_the_window_and_nobody_else_can(
     client: httpx.AsyncClient, school: School
 ) -> None:
