@@ -19,6 +19,7 @@ from schoolgate_contracts.messaging import (
     OfficeWords,
     ReportAction,
 )
+from schoolgate_kit import schooltime as hours
 from schoolgate_kit.app import Followed, projected
 from schoolgate_kit.commands import Aggregate
 from schoolgate_kit.directory import may_appear
@@ -28,7 +29,7 @@ from schoolgate_kit.problems import Forbidden, NotFound, Unprocessable
 from schoolgate_kit.projections import strip
 from schoolgate_kit.readmodels import Doc, OneOf
 
-from schoolgate_messaging import domain, hours
+from schoolgate_messaging import domain
 from schoolgate_messaging.access import (
     Access,
     conversation_access,

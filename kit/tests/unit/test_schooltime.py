@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from schoolgate_contracts.roster import SchoolDetails, Term
-from schoolgate_messaging.hours import (
+from schoolgate_kit.schooltime import (
     Calendar,
     expectation,
     in_hours,

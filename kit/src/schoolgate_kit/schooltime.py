@@ -1,4 +1,5 @@
-"""When a school's staff are "in": the working hours and term dates that decide quiet time.
+"""When a school's staff are "in": the working hours and term dates that decide quiet time,
+for messaging (receipts held, replies expected) and notifications (staff alerts held).
 
 Families may write at any hour, but staff answer in the school's working time, so a parent
 is told when to expect a reply, a teacher's read receipt is held until hours start, and a
