@@ -32,7 +32,7 @@ from schoolgate_kit.settings import Settings
 from schoolgate_kit.testing.events import ManualClock, award
 from schoolgate_kit.testing.roster import school_facts, seed_school
 from schoolgate_kit.testing.waiting import until
-from schoolgate_notifications.reactors import INBOX, reactors
+from schoolgate_notifications.reactors import HANDLED, reactors
 from schoolgate_points.projections import DAILY, WEEKLY_TOTALS, daily, weekly_totals
 from schoolgate_roster import handlers
 from schoolgate_roster.bootstrap import Roster
@@ -126,7 +126,7 @@ async def test_points_past_the_schools_retention_are_erased_everywhere(
     await deployment.deliver_all()
     everything = ["2025-10-06", "2025-11-24", "2025-12-01", "2026-12-07"]
     assert await deployment.weeks(WEEKLY_TOTALS, "sch_a") == everything
-    inbox = await deployment.readmodels.find(INBOX, {"school_id": "sch_a"})
+    inbox = await deployment.readmodels.find(HANDLED, {"school_id": "sch_a"})
     assert len(inbox) == 10
 
     assert await handlers.erase_old_points(roster=deployment.roster) == 2
@@ -142,9 +142,9 @@ async def test_points_past_the_schools_retention_are_erased_everywhere(
     assert {doc["week_start"] for doc in family_feed} == set(kept)
     b_feed = await deployment.readmodels.find(FEED, {"school_id": "sch_b", "kind": "points"})
     assert {doc["week_start"] for doc in b_feed} == set(everything)
-    inbox = await deployment.readmodels.find(INBOX, {"school_id": "sch_a"})
+    inbox = await deployment.readmodels.find(HANDLED, {"school_id": "sch_a"})
     assert sorted({doc["week_start"] for doc in inbox}) == kept
-    assert len(await deployment.readmodels.find(INBOX, {"school_id": "sch_b"})) == 10
+    assert len(await deployment.readmodels.find(HANDLED, {"school_id": "sch_b"})) == 10
 
     # the log no longer says whose those points were, to any reader, rebuilt or not
     keys = deployment.keyring.store.find(

@@ -18,7 +18,7 @@ from schoolgate_kit.eventstore.sqlite import SqliteEventStore
 from schoolgate_kit.projections import rebuild
 from schoolgate_kit.readmodels.sqlite import SqliteReadModelStore
 from schoolgate_kit.testing.events import ManualClock, award
-from schoolgate_notifications.reactors import INBOX, QUEUE
+from schoolgate_notifications.reactors import HANDLED, QUEUE
 from schoolgate_points.projections import WEEKLY_TOTALS, weekly_totals
 
 from ..conftest import Cluster, PrivateBroker, until  # type: ignore[import-not-found]
@@ -65,7 +65,7 @@ def inbox_ids(tmp: Path) -> set[str]:
     return {
         str(r[0])
         for r in query(
-            tmp / "readmodels.db", "SELECT key FROM documents WHERE projection = ?", INBOX
+            tmp / "readmodels.db", "SELECT key FROM documents WHERE projection = ?", HANDLED
         )
     }
 

@@ -67,7 +67,7 @@ async def test_an_award_reaches_the_weekly_total_and_the_family_inbox(
             count(
                 cluster.tmp / "readmodels.db",
                 "SELECT count(*) FROM documents WHERE projection = ?",
-                "notifications.inbox",
+                "notifications.handled",
             )
             == 20
         ),
@@ -107,7 +107,7 @@ async def test_events_published_before_a_consumer_first_starts_wait_for_it(
             count(
                 cluster.tmp / "readmodels.db",
                 "SELECT count(*) FROM documents WHERE projection = ?",
-                "notifications.inbox",
+                "notifications.handled",
             )
             == 5
         ),

@@ -1,6 +1,6 @@
-"""What a service keeps of other services' facts, folded one way: roster's pupils and
-schools, consent's answer to "may pupil P appear in media?" and "has parent P accepted the
-school's current code of conduct?".
+"""What a service keeps of other services' facts, folded one way: roster's pupils, staff and
+schools, consent's guardians of each pupil and its answers to "may pupil P appear in media?"
+and "has parent P accepted the school's current code of conduct?".
 
 Several services need to know who is in which class, a school's clock and values, and who may
 be shown in photos, and may not ask roster or consent on the request path. Each keeps its
@@ -16,6 +16,8 @@ from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.consent import (
     CodeOfConductAccepted,
     CodeOfConductPublished,
+    GuardianLinked,
+    GuardianRemoved,
     MediaConsentExceptionRecorded,
     MediaConsentGranted,
     MediaConsentWithdrawn,
@@ -36,6 +38,13 @@ from schoolgate_contracts.roster import (
     SchoolWayAdded,
     SchoolWayChanged,
     SchoolWayRetired,
+    StaffAssignedToClass,
+    StaffDetailsChanged,
+    StaffMemberAdded,
+    StaffMemberErased,
+    StaffMemberLeft,
+    StaffRoleChanged,
+    StaffUnassignedFromClass,
     YearGroupAdded,
     YearGroupRenamed,
 )
@@ -153,6 +162,103 @@ def schools_projection(name: str) -> Projection:
         ),
         key=lambda recorded: recorded.metadata.school_id,
         evolve=_school,
+    )
+
+
+# -- staff ---------------------------------------------------------------------------------
+
+
+StaffEvent = (
+    StaffMemberAdded
+    | StaffDetailsChanged
+    | StaffRoleChanged
+    | StaffAssignedToClass
+    | StaffUnassignedFromClass
+    | StaffMemberLeft
+    | StaffMemberErased
+)
+
+
+def _staff_key(recorded: RecordedEvent) -> str:
+    event = recorded.event
+    assert isinstance(event, StaffEvent)
+    return event.staff_id
+
+
+def _staff(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    match event:
+        case StaffMemberAdded():
+            return {
+                "staff_id": event.staff_id,
+                "school_id": recorded.metadata.school_id,
+                "name": event.display_name,
+                "role": event.role.value,
+                "class_ids": [],
+                "left": False,
+            }
+    if doc is None:
+        return None
+    match event:
+        case StaffDetailsChanged():
+            return {**doc, "name": event.display_name}
+        case StaffRoleChanged():
+            return {**doc, "role": event.role.value}
+        case StaffAssignedToClass():
+            classes = sorted({*doc["class_ids"], event.class_id})
+            return {**doc, "class_ids": classes}
+        case StaffUnassignedFromClass():
+            return {**doc, "class_ids": [c for c in doc["class_ids"] if c != event.class_id]}
+        case StaffMemberLeft():
+            return {**doc, "left": True}
+        case StaffMemberErased():
+            return {**doc, "name": REMOVED, "left": True}
+    return doc
+
+
+def staff_projection(name: str) -> Projection:
+    """Staff by id: school, display name, role, classes, and whether they left."""
+    return Projection(
+        name=name,
+        handles=(
+            StaffMemberAdded,
+            StaffDetailsChanged,
+            StaffRoleChanged,
+            StaffAssignedToClass,
+            StaffUnassignedFromClass,
+            StaffMemberLeft,
+            StaffMemberErased,
+        ),
+        key=_staff_key,
+        evolve=_staff,
+        indexes=(("school_id", "left"),),
+    )
+
+
+# -- families: each pupil's guardians --------------------------------------------------------
+
+
+def _family(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    event = recorded.event
+    assert isinstance(event, GuardianLinked | GuardianRemoved)
+    doc = doc or {
+        "pupil_id": event.pupil_id,
+        "school_id": recorded.metadata.school_id,
+        "parent_ids": [],
+    }
+    parents = [p for p in doc["parent_ids"] if p != event.parent_id]
+    if isinstance(event, GuardianLinked):
+        parents.append(event.parent_id)
+    return {**doc, "parent_ids": parents}
+
+
+def families_projection(name: str) -> Projection:
+    """Pupils by id: the parents linked to them as guardians."""
+    return Projection(
+        name=name,
+        handles=(GuardianLinked, GuardianRemoved),
+        key=lambda recorded: str(getattr(recorded.event, "pupil_id")),  # noqa: B009
+        evolve=_family,
     )
 
 

@@ -105,6 +105,7 @@ def _app(settings: Settings, parts: Parts) -> FastAPI:
             "consent": gateway_settings.consent_url,
             "stories": gateway_settings.stories_url,
             "messaging": gateway_settings.messaging_url,
+            "notifications": gateway_settings.notifications_url,
         }
         gateway = build_gateway(
             gateway_settings,

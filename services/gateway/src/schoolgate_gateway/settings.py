@@ -12,6 +12,7 @@ class GatewaySettings(Settings):
     consent_url: str = "http://127.0.0.1:8003"
     stories_url: str = "http://127.0.0.1:8004"
     messaging_url: str = "http://127.0.0.1:8005"
+    notifications_url: str = "http://127.0.0.1:8006"
     public_base_url: str = "http://localhost:8000"
     stories_upload_max_bytes: int = Field(
         default=50 * 1024 * 1024,

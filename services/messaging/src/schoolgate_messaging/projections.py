@@ -17,8 +17,6 @@ from typing import Any
 
 from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.consent import (
-    GuardianLinked,
-    GuardianRemoved,
     ParentSuspended,
     ParentSuspensionLifted,
 )
@@ -51,15 +49,13 @@ from schoolgate_contracts.roster import (
     RetentionSet,
     SchoolDetailsChanged,
     SchoolRegistered,
-    StaffAssignedToClass,
-    StaffDetailsChanged,
-    StaffMemberAdded,
-    StaffMemberErased,
-    StaffMemberLeft,
-    StaffRoleChanged,
-    StaffUnassignedFromClass,
 )
-from schoolgate_kit.directory import conduct_projection, media_consent_projection
+from schoolgate_kit.directory import (
+    conduct_projection,
+    families_projection,
+    media_consent_projection,
+    staff_projection,
+)
 from schoolgate_kit.projections import Projection, Purge
 from schoolgate_kit.readmodels import Doc
 
@@ -561,96 +557,10 @@ SCHOOLS_PROJECTION = Projection(
 )
 
 
-# -- staff ---------------------------------------------------------------------------------
+# -- staff and families: the kit's directory ---------------------------------------------
 
-StaffEvent = (
-    StaffMemberAdded
-    | StaffDetailsChanged
-    | StaffRoleChanged
-    | StaffAssignedToClass
-    | StaffUnassignedFromClass
-    | StaffMemberLeft
-    | StaffMemberErased
-)
-
-
-def _staff_key(recorded: RecordedEvent) -> str:
-    event = recorded.event
-    assert isinstance(event, StaffEvent)
-    return event.staff_id
-
-
-def _staff(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
-    event = recorded.event
-    match event:
-        case StaffMemberAdded():
-            return {
-                "staff_id": event.staff_id,
-                "school_id": recorded.metadata.school_id,
-                "name": event.display_name,
-                "role": event.role.value,
-                "class_ids": [],
-                "left": False,
-            }
-    if doc is None:
-        return None
-    match event:
-        case StaffDetailsChanged():
-            return {**doc, "name": event.display_name}
-        case StaffRoleChanged():
-            return {**doc, "role": event.role.value}
-        case StaffAssignedToClass():
-            classes = sorted({*doc["class_ids"], event.class_id})
-            return {**doc, "class_ids": classes}
-        case StaffUnassignedFromClass():
-            return {**doc, "class_ids": [c for c in doc["class_ids"] if c != event.class_id]}
-        case StaffMemberLeft():
-            return {**doc, "left": True}
-        case StaffMemberErased():
-            return {**doc, "name": REMOVED, "left": True}
-    return doc
-
-
-STAFF_PROJECTION = Projection(
-    name=STAFF,
-    handles=(
-        StaffMemberAdded,
-        StaffDetailsChanged,
-        StaffRoleChanged,
-        StaffAssignedToClass,
-        StaffUnassignedFromClass,
-        StaffMemberLeft,
-        StaffMemberErased,
-    ),
-    key=_staff_key,
-    evolve=_staff,
-    indexes=(("school_id", "left"),),
-)
-
-
-# -- families: each pupil's guardians, and suspended parents --------------------------------
-
-
-def _family(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
-    event = recorded.event
-    assert isinstance(event, GuardianLinked | GuardianRemoved)
-    doc = doc or {
-        "pupil_id": event.pupil_id,
-        "school_id": recorded.metadata.school_id,
-        "parent_ids": [],
-    }
-    parents = [p for p in doc["parent_ids"] if p != event.parent_id]
-    if isinstance(event, GuardianLinked):
-        parents.append(event.parent_id)
-    return {**doc, "parent_ids": parents}
-
-
-FAMILIES_PROJECTION = Projection(
-    name=FAMILIES,
-    handles=(GuardianLinked, GuardianRemoved),
-    key=lambda recorded: str(getattr(recorded.event, "pupil_id")),  # noqa: B009
-    evolve=_family,
-)
+STAFF_PROJECTION = staff_projection(STAFF)
+FAMILIES_PROJECTION = families_projection(FAMILIES)
 
 
 def _suspension_key(recorded: RecordedEvent) -> str:

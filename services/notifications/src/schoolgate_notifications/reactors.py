@@ -1,61 +1,139 @@
-"""Notifications: turns facts into messages for families.
+"""The notification reactors: one per channel queue, each idempotent by event id.
 
-For now it keeps one inbox entry per point awarded, keyed by the event id, so a message
-delivered twice still makes one entry; the entries of weeks past the school's retention go
-when the roster erases those weeks.
+The notification centre (in the app) keeps one entry per recipient per event, keyed by both:
+an event delivered twice writes the same entries again, so it takes effect once without a
+read first. Beside them it keeps one record per event handled, for support: what kind of
+event, for how many people, when; never who or what it said. Entries of weeks past a school's
+retention go when the roster erases those weeks.
+
+Before working out who hears about an event, a reactor waits until the service's own
+projections (guardians, classes, staff) reflect the log up to that event: a guardian linked
+a moment before a point was given must hear about the point. If they do not catch up in
+time, the reactor fails, and the bus delivers the event again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
 from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.points import PointAwarded
-from schoolgate_contracts.privacy import REMOVED
 from schoolgate_contracts.roster import OldPointsErased
-from schoolgate_contracts.topology import NOTIFICATIONS_FAMILY
+from schoolgate_contracts.topology import NOTIFICATIONS_IN_APP
+from schoolgate_kit.app import Followed, projected
+from schoolgate_kit.eventstore import EventStore
+from schoolgate_kit.projections import Projection
 from schoolgate_kit.reactors import Reactor
 from schoolgate_kit.readmodels import ReadModelStore
 
-INBOX = "notifications.inbox"
-QUEUE = NOTIFICATIONS_FAMILY.name
+from schoolgate_notifications.compose import Directory, Note, notes_for
+from schoolgate_notifications.projections import PROJECTIONS
+
+CENTRE = "notifications.centre"
+"""The notification centre: one entry per recipient and event."""
+HANDLED = "notifications.handled"
+"""One record per event handled: its kind, how many people it told, when."""
+QUEUE = NOTIFICATIONS_IN_APP.name
+CATCH_UP_WITHIN = 10.0
 
 
-async def record_point(event: RecordedEvent, *, readmodels: ReadModelStore) -> None:
-    awarded = event.event
-    assert isinstance(awarded, PointAwarded)
-    if awarded.pupil_id == REMOVED:
-        return  # delivered late, after its week was erased: nobody's point any more
-    # Keyed by the event id, so a second delivery writes the same entry again: it takes
-    # effect once without a read first (which cost a round trip on every award).
-    await readmodels.commit(
-        INBOX,
-        0,
-        {
-            str(event.event_id): {
-                "school_id": event.metadata.school_id,
-                "pupil_id": awarded.pupil_id,
-                "kind": "point",
-                "school_way_id": awarded.school_way_id,
-                "week_start": awarded.week_start.isoformat(),
-                "position": event.position,
-                "occurred_at": event.metadata.occurred_at.isoformat(),
-            }
-        },
-        None,
-    )
+class ProjectionsBehind(RuntimeError):
+    """The service's projections did not reach an event's position in time: try again."""
+
+
+def centre_key(recipient: str, event_id: str) -> str:
+    return f"{recipient}:{event_id}"
+
+
+def _event_kind(recorded: RecordedEvent) -> str:
+    return "point" if isinstance(recorded.event, PointAwarded) else recorded.event.event_type
+
+
+@dataclass
+class Notifier:
+    """Works out a source event's notifications; channels decide what to do with them."""
+
+    readmodels: ReadModelStore
+    store: EventStore | None = None
+    """The log the projections follow; without it nothing is waited for (a reactor run on
+    its own, e.g. in a test of retention)."""
+    projections: Sequence[Projection] = PROJECTIONS
+
+    async def notes(self, recorded: RecordedEvent) -> list[Note]:
+        if self.store is not None:
+            followed = Followed(self.projections, self.readmodels, self.store)
+            behind = await projected(followed, recorded.position, within=CATCH_UP_WITHIN)
+            if behind:
+                raise ProjectionsBehind(f"{', '.join(behind)} behind {recorded.position}")
+        return await notes_for(recorded, Directory(self.readmodels))
+
+
+async def record_in_centre(
+    recorded: RecordedEvent, notes: list[Note], readmodels: ReadModelStore
+) -> None:
+    event_id = str(recorded.event_id)
+    occurred = recorded.metadata.occurred_at.isoformat()
+    event = recorded.event
+    week = event.week_start.isoformat() if isinstance(event, PointAwarded) else None
+    changes = {
+        centre_key(note.recipient, event_id): {
+            **note.as_doc(),
+            "event_id": event_id,
+            "created_at": occurred,
+            "position": recorded.position,
+            "week_start": week,
+        }
+        for note in notes
+    }
+    await readmodels.commit(CENTRE, 0, changes, None)
+    handled = {
+        "school_id": recorded.metadata.school_id,
+        "kind": _event_kind(recorded),
+        "recipients": len(notes),
+        "position": recorded.position,
+        "occurred_at": occurred,
+        "week_start": week,
+    }
+    await readmodels.commit(HANDLED, 0, {event_id: handled}, None)
 
 
 async def forget_old_points(event: RecordedEvent, *, readmodels: ReadModelStore) -> None:
     erased = event.event
     assert isinstance(erased, OldPointsErased)
-    where = {"school_id": event.metadata.school_id, "kind": "point"}
-    await readmodels.purge(INBOX, where, before=("week_start", erased.before.isoformat()))
+    school = event.metadata.school_id
+    before = ("week_start", erased.before.isoformat())
+    await readmodels.purge(CENTRE, {"school_id": school, "kind": "points"}, before=before)
+    await readmodels.purge(HANDLED, {"school_id": school, "kind": "point"}, before=before)
 
 
-def reactors(readmodels: ReadModelStore) -> list[Reactor]:
-    async def handle(event: RecordedEvent) -> None:
-        if isinstance(event.event, OldPointsErased):
-            await forget_old_points(event, readmodels=readmodels)
-        else:
-            await record_point(event, readmodels=readmodels)
+Channel = Callable[[RecordedEvent, list[Note]], Awaitable[None]]
 
-    return [Reactor(queue=NOTIFICATIONS_FAMILY, handle=handle)]
+
+def reactors(
+    readmodels: ReadModelStore,
+    *,
+    store: EventStore | None = None,
+    channels: Sequence[tuple[object, Channel]] = (),
+) -> list[Reactor]:
+    """The notification centre's reactor, and one for each channel given (its queue from the
+    contracts' topology and what it does with an event's notifications)."""
+    notifier = Notifier(readmodels, store)
+
+    async def in_app(recorded: RecordedEvent) -> None:
+        if isinstance(recorded.event, OldPointsErased):
+            await forget_old_points(recorded, readmodels=readmodels)
+            return
+        await record_in_centre(recorded, await notifier.notes(recorded), readmodels)
+
+    made = [Reactor(queue=NOTIFICATIONS_IN_APP, handle=in_app)]
+    for queue, channel in channels:
+
+        def handler(channel: Channel = channel) -> Callable[[RecordedEvent], Awaitable[None]]:
+            async def handle(recorded: RecordedEvent) -> None:
+                await channel(recorded, await notifier.notes(recorded))
+
+            return handle
+
+        made.append(Reactor(queue=queue, handle=handler()))  # type: ignore[arg-type]
+    return made

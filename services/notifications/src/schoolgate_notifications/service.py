@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from schoolgate_kit.app import Kit, create_service_app
 from schoolgate_kit.runtime import Parts, ServiceDefinition
 from schoolgate_kit.settings import Settings
 
+from schoolgate_notifications.bootstrap import Notifications
+from schoolgate_notifications.entrypoints.http import create_app
+from schoolgate_notifications.projections import PROJECTIONS
 from schoolgate_notifications.reactors import reactors
 
 
 def _app(settings: Settings, parts: Parts) -> FastAPI:
-    kit = Kit(
-        name="notifications",
-        settings=settings,
-        clock=parts.clock,
-        ready_checks={"read_models": parts.readmodels.ping},
+    return create_app(
+        Notifications(
+            settings=settings, store=parts.store, readmodels=parts.readmodels, clock=parts.clock
+        )
     )
-    return create_service_app(kit)
 
 
 DEFINITION = ServiceDefinition(
-    name="notifications", create_app=_app, reactors=lambda parts: reactors(parts.readmodels)
+    name="notifications",
+    create_app=_app,
+    projections=PROJECTIONS,
+    reactors=lambda parts: reactors(parts.readmodels, store=parts.store),
 )

@@ -77,7 +77,7 @@ Id = Annotated[str, Field(pattern=ID_PATTERN)]
 PathId = Annotated[str, Path(pattern=ID_PATTERN)]
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
-PROXIED = {"points", "roster", "consent", "stories", "messaging"}
+PROXIED = {"points", "roster", "consent", "stories", "messaging", "notifications"}
 SCHOOL_IN_PATH = re.compile(r"^schools/([A-Za-z0-9_-]{1,64})(/|$)")
 UPLOADS = re.compile(r"^schools/[A-Za-z0-9_-]{1,64}/(media|imports)$")
 ERASURE = re.compile(

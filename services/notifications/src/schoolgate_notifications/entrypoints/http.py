@@ -1,0 +1,311 @@
+"""The notifications service's HTTP API: a person's notification centre, a leader's
+emergency notice and digest time, and the support log of what was sent (without words)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from schoolgate_contracts.notifications import EmergencyNoticeSent, NotificationSettingsChanged
+from schoolgate_kit.app import Kit, correlation_id, create_service_app
+from schoolgate_kit.commands import Aggregate
+from schoolgate_kit.identity import CurrentIdentity, Identity, Role
+from schoolgate_kit.private import open_private_store
+from schoolgate_kit.problems import Forbidden, problem_responses
+from schoolgate_kit.readmodels import ReadModelStore
+
+from schoolgate_notifications.bootstrap import Notifications
+from schoolgate_notifications.compose import family_key, staff_key
+from schoolgate_notifications.projections import CALENDARS, DEFAULT_DIGEST_AT
+from schoolgate_notifications.reactors import CENTRE, HANDLED
+
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+PathId = Annotated[str, Path(pattern=ID_PATTERN)]
+PAGE = 30
+UNREAD_COUNTED = 99
+"""Beyond this the badge says "99+": nobody needs the exact figure, and counting stays cheap."""
+SEEN = "notifications.seen"
+"""What each person has seen of their notification centre: the time of the newest entry."""
+PEOPLE = frozenset(Role) - {Role.pupil, Role.board}
+
+router = APIRouter(
+    prefix="/schools/{school_id}/notifications",
+    tags=["notifications"],
+    responses=problem_responses(401, 403, 404),
+)
+
+
+def person_key(identity: Identity) -> str:
+    return (
+        family_key(identity.subject)
+        if identity.role == Role.parent
+        else staff_key(identity.subject)
+    )
+
+
+async def _notifications(request: Request) -> Notifications:
+    notifications: Notifications = request.app.state.notifications
+    return notifications
+
+
+NotificationsDep = Annotated[Notifications, Depends(_notifications)]
+Correlation = Annotated[str, Depends(correlation_id)]
+
+
+def _in_school(school_id: str, identity: Identity, roles: frozenset[Role], refusal: str) -> None:
+    if identity.school_id != school_id:
+        raise Forbidden("that is another school")
+    if identity.role not in roles:
+        raise Forbidden(refusal)
+
+
+async def _person(school_id: PathId, identity: CurrentIdentity) -> Identity:
+    _in_school(school_id, identity, PEOPLE, "pupils and class boards get no notifications")
+    return identity
+
+
+async def _leader(school_id: PathId, identity: CurrentIdentity) -> Identity:
+    _in_school(school_id, identity, frozenset({Role.leader}), "this is for leaders")
+    return identity
+
+
+async def _support(school_id: PathId, identity: CurrentIdentity) -> Identity:
+    roles = frozenset({Role.leader, Role.school_admin})
+    _in_school(school_id, identity, roles, "this is for leaders and the school's administrator")
+    return identity
+
+
+Person = Annotated[Identity, Depends(_person)]
+Leader = Annotated[Identity, Depends(_leader)]
+Support = Annotated[Identity, Depends(_support)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmergencyRequest(Body):
+    text: str = Field(min_length=1, max_length=500)
+
+
+class SettingsRequest(Body):
+    digest_at: time = Field(description="When the daily digest goes, in the school's time.")
+
+
+async def _seen_at(notifications: Notifications, key: str, school_id: str) -> str:
+    doc = await notifications.require_private().get(
+        SEEN, f"{school_id}:{key}", now=notifications.clock()
+    )
+    return str(doc["at"]) if doc else ""
+
+
+async def _entries(
+    readmodels: ReadModelStore, key: str, school_id: str, *, before: str | None, limit: int
+) -> list[dict[str, Any]]:
+    return await readmodels.find(
+        CENTRE,
+        {"recipient": key, "school_id": school_id},
+        order_by="created_at",
+        descending=True,
+        limit=limit,
+        before=("created_at", before) if before else None,
+    )
+
+
+def _shown(entry: dict[str, Any], seen_at: str) -> dict[str, Any]:
+    return {
+        "id": entry["event_id"],
+        "kind": entry["kind"],
+        "title": entry["title"],
+        "body": entry["body"],
+        "url": entry["url"],
+        "at": entry["created_at"],
+        "unread": entry["created_at"] > seen_at,
+    }
+
+
+@router.get("")
+async def centre(
+    school_id: PathId,
+    identity: Person,
+    notifications: NotificationsDep,
+    before: Annotated[datetime | None, Query(description="A page's last `at`.")] = None,
+) -> dict[str, Any]:
+    """Your notifications, newest first, a page at a time, and how many are unread."""
+    key = person_key(identity)
+    seen_at = await _seen_at(notifications, key, school_id)
+    entries = await _entries(
+        notifications.readmodels,
+        key,
+        school_id,
+        before=before.isoformat() if before else None,
+        limit=PAGE + 1,
+    )
+    unread = await _unread(notifications, key, school_id, seen_at)
+    return {
+        "items": [_shown(e, seen_at) for e in entries[:PAGE]],
+        "more": len(entries) > PAGE,
+        "unread": unread,
+    }
+
+
+async def _unread(notifications: Notifications, key: str, school_id: str, seen_at: str) -> int:
+    newest = await _entries(
+        notifications.readmodels, key, school_id, before=None, limit=UNREAD_COUNTED + 1
+    )
+    return sum(1 for e in newest if e["created_at"] > seen_at)
+
+
+@router.get("/unread")
+async def unread(
+    school_id: PathId, identity: Person, notifications: NotificationsDep
+) -> dict[str, int]:
+    """How many notifications are new since you last opened them (at most 100)."""
+    key = person_key(identity)
+    seen_at = await _seen_at(notifications, key, school_id)
+    return {"unread": await _unread(notifications, key, school_id, seen_at)}
+
+
+@router.post("/seen")
+async def seen(
+    school_id: PathId, identity: Person, notifications: NotificationsDep
+) -> dict[str, int]:
+    """Everything in your notification centre so far counts as read."""
+    key = person_key(identity)
+    newest = await _entries(notifications.readmodels, key, school_id, before=None, limit=1)
+    if newest:
+        await notifications.require_private().put(
+            SEEN,
+            f"{school_id}:{key}",
+            {"at": newest[0]["created_at"]},
+            now=notifications.clock(),
+            group=key,
+        )
+    return {"unread": 0}
+
+
+SETTINGS = Aggregate[list[Any]]("notifysettings", list, lambda s, e: [*s, e])
+EMERGENCY = Aggregate[list[Any]]("emergency", list, lambda s, e: [*s, e])
+
+
+@router.get("/settings")
+async def read_settings(
+    school_id: PathId, identity: Person, notifications: NotificationsDep
+) -> dict[str, str]:
+    """When the school's daily digest goes."""
+    doc = await notifications.readmodels.get(CALENDARS, school_id) or {}
+    return {"digest_at": str(doc.get("digest_at", DEFAULT_DIGEST_AT))}
+
+
+@router.put("/settings")
+async def change_settings(
+    school_id: PathId,
+    body: SettingsRequest,
+    identity: Leader,
+    notifications: NotificationsDep,
+    correlation: Correlation,
+) -> dict[str, str]:
+    """Leaders choose when the daily digest goes."""
+    digest_at = body.digest_at.replace(second=0, microsecond=0, tzinfo=None)
+    wanted = NotificationSettingsChanged(digest_at=digest_at, changed_by=identity.subject)
+
+    def decide(history: list[Any]) -> list[NotificationSettingsChanged]:
+        last = history[-1] if history else None
+        same = isinstance(last, NotificationSettingsChanged) and last.digest_at == digest_at
+        return [] if same else [wanted]
+
+    await SETTINGS.run(
+        notifications.store,
+        school_id,
+        decide,
+        metadata=notifications.metadata(identity, correlation),
+        new_id=notifications.new_id,
+    )
+    return {"digest_at": digest_at.strftime("%H:%M")}
+
+
+@router.post("/emergency", status_code=201)
+async def emergency(
+    school_id: PathId,
+    body: EmergencyRequest,
+    identity: Leader,
+    notifications: NotificationsDep,
+    correlation: Correlation,
+) -> dict[str, str]:
+    """A leader's urgent notice to every family, on every channel, now: it cannot be muted
+    and is not held for quiet hours. For closures and emergencies only."""
+    notice_id = notifications.new_id().hex
+    await EMERGENCY.run(
+        notifications.store,
+        notice_id,
+        lambda _: [
+            EmergencyNoticeSent(
+                notice_id=notice_id, text=body.text.strip(), sent_by=identity.subject
+            )
+        ],
+        metadata=notifications.metadata(identity, correlation),
+        new_id=notifications.new_id,
+        expect_new=True,
+    )
+    return {"notice_id": notice_id}
+
+
+@router.get("/handled")
+async def handled(
+    school_id: PathId,
+    identity: Support,
+    notifications: NotificationsDep,
+    before: Annotated[datetime | None, Query()] = None,
+) -> dict[str, Any]:
+    """For support: what the school's notifications were about and how many people each
+    reached, newest first. Never who, and never the words."""
+    docs = await notifications.readmodels.find(
+        HANDLED,
+        {"school_id": school_id},
+        order_by="occurred_at",
+        descending=True,
+        limit=PAGE,
+        before=("occurred_at", before.isoformat()) if before else None,
+    )
+    return {
+        "items": [
+            {"kind": d["kind"], "recipients": d["recipients"], "at": d["occurred_at"]} for d in docs
+        ]
+    }
+
+
+def create_app(notifications: Notifications) -> FastAPI:
+    kit = Kit(
+        name="notifications",
+        settings=notifications.settings,
+        clock=notifications.clock,
+        ready_checks={
+            "event_store": notifications.store.ping,
+            "read_models": notifications.readmodels.ping,
+        },
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened = None
+        if notifications.private is None:
+            opened = await open_private_store(notifications.settings.private_store_location())
+            notifications.private = opened
+        await notifications.readmodels.ensure_index(
+            CENTRE, ("recipient", "school_id", "created_at")
+        )
+        await notifications.readmodels.ensure_index(HANDLED, ("school_id", "occurred_at"))
+        try:
+            yield
+        finally:
+            if opened is not None:
+                await opened.close()
+                notifications.private = None
+
+    app = create_service_app(kit, routers=[router], lifespan=lifespan)
+    app.state.notifications = notifications
+    return app
