@@ -140,6 +140,9 @@ class Notice:
     the earlier one, which is how "Ada got a point" becomes "Ada got 3 points"."""
     event_ids: tuple[str, ...]
     """What it stands for, so support can see what was sent without any body."""
+    replaces: bool = False
+    """It replaces a notice already shown under ``tag``: show it without a second sound
+    (``renotify: false``), so a collapsed burst buzzes once."""
 
 
 def away(items: Iterable[Item]) -> Notice:
@@ -292,7 +295,7 @@ def _send(
     safety notices must both stay on the screen."""
     items = _unique(items)
     groups = {(i.kind, i.pupil_id) for i in items}
-    serial = state.serial + 1
+    serial, shown = state.serial + 1, 0
     if len(groups) > 1:
         tag, count = f"several:{serial}", len(items)
         text = words.collapsed(items)
@@ -305,7 +308,8 @@ def _send(
         shown = next((s.count for s in reversed(state.sent) if s.tag == tag), 0)
         count = shown + len(items)
         text = words.group(items, count)
-    notice = Notice(text.title, text.body, tag, tuple(i.event_id for i in items))
+    ids = tuple(i.event_id for i in items)
+    notice = Notice(text.title, text.body, tag, ids, replaces=shown > 0)
     told = set(notice.event_ids)
     pending = tuple(i for i in state.pending if i.event_id not in told)
     after = LimiterState(
