@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import httpx
+from schoolgate_kit.testing.waiting import GATEWAY_CAUGHT_UP_PATH, until_projected_sync
 
 from ..conftest import until  # type: ignore[import-not-found]
 from .conftest import client_for, signed_in  # type: ignore[import-not-found]
@@ -124,3 +125,32 @@ def test_who_may_open_a_notification_centre(embedded: str) -> None:
     changed = leader.put(f"{CENTRE}/settings", json={"digest_at": "18:00"})
     assert changed.status_code == 200, changed.text
     assert parent.get(f"{CENTRE}/handled").status_code == 403
+
+
+def test_a_parent_chooses_what_they_hear_about_and_cannot_mute_safety(embedded: str) -> None:
+    parent = signed_in(embedded, PARENT)
+    shown = parent.get(f"{CENTRE}/preferences")
+    assert shown.status_code == 200, shown.text
+    choices = shown.json()["choices"]
+    assert choices["messages"] == {"in_app": "instant", "push": "instant", "email": "instant"}
+    assert set(shown.json()["locked"]) == {"account", "safety", "emergency"}
+    change = {"choices": {"class_stories": {"push": "digest"}, "points": {"email": "digest"}}}
+    changed = parent.put(f"{CENTRE}/preferences", json=change)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["choices"]["class_stories"]["push"] == "digest"
+    assert changed.json()["choices"]["points"]["email"] == "digest"
+    for refused in (
+        {"choices": {"safety": {"email": "off"}}},
+        {"choices": {"messages": {"in_app": "off"}}},
+        {"choices": {"gossip": {"push": "off"}}},
+        {"choices": {"messages": {"push": "sometimes"}}},
+        {"choices": {}, "also": 1},
+    ):
+        answer = parent.put(f"{CENTRE}/preferences", json=refused)
+        assert answer.status_code == 422, (refused, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
+    # a refused change wrote nothing: the earlier choices stand
+    until_projected_sync(parent, changed, path=GATEWAY_CAUGHT_UP_PATH)
+    kept = parent.get(f"{CENTRE}/preferences").json()["choices"]
+    assert kept["class_stories"]["push"] == "digest"
+    assert kept["safety"]["email"] == "instant"

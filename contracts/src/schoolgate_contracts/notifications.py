@@ -25,7 +25,7 @@ from schoolgate_contracts.privacy import Id, SchoolText
 from schoolgate_contracts.registry import registry
 
 Timing = Literal["instant", "digest", "off"]
-Audience = Literal["family", "staff"]
+Audience = Literal["parent", "staff"]
 
 
 class _Notifications(Event):

@@ -57,6 +57,7 @@ async def work(settings: GatewaySettings, peer: socket.socket) -> int:
                     parts,
                     bus,
                     rebuild_workers=settings.rebuild_workers,
+                    tasks=[t for d in SERVICES for t in d.tasks(parts)],
                 ),
                 name="projections-and-reactors",
             ),

@@ -64,6 +64,8 @@ class ServiceDefinition:
     create_app: Callable[[Settings, Parts], FastAPI]
     projections: Sequence[Projection] = ()
     reactors: Callable[[Parts], Sequence[Reactor]] = lambda parts: ()
+    tasks: Callable[[Parts], Sequence[Callable[[], Coroutine[Any, Any, None]]]] = lambda parts: ()
+    """Work that runs beside the reactors until cancelled, such as sending what falls due."""
 
 
 def run(main: Coroutine[Any, Any, None]) -> None:
@@ -125,9 +127,10 @@ async def run_workers(
     bus: Bus,
     *,
     rebuild_workers: int = 0,
+    tasks: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
 ) -> None:
-    """Run these projections and reactors (a service's, or the embedded worker process's)
-    until cancelled."""
+    """Run these projections, reactors and tasks (a service's, or the embedded worker
+    process's) until cancelled."""
     subscriptions = [await start_reactor(r, bus, parts.keyring) for r in reactors]
     try:
         async with asyncio.TaskGroup() as group:
@@ -141,7 +144,9 @@ async def run_workers(
                     ),
                     name=f"projection:{projection.name}",
                 )
-            if not projections:
+            for task in tasks:
+                group.create_task(task(), name=getattr(task, "__name__", "task"))
+            if not projections and not tasks:
                 group.create_task(asyncio.Event().wait())
     finally:
         for subscription in subscriptions:
@@ -173,6 +178,7 @@ async def _work(definition: ServiceDefinition, settings: Settings) -> None:
                 parts,
                 bus,
                 rebuild_workers=settings.rebuild_workers,
+                tasks=definition.tasks(parts),
             )
         finally:
             await bus.close()

@@ -24,7 +24,7 @@ from schoolgate_kit.readmodels import Doc, OneOf, ReadModelStore
 
 from schoolgate_notifications.projections import FAMILIES, PUPILS, SCHOOLS, STAFF
 
-Audience = Literal["family", "staff"]
+Audience = Literal["parent", "staff"]
 CLASS_STAFF = frozenset({"teacher", "teaching_assistant"})
 OFFICE_STAFF = frozenset({"office"})
 
@@ -125,7 +125,7 @@ def _families(
     parents: Iterable[str], school_id: str, kind: str, title: str, body: str, url: str, **more: Any
 ) -> list[Note]:
     return [
-        Note(family_key(p), "family", school_id, kind, title, body, url, **more) for p in parents
+        Note(family_key(p), "parent", school_id, kind, title, body, url, **more) for p in parents
     ]
 
 
@@ -147,7 +147,7 @@ async def _point(recorded: RecordedEvent, event: PointAwarded, d: Directory) -> 
     parents = await d.guardians([event.pupil_id], school_id)
     return _families(
         parents, school_id, "points", title, body, "#home",
-        pupil_id=event.pupil_id, pupil_name=name, count=points,
+        pupil_id=event.pupil_id, pupil_name=name, count=points, extra={"subject": value or None},
     )  # fmt: skip
 
 
@@ -170,7 +170,10 @@ async def _post(recorded: RecordedEvent, event: PostPublished, d: Directory) -> 
         where = school.get("name") or "the school"
         kind = "school_stories"
     parents = await d.guardians(pupils, school_id)
-    return _families(parents, school_id, kind, f"New story for {where}", f"From {author}.", "#news")
+    return _families(
+        parents, school_id, kind, f"New story for {where}", f"From {author}.", "#news",
+        extra={"sender": author, "subject": where},
+    )  # fmt: skip
 
 
 async def _approved(
@@ -199,12 +202,14 @@ async def _message(recorded: RecordedEvent, event: MessageSent, d: Directory) ->
             pupils = await d.pupils_of(school_id, class_ids=[event.class_id or ""])
             parents = await d.guardians(pupils, school_id)
             title = f"Announcement from {sender}"
-            return _families(parents, school_id, "announcements", title, "", url)
+            return _families(
+                parents, school_id, "announcements", title, "", url, extra={"sender": sender}
+            )
         parents = [p for p in event.parent_ids if p != event.sender_id]
         title = f"Message from {sender}{about}"
         return _families(
             parents, school_id, "messages", title, "", url,
-            pupil_id=event.pupil_id, pupil_name=name,
+            pupil_id=event.pupil_id, pupil_name=name, extra={"sender": sender},
         )  # fmt: skip
     staff = await d.staff(school_id)
     if event.inbox == "office":
@@ -217,8 +222,20 @@ async def _message(recorded: RecordedEvent, event: MessageSent, d: Directory) ->
             if s.get("role") in CLASS_STAFF and event.class_id in s.get("class_ids", [])
         ]
         title = f"A family wrote{about}"
+    family = f"{name}'s family" if name else "A family"
     return [
-        Note(staff_key(s["staff_id"]), "staff", school_id, "messages", title, "", url)
+        Note(
+            staff_key(s["staff_id"]),
+            "staff",
+            school_id,
+            "messages",
+            title,
+            "",
+            url,
+            pupil_id=event.pupil_id,
+            pupil_name=name,
+            extra={"sender": family},
+        )
         for s in readers
         if s["staff_id"] != event.sender_id
     ]
@@ -255,7 +272,10 @@ async def _emergency(
     school_id = recorded.metadata.school_id
     parents = await d.guardians(await d.pupils_of(school_id), school_id)
     school = (await d.school(school_id)).get("name") or "School"
-    return _families(parents, school_id, "emergency", f"{school}: urgent", event.text, "#home")
+    return _families(
+        parents, school_id, "emergency", f"{school}: urgent", event.text, "#home",
+        extra={"sender": school, "subject": event.text},
+    )  # fmt: skip
 
 
 async def notes_for(recorded: RecordedEvent, directory: Directory) -> list[Note]:

@@ -33,6 +33,11 @@ DEFAULT_DIGEST_AT = "17:30"
 are home."""
 
 
+def preferences_key(school_id: str, person: str) -> str:
+    """A person's choices at one school (a parent may have children at two)."""
+    return f"{school_id}:{person}"
+
+
 def _calendar(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = recorded.event
     doc = doc or {
@@ -48,10 +53,17 @@ def _calendar(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     return doc
 
 
+def _preferences_key(recorded: RecordedEvent) -> str:
+    event = recorded.event
+    assert isinstance(event, NotificationPreferencesChanged)
+    return preferences_key(recorded.metadata.school_id, f"{event.audience}:{event.person_id}")
+
+
 def _preferences(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
     event = recorded.event
     assert isinstance(event, NotificationPreferencesChanged)
     return {
+        "school_id": recorded.metadata.school_id,
         "person_id": event.person_id,
         "audience": event.audience,
         "choices": event.choices,
@@ -77,7 +89,7 @@ PROJECTIONS: tuple[Projection, ...] = (
     Projection(
         name=PREFERENCES,
         handles=(NotificationPreferencesChanged,),
-        key=lambda recorded: str(getattr(recorded.event, "person_id")),  # noqa: B009
+        key=_preferences_key,
         evolve=_preferences,
     ),
 )

@@ -28,6 +28,7 @@ const STAFF_PAGES = [
   { id: "home", title: "Home", roles: ["leader", "office", "school_admin"], build: page(() => import("./pages/staff-home.js"), "staffHomeView") },
   { id: "award", title: "Award points", roles: CLASSROOM, build: page(() => import("./pages/award.js"), "awardView"), about: "Give points for the school's values to a child, a group or the whole class." },
   { id: "messages", title: "Messages", roles: ["teacher", "teaching_assistant", "leader", "office"], build: page(() => import("./pages/messages.js"), "messagesView"), about: "Conversations with families about their children, and announcements to a class." },
+  { id: "notifications", title: "Notifications", roles: ["teacher", "teaching_assistant", "leader", "office"], build: page(() => import("./pages/notifications.js"), "notificationsView"), about: "What families wrote, stories and reports, in one list; new ones first." },
   { id: "absences", title: "Absences", roles: ["office", "leader"], build: page(() => import("./pages/absence.js"), "absencesView"), about: "Absences families reported: mark each one recorded once it is in the register." },
   { id: "post", title: "Post a story", roles: CLASSROOM, build: page(() => import("./pages/compose.js"), "composeView"), about: "Share news with photos to your class, a year group or the whole school." },
   { id: "stories", title: "Our stories", roles: CLASSROOM, build: page(() => import("./pages/stories.js"), "storiesView"), about: "Stories posted so far, who liked them; edit or delete them." },
@@ -80,6 +81,7 @@ export function pagesFor(me) {
       { id: "home", title: me.children?.length === 1 ? "Your child" : "Your children", build: page(() => import("./pages/family.js"), "familyView") },
       { id: "news", title: "News", build: page(() => import("./pages/news.js"), "newsView") },
       { id: "messages", title: "Messages", build: page(() => import("./pages/messages.js"), "messagesView") },
+      { id: "notifications", title: "Notifications", build: page(() => import("./pages/notifications.js"), "notificationsView") },
       { id: "home-learning", title: "Home learning", build: page(() => import("./pages/child-home-learning.js"), "familyHomeLearningView") },
       { id: "account", title: "Your account", build: page(() => import("./pages/account.js"), "accountView") },
     ];

@@ -10,7 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from schoolgate_contracts.notifications import EmergencyNoticeSent, NotificationSettingsChanged
+from schoolgate_contracts.notifications import (
+    EmergencyNoticeSent,
+    NotificationPreferencesChanged,
+    NotificationSettingsChanged,
+)
 from schoolgate_kit.app import Kit, correlation_id, create_service_app
 from schoolgate_kit.commands import Aggregate
 from schoolgate_kit.identity import CurrentIdentity, Identity, Role
@@ -18,9 +22,15 @@ from schoolgate_kit.private import open_private_store
 from schoolgate_kit.problems import Forbidden, problem_responses
 from schoolgate_kit.readmodels import ReadModelStore
 
+from schoolgate_notifications import preferences
 from schoolgate_notifications.bootstrap import Notifications
 from schoolgate_notifications.compose import family_key, staff_key
-from schoolgate_notifications.projections import CALENDARS, DEFAULT_DIGEST_AT
+from schoolgate_notifications.projections import (
+    CALENDARS,
+    DEFAULT_DIGEST_AT,
+    PREFERENCES,
+    preferences_key,
+)
 from schoolgate_notifications.reactors import CENTRE, HANDLED
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -276,6 +286,72 @@ async def handled(
             {"kind": d["kind"], "recipients": d["recipients"], "at": d["occurred_at"]} for d in docs
         ]
     }
+
+
+PREFERENCES_STREAM = Aggregate[list[Any]]("notifyprefs", list, lambda s, e: [*s, e])
+
+
+def _matrix(stored: dict[str, Any] | None, audience: preferences.Audience) -> dict[str, Any]:
+    matrix = preferences.effective(stored, audience)
+    return {
+        "choices": {str(k): {str(c): str(t) for c, t in row.items()} for k, row in matrix.items()},
+        "locked": {str(k): reason for k, reason in preferences.LOCKED.items()},
+    }
+
+
+async def _stored_choices(
+    notifications: Notifications, school_id: str, person: str
+) -> dict[str, Any] | None:
+    doc = await notifications.readmodels.get(PREFERENCES, preferences_key(school_id, person))
+    return doc.get("choices") if doc else None
+
+
+@router.get("/preferences")
+async def read_preferences(
+    school_id: PathId, identity: Person, notifications: NotificationsDep
+) -> dict[str, Any]:
+    """What you hear about, per kind and channel (in the app, on this phone, by email):
+    instant, in the daily digest, or off. Some kinds cannot be changed: ``locked`` says why."""
+    person = person_key(identity)
+    stored = await _stored_choices(notifications, school_id, person)
+    return _matrix(stored, preferences.Audience.of(person))
+
+
+@router.put("/preferences")
+async def change_preferences(
+    school_id: PathId,
+    body: preferences.ChoicesChange,
+    identity: Person,
+    notifications: NotificationsDep,
+    correlation: Correlation,
+) -> dict[str, Any]:
+    """Change some of your choices; what you do not send stays as it was."""
+    audience = preferences.Audience.of(person_key(identity))
+    made: dict[str, dict[str, str]] = {}
+
+    def decide(history: list[Any]) -> list[NotificationPreferencesChanged]:
+        # decided on the person's own stream, not the read model: two quick changes in a
+        # row each build on the one before
+        last = history[-1] if history else None
+        stored = last.choices if isinstance(last, NotificationPreferencesChanged) else None
+        made.clear()
+        made.update(preferences.as_json(preferences.apply(stored, body)))
+        if stored == made:
+            return []
+        return [
+            NotificationPreferencesChanged(
+                person_id=identity.subject, audience=audience.value, choices=made
+            )
+        ]
+
+    await PREFERENCES_STREAM.run(
+        notifications.store,
+        f"{identity.school_id}.{identity.subject}",
+        decide,
+        metadata=notifications.metadata(identity, correlation),
+        new_id=notifications.new_id,
+    )
+    return _matrix(made, audience)
 
 
 def create_app(notifications: Notifications) -> FastAPI:

@@ -70,7 +70,7 @@ const segment = encodeURIComponent;
 
 /**
  * The gateway's own addresses. The services behind it are reached through roster(), consent(),
- * pointsApi(), storiesApi() and messagingApi() below; no other module writes an address of the API.
+ * pointsApi(), storiesApi(), messagingApi() and notificationsApi() below; no other module writes an address of the API.
  */
 export const URLS = {
   me: "/api/me",
@@ -173,6 +173,11 @@ export const storiesApi = (path, schoolId = state.me.school_id) =>
  * reports and its settings; a parent's children may be at other schools. */
 export const messagingApi = (path, schoolId = state.me.school_id) =>
   `/api/messaging/schools/${encodeURIComponent(schoolId)}${path}`;
+
+/** The notifications service behind the gateway: a person's notification centre, their
+ * choices, and a leader's emergency notice and digest time. */
+export const notificationsApi = (path, schoolId = state.me.school_id) =>
+  `/api/notifications/schools/${encodeURIComponent(schoolId)}/notifications${path}`;
 
 export const mediaUrl = (mediaId, size, schoolId) =>
   storiesApi(`/media/${encodeURIComponent(mediaId)}?size=${size}`, schoolId);

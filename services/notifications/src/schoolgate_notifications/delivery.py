@@ -1,0 +1,366 @@
+"""Delivery on a channel that leaves the building (push, email): now, in a digest, or held.
+
+For each notification of an event, the channel's outbox asks the person's choices and the
+school's calendar when it goes (``timing.plan``). What goes now is sent at once (a push
+through the per-person limiter); what waits is filed, and the scheduler (``Scheduler``)
+sends each person's filed items as one digest or one "while you were away" summary when
+they fall due, and collapsed pushes once the limiter lets them go.
+
+Once only: every send is recorded in ``SENT`` under its channel, event and person, after it
+went. A redelivered event finds the record and sends nothing (a crash between the send and
+the record may send one twice, never none). A send that fails raises: the bus delivers the
+event again (the ones already sent are skipped), and after its last try dead-letters it,
+to be replayed with ``python -m schoolgate_kit dead-letters replay <queue>``. Filed batches
+and collapsed pushes are claimed in the private store before they go, so two replicas of
+the scheduler never both send one.
+
+``SENT`` is also the support log: who was sent what kind of notification on which channel,
+and when, never its words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any, Protocol
+
+import structlog
+from schoolgate_contracts import RecordedEvent
+from schoolgate_kit.private import PrivateStore
+from schoolgate_kit.readmodels import Doc, ReadModelStore
+from schoolgate_kit.schooltime import Calendar
+
+from schoolgate_notifications import timing
+from schoolgate_notifications.compose import Note
+from schoolgate_notifications.preferences import Audience, Channel, Kind, effective
+from schoolgate_notifications.projections import (
+    CALENDARS,
+    DEFAULT_DIGEST_AT,
+    PREFERENCES,
+    preferences_key,
+)
+
+log = structlog.get_logger()
+PENDING = "notifications.pending"
+"""Filed items (a digest's, a held summary's) and collapsed pushes, by when they are due."""
+SENT = "notifications.sent"
+"""One record per send: channel, person, kind, when, how it went; no words."""
+LIMITER = "notifications.limiter"
+FLUSHING = "notifications.flushing"
+CLAIM_FOR = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a channel sends: one notification, a collapsed push, a digest or a summary."""
+
+    recipient: str
+    school_id: str
+    kind: str
+    """The notification's kind, or ``digest`` / ``away`` / ``several``."""
+    title: str
+    body: str
+    url: str
+    tag: str
+    event_ids: tuple[str, ...]
+    replaces: bool = False
+    sections: tuple[timing.Section, ...] = ()
+    """A digest's sections (kind, heading, lines), for an email to lay out."""
+    unsubscribe_kind: str | None = None
+    """The one kind an email's one-click unsubscribe turns off, if it is about one kind."""
+
+
+class Sender(Protocol):
+    """A channel's way out. ``send`` raises ``Retry`` for a failure worth another try;
+    anything it cannot deliver for good (no address, no device) it answers ``False``."""
+
+    channel: Channel
+
+    async def send(self, outgoing: Outgoing) -> bool: ...
+
+
+class Retry(RuntimeError):
+    """The channel failed for now (a mail server down, a push service busy): try again."""
+
+
+def item_of(note: Note, event_id: str, at: datetime) -> timing.Item:
+    return timing.Item(
+        event_id=event_id,
+        kind=Kind(note.kind),
+        at=at,
+        pupil_id=note.pupil_id,
+        pupil=note.pupil_name,
+        sender=note.extra.get("sender"),
+        subject=note.extra.get("subject"),
+    )
+
+
+def _sent_key(channel: Channel, event_id: str, recipient: str) -> str:
+    return f"{channel}:{event_id}:{recipient}"
+
+
+@dataclass
+class Outbox:
+    sender: Sender
+    readmodels: ReadModelStore
+    private: PrivateStore
+    clock: Callable[[], datetime]
+    _locks: dict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
+
+    @property
+    def channel(self) -> Channel:
+        return self.sender.channel
+
+    async def handle(self, recorded: RecordedEvent, notes: Sequence[Note]) -> None:
+        if not notes:
+            return
+        school_id = recorded.metadata.school_id
+        event_id = str(recorded.event_id)
+        calendar_doc = await self.readmodels.get(CALENDARS, school_id) or {}
+        calendar = Calendar.of(calendar_doc.get("details"))
+        digest_at = time.fromisoformat(str(calendar_doc.get("digest_at") or DEFAULT_DIGEST_AT))
+        keys = [preferences_key(school_id, n.recipient) for n in notes]
+        stored = await self.readmodels.get_many(PREFERENCES, keys)
+        done = await self.readmodels.get_many(
+            SENT, [_sent_key(self.channel, event_id, n.recipient) for n in notes]
+        )
+        now = self.clock()
+        filed: dict[str, Doc] = {}
+        failures: list[BaseException] = []
+        sends = []
+        for note, key in zip(notes, keys, strict=True):
+            if _sent_key(self.channel, event_id, note.recipient) in done:
+                continue
+            audience = Audience.of(note.recipient)
+            choice = effective((stored.get(key) or {}).get("choices"), audience)[Kind(note.kind)]
+            planned = timing.plan(
+                Kind(note.kind), self.channel, choice[self.channel], audience, calendar, now,
+                digest_at,
+            )  # fmt: skip
+            item = item_of(note, event_id, recorded.metadata.occurred_at)
+            batch = planned.batch(note.recipient)
+            if planned.route is timing.Route.now:
+                sends.append(self._now(note, item))
+            elif batch is not None:
+                filed[f"{batch}:{event_id}"] = {
+                    "batch": batch,
+                    "route": str(planned.route),
+                    "channel": str(self.channel),
+                    "recipient": note.recipient,
+                    "school_id": school_id,
+                    "due_at": planned.at.isoformat(),
+                    "item": item.model_dump(mode="json"),
+                    "url": note.url,
+                }
+        if filed:
+            await self.readmodels.commit(PENDING, 0, filed, None)
+        for outcome in await asyncio.gather(*sends, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                failures.append(outcome)
+        if failures:
+            raise Retry(f"{len(failures)} of {len(sends)} sends failed: {failures[0]!r}")
+
+    async def _now(self, note: Note, item: timing.Item) -> None:
+        if self.channel is Channel.push:
+            await self._push(note, item)
+            return
+        outgoing = Outgoing(
+            recipient=note.recipient,
+            school_id=note.school_id,
+            kind=note.kind,
+            title=note.title,
+            body=note.body,
+            url=note.url,
+            tag=f"{note.kind}:{note.pupil_id or ''}",
+            event_ids=(item.event_id,),
+            unsubscribe_kind=note.kind,
+        )
+        await self.deliver(outgoing)
+
+    async def _push(self, note: Note, item: timing.Item) -> None:
+        """Through the person's limiter: now, or collapsed with what else comes soon."""
+        async with self._locks[note.recipient]:
+            now = self.clock()
+            state = await self._limiter(note.recipient, now)
+            decision, state = timing.admit(state, item, now)
+            await self._keep_limiter(note.recipient, note.school_id, state, now)
+            if isinstance(decision, timing.Collapsed):
+                return
+            notice = decision.notice
+            title, body = (
+                (note.title, note.body) if len(notice.event_ids) == 1 and not notice.replaces
+                else (notice.title, notice.body)
+            )  # fmt: skip
+            await self.deliver(
+                Outgoing(
+                    recipient=note.recipient,
+                    school_id=note.school_id,
+                    kind=note.kind if len(notice.event_ids) == 1 else "several",
+                    title=title,
+                    body=body,
+                    url=note.url if len(notice.event_ids) == 1 else "#notifications",
+                    tag=notice.tag,
+                    event_ids=notice.event_ids,
+                    replaces=notice.replaces,
+                )
+            )
+
+    async def _limiter(self, recipient: str, now: datetime) -> timing.LimiterState:
+        doc = await self.private.get(LIMITER, recipient, now=now)
+        return timing.LimiterState.model_validate(doc) if doc else timing.LimiterState()
+
+    async def _keep_limiter(
+        self, recipient: str, school_id: str, state: timing.LimiterState, now: datetime
+    ) -> None:
+        await self.private.put(
+            LIMITER,
+            recipient,
+            state.model_dump(mode="json"),
+            now=now,
+            expires_at=now + timedelta(days=1),
+        )
+        key = f"limiter:{self.channel}:{recipient}"
+        doc: Doc | None = None
+        if state.pending and state.flush_at is not None:
+            doc = {
+                "batch": key,
+                "route": "limiter",
+                "channel": str(self.channel),
+                "recipient": recipient,
+                "school_id": school_id,
+                "due_at": state.flush_at.isoformat(),
+            }
+        await self.readmodels.commit(PENDING, 0, {key: doc}, None)
+
+    async def deliver(self, outgoing: Outgoing) -> None:
+        """Send, then record it sent under each event it stands for."""
+        try:
+            delivered = await self.sender.send(outgoing)
+        except Retry:
+            raise
+        except Exception as exc:  # a channel's unexpected failure is a retry, not a loss
+            raise Retry(repr(exc)) from exc
+        at = self.clock().isoformat()
+        record = {
+            "channel": str(self.channel),
+            "recipient": outgoing.recipient,
+            "school_id": outgoing.school_id,
+            "kind": outgoing.kind,
+            "at": at,
+            "outcome": "sent" if delivered else "nowhere",
+            "together": len(outgoing.event_ids),
+        }
+        changes: dict[str, Doc | None] = {
+            _sent_key(self.channel, event_id, outgoing.recipient): record
+            for event_id in outgoing.event_ids
+        }
+        await self.readmodels.commit(SENT, 0, changes, None)
+
+    # -- the scheduler's side: what is due --------------------------------------------------
+
+    async def flush_due(self) -> int:
+        """Send every filed batch and collapsed push that is due; how many sends."""
+        now = self.clock()
+        due = await self.readmodels.find(
+            PENDING,
+            {"channel": str(self.channel)},
+            order_by="due_at",
+            before=("due_at", (now + timedelta(microseconds=1)).isoformat()),
+            limit=2_000,
+        )
+        batches: dict[str, list[Doc]] = defaultdict(list)
+        for doc in due:
+            batches[doc["batch"]].append(doc)
+        sent = 0
+        for batch, docs in batches.items():
+            if not await self.private.add(
+                FLUSHING, batch, {"at": now.isoformat()}, now=now, expires_at=now + CLAIM_FOR
+            ):
+                continue  # another replica is sending it
+            try:
+                sent += await self._flush(batch, docs, now)
+            finally:
+                await self.private.delete(FLUSHING, batch)
+        return sent
+
+    async def _flush(self, batch: str, docs: list[Doc], now: datetime) -> int:
+        first = docs[0]
+        recipient, school_id = first["recipient"], first["school_id"]
+        if first["route"] == "limiter":
+            async with self._locks[recipient]:
+                state = await self._limiter(recipient, now)
+                notice, state = timing.flush(state, now)
+                await self._keep_limiter(recipient, school_id, state, now)
+            if notice is None:
+                return 0
+            await self.deliver(
+                Outgoing(
+                    recipient=recipient,
+                    school_id=school_id,
+                    kind="several" if len(notice.event_ids) > 1 else "collapsed",
+                    title=notice.title,
+                    body=notice.body,
+                    url="#notifications",
+                    tag=notice.tag,
+                    event_ids=notice.event_ids,
+                    replaces=notice.replaces,
+                )
+            )
+            return 1
+        items = [timing.Item.model_validate(d["item"]) for d in docs]
+        if first["route"] == "held":
+            notice = timing.away(items)
+            outgoing = Outgoing(
+                recipient=recipient, school_id=school_id, kind="away", title=notice.title,
+                body=notice.body, url="#notifications", tag=notice.tag,
+                event_ids=notice.event_ids,
+            )  # fmt: skip
+        else:
+            made = timing.digest(items)
+            outgoing = Outgoing(
+                recipient=recipient, school_id=school_id, kind="digest", title=made.title,
+                body=made.summary, url="#notifications", tag="digest",
+                event_ids=made.event_ids, sections=made.sections,
+            )  # fmt: skip
+        await self.deliver(outgoing)
+        await self.readmodels.commit(PENDING, 0, {_key(d): None for d in docs}, None)
+        return 1
+
+
+def _key(doc: Doc) -> str:
+    return f"{doc['batch']}:{doc['item']['event_id']}"
+
+
+@dataclass
+class Scheduler:
+    """Sends what falls due, every ``every`` seconds, on each channel's outbox."""
+
+    outboxes: Sequence[Outbox]
+    every: float = 15.0
+
+    async def run_once(self) -> int:
+        sent = 0
+        for outbox in self.outboxes:
+            try:
+                sent += await outbox.flush_due()
+            except Exception as exc:  # try again next round: the filed items stay filed
+                log.warning(
+                    "notifications.flush_failed", channel=str(outbox.channel), error=repr(exc)
+                )
+        return sent
+
+    async def run(self) -> None:
+        while True:
+            await self.run_once()
+            await asyncio.sleep(self.every)
+
+
+async def stop(task: asyncio.Task[Any] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
