@@ -30,7 +30,7 @@ from schoolgate_kit.problems import (
     problem_responses,
 )
 
-from schoolgate_gateway import caught_up, opening
+from schoolgate_gateway import caught_up, opening, unsubscribe
 from schoolgate_gateway.accounts import Account, EmailTaken, HasPassword, Kind
 from schoolgate_gateway.audit import classify
 from schoolgate_gateway.bootstrap import SESSION_COOKIE, Gateway
@@ -989,6 +989,7 @@ def create_app(gateway: Gateway) -> FastAPI:
         privacy.account_router,
         privacy.audit_router,
         board.router,
+        unsubscribe.router,
         own_account,
         api,
         pages,
