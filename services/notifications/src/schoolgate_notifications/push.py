@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -143,14 +144,20 @@ class Subscription:
     person_key: str
     created_at: datetime
 
-    @property
+    # worked out once per subscription, not once per push (a fan-out sends thousands)
+    @cached_property
     def key(self) -> str:
         return endpoint_key(self.endpoint)
 
-    @property
+    @cached_property
     def origin(self) -> str:
         parts = urlsplit(self.endpoint)
         return f"{parts.scheme}://{parts.netloc}"
+
+    @cached_property
+    def keys_raw(self) -> tuple[bytes, bytes]:
+        """The browser's public key and auth secret (checked when the device subscribed)."""
+        return b64url_decode(self.p256dh), b64url_decode(self.auth)
 
     def to_doc(self) -> dict[str, str]:
         return {
@@ -441,12 +448,13 @@ def _check_subject(subject: str) -> str:
 
 def encrypt(subscription: Subscription, data: bytes) -> bytes:
     """RFC 8291: aes128gcm for this browser's key and auth secret, with a fresh sender key."""
+    browser_key, auth_secret = subscription.keys_raw
     return bytes(
         http_ece.encrypt(
             data,
             private_key=ec.generate_private_key(ec.SECP256R1()),
-            dh=b64url_decode(subscription.p256dh),
-            auth_secret=b64url_decode(subscription.auth),
+            dh=browser_key,
+            auth_secret=auth_secret,
             version="aes128gcm",
         )
     )
