@@ -63,6 +63,17 @@ class Settings(BaseSettings):
         description="Bearer token Prometheus sends for /metrics. In production /metrics"
         " answers only to it (and not at all without one); elsewhere it is open.",
     )
+    smtp_url: SecretStr = Field(
+        default=SecretStr(""),
+        description="The mail server: smtp://user:password@host:587?tls=starttls (tls=tls"
+        " for port 465, tls=none only on a trusted network). Empty: no email is sent, and"
+        " the pages say so (in-app and push only).",
+    )
+    mail_from: str = Field(
+        default="",
+        description="The From of every email, e.g. Schoolgate <schoolgate@school.example>;"
+        " default: schoolgate@ the mail server's host.",
+    )
     identity_ttl_seconds: int = Field(default=60, ge=5, le=3600)
     school_timezone: str = "Europe/London"
     log_level: str = "INFO"

@@ -11,6 +11,11 @@ Every replica of the gateway shares the store, so a session, a set-up link used 
 card retired on one replica is so on every other. Emails are unique whatever their case:
 an account claims its lower-cased email (and its person) as keys of their own, which the
 store lets only one writer add.
+
+Each parent's and staff member's email, name and language are copied to the kit's address
+book (``schoolgate_kit.contacts``) whenever they are made or changed, and on each sign-in
+(for accounts older than the book), for notifications to read; forgetting an account
+forgets its entry.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import pyotp
 from pwdlib import PasswordHash
 from pwdlib.exceptions import PwdlibError
 from schoolgate_kit.clock import Clock, utc_now
+from schoolgate_kit.contacts import Contacts, person_key
 from schoolgate_kit.private import PrivateStore, open_private_store
 
 ACCOUNTS = "accounts"
@@ -37,6 +43,7 @@ BY_PERSON = "account_by_person"
 BY_EMAIL = "account_by_email"
 SESSIONS = "sessions"
 SETUP_LINKS = "setup_links"
+RESET_LINKS = "reset_links"
 CLASS_CODES = "class_codes"
 PUPIL_CARDS = "pupil_cards"
 BOARD_CODES = "board_codes"
@@ -120,6 +127,19 @@ class Accounts:
         self.store = store
         self.clock = clock
         self._ttl = session_ttl
+        self.contacts = Contacts(store)
+
+    async def _remember(self, account: Account) -> None:
+        """The account's contact details, as notifications will read them."""
+        if account.kind is Kind.pupil:
+            return  # pupils are sent nothing: their families are
+        await self.contacts.set(
+            person_key(account.kind.value, account.person_id),
+            account.email,
+            account.language,
+            account.display_name,
+            self.clock(),
+        )
 
     @classmethod
     async def open(cls, location: str | Path, *, clock: Clock = utc_now) -> Accounts:
@@ -188,7 +208,9 @@ class Accounts:
             found = await self.find(kind, person_id)
             assert found is not None
             return found
-        return _account(account_id, doc)
+        made = _account(account_id, doc)
+        await self._remember(made)
+        return made
 
     async def forget(self, kind: Kind, person_id: str) -> bool:
         """Delete the person's account, its sessions and the keys that find it: what an
@@ -202,6 +224,7 @@ class Accounts:
             await self.store.delete(BY_EMAIL, email_key(doc["email"]))
         await self.store.delete(BY_PERSON, f"{kind.value}:{person_id}")
         await self.store.delete(ACCOUNTS, account.account_id)
+        await self.contacts.forget(person_key(kind.value, person_id))
         return True
 
     async def create_parent(self, *, email: str, password: str, display_name: str) -> Account:
@@ -224,6 +247,7 @@ class Accounts:
                 return None
         except PwdlibError:  # a damaged stored hash matches nothing; never a 500
             return None
+        await self._remember(found[0])
         return found[0]
 
     async def set_password(
@@ -239,6 +263,8 @@ class Accounts:
             ACCOUNTS, account.account_id, {**found[1], "password_hash": hashed}, now=self.clock()
         )
         await self.end_every_session(account, but=but)
+        # a reset asked for before is about the old password: its link goes with it
+        await self.store.delete_group(RESET_LINKS, account.account_id)
 
     async def change_details(
         self, account: Account, *, display_name: str | None = None, language: str | None = None
@@ -247,6 +273,7 @@ class Accounts:
         await self._update(account, **{k: v for k, v in changes.items() if v is not None})
         found = await self._by_id(account.account_id)
         assert found is not None
+        await self._remember(found[0])
         return found[0]
 
     async def change_email(self, account: Account, email: str) -> Account:
@@ -264,6 +291,7 @@ class Accounts:
             await self.store.delete(BY_EMAIL, email_key(old))
         found = await self._by_id(account.account_id)
         assert found is not None
+        await self._remember(found[0])
         return found[0]
 
     # -- a second factor (TOTP, with recovery codes) ---------------------------------------
@@ -412,6 +440,32 @@ class Accounts:
         await self.set_password(account, password)
         await self.store.delete_group(SETUP_LINKS, account.account_id)
         return Account(**{**account.__dict__, "has_password": True})
+
+    # -- forgotten passwords: a link by email ------------------------------------------------
+
+    async def new_reset_link(self, account: Account, now: datetime, ttl: timedelta) -> str:
+        """A one-time link to choose a new password; only the newest one asked for works."""
+        await self.store.delete_group(RESET_LINKS, account.account_id)
+        return await self._new_token(RESET_LINKS, account, now, ttl)
+
+    async def reset_link_works(self, token: str, now: datetime) -> bool:
+        return await self.store.get(RESET_LINKS, digest(token), now=now) is not None
+
+    async def use_reset_link(self, token: str, password: str, now: datetime) -> Account | None:
+        """A new password for the link's account, which is then signed out everywhere; the
+        link stops working. None for a used, expired, replaced or unknown link. Nobody is
+        signed in: whoever reset it signs in next, with the second factor if it has one."""
+        link = await self.store.take(RESET_LINKS, digest(token), now=now)
+        if link is None:
+            return None
+        found = await self._by_id(link["account_id"])
+        if found is None:
+            return None
+        account = found[0]
+        await self.set_password(account, password)
+        # a password-right sign-in waiting for its second factor was the old password's
+        await self.store.delete_group(SECOND_FACTOR_CHALLENGES, account.account_id)
+        return account
 
     # -- pupils: class codes and personal cards -------------------------------------------
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from schoolgate_kit.crypto import Keyring
+from schoolgate_kit.mail import Mailer
 from schoolgate_kit.readmodels import ReadModelStore
 
 from schoolgate_gateway.accounts import Accounts
@@ -35,9 +36,13 @@ class Gateway:
     codes_per_address: Limit
     joins_per_address: Limit
     second_factor_per_account: Limit
+    resets_per_email: Limit
+    resets_per_address: Limit
     live: LiveHub
     audit: Audit
     """Staff reads of children's records, for leaders (``audit``)."""
+    mailer: Mailer | None = None
+    """The deployment's mail server; None where none is configured (the pages say so)."""
     exports: Exports | None = None
     keyring: Keyring | None = None
     """The deployment's: closing a parent's account destroys their key."""
@@ -50,6 +55,8 @@ class Gateway:
     async def close(self) -> None:
         """Stop following the store and close the connections to the services."""
         await self.live.close()
+        if self.mailer is not None:
+            await self.mailer.close()
         if self.exports is not None:
             await self.exports.close()
         for service in self.services.values():

@@ -12,6 +12,7 @@ from schoolgate_kit.app import outer_app
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.crypto import Keyring
 from schoolgate_kit.eventstore import EventStore
+from schoolgate_kit.mail import Mailer
 from schoolgate_kit.media import MediaStore
 from schoolgate_kit.readmodels import ReadModelStore
 from schoolgate_kit.runtime import Parts, ServiceDefinition, service_main
@@ -77,6 +78,9 @@ def build_gateway(
         second_factor_per_account=Limit(
             "second_factor_account", settings.second_factor_attempts, window
         ),
+        resets_per_email=Limit("reset_email", settings.password_resets_per_email, window),
+        resets_per_address=Limit("reset_address", settings.password_resets_per_address, window),
+        mailer=Mailer.from_settings(settings),
         live=LiveHub(
             store,
             keepalive_seconds=settings.live_keepalive_seconds,

@@ -47,6 +47,18 @@ class GatewaySettings(Settings):
         default=365, ge=1, le=730, description="How long a printed sign-in card works."
     )
     staff_setup_link_days: int = 7
+    password_reset_minutes: int = Field(
+        default=30, ge=5, le=24 * 60, description="How long a password reset link works (once)."
+    )
+    password_resets_per_email: int = Field(
+        default=3,
+        ge=1,
+        description="Reset emails one address may be sent per sign-in window: nobody can"
+        " fill a stranger's inbox from the forgotten-password page.",
+    )
+    password_resets_per_address: int = Field(
+        default=10, ge=1, description="Reset requests from one address per sign-in window."
+    )
     class_code_hours: int = 12
     board_code_minutes: int = Field(
         default=10,

@@ -86,3 +86,55 @@ async def test_two_replicas_share_accounts_and_sessions(
     assert await accounts.session(session, NOW) == made
     assert await accounts.session(session, NOW + timedelta(days=14)) is None
     assert await accounts.count() == 1
+
+
+async def test_the_address_book_follows_the_account(accounts: Accounts, clock: Clock) -> None:
+    book = accounts.contacts
+    parent = await accounts.create_parent(
+        email="sam@family.example", password="a-long-password", display_name="Sam"
+    )
+    key = f"parent:{parent.person_id}"
+    found = await book.get(key, NOW)
+    assert found is not None and (found.email, found.name, found.language) == (
+        "sam@family.example",
+        "Sam",
+        "en",
+    )
+    parent = await accounts.change_email(parent, "sam@new.example")
+    parent = await accounts.change_details(parent, display_name="Sam Okafor")
+    found = await book.get(key, NOW)
+    assert found is not None and (found.email, found.name) == ("sam@new.example", "Sam Okafor")
+    # an account from before the book is written to it when it signs in
+    await book.forget(key)
+    clock.now = NOW + timedelta(days=1)
+    assert await accounts.sign_in("sam@new.example", "a-long-password") is not None
+    found = await book.get(key, clock.now)
+    assert found is not None and found.email == "sam@new.example"
+    assert found.updated_at == clock.now
+    staff = await accounts.ensure(Kind.staff, "s1", display_name="Ms S", email="s@school.org")
+    assert (await book.get("staff:s1", NOW)) is not None
+    await accounts.ensure(Kind.pupil, "ada", display_name="")
+    assert await book.get("pupil:ada", NOW) is None
+    assert await accounts.forget(Kind.parent, parent.person_id)
+    assert await accounts.forget(Kind.staff, staff.person_id)
+    assert await book.get(key, NOW) is None and await book.get("staff:s1", NOW) is None
+
+
+async def test_a_reset_link_works_once_ends_every_session_and_signs_nobody_in(
+    accounts: Accounts,
+) -> None:
+    parent = await accounts.create_parent(
+        email="sam@family.example", password="a-long-password", display_name="Sam"
+    )
+    phone = await accounts.start_session(parent, NOW)
+    older = await accounts.new_reset_link(parent, NOW, timedelta(minutes=30))
+    link = await accounts.new_reset_link(parent, NOW, timedelta(minutes=30))
+    assert not await accounts.reset_link_works(older, NOW)  # only the newest works
+    assert await accounts.use_reset_link(older, "a-takeover-pass", NOW) is None
+    assert await accounts.reset_link_works(link, NOW)
+    assert await accounts.use_reset_link(link, "a-new-password", NOW) is not None
+    assert await accounts.session(phone, NOW) is None
+    assert await accounts.use_reset_link(link, "again-a-password", NOW) is None
+    assert await accounts.sign_in("sam@family.example", "a-new-password") is not None
+    late = await accounts.new_reset_link(parent, NOW, timedelta(minutes=30))
+    assert await accounts.use_reset_link(late, "too-late-pass", NOW + timedelta(minutes=30)) is None

@@ -46,7 +46,7 @@ from schoolgate_gateway.deps import (
     SchoolOffice,
     SignedIn,
 )
-from schoolgate_gateway.entrypoints import board, privacy
+from schoolgate_gateway.entrypoints import board, password_reset, privacy
 from schoolgate_gateway.entrypoints.account import router as own_account
 from schoolgate_gateway.entrypoints.static import StaticFiles
 from schoolgate_gateway.feed import CURSOR_PATTERN, MAX_PAGE_SIZE, PAGE_SIZE, FeedPage, parent_feed
@@ -991,6 +991,7 @@ def create_app(gateway: Gateway) -> FastAPI:
         board.router,
         unsubscribe.router,
         own_account,
+        password_reset.router,
         api,
         pages,
         StaticFiles.load().router(),
