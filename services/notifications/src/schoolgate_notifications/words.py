@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 WORDS: Mapping[str, str] = MappingProxyType(
     {
         "your_child": "Your child",
-        "the_school": "The school",
+        "the_school": "the school",
         # one item, as a push: title, and a body when the item has a subject
         "points.title": "{pupil} got a point",
         "points.body": "For {subject}",
@@ -32,7 +32,7 @@ WORDS: Mapping[str, str] = MappingProxyType(
         "approved_work.title": "New work in {pupil}'s portfolio",
         "announcements.title": "Announcement from {sender}",
         "account.title": "About your account",
-        "safety.title": "Important: about your child's safety",
+        "safety.title": "Important notice from {sender}",
         "emergency.title": "Urgent message from {sender}",
         # several items of one kind (and one child), collapsed into one push
         "points.many": "{pupil} got {count} points",
@@ -42,7 +42,7 @@ WORDS: Mapping[str, str] = MappingProxyType(
         "approved_work.many": "{count} new pieces of work in {pupil}'s portfolio",
         "announcements.many": "{count} new announcements",
         "account.many": "{count} notices about your account",
-        "safety.many": "{count} important notices about your child's safety",
+        "safety.many": "{count} important notices",
         "emergency.many": "{count} urgent messages from school",
         # several kinds at once
         "collapsed.title": "{count} new notifications",
@@ -94,7 +94,7 @@ class Text:
 
 def one(item: Item) -> Text:
     """The push (or email subject) for one item on its own."""
-    title = WORDS[f"{item.kind}.title"].format(pupil=_pupil(item), sender=_sender(item))
+    title = _sentence(WORDS[f"{item.kind}.title"].format(pupil=_pupil(item), sender=_sender(item)))
     if item.kind is Kind.points:
         body = WORDS["points.body"].format(subject=item.subject) if item.subject else ""
     else:
@@ -168,6 +168,11 @@ def _points_line(pupil: str, items: Sequence[Item]) -> str:
 def _subjects(items: Iterable[Item]) -> str:
     # each subject once, in the order given: "Kindness, Teamwork", not "Kindness, Kindness"
     return ", ".join(dict.fromkeys(item.subject for item in items if item.subject))
+
+
+def _sentence(text: str) -> str:
+    # a fallback name ("the school") may open a sentence: "The school posted a story"
+    return text[:1].upper() + text[1:]
 
 
 def _pupil(item: Item) -> str:

@@ -65,11 +65,19 @@ def test_a_change_is_laid_over_the_defaults_cell_by_cell() -> None:
         as_json(stored),
         ChoicesChange.model_validate({"choices": {"class_stories": {"push": "digest"}}}),
     )
+    stored = apply(
+        as_json(stored),
+        ChoicesChange.model_validate({"choices": {"points": {"email": "digest"}}}),
+    )
     matrix = effective(as_json(stored), Audience.parent)
-    assert matrix[Kind.points][Channel.push] is OFF
+    assert matrix[Kind.points][Channel.push] is OFF  # kept when email changed after
+    assert matrix[Kind.points][Channel.email] is DIGEST
     assert matrix[Kind.class_stories][Channel.push] is DIGEST
     assert matrix[Kind.class_stories][Channel.email] is DIGEST  # untouched default
-    assert as_json(stored) == {"points": {"push": "off"}, "class_stories": {"push": "digest"}}
+    assert as_json(stored) == {
+        "points": {"push": "off", "email": "digest"},
+        "class_stories": {"push": "digest"},
+    }
 
 
 @pytest.mark.parametrize(

@@ -130,6 +130,7 @@ def test_an_emergency_never_waits_and_what_waits_still_goes_after_it() -> None:
 
 def test_an_item_delivered_again_while_waiting_counts_once() -> None:
     _, state = run([(0, point("e1")), (10, point("e2")), (20, point("e2"))])
+    assert [waiting.event_id for waiting in state.pending] == ["e2"]
     notice, _ = flush(state, at(60))
     assert notice is not None and notice.title == "Ada got 2 points"
 

@@ -170,6 +170,14 @@ def test_off_is_off() -> None:
     assert (planned.route, planned.batch("parent:1")) == (Route.dropped, None)
 
 
+def test_an_item_without_a_sender_names_the_school_in_a_plain_sentence() -> None:
+    told = digest([item("e1", Kind.class_stories), item("e2", Kind.messages)])
+    assert [s.lines for s in told.sections] == [
+        ("New message from the school",),
+        ("The school posted a class story",),
+    ]
+
+
 def test_what_was_held_becomes_one_summary_not_a_burst() -> None:
     held = [
         item("e1", Kind.messages, sender="Ada's mum"),
