@@ -267,9 +267,11 @@ async def points_client(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def start_embedded(tmp: Path, *, demo: bool = True) -> tuple[str, Process]:
+def start_embedded(
+    tmp: Path, *, demo: bool = True, env: dict[str, str] | None = None
+) -> tuple[str, Process]:
     """Schoolgate as `make demo` (or, not ``demo``, `make run`) starts it, on data directory
-    ``tmp``: its URL, once ready."""
+    ``tmp`` (with ``env`` added to its environment): its URL, once ready."""
     port = free_port()
     proc = Process(
         "embedded",
@@ -280,6 +282,9 @@ def start_embedded(tmp: Path, *, demo: bool = True) -> tuple[str, Process]:
             "SCHOOLGATE_PORT": str(port),
             "SCHOOLGATE_ENVIRONMENT": "development",
             "SCHOOLGATE_DEMO": "1" if demo else "0",
+            # links in emails point at this server
+            "SCHOOLGATE_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+            **(env or {}),
         },
         tmp,
     ).start()

@@ -76,6 +76,8 @@ class WorkerProcess:
         env.pop("SCHOOLGATE_MASTER_KEY", None)
         if self._settings.master_key is not None:
             env["SCHOOLGATE_MASTER_KEY"] = self._settings.master_key.get_secret_value()
+        # what the worker signs (notifications' unsubscribe links) the web process checks
+        env["SCHOOLGATE_IDENTITY_SECRET"] = self._settings.identity_secret.get_secret_value()
         return env
 
     async def _run_once(self) -> int:

@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api", tags=["notifications"])
 Token = Annotated[str, Query(alias="t", min_length=20, max_length=2000)]
 
 
-@router.post("/unsubscribe", responses=problem_responses(401, 422))
+@router.post("/unsubscribe", responses=problem_responses(401))
 async def one_click(
     t: Token, gateway: GatewayDep, correlation: Annotated[str, Depends(correlation_id)]
 ) -> Response:

@@ -14,12 +14,13 @@ from schoolgate_kit.identity import Identity
 from schoolgate_kit.ids import new_id
 from schoolgate_kit.private import PrivateStore
 from schoolgate_kit.readmodels import ReadModelStore
-from schoolgate_kit.settings import Settings
+
+from schoolgate_notifications.settings import NotificationsSettings
 
 
 @dataclass
 class Notifications:
-    settings: Settings
+    settings: NotificationsSettings
     store: EventStore
     readmodels: ReadModelStore
     private: PrivateStore | None = None

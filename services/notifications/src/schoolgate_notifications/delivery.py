@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any, Protocol
@@ -80,6 +80,10 @@ class Sender(Protocol):
 
     channel: Channel
 
+    async def reachable(self, recipient: str) -> bool:
+        """Whether the person has anywhere to send to (a device, an address) at all."""
+        ...
+
     async def send(self, outgoing: Outgoing) -> bool: ...
 
 
@@ -107,8 +111,10 @@ def _sent_key(channel: Channel, event_id: str, recipient: str) -> str:
 class Outbox:
     sender: Sender
     readmodels: ReadModelStore
-    private: PrivateStore
+    private_store: Callable[[], Awaitable[PrivateStore]]
+    """Opened on first use: the reactors are made before any loop runs."""
     clock: Callable[[], datetime]
+    limits: timing.Limits = timing.LIMITS
     _locks: dict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
 
     @property
@@ -182,11 +188,15 @@ class Outbox:
         await self.deliver(outgoing)
 
     async def _push(self, note: Note, item: timing.Item) -> None:
-        """Through the person's limiter: now, or collapsed with what else comes soon."""
+        """Through the person's limiter: now, or collapsed with what else comes soon. A
+        person with no device is not counted: their first device's first push goes now."""
+        if not await self.sender.reachable(note.recipient):
+            await self._record(note.recipient, note.school_id, note.kind, (item.event_id,), False)
+            return
         async with self._locks[note.recipient]:
             now = self.clock()
             state = await self._limiter(note.recipient, now)
-            decision, state = timing.admit(state, item, now)
+            decision, state = timing.admit(state, item, now, self.limits)
             await self._keep_limiter(note.recipient, note.school_id, state, now)
             if isinstance(decision, timing.Collapsed):
                 return
@@ -210,13 +220,13 @@ class Outbox:
             )
 
     async def _limiter(self, recipient: str, now: datetime) -> timing.LimiterState:
-        doc = await self.private.get(LIMITER, recipient, now=now)
+        doc = await (await self.private_store()).get(LIMITER, recipient, now=now)
         return timing.LimiterState.model_validate(doc) if doc else timing.LimiterState()
 
     async def _keep_limiter(
         self, recipient: str, school_id: str, state: timing.LimiterState, now: datetime
     ) -> None:
-        await self.private.put(
+        await (await self.private_store()).put(
             LIMITER,
             recipient,
             state.model_dump(mode="json"),
@@ -244,19 +254,29 @@ class Outbox:
             raise
         except Exception as exc:  # a channel's unexpected failure is a retry, not a loss
             raise Retry(repr(exc)) from exc
-        at = self.clock().isoformat()
+        await self._record(
+            outgoing.recipient, outgoing.school_id, outgoing.kind, outgoing.event_ids, delivered
+        )
+
+    async def _record(
+        self,
+        recipient: str,
+        school_id: str,
+        kind: str,
+        event_ids: tuple[str, ...],
+        delivered: bool,
+    ) -> None:
         record = {
             "channel": str(self.channel),
-            "recipient": outgoing.recipient,
-            "school_id": outgoing.school_id,
-            "kind": outgoing.kind,
-            "at": at,
+            "recipient": recipient,
+            "school_id": school_id,
+            "kind": kind,
+            "at": self.clock().isoformat(),
             "outcome": "sent" if delivered else "nowhere",
-            "together": len(outgoing.event_ids),
+            "together": len(event_ids),
         }
         changes: dict[str, Doc | None] = {
-            _sent_key(self.channel, event_id, outgoing.recipient): record
-            for event_id in outgoing.event_ids
+            _sent_key(self.channel, event_id, recipient): record for event_id in event_ids
         }
         await self.readmodels.commit(SENT, 0, changes, None)
 
@@ -276,15 +296,16 @@ class Outbox:
         for doc in due:
             batches[doc["batch"]].append(doc)
         sent = 0
+        private = await self.private_store()
         for batch, docs in batches.items():
-            if not await self.private.add(
+            if not await private.add(
                 FLUSHING, batch, {"at": now.isoformat()}, now=now, expires_at=now + CLAIM_FOR
             ):
                 continue  # another replica is sending it
             try:
                 sent += await self._flush(batch, docs, now)
             finally:
-                await self.private.delete(FLUSHING, batch)
+                await private.delete(FLUSHING, batch)
         return sent
 
     async def _flush(self, batch: str, docs: list[Doc], now: datetime) -> int:
@@ -293,7 +314,7 @@ class Outbox:
         if first["route"] == "limiter":
             async with self._locks[recipient]:
                 state = await self._limiter(recipient, now)
-                notice, state = timing.flush(state, now)
+                notice, state = timing.flush(state, now, self.limits)
                 await self._keep_limiter(recipient, school_id, state, now)
             if notice is None:
                 return 0

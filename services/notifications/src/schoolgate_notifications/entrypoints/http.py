@@ -19,12 +19,13 @@ from schoolgate_kit.app import Kit, correlation_id, create_service_app
 from schoolgate_kit.commands import Aggregate
 from schoolgate_kit.identity import CurrentIdentity, Identity, Role
 from schoolgate_kit.private import open_private_store
-from schoolgate_kit.problems import Forbidden, problem_responses
+from schoolgate_kit.problems import Forbidden, Unprocessable, problem_responses
 from schoolgate_kit.readmodels import ReadModelStore
 
-from schoolgate_notifications import preferences
+from schoolgate_notifications import preferences, push
 from schoolgate_notifications.bootstrap import Notifications
 from schoolgate_notifications.compose import family_key, staff_key
+from schoolgate_notifications.delivery import PENDING, SENT
 from schoolgate_notifications.projections import (
     CALENDARS,
     DEFAULT_DIGEST_AT,
@@ -354,6 +355,69 @@ async def change_preferences(
     return _matrix(made, audience)
 
 
+push_router = APIRouter(
+    prefix="/push", tags=["notifications"], responses=problem_responses(401, 403)
+)
+
+
+async def _anyone(identity: CurrentIdentity) -> Identity:
+    if identity.role not in PEOPLE:
+        raise Forbidden("pupils and class boards get no notifications")
+    return identity
+
+
+Someone = Annotated[Identity, Depends(_anyone)]
+
+
+class InvalidSubscription(Unprocessable):
+    slug = "invalid-push-subscription"
+    title = "This browser's push subscription was not accepted"
+
+
+class Endpoint(Body):
+    endpoint: str = Field(min_length=1, max_length=2048)
+
+
+@push_router.get("/key")
+async def push_key(identity: Someone, notifications: NotificationsDep) -> dict[str, str]:
+    """The key a browser subscribes with (its applicationServerKey)."""
+    keys = await push.vapid_keys(notifications.require_private(), now=notifications.clock())
+    return {"key": keys.application_server_key}
+
+
+@push_router.post("/subscriptions", status_code=201)
+async def subscribe(
+    request: Request, identity: Someone, notifications: NotificationsDep
+) -> dict[str, str]:
+    """Notifications on this device: the browser's ``PushSubscription.toJSON()``."""
+    body = await request.body()
+    try:
+        await push.subscribe(
+            notifications.require_private(),
+            person_key(identity),
+            body,
+            notifications.clock(),
+            allow_loopback=notifications.settings.allow_loopback_push,
+        )
+    except push.InvalidSubscription as exc:
+        raise InvalidSubscription(str(exc)) from exc
+    return {"status": "subscribed"}
+
+
+@push_router.post("/subscriptions/remove")
+async def unsubscribe(
+    body: Endpoint, identity: Someone, notifications: NotificationsDep
+) -> dict[str, bool]:
+    """No more notifications on this device."""
+    removed = await push.unsubscribe(
+        notifications.require_private(),
+        person_key(identity),
+        body.endpoint,
+        now=notifications.clock(),
+    )
+    return {"removed": removed}
+
+
 def create_app(notifications: Notifications) -> FastAPI:
     kit = Kit(
         name="notifications",
@@ -375,6 +439,8 @@ def create_app(notifications: Notifications) -> FastAPI:
             CENTRE, ("recipient", "school_id", "created_at")
         )
         await notifications.readmodels.ensure_index(HANDLED, ("school_id", "occurred_at"))
+        await notifications.readmodels.ensure_index(PENDING, ("channel", "due_at"))
+        await notifications.readmodels.ensure_index(SENT, ("school_id", "recipient", "at"))
         try:
             yield
         finally:
@@ -382,6 +448,6 @@ def create_app(notifications: Notifications) -> FastAPI:
                 await opened.close()
                 notifications.private = None
 
-    app = create_service_app(kit, routers=[router], lifespan=lifespan)
+    app = create_service_app(kit, routers=[router, push_router], lifespan=lifespan)
     app.state.notifications = notifications
     return app
