@@ -385,17 +385,29 @@ async def push_key(identity: Someone, notifications: NotificationsDep) -> dict[s
     return {"key": keys.application_server_key}
 
 
+class SubscriptionKeys(Body):
+    p256dh: str = Field(min_length=1, max_length=200)
+    auth: str = Field(min_length=1, max_length=100)
+
+
+class SubscriptionIn(Body):
+    """A browser's ``PushSubscription.toJSON()``."""
+
+    endpoint: str = Field(min_length=1, max_length=2048)
+    expirationTime: int | None = None  # the browser's own name for it
+    keys: SubscriptionKeys
+
+
 @push_router.post("/subscriptions", status_code=201)
 async def subscribe(
-    request: Request, identity: Someone, notifications: NotificationsDep
+    body: SubscriptionIn, identity: Someone, notifications: NotificationsDep
 ) -> dict[str, str]:
     """Notifications on this device: the browser's ``PushSubscription.toJSON()``."""
-    body = await request.body()
     try:
         await push.subscribe(
             notifications.require_private(),
             person_key(identity),
-            body,
+            body.model_dump(exclude_none=True),
             notifications.clock(),
             allow_loopback=notifications.settings.allow_loopback_push,
         )
