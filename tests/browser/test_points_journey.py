@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import struct
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from .steps import assert_accessible, sees_child, sign_in  # type: ignore[import-not-found]
 
@@ -171,6 +172,16 @@ SHOWN = """async (count) => {
 }"""
 
 
+# A P-256 public key (the generator point), as the server's VAPID key would be given.
+APPLICATION_SERVER_KEY = (
+    "BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU"
+)
+MOUNT_TOGGLE = """async () => {
+  const { pushToggle } = await import("/static/ui/push-toggle.js");
+  document.getElementById("main").append(pushToggle());
+}"""
+
+
 async def test_a_push_to_the_worker_shows_a_notification(embedded: str, phone: Page) -> None:
     """What the browser does with a push once its push service has decrypted it: delivered
     here through the DevTools protocol, as a push service cannot reach this machine."""
@@ -216,6 +227,26 @@ async def test_a_push_to_the_worker_shows_a_notification(embedded: str, phone: P
         ("Schoolgate", "", f"{embedded}/"),
         ("Ada got 3 points", "p-ada", f"{embedded}/"),
     ]
+
+    # The account page's switch. No push service is reachable from here, so turning it on gets
+    # as far as the browser's subscribe, which fails: the switch must fall back to off and say
+    # so in words for people (not the browser's error).
+    asked: list[str] = []
+
+    async def key(route: Route) -> None:
+        asked.append(route.request.url)
+        await route.fulfill(json={"application_server_key": APPLICATION_SERVER_KEY})
+
+    await page.route("**/api/notifications/push/key", key)
+    await page.evaluate(MOUNT_TOGGLE)
+    switch = page.get_by_role("switch", name="Notifications on this phone")
+    await expect(switch).to_be_enabled()
+    await expect(switch).not_to_be_checked()
+    await switch.check(force=True)
+    await expect(page.get_by_role("alert")).to_have_text(re.compile("could not change"))
+    await expect(switch).not_to_be_checked()
+    assert asked == [f"{embedded}/api/notifications/push/key"]
+    await assert_accessible(page)
 
 
 async def signed_in_as(browser: Browser, base: str, who: str) -> Page:
