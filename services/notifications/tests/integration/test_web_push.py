@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02  # type: ignore[import-untyped]
 from schoolgate_kit.private.sqlite import SqlitePrivateStore
-from schoolgate_kit.testing.push_service import LoopbackPushService
+from schoolgate_kit.testing.push_service import LoopbackPushService, PushServiceProcess
 from schoolgate_notifications.push import (
     SUBSCRIPTIONS,
     InvalidSubscription,
@@ -341,3 +341,22 @@ async def test_the_loopback_push_service_refuses_what_a_real_one_would(
     for reason, (_, _, says) in zip(push.refusals, cases, strict=True):
         assert says in reason
     assert push.received(phone) == [json.loads(STORY.encode())]
+
+
+async def test_the_push_service_in_a_process_of_its_own_counts_what_arrived(
+    private: SqlitePrivateStore,
+) -> None:
+    """How the benchmark runs it, so its decryption does not slow the sender it measures."""
+    keys = await vapid_keys(private, now=now())
+    with PushServiceProcess() as push:
+        docs = await push.new_subscriptions(5, keys.application_server_key)
+        subs = [
+            await subscribe(private, f"parent:{i}", doc, now(), allow_loopback=True)
+            for i, doc in enumerate(docs)
+        ]
+        before = now().timestamp()
+        result = await raw_push_loop(subs, STORY, keys=keys, subject=SUBJECT, now=now())
+        stats = await push.stats()
+    assert result.delivered == 5
+    assert (stats["delivered"], stats["subscriptions_reached"], stats["refusals"]) == (5, 5, [])
+    assert before <= stats["first_at"] <= stats["last_at"] <= now().timestamp()
