@@ -7,6 +7,7 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -360,3 +361,16 @@ async def test_the_push_service_in_a_process_of_its_own_counts_what_arrived(
     assert result.delivered == 5
     assert (stats["delivered"], stats["subscriptions_reached"], stats["refusals"]) == (5, 5, [])
     assert before <= stats["first_at"] <= stats["last_at"] <= now().timestamp()
+
+
+async def test_a_push_service_name_that_leads_inside_the_network_is_never_posted_to(
+    private: SqlitePrivateStore, push: LoopbackPushService
+) -> None:
+    # given a stored subscription whose public-looking name now resolves to this machine
+    phone = push.new_subscription()
+    stored = await subscribe(private, PARENT, phone.to_json(), now(), allow_loopback=True)
+    inside = replace(stored, endpoint=phone.endpoint.replace("127.0.0.1", "localhost"))
+    async with PushSender(await vapid_keys(private, now=now()), subject=SUBJECT) as sender:
+        result = await sender.send(inside, STORY, now=now())
+    assert (result.outcome, result.detail) == (Outcome.gone, "localhost is not a public address")
+    assert push.received(phone) == [] and push.refusals == []
