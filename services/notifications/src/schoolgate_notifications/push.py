@@ -52,6 +52,7 @@ MAX_DEVICES = 5
 MAX_SUBSCRIPTION_BYTES = 4096
 MAX_ENDPOINT_CHARS = 2048
 BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+TOP_LEVEL = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 TOKEN_LIFETIME = timedelta(hours=12)
@@ -211,7 +212,9 @@ def _check_endpoint(endpoint: Any, *, allow_loopback: bool) -> str:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        if loopback or host.endswith((".localhost", ".local", ".internal")) or "." not in host:
+        # a name, not a number in disguise ("0x7f.1" is 127.0.0.1 to some resolvers)
+        named = TOP_LEVEL.fullmatch(host.rsplit(".", 1)[-1]) is not None and "." in host
+        if loopback or host.endswith((".localhost", ".local", ".internal")) or not named:
             raise InvalidSubscription(
                 "The subscription's endpoint is not a public push service."
             ) from None

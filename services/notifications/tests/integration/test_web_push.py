@@ -209,6 +209,8 @@ BAD: list[tuple[str, Any, str]] = [
     ("ftp", lambda d: d | {"endpoint": "ftp://push.example.com/x"}, "https"),
     ("internal IP", lambda d: d | {"endpoint": "https://10.0.0.5/x"}, "public push service"),
     ("localhost https", lambda d: d | {"endpoint": "https://localhost/x"}, "public push service"),
+    ("numeric name", lambda d: d | {"endpoint": "https://0x7f.1/x"}, "public push service"),
+    ("single label", lambda d: d | {"endpoint": "https://intranet/x"}, "public push service"),
     ("no endpoint", lambda d: {"keys": d["keys"]}, "no endpoint"),
     ("long endpoint", lambda d: d | {"endpoint": "https://push.example.com/" + "a" * 3000}, "too"),
     ("credentials", lambda d: d | {"endpoint": "https://u:p@push.example.com/x"}, "not a push"),
