@@ -4,11 +4,14 @@ data, and every kind of user's main page is accessible in light and dark, phone 
 
 from __future__ import annotations
 
+import asyncio
+import json
+import re
 import struct
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from .steps import assert_accessible, sees_child, sign_in  # type: ignore[import-not-found]
 
@@ -151,6 +154,99 @@ async def test_the_app_installs_and_opens_offline_without_anyone_s_data(
     await page.context.set_offline(False)
     await page.get_by_role("link", name="Try again").click()
     await expect(page.get_by_label("Email")).to_be_visible()
+
+
+# The notifications the worker shows, once there are `count` of them (the push handler runs
+# after deliverPushMessage answers), as plain data.
+SHOWN = """async (count) => {
+  const registration = await navigator.serviceWorker.ready;
+  const until = Date.now() + 5000;
+  let shown = await registration.getNotifications();
+  while (shown.length < count && Date.now() < until) {
+    await new Promise((done) => setTimeout(done, 50));
+    shown = await registration.getNotifications();
+  }
+  return shown.map((n) => ({
+    title: n.title, body: n.body, tag: n.tag, icon: n.icon, url: n.data?.url,
+  }));
+}"""
+
+
+# A P-256 public key (the generator point), as the server's VAPID key would be given.
+APPLICATION_SERVER_KEY = (
+    "BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU"
+)
+MOUNT_TOGGLE = """async () => {
+  const { pushToggle } = await import("/static/ui/push-toggle.js");
+  document.getElementById("main").append(pushToggle());
+}"""
+
+
+async def test_a_push_to_the_worker_shows_a_notification(embedded: str, phone: Page) -> None:
+    """What the browser does with a push once its push service has decrypted it: delivered
+    here through the DevTools protocol, as a push service cannot reach this machine."""
+    page = phone
+    await page.context.grant_permissions(["notifications"], origin=embedded)
+    cdp = await page.context.new_cdp_session(page)
+    await page.goto(embedded)
+    assert await page.evaluate(CONTROLLED) == f"{embedded}/"
+    # the worker's registration id, which the protocol reports once asked to watch workers
+    registered: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    def updated(update: dict[str, Any]) -> None:
+        for registration in update["registrations"]:
+            if registration["scopeURL"] == f"{embedded}/" and not registered.done():
+                registered.set_result(registration["registrationId"])
+
+    cdp.on("ServiceWorker.workerRegistrationUpdated", updated)
+    await cdp.send("ServiceWorker.enable")
+    registration_id = await asyncio.wait_for(registered, 5)
+
+    async def push(data: str) -> None:
+        await cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {"origin": embedded, "registrationId": registration_id, "data": data},
+        )
+
+    note = {"title": "Ada got a point", "body": "For Kindness", "url": "/#family", "tag": "p-ada"}
+    await push(json.dumps(note))
+    [shown] = await page.evaluate(SHOWN, 1)
+    assert shown == {
+        "title": "Ada got a point",
+        "body": "For Kindness",
+        "tag": "p-ada",
+        "icon": f"{embedded}/static/icons/icon-192.png",
+        "url": f"{embedded}/#family",
+    }
+    # the same tag replaces it (the limiter's "Ada got 3 points"); a foreign address is
+    # never carried; a push that cannot be read still says something
+    await push(json.dumps(note | {"title": "Ada got 3 points", "url": "https://example.com/"}))
+    await push("not json")
+    shown = sorted(await page.evaluate(SHOWN, 2), key=lambda n: n["tag"])
+    assert [(n["title"], n["tag"], n["url"]) for n in shown] == [
+        ("Schoolgate", "", f"{embedded}/"),
+        ("Ada got 3 points", "p-ada", f"{embedded}/"),
+    ]
+
+    # The account page's switch. No push service is reachable from here, so turning it on gets
+    # as far as the browser's subscribe, which fails: the switch must fall back to off and say
+    # so in words for people (not the browser's error).
+    asked: list[str] = []
+
+    async def key(route: Route) -> None:
+        asked.append(route.request.url)
+        await route.fulfill(json={"application_server_key": APPLICATION_SERVER_KEY})
+
+    await page.route("**/api/notifications/push/key", key)
+    await page.evaluate(MOUNT_TOGGLE)
+    switch = page.get_by_role("switch", name="Notifications on this phone")
+    await expect(switch).to_be_enabled()
+    await expect(switch).not_to_be_checked()
+    await switch.check(force=True)
+    await expect(page.get_by_role("alert")).to_have_text(re.compile("could not change"))
+    await expect(switch).not_to_be_checked()
+    assert asked == [f"{embedded}/api/notifications/push/key"]
+    await assert_accessible(page)
 
 
 async def signed_in_as(browser: Browser, base: str, who: str) -> Page:

@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     identity_ttl_seconds: int = Field(default=60, ge=5, le=3600)
     school_timezone: str = "Europe/London"
     log_level: str = "INFO"
+    push_contact: str = Field(
+        default="",
+        pattern=r"^(|mailto:[^@\s]+@[^@\s]+|https://\S+)$",
+        description="A mailto: or https: address where the push services (Google's, Mozilla's,"
+        " Apple's) can reach whoever runs this Schoolgate about its web pushes: every push is"
+        " signed with it (the VAPID 'sub' claim), and Apple refuses pushes without a real one.",
+    )
     consumer_max_deliveries: int = Field(default=5, ge=1, le=100)
     consumer_prefetch: int = Field(default=64, ge=1, le=10_000)
     publish_timeout_seconds: float = Field(default=10.0, gt=0)

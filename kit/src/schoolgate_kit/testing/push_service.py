@@ -8,19 +8,27 @@ aes128gcm). The decryption is written here from the RFC with ``cryptography`` al
 the library the sender encrypts with, so a mistake shared by both cannot pass unseen.
 
 Tests can make a subscription gone (404/410) or the next requests fail (429/5xx).
+
+A benchmark runs it in a process of its own (``PushServiceProcess``), so that its decryption
+does not take the sender's CPU: the sender then measures as it would against FCM. Its control
+routes (under ``/_control/``) make subscriptions and count what arrived.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import secrets
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
@@ -76,6 +84,8 @@ class Delivery:
     urgency: str
     vapid_key: str
     claims: dict[str, Any]
+    at: float
+    """time.time() when it arrived."""
 
     def json(self) -> Any:
         return json.loads(self.payload)
@@ -183,6 +193,8 @@ class LoopbackPushService:
     async def __aenter__(self) -> LoopbackPushService:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post("/push/{id}", self._receive)
+        app.router.add_post("/_control/subscriptions", self._subscriptions)
+        app.router.add_get("/_control/stats", self._stats)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -218,6 +230,27 @@ class LoopbackPushService:
     @property
     def delivered(self) -> int:
         return sum(len(found) for found in self.deliveries.values())
+
+    def stats(self) -> dict[str, Any]:
+        """How many pushes arrived, to how many subscriptions, when the last one did, and
+        why any POST was refused."""
+        times = [d.at for found in self.deliveries.values() for d in found]
+        return {
+            "delivered": len(times),
+            "subscriptions_reached": sum(1 for found in self.deliveries.values() if found),
+            "first_at": min(times, default=None),
+            "last_at": max(times, default=None),
+            "refusals": self.refusals,
+        }
+
+    async def _subscriptions(self, request: web.Request) -> web.Response:
+        count = int(request.query.get("count", "1"))
+        key = request.query.get("application_server_key") or None
+        made = [self.new_subscription(key).to_json() for _ in range(min(count, 100_000))]
+        return web.json_response(made)
+
+    async def _stats(self, _: web.Request) -> web.Response:
+        return web.json_response(self.stats())
 
     def make_gone(self, subscription: BrowserSubscription, status: int = 410) -> None:
         """From now on answer ``status`` (404 or 410) for this subscription."""
@@ -268,4 +301,69 @@ class LoopbackPushService:
         if urgency not in URGENCIES:
             raise Refused(400, f"the Urgency {urgency!r} is not one of RFC 8030's")
         payload = decrypt(body, subscription.private_key, subscription.auth_secret)
-        return Delivery(payload, int(ttl), urgency, key, claims)
+        return Delivery(payload, int(ttl), urgency, key, claims, time.time())
+
+
+class PushServiceProcess:
+    """The loopback push service in a process of its own: ``with PushServiceProcess() as p``,
+    then ``p.new_subscriptions(n)`` and ``p.stats()`` over its control routes."""
+
+    def __init__(self) -> None:
+        self.origin = ""
+        self._proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> PushServiceProcess:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "schoolgate_kit.testing.push_service"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline().strip()  # it prints its origin once it listens
+        if not line.startswith("http://127.0.0.1:"):
+            self.__exit__()
+            raise RuntimeError(f"the push service did not start: {line!r}")
+        self.origin = line
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=10)
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
+            self._proc = None
+
+    async def new_subscriptions(
+        self, count: int, application_server_key: str | None = None
+    ) -> list[dict[str, Any]]:
+        """``count`` browsers' subscriptions (their PushSubscription.toJSON())."""
+        params: dict[str, str | int] = {"count": count}
+        if application_server_key:
+            params["application_server_key"] = application_server_key
+        async with httpx.AsyncClient(base_url=self.origin, timeout=60) as client:
+            answer = await client.post("/_control/subscriptions", params=params)
+        answer.raise_for_status()
+        made: list[dict[str, Any]] = answer.json()
+        return made
+
+    async def stats(self) -> dict[str, Any]:
+        """LoopbackPushService.stats() of the process."""
+        async with httpx.AsyncClient(base_url=self.origin, timeout=60) as client:
+            answer = await client.get("/_control/stats")
+        answer.raise_for_status()
+        found: dict[str, Any] = answer.json()
+        return found
+
+
+async def _serve() -> None:
+    async with LoopbackPushService() as service:
+        print(service.origin, flush=True)
+        await asyncio.Event().wait()  # until the parent terminates it
+
+
+if __name__ == "__main__":
+    import contextlib
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve())

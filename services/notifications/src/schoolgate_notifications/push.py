@@ -24,6 +24,7 @@ import hashlib
 import ipaddress
 import json
 import re
+import socket
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import aiohttp.abc
 import http_ece  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -50,6 +52,7 @@ MAX_DEVICES = 5
 MAX_SUBSCRIPTION_BYTES = 4096
 MAX_ENDPOINT_CHARS = 2048
 BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+TOP_LEVEL = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 TOKEN_LIFETIME = timedelta(hours=12)
@@ -209,7 +212,9 @@ def _check_endpoint(endpoint: Any, *, allow_loopback: bool) -> str:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        if loopback or host.endswith((".localhost", ".local", ".internal")) or "." not in host:
+        # a name, not a number in disguise ("0x7f.1" is 127.0.0.1 to some resolvers)
+        named = TOP_LEVEL.fullmatch(host.rsplit(".", 1)[-1]) is not None and "." in host
+        if loopback or host.endswith((".localhost", ".local", ".internal")) or not named:
             raise InvalidSubscription(
                 "The subscription's endpoint is not a public push service."
             ) from None
@@ -405,7 +410,8 @@ def _shorten(text: str, limit: int) -> str:
 class Outcome(StrEnum):
     delivered = "delivered"
     gone = "gone"
-    """404/410: the browser unsubscribed or the subscription expired; remove_gone it."""
+    """404/410: the browser unsubscribed or the subscription expired; remove_gone it.
+    Also a subscription whose push service's name leads inside a network."""
     retry = "retry"
     """429, 5xx or no answer: try again later (after ``retry_after`` seconds if given)."""
     rejected = "rejected"
@@ -460,12 +466,37 @@ def encrypt(subscription: Subscription, data: bytes) -> bytes:
     )
 
 
+class NotPublic(OSError):
+    """A push service's name led to an address inside a network."""
+
+
+class _PublicOnly(aiohttp.abc.AbstractResolver):
+    """Resolves names to public addresses only. A subscription's endpoint is anyone's input:
+    its host is checked when it is stored, but a public name may later point inside."""
+
+    def __init__(self) -> None:
+        self._inner = aiohttp.ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[aiohttp.abc.ResolveResult]:
+        found = await self._inner.resolve(host, port, family)
+        public = [r for r in found if ipaddress.ip_address(r["host"]).is_global]
+        if not public:
+            raise NotPublic(f"{host} is not a public address")
+        return public
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
 class PushSender:
     """Sends pushes through one aiohttp session, a bounded number at a time.
 
     Used as ``async with PushSender(keys, subject=...) as sender``: the session is made in
     the running loop, never at import. ``now`` is the caller's clock; it dates the VAPID
-    tokens, one per push-service origin, signed again an hour before they end."""
+    tokens, one per push-service origin, signed again an hour before they end. Names resolve
+    to public addresses only, unless ``allow_private`` (tests that serve pushes on a name)."""
 
     def __init__(
         self,
@@ -475,7 +506,9 @@ class PushSender:
         concurrency: int = 64,
         timeout_seconds: float = 10.0,
         ttl_seconds: int = 24 * 3600,
+        allow_private: bool = False,
     ) -> None:
+        self._allow_private = allow_private
         self._vapid = Vapid02(keys.private_key)
         self._subject = _check_subject(subject)
         self._limit = asyncio.Semaphore(concurrency)
@@ -488,7 +521,11 @@ class PushSender:
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> PushSender:
-        connector = aiohttp.TCPConnector(limit=self._concurrency, ttl_dns_cache=300)
+        connector = aiohttp.TCPConnector(
+            limit=self._concurrency,
+            ttl_dns_cache=300,
+            resolver=None if self._allow_private else _PublicOnly(),
+        )
         self._session = aiohttp.ClientSession(
             connector=connector, timeout=self._timeout, raise_for_status=False
         )
@@ -542,6 +579,10 @@ class PushSender:
                     await answer.read()
                     status = answer.status
                     retry_after = answer.headers.get("Retry-After")
+            except aiohttp.ClientConnectorDNSError as error:
+                if isinstance(error.os_error, NotPublic):
+                    return PushResult(subscription, Outcome.gone, detail=str(error.os_error))
+                return PushResult(subscription, Outcome.retry, detail=type(error).__name__)
             except (aiohttp.ClientError, TimeoutError) as error:
                 return PushResult(subscription, Outcome.retry, detail=type(error).__name__)
         return _result(subscription, status, retry_after, now=now)

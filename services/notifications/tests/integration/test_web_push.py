@@ -7,6 +7,7 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02  # type: ignore[import-untyped]
 from schoolgate_kit.private.sqlite import SqlitePrivateStore
-from schoolgate_kit.testing.push_service import LoopbackPushService
+from schoolgate_kit.testing.push_service import LoopbackPushService, PushServiceProcess
 from schoolgate_notifications.push import (
     SUBSCRIPTIONS,
     InvalidSubscription,
@@ -208,6 +209,8 @@ BAD: list[tuple[str, Any, str]] = [
     ("ftp", lambda d: d | {"endpoint": "ftp://push.example.com/x"}, "https"),
     ("internal IP", lambda d: d | {"endpoint": "https://10.0.0.5/x"}, "public push service"),
     ("localhost https", lambda d: d | {"endpoint": "https://localhost/x"}, "public push service"),
+    ("numeric name", lambda d: d | {"endpoint": "https://0x7f.1/x"}, "public push service"),
+    ("single label", lambda d: d | {"endpoint": "https://intranet/x"}, "public push service"),
     ("no endpoint", lambda d: {"keys": d["keys"]}, "no endpoint"),
     ("long endpoint", lambda d: d | {"endpoint": "https://push.example.com/" + "a" * 3000}, "too"),
     ("credentials", lambda d: d | {"endpoint": "https://u:p@push.example.com/x"}, "not a push"),
@@ -341,3 +344,35 @@ async def test_the_loopback_push_service_refuses_what_a_real_one_would(
     for reason, (_, _, says) in zip(push.refusals, cases, strict=True):
         assert says in reason
     assert push.received(phone) == [json.loads(STORY.encode())]
+
+
+async def test_the_push_service_in_a_process_of_its_own_counts_what_arrived(
+    private: SqlitePrivateStore,
+) -> None:
+    """How the benchmark runs it, so its decryption does not slow the sender it measures."""
+    keys = await vapid_keys(private, now=now())
+    with PushServiceProcess() as push:
+        docs = await push.new_subscriptions(5, keys.application_server_key)
+        subs = [
+            await subscribe(private, f"parent:{i}", doc, now(), allow_loopback=True)
+            for i, doc in enumerate(docs)
+        ]
+        before = now().timestamp()
+        result = await raw_push_loop(subs, STORY, keys=keys, subject=SUBJECT, now=now())
+        stats = await push.stats()
+    assert result.delivered == 5
+    assert (stats["delivered"], stats["subscriptions_reached"], stats["refusals"]) == (5, 5, [])
+    assert before <= stats["first_at"] <= stats["last_at"] <= now().timestamp()
+
+
+async def test_a_push_service_name_that_leads_inside_the_network_is_never_posted_to(
+    private: SqlitePrivateStore, push: LoopbackPushService
+) -> None:
+    # given a stored subscription whose public-looking name now resolves to this machine
+    phone = push.new_subscription()
+    stored = await subscribe(private, PARENT, phone.to_json(), now(), allow_loopback=True)
+    inside = replace(stored, endpoint=phone.endpoint.replace("127.0.0.1", "localhost"))
+    async with PushSender(await vapid_keys(private, now=now()), subject=SUBJECT) as sender:
+        result = await sender.send(inside, STORY, now=now())
+    assert (result.outcome, result.detail) == (Outcome.gone, "localhost is not a public address")
+    assert push.received(phone) == [] and push.refusals == []

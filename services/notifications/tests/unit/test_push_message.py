@@ -6,9 +6,13 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
+from schoolgate_kit.settings import Settings
 from schoolgate_notifications.push import (
     MAX_PAYLOAD_BYTES,
     PushMessage,
+    PushSender,
+    VapidKeys,
     b64url,
     b64url_decode,
     parse_retry_after,
@@ -69,3 +73,17 @@ def test_base64url_refuses_other_alphabets(text: str) -> None:
 def test_base64url_round_trips_with_or_without_padding() -> None:
     raw = bytes(range(20))
     assert b64url_decode(b64url(raw)) == raw == b64url_decode(b64url(raw) + "====")
+
+
+@pytest.mark.parametrize("contact", ["office@demo.school", "mailto:nobody", "http://demo.school"])
+def test_the_push_contact_setting_is_a_mailto_or_https_address(contact: str) -> None:
+    with pytest.raises(ValidationError, match="push_contact"):
+        Settings(push_contact=contact)
+    assert Settings(push_contact="mailto:office@demo.school").push_contact
+
+
+@pytest.mark.parametrize("subject", ["", "office@demo.school", "http://demo.school"])
+def test_pushes_are_never_signed_without_a_contact(subject: str) -> None:
+    keys = VapidKeys.generate()
+    with pytest.raises(ValueError, match="mailto: or https:"):
+        PushSender(keys, subject=subject)

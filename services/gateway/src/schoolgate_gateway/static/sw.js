@@ -69,4 +69,71 @@ self.addEventListener("fetch", (event) => {
   }
 });
 
-// Web push (the notifications issue) adds its "push" and "notificationclick" listeners here.
+// Web push: the notifications service sends a small encrypted note ({title, body, url, tag}); the
+// browser has decrypted it by now. A push must always show a notification (browsers stop the
+// pushes of a worker that stays quiet), so a note that cannot be read still says something.
+const ICON = "/static/icons/icon-192.png";
+
+/** The note in a push, with plain defaults for anything missing or malformed. */
+function readPush(data) {
+  let note = {};
+  try {
+    note = data ? data.json() : {};
+  } catch {
+    note = {};
+  }
+  const text = (value, fallback) => (typeof value === "string" && value ? value : fallback);
+  return {
+    title: text(note.title, "Schoolgate"),
+    body: text(note.body, "Something new is waiting for you."),
+    url: text(note.url, "/"),
+    tag: typeof note.tag === "string" && note.tag ? note.tag : undefined,
+  };
+}
+
+/** Only a page of this app: a push cannot send anyone elsewhere. */
+function appAddress(url) {
+  try {
+    const target = new URL(url, self.location.origin);
+    if (target.origin === self.location.origin) return target.href;
+  } catch {
+    // not an address at all
+  }
+  return new URL("/", self.location.origin).href;
+}
+
+self.addEventListener("push", (event) => {
+  const note = readPush(event.data);
+  event.waitUntil(
+    self.registration.showNotification(note.title, {
+      body: note.body,
+      icon: ICON,
+      badge: ICON,
+      // a newer note with the same tag replaces the older one ("Ada got 3 points")
+      tag: note.tag,
+      renotify: Boolean(note.tag),
+      data: { url: appAddress(note.url) },
+    }),
+  );
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = appAddress(event.notification.data?.url || "/");
+  event.waitUntil(
+    (async () => {
+      const open = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+      const app = open.find((client) => new URL(client.url).origin === self.location.origin);
+      if (app) {
+        try {
+          const shown = await app.focus();
+          await (shown || app).navigate(url);
+          return;
+        } catch {
+          // a window the worker does not control cannot be sent elsewhere: open a new one
+        }
+      }
+      await self.clients.openWindow(url);
+    })(),
+  );
+});

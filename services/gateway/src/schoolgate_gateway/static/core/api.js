@@ -105,6 +105,8 @@ export const URLS = {
   staffSetupLink: (staffId) => `/api/staff/${segment(staffId)}/setup-link`,
   exports: "/api/exports",
   exportJob: (exportId) => `/api/exports/${segment(exportId)}`,
+  pushKey: "/api/notifications/push/key",
+  pushSubscriptions: "/api/notifications/push/subscriptions",
   closeAccount: "/api/me/close",
   myAccount: "/api/me/account",
   myEmail: "/api/me/account/email",
@@ -213,3 +215,17 @@ export async function classPupilNames(classId) {
   const pupils = await cached(`class-pupils-${classId}`, () => api("GET", roster(`/classes/${encodeURIComponent(classId)}/pupils`)));
   return Object.fromEntries(pupils.map((p) => [p.pupil_id, p.display_name || p.first_name]));
 }
+
+// -- web push: this device's subscription (ui/push-toggle.js)
+
+/** The server's VAPID public key (base64url), for pushManager.subscribe. */
+export const pushKey = () => api("GET", URLS.pushKey).then((answer) => answer.application_server_key);
+
+/** Keep this device's subscription (PushSubscription.toJSON()) for the signed-in person. */
+export const savePushSubscription = (subscription) => api("POST", URLS.pushSubscriptions, subscription);
+
+/** Forget this device's subscription; a device the server no longer knows is no error. */
+export const dropPushSubscription = (endpoint) =>
+  api("DELETE", URLS.pushSubscriptions, { endpoint }).catch((error) => {
+    if (error.status !== 404) throw error;
+  });
