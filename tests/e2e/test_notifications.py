@@ -103,7 +103,7 @@ async def pushes() -> AsyncIterator[LoopbackPushService]:
 def subscribe(client: httpx.Client, service: LoopbackPushService) -> BrowserSubscription:
     key = client.get("/api/notifications/push/key")
     assert key.status_code == 200, key.text
-    device = service.new_subscription(key.json()["key"])
+    device = service.new_subscription(key.json()["application_server_key"])
     answer = client.post("/api/notifications/push/subscriptions", json=device.to_json())
     assert answer.status_code == 201, answer.text
     return device

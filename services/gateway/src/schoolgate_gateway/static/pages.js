@@ -21,6 +21,7 @@ export const ROUTES = {
   conversation: { title: "Conversation", build: mine(() => import("./pages/conversation.js"), "conversationView") },
   write: { title: "New message", build: mine(() => import("./pages/write.js"), "writeView") },
   announce: { title: "Announcement to a class", build: mine(() => import("./pages/write.js"), "announceView") },
+  "notification-settings": { title: "How you hear from school", build: mine(() => import("./pages/notification-settings.js"), "notificationSettingsView") },
   absence: { title: "Report an absence", build: mine(() => import("./pages/absence.js"), "absenceView") },
 };
 

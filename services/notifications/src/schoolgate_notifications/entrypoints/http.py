@@ -382,7 +382,7 @@ class Endpoint(Body):
 async def push_key(identity: Someone, notifications: NotificationsDep) -> dict[str, str]:
     """The key a browser subscribes with (its applicationServerKey)."""
     keys = await push.vapid_keys(notifications.require_private(), now=notifications.clock())
-    return {"key": keys.application_server_key}
+    return {"application_server_key": keys.application_server_key}
 
 
 class SubscriptionKeys(Body):
@@ -416,7 +416,7 @@ async def subscribe(
     return {"status": "subscribed"}
 
 
-@push_router.post("/subscriptions/remove")
+@push_router.delete("/subscriptions")
 async def unsubscribe(
     body: Endpoint, identity: Someone, notifications: NotificationsDep
 ) -> dict[str, bool]:

@@ -52,5 +52,6 @@ export async function notificationsView() {
   });
   // everything on screen now counts as read, after it has been shown as new once
   if (first.unread) api("POST", notificationsApi("/seen")).catch(quietly);
-  return section("Notifications", summary, list, more);
+  const choose = h("p", null, h("a", { href: "#notification-settings", text: "Choose what you hear about, and how" }));
+  return section("Notifications", choose, summary, list, more);
 }
