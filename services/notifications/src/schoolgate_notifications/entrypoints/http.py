@@ -430,6 +430,39 @@ async def unsubscribe(
     return {"removed": removed}
 
 
+PersonKey = Annotated[
+    str,
+    Query(
+        pattern=r"^(parent|staff):[A-Za-z0-9_-]{1,64}$",
+        description="parent:<id> or staff:<id>",
+    ),
+]
+
+
+@router.get("/sent")
+async def sent_to(
+    school_id: PathId, person: PersonKey, identity: Support, notifications: NotificationsDep
+) -> dict[str, Any]:
+    """For support ("I never got the email"): what was sent to one person on each channel,
+    when, and how it went, and what waits for their digest; never the words."""
+    sent = await notifications.readmodels.find(
+        SENT,
+        {"school_id": school_id, "recipient": person},
+        order_by="at",
+        descending=True,
+        limit=PAGE,
+    )
+    waiting = await notifications.readmodels.find(
+        PENDING, {"school_id": school_id, "recipient": person}, limit=PAGE
+    )
+    return {
+        "sent": [{k: d[k] for k in ("channel", "kind", "at", "outcome", "together")} for d in sent],
+        "waiting": [
+            {"channel": d["channel"], "route": d["route"], "due_at": d["due_at"]} for d in waiting
+        ],
+    }
+
+
 def create_app(notifications: Notifications) -> FastAPI:
     kit = Kit(
         name="notifications",
@@ -452,6 +485,7 @@ def create_app(notifications: Notifications) -> FastAPI:
         )
         await notifications.readmodels.ensure_index(HANDLED, ("school_id", "occurred_at"))
         await notifications.readmodels.ensure_index(PENDING, ("channel", "due_at"))
+        await notifications.readmodels.ensure_index(PENDING, ("school_id", "recipient"))
         await notifications.readmodels.ensure_index(SENT, ("school_id", "recipient", "at"))
         try:
             yield
