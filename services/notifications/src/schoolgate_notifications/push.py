@@ -208,18 +208,13 @@ def _check_endpoint(endpoint: Any, *, allow_loopback: bool) -> str:
     if parts.scheme != "https":
         raise InvalidSubscription("The subscription's endpoint must use https.")
     # the server POSTs to whatever is stored here: never let a subscription aim it at an
-    # address inside the network (push services are always named hosts)
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        # a name, not a number in disguise ("0x7f.1" is 127.0.0.1 to some resolvers)
-        named = TOP_LEVEL.fullmatch(host.rsplit(".", 1)[-1]) is not None and "." in host
-        if loopback or host.endswith((".localhost", ".local", ".internal")) or not named:
-            raise InvalidSubscription(
-                "The subscription's endpoint is not a public push service."
-            ) from None
-        return endpoint
-    raise InvalidSubscription("The subscription's endpoint is not a public push service.")
+    # address inside the network. Push services are named hosts under a real top-level
+    # domain, which no IP address is (nor "0x7f.1", 127.0.0.1 to some resolvers); where a
+    # name resolves to is checked again when sending (_PublicOnly).
+    named = "." in host and TOP_LEVEL.fullmatch(host.rsplit(".", 1)[-1]) is not None
+    if loopback or host.endswith((".localhost", ".local", ".internal")) or not named:
+        raise InvalidSubscription("The subscription's endpoint is not a public push service.")
+    return endpoint
 
 
 def _check_key(value: Any, *, name: str, length: int) -> str:
