@@ -7,8 +7,8 @@ with the server's VAPID key (RFC 8292) so the push service knows who sends.
 Built on ``http_ece`` (the encryption) and ``py_vapid`` (the signature) directly rather than
 through ``pywebpush`` 2.5, which wraps the same two: its async path signs a fresh JWT for
 every push (one token per push-service origin serves for hours), copies and re-decodes the
-subscription on every send, waits up to 10,000 seconds for an answer unless told otherwise,
-and never checks that a p256dh key is a point on the curve (its first-byte test compares an
+subscription on every send, overrides the session's timeout on every request (with none at
+all through ``webpush_async``, 10,000 seconds through ``WebPusher``), and never checks that a p256dh key is a point on the curve (its first-byte test compares an
 int with a str), so a bad key is found by the push service, push after push. Here a
 subscription is checked once, when it is stored, and a send is one encryption and one POST.
 
