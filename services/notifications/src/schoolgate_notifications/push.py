@@ -8,9 +8,10 @@ Built on ``http_ece`` (the encryption) and ``py_vapid`` (the signature) directly
 through ``pywebpush`` 2.5, which wraps the same two: its async path signs a fresh JWT for
 every push (one token per push-service origin serves for hours), copies and re-decodes the
 subscription on every send, overrides the session's timeout on every request (with none at
-all through ``webpush_async``, 10,000 seconds through ``WebPusher``), and never checks that a p256dh key is a point on the curve (its first-byte test compares an
-int with a str), so a bad key is found by the push service, push after push. Here a
-subscription is checked once, when it is stored, and a send is one encryption and one POST.
+all through ``webpush_async``, 10,000 seconds through ``WebPusher``), and never checks that
+a p256dh key is a point on the curve (its first-byte test compares an int with a str), so a
+bad key is found by the push service, push after push. Here a subscription is checked once,
+when it is stored, and a send is one encryption and one POST.
 
 The keys live in the private store, never in the source or the log: the first replica to
 need them makes them, and ``add`` lets exactly one of several racing replicas win.
@@ -61,6 +62,7 @@ TOKEN_LIFETIME = timedelta(hours=12)
 TOKEN_RENEW = timedelta(hours=1)
 """A token with less left than this is signed again, so none expires on its way."""
 MAX_RETRY_AFTER = 3600.0
+MAX_ANSWER_BYTES = 64 * 1024
 MAX_PAYLOAD_BYTES = 3000
 """RFC 8291 guarantees 3993 bytes of plaintext per push; leave room for the JSON around it."""
 
@@ -572,7 +574,8 @@ class PushSender:
                 async with self._session.post(
                     subscription.endpoint, data=body, headers=headers, allow_redirects=False
                 ) as answer:
-                    await answer.read()
+                    # the endpoint is anyone's input: never read a body of any size from it
+                    await answer.content.read(MAX_ANSWER_BYTES)
                     status = answer.status
                     retry_after = answer.headers.get("Retry-After")
             except aiohttp.ClientConnectorDNSError as error:
