@@ -5,11 +5,13 @@ aes128gcm) and POSTed to the push service that browser chose (FCM, Mozilla, Appl
 with the server's VAPID key (RFC 8292) so the push service knows who sends.
 
 Built on ``http_ece`` (the encryption) and ``py_vapid`` (the signature) directly rather than
-through ``pywebpush``, which wraps the same two: its async path signs a fresh JWT for every
-push (one token per push-service origin lasts hours), copies and re-decodes the subscription
-on every send, hands aiohttp a bare number as the timeout and checks a p256dh key's first
-byte against a ``str`` (so a wrong key is found only by the push service). Here a
-subscription is checked once, when it is stored, and a send is one encryption and one POST.
+through ``pywebpush`` 2.5, which wraps the same two: its async path signs a fresh JWT for
+every push (one token per push-service origin serves for hours), copies and re-decodes the
+subscription on every send, overrides the session's timeout on every request (with none at
+all through ``webpush_async``, 10,000 seconds through ``WebPusher``), and never checks that
+a p256dh key is a point on the curve (its first-byte test compares an int with a str), so a
+bad key is found by the push service, push after push. Here a subscription is checked once,
+when it is stored, and a send is one encryption and one POST.
 
 The keys live in the private store, never in the source or the log: the first replica to
 need them makes them, and ``add`` lets exactly one of several racing replicas win.
@@ -60,6 +62,7 @@ TOKEN_LIFETIME = timedelta(hours=12)
 TOKEN_RENEW = timedelta(hours=1)
 """A token with less left than this is signed again, so none expires on its way."""
 MAX_RETRY_AFTER = 3600.0
+MAX_ANSWER_BYTES = 64 * 1024
 MAX_PAYLOAD_BYTES = 3000
 """RFC 8291 guarantees 3993 bytes of plaintext per push; leave room for the JSON around it."""
 
@@ -208,18 +211,13 @@ def _check_endpoint(endpoint: Any, *, allow_loopback: bool) -> str:
     if parts.scheme != "https":
         raise InvalidSubscription("The subscription's endpoint must use https.")
     # the server POSTs to whatever is stored here: never let a subscription aim it at an
-    # address inside the network (push services are always named hosts)
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        # a name, not a number in disguise ("0x7f.1" is 127.0.0.1 to some resolvers)
-        named = TOP_LEVEL.fullmatch(host.rsplit(".", 1)[-1]) is not None and "." in host
-        if loopback or host.endswith((".localhost", ".local", ".internal")) or not named:
-            raise InvalidSubscription(
-                "The subscription's endpoint is not a public push service."
-            ) from None
-        return endpoint
-    raise InvalidSubscription("The subscription's endpoint is not a public push service.")
+    # address inside the network. Push services are named hosts under a real top-level
+    # domain, which no IP address is (nor "0x7f.1", 127.0.0.1 to some resolvers); where a
+    # name resolves to is checked again when sending (_PublicOnly).
+    named = "." in host and TOP_LEVEL.fullmatch(host.rsplit(".", 1)[-1]) is not None
+    if loopback or host.endswith((".localhost", ".local", ".internal")) or not named:
+        raise InvalidSubscription("The subscription's endpoint is not a public push service.")
+    return endpoint
 
 
 def _check_key(value: Any, *, name: str, length: int) -> str:
@@ -576,7 +574,8 @@ class PushSender:
                 async with self._session.post(
                     subscription.endpoint, data=body, headers=headers, allow_redirects=False
                 ) as answer:
-                    await answer.read()
+                    # the endpoint is anyone's input: never read a body of any size from it
+                    await answer.content.read(MAX_ANSWER_BYTES)
                     status = answer.status
                     retry_after = answer.headers.get("Retry-After")
             except aiohttp.ClientConnectorDNSError as error:

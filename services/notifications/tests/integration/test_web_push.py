@@ -208,6 +208,7 @@ BAD: list[tuple[str, Any, str]] = [
     ("plain http", lambda d: d | {"endpoint": "http://fcm.googleapis.com/fcm/send/x"}, "https"),
     ("ftp", lambda d: d | {"endpoint": "ftp://push.example.com/x"}, "https"),
     ("internal IP", lambda d: d | {"endpoint": "https://10.0.0.5/x"}, "public push service"),
+    ("IPv6", lambda d: d | {"endpoint": "https://[fd00::1]/x"}, "public push service"),
     ("localhost https", lambda d: d | {"endpoint": "https://localhost/x"}, "public push service"),
     ("numeric name", lambda d: d | {"endpoint": "https://0x7f.1/x"}, "public push service"),
     ("single label", lambda d: d | {"endpoint": "https://intranet/x"}, "public push service"),

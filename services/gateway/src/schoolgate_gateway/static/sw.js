@@ -108,7 +108,6 @@ self.addEventListener("push", (event) => {
     self.registration.showNotification(note.title, {
       body: note.body,
       icon: ICON,
-      badge: ICON,
       // a newer note with the same tag replaces the older one ("Ada got 3 points")
       tag: note.tag,
       renotify: Boolean(note.tag),
