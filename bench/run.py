@@ -53,6 +53,7 @@ BENCHMARKS: dict[str, Runner] = {
     "messages": lambda work, args: _load("messages").run(
         work, quick=args.quick, profile=args.profile
     ),
+    "notifications": lambda work, args: _load("notifications").run(work, quick=args.quick),
 }
 
 

@@ -138,6 +138,7 @@ class Outbox:
         filed: dict[str, Doc] = {}
         failures: list[BaseException] = []
         sends = []
+        records: dict[str, Doc | None] = {}
         for note, key in zip(notes, keys, strict=True):
             if _sent_key(self.channel, event_id, note.recipient) in done:
                 continue
@@ -150,7 +151,7 @@ class Outbox:
             item = item_of(note, event_id, recorded.metadata.occurred_at)
             batch = planned.batch(note.recipient)
             if planned.route is timing.Route.now:
-                sends.append(self._now(note, item))
+                sends.append(self._now(note, item, records))
             elif batch is not None:
                 filed[f"{batch}:{event_id}"] = {
                     "batch": batch,
@@ -167,12 +168,15 @@ class Outbox:
         for outcome in await asyncio.gather(*sends, return_exceptions=True):
             if isinstance(outcome, BaseException):
                 failures.append(outcome)
+        # what went is recorded in one write, before a failure asks for the event again
+        if records:
+            await self.readmodels.commit(SENT, 0, records, None)
         if failures:
             raise Retry(f"{len(failures)} of {len(sends)} sends failed: {failures[0]!r}")
 
-    async def _now(self, note: Note, item: timing.Item) -> None:
+    async def _now(self, note: Note, item: timing.Item, records: dict[str, Doc | None]) -> None:
         if self.channel is Channel.push:
-            await self._push(note, item)
+            await self._push(note, item, records)
             return
         outgoing = Outgoing(
             recipient=note.recipient,
@@ -185,19 +189,21 @@ class Outbox:
             event_ids=(item.event_id,),
             unsubscribe_kind=note.kind,
         )
-        await self.deliver(outgoing)
+        await self.deliver(outgoing, records)
 
-    async def _push(self, note: Note, item: timing.Item) -> None:
+    async def _push(self, note: Note, item: timing.Item, records: dict[str, Doc | None]) -> None:
         """Through the person's limiter: now, or collapsed with what else comes soon. A
         person with no device is not counted: their first device's first push goes now."""
         if not await self.sender.reachable(note.recipient):
-            await self._record(note.recipient, note.school_id, note.kind, (item.event_id,), False)
+            records.update(
+                self._record(note.recipient, note.school_id, note.kind, (item.event_id,), False)
+            )
             return
         async with self._locks[note.recipient]:
             now = self.clock()
-            state = await self._limiter(note.recipient, now)
-            decision, state = timing.admit(state, item, now, self.limits)
-            await self._keep_limiter(note.recipient, note.school_id, state, now)
+            before = await self._limiter(note.recipient, now)
+            decision, state = timing.admit(before, item, now, self.limits)
+            await self._keep_limiter(note.recipient, note.school_id, state, now, before)
             if isinstance(decision, timing.Collapsed):
                 return
             notice = decision.notice
@@ -216,7 +222,8 @@ class Outbox:
                     tag=notice.tag,
                     event_ids=notice.event_ids,
                     replaces=notice.replaces,
-                )
+                ),
+                records,
             )
 
     async def _limiter(self, recipient: str, now: datetime) -> timing.LimiterState:
@@ -224,7 +231,12 @@ class Outbox:
         return timing.LimiterState.model_validate(doc) if doc else timing.LimiterState()
 
     async def _keep_limiter(
-        self, recipient: str, school_id: str, state: timing.LimiterState, now: datetime
+        self,
+        recipient: str,
+        school_id: str,
+        state: timing.LimiterState,
+        now: datetime,
+        before: timing.LimiterState,
     ) -> None:
         await (await self.private_store()).put(
             LIMITER,
@@ -233,6 +245,8 @@ class Outbox:
             now=now,
             expires_at=now + timedelta(days=1),
         )
+        if not state.pending and not before.pending:
+            return  # nothing waited, nothing waits: the scheduler has nothing to look at
         key = f"limiter:{self.channel}:{recipient}"
         doc: Doc | None = None
         if state.pending and state.flush_at is not None:
@@ -246,26 +260,33 @@ class Outbox:
             }
         await self.readmodels.commit(PENDING, 0, {key: doc}, None)
 
-    async def deliver(self, outgoing: Outgoing) -> None:
-        """Send, then record it sent under each event it stands for."""
+    async def deliver(
+        self, outgoing: Outgoing, records: dict[str, Doc | None] | None = None
+    ) -> None:
+        """Send, then record it sent under each event it stands for (into ``records``, for
+        the caller to write with others, or at once)."""
         try:
             delivered = await self.sender.send(outgoing)
         except Retry:
             raise
         except Exception as exc:  # a channel's unexpected failure is a retry, not a loss
             raise Retry(repr(exc)) from exc
-        await self._record(
+        made = self._record(
             outgoing.recipient, outgoing.school_id, outgoing.kind, outgoing.event_ids, delivered
         )
+        if records is not None:
+            records.update(made)
+        else:
+            await self.readmodels.commit(SENT, 0, made, None)
 
-    async def _record(
+    def _record(
         self,
         recipient: str,
         school_id: str,
         kind: str,
         event_ids: tuple[str, ...],
         delivered: bool,
-    ) -> None:
+    ) -> dict[str, Doc | None]:
         record = {
             "channel": str(self.channel),
             "recipient": recipient,
@@ -275,10 +296,7 @@ class Outbox:
             "outcome": "sent" if delivered else "nowhere",
             "together": len(event_ids),
         }
-        changes: dict[str, Doc | None] = {
-            _sent_key(self.channel, event_id, recipient): record for event_id in event_ids
-        }
-        await self.readmodels.commit(SENT, 0, changes, None)
+        return {_sent_key(self.channel, event_id, recipient): record for event_id in event_ids}
 
     # -- the scheduler's side: what is due --------------------------------------------------
 
@@ -313,9 +331,9 @@ class Outbox:
         recipient, school_id = first["recipient"], first["school_id"]
         if first["route"] == "limiter":
             async with self._locks[recipient]:
-                state = await self._limiter(recipient, now)
-                notice, state = timing.flush(state, now, self.limits)
-                await self._keep_limiter(recipient, school_id, state, now)
+                before = await self._limiter(recipient, now)
+                notice, state = timing.flush(before, now, self.limits)
+                await self._keep_limiter(recipient, school_id, state, now, before)
             if notice is None:
                 return 0
             await self.deliver(

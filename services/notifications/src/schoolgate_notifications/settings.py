@@ -16,11 +16,6 @@ class NotificationsSettings(Settings):
         default="http://localhost:8000",
         description="The address families open Schoolgate at: links in emails point there.",
     )
-    push_subject: str = Field(
-        default="",
-        description="A mailto: or https: address push services may contact about this"
-        " deployment's pushes (RFC 8292); default: the public address.",
-    )
     push_most: int = Field(default=5, ge=1, le=100, description="Pushes per window, per person.")
     push_window_seconds: float = Field(default=600, ge=0, le=86_400)
     push_gap_seconds: float = Field(
@@ -43,8 +38,12 @@ class NotificationsSettings(Settings):
 
     @property
     def vapid_subject(self) -> str:
-        if self.push_subject:
-            return self.push_subject
+        """Whom push services may contact (RFC 8292): ``push_contact``, else the public
+        address when it is https. A school on plain http (a trial on one machine) signs with
+        an address that reaches nobody; Apple's push service refuses those, so the README
+        says to set SCHOOLGATE_PUSH_CONTACT."""
+        if self.push_contact:
+            return self.push_contact
         if self.public_base_url.startswith("https://"):
             return self.public_base_url
         return "mailto:schoolgate@localhost.invalid"
