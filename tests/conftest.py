@@ -267,9 +267,11 @@ async def points_client(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def start_embedded(tmp: Path, *, demo: bool = True) -> tuple[str, Process]:
+def start_embedded(
+    tmp: Path, *, demo: bool = True, env: dict[str, str] | None = None
+) -> tuple[str, Process]:
     """Schoolgate as `make demo` (or, not ``demo``, `make run`) starts it, on data directory
-    ``tmp``: its URL, once ready."""
+    ``tmp``: its URL, once ready. ``env``: more SCHOOLGATE_* settings (a mail server)."""
     port = free_port()
     proc = Process(
         "embedded",
@@ -280,6 +282,7 @@ def start_embedded(tmp: Path, *, demo: bool = True) -> tuple[str, Process]:
             "SCHOOLGATE_PORT": str(port),
             "SCHOOLGATE_ENVIRONMENT": "development",
             "SCHOOLGATE_DEMO": "1" if demo else "0",
+            **(env or {}),
         },
         tmp,
     ).start()
