@@ -991,6 +991,7 @@ def create_app(gateway: Gateway) -> FastAPI:
         board.router,
         own_account,
         password_reset.router,
+        password_reset.email_router,
         api,
         pages,
         StaticFiles.load().router(),

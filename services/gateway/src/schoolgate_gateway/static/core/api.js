@@ -81,6 +81,7 @@ export const URLS = {
   secondFactorConfirm: "/api/me/second-factor/confirm",
   secondFactorOff: "/api/me/second-factor/off",
   setup: "/api/setup",
+  email: "/api/email",
   passwordReset: "/api/password-reset",
   passwordResetCheck: "/api/password-reset/check",
   passwordResetNew: "/api/password-reset/new-password",

@@ -7,7 +7,7 @@ import { say, warn, working } from "../core/messages.js";
 import { go } from "../core/router.js";
 
 export async function forgotView() {
-  const { email: mail } = await api("GET", URLS.passwordReset);
+  const { email: mail } = await api("GET", URLS.email);
   if (mail !== "configured") {
     return section(
       "Forgotten password",
