@@ -183,10 +183,12 @@ def render_notification(
     school: str | None = None,
     action: tuple[str, str] | None = None,
     unsubscribe: str | None = None,
+    reason: str | None = None,
 ) -> Rendered:
     """A notification as plain text and as HTML: a greeting, the title, its lines, an
     optional button (``action``: its words and its link), and a footer with the
-    unsubscribe link (or, without one, the words saying why it cannot be turned off).
+    unsubscribe link (or, without one, ``reason`` it was sent: by default, that account
+    notices cannot be turned off).
     Every argument is text, never markup: the HTML escapes it."""
     words = words_for(language)
 
@@ -226,8 +228,9 @@ def render_notification(
             f'<a href="{esc(unsubscribe)}">{esc(words["unsubscribe"])}</a>',
         ]
     else:
-        text.append(words["cannot_stop"])
-        footer.append(esc(words["cannot_stop"]))
+        why = reason if reason is not None else words["cannot_stop"]
+        text.append(why)
+        footer.append(esc(why))
     body.append(f'<p style="color:#4b5563;font-size:.9em">{"<br>".join(footer)}</p>')
     document = (
         f'<!doctype html><html lang="{esc(language)}"><head><meta charset="utf-8">'
