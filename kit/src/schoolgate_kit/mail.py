@@ -319,8 +319,9 @@ class Mailer:
             except aiosmtplib.SMTPServerDisconnected:
                 if not reused:
                     raise
-                # the server closed the connection while it sat idle, before this message
-                # began (a dropped envelope is never half-accepted): once more, afresh
+                # the server closed the connection while it sat idle: once more, afresh. (A
+                # drop after the server took the message but before it said so would send
+                # it twice: rarer, and kinder, than losing it.)
                 await _close(connection)
                 connection = None
                 connection = await self._connect()

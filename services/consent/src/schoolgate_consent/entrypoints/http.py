@@ -264,7 +264,7 @@ class AddressRefused(Problem):
 @school.post(
     "/invites/{invite_id}/email",
     status_code=204,
-    responses=problem_responses(403, 404, 409, 503),
+    responses=problem_responses(401, 403, 404, 409, 503),
 )
 async def email_letter(
     school_id: PathId,
