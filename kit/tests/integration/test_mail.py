@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.message import Message
 
 import pytest
 from pydantic import SecretStr
@@ -38,7 +38,7 @@ async def mailer(server: LoopbackSmtp) -> AsyncIterator[Mailer]:
     await made.close()
 
 
-def a_message(to: str, title: str = "Ada got a point", **extra: str) -> EmailMessage:
+def a_message(to: str, title: str = "Ada got a point", **extra: str) -> Message:
     rendered = render_notification(
         title=title,
         lines=["For kindness, in Oak class."],
@@ -117,6 +117,41 @@ async def test_hostile_text_is_escaped_in_html_and_cannot_add_headers(
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;" in html
     assert "Hello &lt;b&gt;Sam&lt;/b&gt;," in html
     assert "<script>alert(1)</script>" in arrived.body("plain")  # plain text is plain
+
+
+async def test_names_and_subjects_in_any_script_arrive_as_written(
+    server: LoopbackSmtp, mailer: Mailer
+) -> None:
+    rendered = render_notification(
+        title="Zoë's class: Ünal got a point ★ " + "and a subject longer than one line " * 3,
+        lines=["Çok iyi!"],
+    )
+    message = compose(
+        sender="École Élan <schoolgate@elm.example>",
+        to="zoe@family.example",
+        to_name='Zoë Ó\'Brien, "Mum"',
+        subject=rendered.subject,
+        text=rendered.text,
+        html_body=rendered.html,
+        now=NOW,
+    )
+    await mailer.send(message)
+    arrived = server.to("zoe@family.example")[0]
+    assert arrived.message["Subject"] == rendered.subject.strip()
+    assert arrived.message["Subject"].startswith("Zoë's class: Ünal got a point ★ and")
+    assert arrived.message["From"].addresses[0].display_name == "École Élan"
+    to = arrived.message["To"].addresses[0]
+    assert (to.display_name, to.addr_spec) == ('Zoë Ó\'Brien, "Mum"', "zoe@family.example")
+    assert "Çok iyi!" in arrived.body("plain") and "Çok iyi!" in arrived.body("html")
+    with pytest.raises(ValueError):
+        compose(
+            sender=SENDER,
+            to="a@x.example\r\nBcc: b@y.example",
+            subject="s",
+            text="t",
+            html_body="h",
+            now=NOW,
+        )
 
 
 async def test_a_language_without_words_falls_back_to_english() -> None:

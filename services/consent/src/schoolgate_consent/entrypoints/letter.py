@@ -4,7 +4,7 @@ to follow), and what to do with them."""
 from __future__ import annotations
 
 from datetime import datetime
-from email.message import EmailMessage
+from email.message import Message
 from html import escape
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -34,7 +34,7 @@ def letter_email(
     sender: str,
     to: str,
     now: datetime,
-) -> EmailMessage:
+) -> Message:
     """The letter as an email: the same words, a button instead of the QR code."""
     url = join_url(public_base_url, code)
     rendered = render_notification(
