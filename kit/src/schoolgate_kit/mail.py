@@ -292,8 +292,9 @@ class Mailer:
     """Sends emails over at most ``connections`` SMTP connections, kept open between sends.
 
     Every wait is bounded: connecting and each SMTP command by ``timeout``; a send waiting
-    for a free connection by ``timeout`` too (then ``TemporaryFailure``), so a stuck server
-    holds a caller seconds, never forever.
+    for a free connection by ``wait_seconds`` (then ``TemporaryFailure``), so a stuck server
+    holds a caller a minute at most, never forever. A fan-out far larger than the pool
+    should bound its own concurrency (a consumer's prefetch does) rather than queue here.
     """
 
     def __init__(
@@ -303,6 +304,7 @@ class Mailer:
         *,
         connections: int = 4,
         timeout: float = 10.0,
+        wait_seconds: float = 60.0,
         idle_seconds: float = 60.0,
         tls_context: ssl.SSLContext | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -310,6 +312,7 @@ class Mailer:
         self.server = server
         self.sender = sender
         self._timeout = timeout
+        self._wait_seconds = wait_seconds
         self._idle_seconds = idle_seconds
         self._tls_context = tls_context
         self._clock = clock
@@ -337,7 +340,7 @@ class Mailer:
         if "From" not in message:
             message["From"] = self.sender
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self._wait_seconds):
                 await self._slots.acquire()
         except TimeoutError:
             raise TemporaryFailure("every connection to the mail server stayed busy") from None

@@ -219,3 +219,14 @@ def test_no_smtp_url_means_no_mailer_and_the_url_is_read_with_care() -> None:
     # the password never shows in the settings' text
     settings = Settings(smtp_url=SecretStr("smtp://u:hunter22@mail.example"))
     assert "hunter22" not in repr(settings)
+
+
+async def test_a_send_waits_for_a_busy_pool_only_so_long(server: LoopbackSmtp) -> None:
+    mailer = Mailer(SmtpServer.parse(server.url), SENDER, connections=1, wait_seconds=0.2)
+    await mailer._slots.acquire()  # the one connection busy with a send that never ends
+    with pytest.raises(TemporaryFailure, match="busy"):
+        await mailer.send(a_message("sam@family.example"))
+    mailer._slots.release()
+    await mailer.send(a_message("sam@family.example"))
+    await mailer.close()
+    assert len(server.to("sam@family.example")) == 1
