@@ -65,6 +65,8 @@ class _Handler:
     ) -> str:
         answer = self._server.refusals.get(address.lower())
         if answer is not None:
+            with self._server.lock:
+                self._server.refused.append(address.lower())
             return answer
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -109,6 +111,8 @@ class LoopbackSmtp:
         self.lock = threading.Lock()
         self.arrived: list[Arrived] = []
         self.refusals: dict[str, str] = {}
+        self.refused: list[str] = []
+        """Every address refused so far, as it was refused (once per try)."""
         self.connections_made = 0
         self.open_transports: set[asyncio.BaseTransport] = set()
         self._controller: _Controller | None = None
