@@ -271,7 +271,7 @@ def start_embedded(
     tmp: Path, *, demo: bool = True, env: dict[str, str] | None = None
 ) -> tuple[str, Process]:
     """Schoolgate as `make demo` (or, not ``demo``, `make run`) starts it, on data directory
-    ``tmp`` (with ``env`` added to its environment): its URL, once ready."""
+    ``tmp``: its URL, once ready. ``env``: more SCHOOLGATE_* settings (a mail server)."""
     port = free_port()
     proc = Process(
         "embedded",

@@ -103,3 +103,16 @@ async def test_a_leader_sees_every_invite_and_who_joined(embedded: str, browser:
     ).to_have_count(3)
     await expect(rows.filter(has_text="joined with the code")).to_have_count(3)
     await assert_accessible(leader)
+
+
+async def test_without_a_mail_server_a_forgotten_password_is_for_the_school_office(
+    embedded: str, browser: Browser
+) -> None:
+    page = await browser.new_page()
+    await page.goto(embedded)
+    await page.get_by_role("link", name="Forgot your password?").click()
+    await expect(page.get_by_role("heading", level=1, name="Forgotten password")).to_be_visible()
+    await expect(page.get_by_text("cannot send email")).to_be_visible()
+    await expect(page.get_by_text("Please ask the school office")).to_be_visible()
+    await expect(page.get_by_label("Email")).to_have_count(0)
+    await assert_accessible(page)

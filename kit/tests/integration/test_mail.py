@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.message import Message
 
 import pytest
 from pydantic import SecretStr
@@ -38,7 +38,7 @@ async def mailer(server: LoopbackSmtp) -> AsyncIterator[Mailer]:
     await made.close()
 
 
-def a_message(to: str, title: str = "Ada got a point", **extra: str) -> EmailMessage:
+def a_message(to: str, title: str = "Ada got a point", **extra: str) -> Message:
     rendered = render_notification(
         title=title,
         lines=["For kindness, in Oak class."],
@@ -119,6 +119,41 @@ async def test_hostile_text_is_escaped_in_html_and_cannot_add_headers(
     assert "<script>alert(1)</script>" in arrived.body("plain")  # plain text is plain
 
 
+async def test_names_and_subjects_in_any_script_arrive_as_written(
+    server: LoopbackSmtp, mailer: Mailer
+) -> None:
+    rendered = render_notification(
+        title="Zoë's class: Ünal got a point ★ " + "and a subject longer than one line " * 3,
+        lines=["Çok iyi!"],
+    )
+    message = compose(
+        sender="École Élan <schoolgate@elm.example>",
+        to="zoe@family.example",
+        to_name='Zoë Ó\'Brien, "Mum"',
+        subject=rendered.subject,
+        text=rendered.text,
+        html_body=rendered.html,
+        now=NOW,
+    )
+    await mailer.send(message)
+    arrived = server.to("zoe@family.example")[0]
+    assert arrived.message["Subject"] == rendered.subject.strip()
+    assert arrived.message["Subject"].startswith("Zoë's class: Ünal got a point ★ and")
+    assert arrived.message["From"].addresses[0].display_name == "École Élan"
+    to = arrived.message["To"].addresses[0]
+    assert (to.display_name, to.addr_spec) == ('Zoë Ó\'Brien, "Mum"', "zoe@family.example")
+    assert "Çok iyi!" in arrived.body("plain") and "Çok iyi!" in arrived.body("html")
+    with pytest.raises(ValueError):
+        compose(
+            sender=SENDER,
+            to="a@x.example\r\nBcc: b@y.example",
+            subject="s",
+            text="t",
+            html_body="h",
+            now=NOW,
+        )
+
+
 async def test_a_language_without_words_falls_back_to_english() -> None:
     rendered = render_notification(title="T", lines=[], language="zz", name="Sam")
     assert rendered.text.startswith("Hello Sam,")
@@ -184,3 +219,14 @@ def test_no_smtp_url_means_no_mailer_and_the_url_is_read_with_care() -> None:
     # the password never shows in the settings' text
     settings = Settings(smtp_url=SecretStr("smtp://u:hunter22@mail.example"))
     assert "hunter22" not in repr(settings)
+
+
+async def test_a_send_waits_for_a_busy_pool_only_so_long(server: LoopbackSmtp) -> None:
+    mailer = Mailer(SmtpServer.parse(server.url), SENDER, connections=1, wait_seconds=0.2)
+    await mailer._slots.acquire()  # the one connection busy with a send that never ends
+    with pytest.raises(TemporaryFailure, match="busy"):
+        await mailer.send(a_message("sam@family.example"))
+    mailer._slots.release()
+    await mailer.send(a_message("sam@family.example"))
+    await mailer.close()
+    assert len(server.to("sam@family.example")) == 1

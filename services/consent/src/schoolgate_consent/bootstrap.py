@@ -10,6 +10,7 @@ from datetime import datetime
 from schoolgate_kit.clock import utc_now
 from schoolgate_kit.eventstore import EventStore
 from schoolgate_kit.ids import new_id
+from schoolgate_kit.mail import Mailer
 from schoolgate_kit.readmodels import ReadModelStore
 
 from schoolgate_consent import domain
@@ -24,6 +25,8 @@ class Consent:
     readmodels: ReadModelStore
     private: PrivateStore
     clock: Callable[[], datetime] = utc_now
+    mailer: Mailer | None = None
+    """The deployment's mail server (invite letters by email); None where there is none."""
     new_id: Callable[[], uuid.UUID] = field(default=new_id)
     new_code: Callable[[], str] = field(default=domain.new_code)
 
@@ -42,4 +45,5 @@ def bootstrap(
         readmodels=readmodels,
         private=private or PrivateStore(settings.private_store_location(), clock=clock),
         clock=clock,
+        mailer=Mailer.from_settings(settings),
     )

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schoolgate_contracts.consent import RequestCause
 from schoolgate_kit.app import Kit, create_service_app
 from schoolgate_kit.identity import CurrentIdentity, Role
+from schoolgate_kit.mail import PermanentFailure, TemporaryFailure
 from schoolgate_kit.problems import Conflict, Forbidden, NotFound, Problem, problem_responses
 
 from schoolgate_consent import domain, handlers
@@ -29,6 +30,7 @@ from schoolgate_consent.deps import (
     GuardianReader,
     InviteManager,
     Inviter,
+    InviteScope,
     MediaSetter,
     ParentBeforeConduct,
     ParentIdentity,
@@ -45,7 +47,7 @@ from schoolgate_consent.deps import (
     letters_scope,
     shown_media,
 )
-from schoolgate_consent.entrypoints.letter import join_url, letter_html
+from schoolgate_consent.entrypoints.letter import join_url, letter_email, letter_html
 
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 NO_STORE = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
@@ -218,6 +220,22 @@ async def invite_letter(
     school_id: PathId, scope: InviteManager, consent: ConsentDep, correlation: CorrelationId
 ) -> HTMLResponse:
     """The printable letter for an open invite: its code and a QR code (recorded)."""
+    code, child = await _hand_out(school_id, scope, consent, correlation)
+    page = letter_html(
+        code=code,
+        child=child,
+        expires_at=scope.invite.expires_at,
+        public_base_url=consent.settings.public_base_url,
+        timezone=consent.settings.school_timezone,
+    )
+    return HTMLResponse(page, headers=NO_STORE)
+
+
+async def _hand_out(
+    school_id: str, scope: InviteScope, consent: Consent, correlation: str
+) -> tuple[str, str]:
+    """An open invite's code and child, recorded as handed out (printed or emailed) by the
+    one asking before either leaves: a code nobody can account for is never handed out."""
     invite = scope.invite
     if invite.code is None:
         raise domain.InviteNotOpen("that invite is no longer open: issue a new one")
@@ -227,14 +245,60 @@ async def invite_letter(
         actor=_actor(scope.identity.subject, school_id, correlation),
         consent=consent,
     )
-    page = letter_html(
-        code=invite.code,
-        child=await handlers.pupil_name(invite.pupil_id, consent=consent) or "your child",
-        expires_at=invite.expires_at,
+    child = await handlers.pupil_name(invite.pupil_id, consent=consent) or "your child"
+    return invite.code, child
+
+
+class LetterByEmail(Body):
+    email: Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+
+
+class CannotEmail(Problem):
+    status, slug, title = 503, "no-email", "This Schoolgate cannot send email"
+
+
+class AddressRefused(Problem):
+    status, slug, title = 422, "address-refused", "That email address takes no mail"
+
+
+@school.post(
+    "/invites/{invite_id}/email",
+    status_code=204,
+    responses=problem_responses(401, 403, 404, 409, 503),
+)
+async def email_letter(
+    school_id: PathId,
+    body: LetterByEmail,
+    scope: InviteManager,
+    consent: ConsentDep,
+    correlation: CorrelationId,
+) -> None:
+    """Email the letter of an open invite to a parent or carer (recorded as a print is)."""
+    mailer = consent.mailer
+    if mailer is None:
+        raise CannotEmail("This school's Schoolgate cannot send email: please print the letter.")
+    code, child = await _hand_out(school_id, scope, consent, correlation)
+    message = letter_email(
+        code=code,
+        child=child,
+        expires_at=scope.invite.expires_at,
         public_base_url=consent.settings.public_base_url,
         timezone=consent.settings.school_timezone,
+        sender=mailer.sender,
+        to=body.email.strip(),
+        now=consent.clock(),
     )
-    return HTMLResponse(page, headers=NO_STORE)
+    try:
+        await mailer.send(message)
+    except PermanentFailure:
+        raise AddressRefused(
+            "The family's mail server refused that address: check it, or print the letter."
+        ) from None
+    except TemporaryFailure:
+        raise CannotEmail(
+            "The mail server did not take the email just now: try again in a minute, or"
+            " print the letter."
+        ) from None
 
 
 class Done(BaseModel):
@@ -818,6 +882,8 @@ def create_app(consent: Consent) -> FastAPI:
         try:
             yield
         finally:
+            if consent.mailer is not None:
+                await consent.mailer.close()
             await consent.private.close()
 
     app = create_service_app(kit, routers=[router, school], lifespan=lifespan)

@@ -1,11 +1,15 @@
-"""The printable invite letter: the code, a QR code to scan, and what to do with them."""
+"""The invite letter, printed or emailed: the code, a QR code to scan (or, by email, a link
+to follow), and what to do with them."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from email.message import Message
 from html import escape
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
+
+from schoolgate_kit.mail import compose, render_notification
 
 from schoolgate_consent.adapters.qr import qr_svg
 from schoolgate_consent.domain import show_code
@@ -15,12 +19,52 @@ def join_url(public_base_url: str, code: str) -> str:
     return f"{public_base_url.rstrip('/')}/join?{urlencode({'code': code})}"
 
 
+def _until(expires_at: datetime, timezone: str) -> str:
+    local = expires_at.astimezone(ZoneInfo(timezone))
+    return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+def letter_email(
+    *,
+    code: str,
+    child: str,
+    expires_at: datetime,
+    public_base_url: str,
+    timezone: str,
+    sender: str,
+    to: str,
+    now: datetime,
+) -> Message:
+    """The letter as an email: the same words, a button instead of the QR code."""
+    url = join_url(public_base_url, code)
+    rendered = render_notification(
+        title="Join Schoolgate",
+        lines=[
+            f"This email invites a parent or carer of {child} to join the school on"
+            " Schoolgate, to see their news, points and photos and to message their teacher.",
+            f"Your code: {show_code(code)}",
+            f"The code works once, until {_until(expires_at, timezone)}. Keep it private:"
+            " whoever uses it joins as a parent or carer of this child. If it has expired or"
+            " been lost, ask the school office for a new one.",
+        ],
+        action=("Join with this code", url),
+        reason="A member of staff of your child's school sent you this letter.",
+    )
+    return compose(
+        sender=sender,
+        to=to,
+        subject=rendered.subject,
+        text=rendered.text,
+        html_body=rendered.html,
+        now=now,
+    )
+
+
 def letter_html(
     *, code: str, child: str, expires_at: datetime, public_base_url: str, timezone: str
 ) -> str:
     url = join_url(public_base_url, code)
-    local = expires_at.astimezone(ZoneInfo(timezone))
-    until = f"{local:%A} {local.day} {local:%B %Y}"
+    until = _until(expires_at, timezone)
     join_page = escape(f"{public_base_url.rstrip('/')}/join")
     return f"""<!doctype html>
 <html lang="en">

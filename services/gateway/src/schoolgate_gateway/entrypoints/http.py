@@ -992,6 +992,7 @@ def create_app(gateway: Gateway) -> FastAPI:
         unsubscribe.router,
         own_account,
         password_reset.router,
+        password_reset.email_router,
         api,
         pages,
         StaticFiles.load().router(),

@@ -7,8 +7,8 @@ Its link works once, for ``password_reset_minutes``, and only the newest one ask
 Choosing the new password signs the account out everywhere and signs nobody in: whoever
 reset it signs in next, with their second factor if they have one.
 
-Where no mail server is configured, ``GET /api/password-reset`` says so and the page tells
-people to ask the school office (a leader makes a set-up link).
+Where no mail server is configured, ``GET /api/email`` says so and the page tells people to
+ask the school office (a leader makes a set-up link); the invite letters page asks it too.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from schoolgate_gateway.bootstrap import Gateway
 from schoolgate_gateway.deps import Address, GatewayDep
 
 router = APIRouter(prefix="/api/password-reset", tags=["account"])
+email_router = APIRouter(prefix="/api/email", tags=["account"])
 log = structlog.get_logger()
 
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
@@ -92,9 +93,9 @@ class CannotEmail(Problem):
 LINK_USED = "This link has been used, has expired or was replaced by a newer one. Ask again."
 
 
-@router.get("", response_model=EmailStatus)
+@email_router.get("", response_model=EmailStatus)
 async def email_status(gateway: GatewayDep) -> EmailStatus:
-    """Whether this Schoolgate can send email (a reset link needs it)."""
+    """Whether this Schoolgate can send email (reset links and emailed letters need it)."""
     return EmailStatus(email="not configured" if gateway.mailer is None else "configured")
 
 

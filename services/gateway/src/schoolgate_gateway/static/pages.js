@@ -15,6 +15,8 @@ const mine = (load, name) => async (route) =>
 export const ROUTES = {
   join: { title: "Join", build: page(() => import("./pages/join.js"), "joinView") },
   setup: { title: "Choose your password", build: async (route) => (await import("./pages/setup.js")).setupView(route.token) },
+  forgot: { title: "Forgotten password", build: page(() => import("./pages/password-reset.js"), "forgotView") },
+  reset: { title: "Choose a new password", build: page(() => import("./pages/password-reset.js"), "resetView") },
   open: { title: "Open your school", build: async (route) => (await import("./pages/open-school.js")).openSchoolView(route.token) },
   board: { title: "Class board", build: page(() => import("./pages/board.js"), "boardView") },
   // messaging pages reached from the Messages page (signed in; the service decides who sees what)

@@ -1,10 +1,11 @@
 import { api, consent, URLS } from "../core/api.js";
-import { fill, h, heading, section, svgImage } from "../core/dom.js";
+import { field, fill, h, heading, section, svgImage } from "../core/dom.js";
 import { say, working } from "../core/messages.js";
 import { longDate } from "../core/words.js";
 import { pupilSelect } from "../ui/pickers.js";
 
 export async function invitesView() {
+  const { email: mail } = await api("GET", URLS.email);
   const result = h("div");
   const picker = await pupilSelect("Pupil", () => result.replaceChildren());
   const button = h("button", { type: "submit", text: "Make an invite letter" });
@@ -30,6 +31,7 @@ export async function invitesView() {
             class: "button-link",
             text: "Open the letter to print (opens in a new tab)",
           })),
+          mail === "configured" ? emailForm(invite, name) : null,
         ),
       );
       result.querySelector("h2").focus();
@@ -42,4 +44,20 @@ export async function invitesView() {
     form,
     result,
   );
+}
+
+/** Email the letter to the family instead of (or as well as) printing it. */
+function emailForm(invite, name) {
+  const email = h("input", { type: "email", autocomplete: "off", required: true });
+  const button = h("button", { type: "submit", class: "secondary", text: "Email the letter" });
+  const form = h("form", { class: "stack" }, field("Or email it to the parent or carer", { control: email, hint: "Their email address. The code in it works once, as on paper." }), button);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    working(button, "Sending…", async () => {
+      await api("POST", consent(`/invites/${encodeURIComponent(invite.invite_id)}/email`), { email: email.value.trim() });
+      email.value = "";
+      say(`The letter for ${name} is on its way by email.`);
+    });
+  });
+  return form;
 }

@@ -37,6 +37,7 @@ export function signInView() {
     "Sign in",
     h("p", { text: "For parents, carers and school staff." }),
     form,
+    h("p", null, h("a", { href: "#forgot", text: "Forgot your password?" })),
     h("h2", { text: "Other ways in" }),
     h(
       "ul",
