@@ -113,6 +113,7 @@ def compose(
     language: str = "en",
     to_name: str | None = None,
     unsubscribe: str | None = None,
+    message_id: str | None = None,
 ) -> Message:
     """An email with a plain-text and an HTML body (multipart/alternative: the mail app
     shows the best it can). ``unsubscribe``, an https link answering a POST, adds the
@@ -127,7 +128,11 @@ def compose(
     message["From"] = _mailbox(*parseaddr(sender))
     message["To"] = _mailbox(to_name or "", to)
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=_domain(sender))
+    # ``message_id``: the same for every try of one email (made from what it is about and for
+    # whom), so a resend after a crash is one message to the reader's mail app, not two
+    message["Message-ID"] = (
+        f"<{message_id}@{_domain(sender)}>" if message_id else make_msgid(domain=_domain(sender))
+    )
     message["Content-Language"] = _plain(language)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
     if unsubscribe is not None:

@@ -6,13 +6,15 @@ send it (no device, no address, a bounce), and ``Retry`` when it should be tried
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
 from schoolgate_kit import unsubscribe
-from schoolgate_kit.contacts import Contacts
+from schoolgate_kit.contacts import Contact, Contacts
 from schoolgate_kit.identity import Identity, Role
 from schoolgate_kit.mail import (
     Mailer,
@@ -30,6 +32,14 @@ from schoolgate_notifications.preferences import LOCKED, Channel, Kind
 log = structlog.get_logger()
 
 
+def _message_id(outgoing: Outgoing) -> str:
+    """One email's own id: the same whenever it is sent again (after a crash, a retry)."""
+    made = hashlib.sha256(
+        "|".join((outgoing.recipient, outgoing.kind, *outgoing.event_ids)).encode()
+    ).hexdigest()
+    return f"{made[:32]}.notification"
+
+
 @dataclass
 class PushChannel:
     """Every device the person turned notifications on for; a device its push service says
@@ -40,13 +50,13 @@ class PushChannel:
     clock: Callable[[], datetime]
     channel: Channel = Channel.push
 
-    async def reachable(self, recipient: str) -> bool:
-        return bool(await push.subscriptions_of(await self.private(), recipient, now=self.clock()))
+    async def reachable(self, recipient: str) -> list[push.Subscription]:
+        return await push.subscriptions_of(await self.private(), recipient, now=self.clock())
 
-    async def send(self, outgoing: Outgoing) -> bool:
+    async def send(self, outgoing: Outgoing, route: Any = None) -> bool:
         private = await self.private()
         now = self.clock()
-        devices = await push.subscriptions_of(private, outgoing.recipient, now=now)
+        devices = route or await push.subscriptions_of(private, outgoing.recipient, now=now)
         if not devices:
             return False
         message = push.PushMessage(
@@ -86,13 +96,13 @@ class EmailChannel:
         token = unsubscribe.sign(who, kind, secret=self.secret, now=self.clock())
         return f"{self.public_base_url.rstrip('/')}/api/unsubscribe?t={token}"
 
-    async def reachable(self, recipient: str) -> bool:
+    async def reachable(self, recipient: str) -> Contact | None:
         contact = await Contacts(await self.private()).get(recipient, self.clock())
-        return contact is not None and bool(contact.email)
+        return contact if contact is not None and contact.email else None
 
-    async def send(self, outgoing: Outgoing) -> bool:
+    async def send(self, outgoing: Outgoing, route: Any = None) -> bool:
         now = self.clock()
-        contact = await Contacts(await self.private()).get(outgoing.recipient, now)
+        contact = route or await Contacts(await self.private()).get(outgoing.recipient, now)
         if contact is None or not contact.email:
             return False
         link = self._unsubscribe_link(outgoing)
@@ -110,6 +120,7 @@ class EmailChannel:
             unsubscribe=link,
         )
         message = compose(
+            message_id=_message_id(outgoing),
             sender=self.mailer.sender,
             to=contact.email,
             to_name=contact.name or None,

@@ -52,6 +52,9 @@ SENT = "notifications.sent"
 LIMITER = "notifications.limiter"
 FLUSHING = "notifications.flushing"
 CLAIM_FOR = timedelta(minutes=10)
+RECORD_EVERY = 50
+"""Sends recorded in one write: a crash can make at most these (and those in flight) go
+again, each under the same email id and push tag, so a person still sees one."""
 
 
 @dataclass(frozen=True)
@@ -80,11 +83,12 @@ class Sender(Protocol):
 
     channel: Channel
 
-    async def reachable(self, recipient: str) -> bool:
-        """Whether the person has anywhere to send to (a device, an address) at all."""
+    async def reachable(self, recipient: str) -> Any:
+        """Where the person can be reached (their devices, their address), or nothing: given
+        back to ``send``, so it is looked up once."""
         ...
 
-    async def send(self, outgoing: Outgoing) -> bool: ...
+    async def send(self, outgoing: Outgoing, route: Any = None) -> bool: ...
 
 
 class Retry(RuntimeError):
@@ -194,10 +198,10 @@ class Outbox:
     async def _push(self, note: Note, item: timing.Item, records: dict[str, Doc | None]) -> None:
         """Through the person's limiter: now, or collapsed with what else comes soon. A
         person with no device is not counted: their first device's first push goes now."""
-        if not await self.sender.reachable(note.recipient):
-            records.update(
-                self._record(note.recipient, note.school_id, note.kind, (item.event_id,), False)
-            )
+        route = await self.sender.reachable(note.recipient)
+        if not route:
+            made = self._record(note.recipient, note.school_id, note.kind, (item.event_id,), False)
+            records.update(made)
             return
         async with self._locks[note.recipient]:
             now = self.clock()
@@ -224,6 +228,7 @@ class Outbox:
                     replaces=notice.replaces,
                 ),
                 records,
+                route,
             )
 
     async def _limiter(self, recipient: str, now: datetime) -> timing.LimiterState:
@@ -261,12 +266,15 @@ class Outbox:
         await self.readmodels.commit(PENDING, 0, {key: doc}, None)
 
     async def deliver(
-        self, outgoing: Outgoing, records: dict[str, Doc | None] | None = None
+        self,
+        outgoing: Outgoing,
+        records: dict[str, Doc | None] | None = None,
+        route: Any = None,
     ) -> None:
-        """Send, then record it sent under each event it stands for (into ``records``, for
-        the caller to write with others, or at once)."""
+        """Send, then record it sent under each event it stands for (into ``records``, written
+        with others every ``RECORD_EVERY``, or at once)."""
         try:
-            delivered = await self.sender.send(outgoing)
+            delivered = await self.sender.send(outgoing, route)
         except Retry:
             raise
         except Exception as exc:  # a channel's unexpected failure is a retry, not a loss
@@ -274,10 +282,14 @@ class Outbox:
         made = self._record(
             outgoing.recipient, outgoing.school_id, outgoing.kind, outgoing.event_ids, delivered
         )
-        if records is not None:
-            records.update(made)
-        else:
+        if records is None:
             await self.readmodels.commit(SENT, 0, made, None)
+            return
+        records.update(made)
+        if len(records) >= RECORD_EVERY:
+            written = dict(records)
+            records.clear()
+            await self.readmodels.commit(SENT, 0, written, None)
 
     def _record(
         self,

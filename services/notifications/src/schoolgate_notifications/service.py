@@ -5,6 +5,7 @@ due (digests, held summaries, collapsed pushes)."""
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -46,10 +47,10 @@ class NoMailServer:
 
     channel = Channel.email
 
-    async def reachable(self, recipient: str) -> bool:
-        return False
+    async def reachable(self, recipient: str) -> None:
+        return None
 
-    async def send(self, outgoing: Outgoing) -> bool:
+    async def send(self, outgoing: Outgoing, route: Any = None) -> bool:
         return False
 
 
@@ -64,6 +65,7 @@ class Workers:
     _push: push.PushSender | None = None
     _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
     outboxes: list[Outbox] = field(default_factory=list)
+    _school_names: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         mailer = Mailer.from_settings(self.settings)
@@ -105,8 +107,15 @@ class Workers:
             return self._push
 
     async def school_name(self, school_id: str) -> str:
+        """For an email's footer; kept a minute, as a fan-out asks it for every family."""
+        now = time.monotonic()
+        kept = self._school_names.get(school_id)
+        if kept is not None and now - kept[1] < 60:
+            return kept[0]
         doc = await self.parts.readmodels.get(SCHOOLS, school_id) or {}
-        return str(doc.get("name") or "")
+        name = str(doc.get("name") or "")
+        self._school_names[school_id] = (name, now)
+        return name
 
     async def schedule(self) -> None:
         await Scheduler(self.outboxes, every=self.settings.notifications_flush_every_seconds).run()
