@@ -27,6 +27,7 @@ from schoolgate_kit.testing.push_service import BrowserSubscription, LoopbackPus
 from schoolgate_kit.testing.roster import school_facts, seed_school
 from schoolgate_kit.testing.smtp import LoopbackSmtp
 from schoolgate_notifications import push
+from schoolgate_notifications.delivery import SENT
 from schoolgate_notifications.reactors import CENTRE, HANDLED
 
 from ..conftest import Cluster, PrivateBroker, until  # type: ignore[import-not-found]
@@ -88,9 +89,9 @@ async def post_story(tmp: Path) -> None:
     await store.close()
 
 
-def handled(tmp: Path) -> int:
+def count(tmp: Path, projection: str) -> int:
     rows = query(
-        tmp / "readmodels.db", "SELECT count(*) FROM documents WHERE projection = ?", HANDLED
+        tmp / "readmodels.db", "SELECT count(*) FROM documents WHERE projection = ?", projection
     )
     return int(str(rows[0][0])) if rows else 0
 
@@ -114,8 +115,16 @@ async def test_a_fan_out_survives_a_broker_restart_and_a_killed_worker(
                 worker = cluster.process(
                     "notifications-worker", "schoolgate_notifications", "work", **env
                 )
-                # every family is first told it is linked to its child
-                await until(lambda: handled(tmp_path) >= FAMILIES, within=120, why="links told")
+                # every family is first told it is linked to its child, in the app, by push
+                # and by email: the story's fan-out starts after all of that
+                await until(
+                    lambda: (
+                        count(tmp_path, HANDLED) >= FAMILIES
+                        and count(tmp_path, SENT) >= 2 * FAMILIES
+                    ),
+                    within=120,
+                    why="links told",
+                )
                 await post_story(tmp_path)
 
                 def stories() -> list[str]:
