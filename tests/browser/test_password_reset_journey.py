@@ -143,3 +143,37 @@ async def test_a_parent_chooses_the_round_up_for_stories_and_messages_at_once(
     await expect(parent.get_by_text("New story for Oak")).to_be_visible()
     await expect(parent.get_by_text("Message from Ms Oak about Ada")).to_be_visible()
     await assert_accessible(parent)
+
+
+async def test_a_leader_sets_the_round_up_and_sends_an_emergency_notice(
+    school_with_mail: tuple[str, LoopbackSmtp], browser: Browser
+) -> None:
+    base, mail = school_with_mail
+    leader = await new_phone(browser)
+    await sign_in(leader, base, LEADER["email"], LEADER["password"])
+    await leader.goto(f"{base}/#school-notifications")
+    await expect(
+        leader.get_by_role("heading", level=1, name="School notifications")
+    ).to_be_visible()
+    await assert_accessible(leader)
+    await leader.get_by_label("The daily round-up goes at").fill("18:15")
+    await leader.get_by_role("button", name="Save the time").click()
+    await expect(leader.locator("#status")).to_contain_text("18:15")
+    await leader.get_by_label("What families need to know").fill(
+        "Snow: the school is closed today."
+    )
+    await leader.get_by_role("button", name="Send to every family now").click()
+    # the browser itself asks for the confirmation first
+    await leader.get_by_label("I understand this reaches every family now").check()
+    await leader.get_by_role("button", name="Send to every family now").click()
+    await expect(leader.locator("#status")).to_contain_text("Every family is being told now")
+
+    def urgent() -> list[str]:
+        return [
+            m.body("plain")
+            for m in mail.to("parent2@demo.school")
+            if m.message["Subject"] == "Demo Primary School: urgent"
+        ]
+
+    await until(urgent, within=20, why="the emergency email")
+    assert "Snow: the school is closed today." in urgent()[0]

@@ -119,6 +119,10 @@ class Outbox:
     """Opened on first use: the reactors are made before any loop runs."""
     clock: Callable[[], datetime]
     limits: timing.Limits = timing.LIMITS
+    retry_after: tuple[float, ...] = (1.0, 5.0, 15.0)
+    """Seconds before each new try of the sends that failed, within one delivery of an event;
+    then the bus delivers it again (``SCHOOLGATE_CONSUMER_MAX_DELIVERIES`` times) and at last
+    dead-letters it."""
     _locks: dict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
 
     @property
@@ -140,8 +144,7 @@ class Outbox:
         )
         now = self.clock()
         filed: dict[str, Doc] = {}
-        failures: list[BaseException] = []
-        sends = []
+        sends: list[tuple[Note, timing.Item]] = []
         records: dict[str, Doc | None] = {}
         for note, key in zip(notes, keys, strict=True):
             if _sent_key(self.channel, event_id, note.recipient) in done:
@@ -155,7 +158,7 @@ class Outbox:
             item = item_of(note, event_id, recorded.metadata.occurred_at)
             batch = planned.batch(note.recipient)
             if planned.route is timing.Route.now:
-                sends.append(self._now(note, item, records))
+                sends.append((note, item))
             elif batch is not None:
                 filed[f"{batch}:{event_id}"] = {
                     "batch": batch,
@@ -169,14 +172,26 @@ class Outbox:
                 }
         if filed:
             await self.readmodels.commit(PENDING, 0, filed, None)
-        for outcome in await asyncio.gather(*sends, return_exceptions=True):
-            if isinstance(outcome, BaseException):
-                failures.append(outcome)
+        failures: list[BaseException] = []
+        for pause in (0.0, *self.retry_after):
+            # a mail server restarting or a push service busy for a moment: the sends that
+            # failed are tried again here, later each time, before the bus's own tries
+            await asyncio.sleep(pause)
+            outcomes = await asyncio.gather(
+                *(self._now(note, item, records) for note, item in sends), return_exceptions=True
+            )
+            failed = [
+                (s, o) for s, o in zip(sends, outcomes, strict=True) if isinstance(o, BaseException)
+            ]
+            sends = [s for s, _ in failed]
+            failures = [o for _, o in failed]
+            if not sends:
+                break
         # what went is recorded in one write, before a failure asks for the event again
         if records:
             await self.readmodels.commit(SENT, 0, records, None)
         if failures:
-            raise Retry(f"{len(failures)} of {len(sends)} sends failed: {failures[0]!r}")
+            raise Retry(f"{len(failures)} sends failed, tried again: {failures[0]!r}")
 
     async def _now(self, note: Note, item: timing.Item, records: dict[str, Doc | None]) -> None:
         if self.channel is Channel.push:

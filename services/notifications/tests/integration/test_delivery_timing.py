@@ -14,6 +14,7 @@ push service that checks VAPID and decrypts.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -96,7 +97,7 @@ def email_outbox(
         public_base_url="https://school.example",
         school_names=school_name,
     )
-    return Outbox(channel, readmodels, opened, clock)
+    return Outbox(channel, readmodels, opened, clock, retry_after=(0.0,))
 
 
 def event(at: datetime) -> RecordedEvent:
@@ -256,3 +257,22 @@ async def test_three_points_in_a_minute_buzz_once_then_say_three(
             received = service.received(device)
             assert [p["title"] for p in received] == ["Ada got 1 point", "Ada got 3 points"]
             assert received[0]["tag"] == received[1]["tag"]  # the phone shows one
+
+
+async def test_a_mail_server_back_within_seconds_is_tried_again_before_the_bus(
+    stores: tuple[SqliteReadModelStore, SqlitePrivateStore], smtp: LoopbackSmtp
+) -> None:
+    _, private = stores
+    clock = ManualClock(FRIDAY + timedelta(hours=10))
+    await Contacts(private).set("parent:p9", "p9@home.example", "en", "", clock())
+    outbox = email_outbox(stores, smtp, clock)
+    outbox.retry_after = (0.3,)
+    smtp.defer("p9@home.example")
+    note = Note("parent:p9", "parent", SCHOOL, "messages", "Message from Ms Oak", "", "#messages")
+
+    async def back_soon() -> None:
+        await asyncio.sleep(0.1)
+        smtp.accept("p9@home.example")
+
+    await asyncio.gather(outbox.handle(event(clock()), [note]), back_soon())
+    assert len(smtp.to("p9@home.example")) == 1
