@@ -271,8 +271,11 @@ def start_embedded(
     tmp: Path, *, demo: bool = True, env: dict[str, str] | None = None
 ) -> tuple[str, Process]:
     """Schoolgate as `make demo` (or, not ``demo``, `make run`) starts it, on data directory
-    ``tmp``: its URL, once ready. ``env``: more SCHOOLGATE_* settings (a mail server)."""
+    ``tmp``: its URL, once ready. ``env``: more SCHOOLGATE_* settings (a mail server; a
+    public address of ``"this server"`` for links in emails that lead back to it)."""
     port = free_port()
+    if env and env.get("SCHOOLGATE_PUBLIC_BASE_URL") == "this server":
+        env = {**env, "SCHOOLGATE_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     proc = Process(
         "embedded",
         ["schoolgate_embedded"],
@@ -282,8 +285,6 @@ def start_embedded(
             "SCHOOLGATE_PORT": str(port),
             "SCHOOLGATE_ENVIRONMENT": "development",
             "SCHOOLGATE_DEMO": "1" if demo else "0",
-            # links in emails point at this server
-            "SCHOOLGATE_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
             **(env or {}),
         },
         tmp,

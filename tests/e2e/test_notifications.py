@@ -80,6 +80,7 @@ def school(tmp_path_factory: pytest.TempPathFactory, smtp: LoopbackSmtp) -> Iter
         "SCHOOLGATE_SMTP_URL": smtp.url,
         "SCHOOLGATE_MAIL_FROM": "Demo Primary <office@demo.school>",
         "SCHOOLGATE_ALLOW_LOOPBACK_PUSH": "1",
+        "SCHOOLGATE_PUBLIC_BASE_URL": "this server",
         "SCHOOLGATE_NOTIFICATIONS_FLUSH_EVERY_SECONDS": "1",
         # a push a second at most, not a minute: the limiter's own tests use a clock
         "SCHOOLGATE_PUSH_GAP_SECONDS": "1",
@@ -94,10 +95,22 @@ def ids(school: str) -> dict[str, str]:
     return demo_ids(school)
 
 
+SUBSCRIBED: list[tuple[str, dict[str, str], str]] = []
+"""(server, session cookies, endpoint) of each device a test turned on."""
+
+
 @pytest.fixture
 async def pushes() -> AsyncIterator[LoopbackPushService]:
     async with LoopbackPushService() as service:
         yield service
+    # the devices go with their push service: later tests' pushes would find it gone
+    while SUBSCRIBED:
+        base, cookies, endpoint = SUBSCRIBED.pop()
+        async with httpx.AsyncClient(base_url=base, cookies=cookies) as client:
+            forgot = await client.request(
+                "DELETE", "/api/notifications/push/subscriptions", json={"endpoint": endpoint}
+            )
+            assert forgot.status_code == 200, forgot.text
 
 
 def subscribe(client: httpx.Client, service: LoopbackPushService) -> BrowserSubscription:
@@ -106,6 +119,7 @@ def subscribe(client: httpx.Client, service: LoopbackPushService) -> BrowserSubs
     device = service.new_subscription(key.json()["application_server_key"])
     answer = client.post("/api/notifications/push/subscriptions", json=device.to_json())
     assert answer.status_code == 201, answer.text
+    SUBSCRIBED.append((str(client.base_url).rstrip("/"), dict(client.cookies), device.endpoint))
     return device
 
 
@@ -187,7 +201,7 @@ async def test_a_message_from_school_comes_by_push_and_email_and_can_be_unsubscr
     assert message["Subject"] == "Message from Mrs Elm about Leo"
     assert message["From"] == "Demo Primary <office@demo.school>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    link = message["List-Unsubscribe"].strip("<>")
+    link = message["List-Unsubscribe"].strip().strip("<>")
     assert link.startswith(f"{school}/api/unsubscribe?t=")
     text, html = mail.body("plain"), mail.body("html")
     assert "marmalade" not in text + html  # who wrote, never what

@@ -8,8 +8,10 @@ entry at once, so an erased or closed account is written to no more.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from schoolgate_kit.private.port import PrivateStore
 
@@ -42,16 +44,23 @@ class Contacts:
 
     async def get(self, person_key: str, now: datetime) -> Contact | None:
         doc = await self.private.get(CONTACTS, person_key, now=now)
-        if doc is None:
-            return None
-        return Contact(
-            person_key=person_key,
-            email=doc.get("email"),
-            language=str(doc.get("language") or "en"),
-            name=str(doc.get("name") or ""),
-            updated_at=datetime.fromisoformat(doc["updated_at"]),
-        )
+        return None if doc is None else _contact(person_key, doc)
+
+    async def get_many(self, person_keys: Collection[str], now: datetime) -> dict[str, Contact]:
+        """Many people at once (a fan-out's), by key; those not in the book left out."""
+        docs = await self.private.get_many(CONTACTS, person_keys, now=now)
+        return {key: _contact(key, doc) for key, doc in docs.items()}
 
     async def forget(self, person_key: str) -> bool:
         """Whether there was an entry to remove."""
         return await self.private.delete(CONTACTS, person_key)
+
+
+def _contact(person_key: str, doc: Mapping[str, Any]) -> Contact:
+    return Contact(
+        person_key=person_key,
+        email=doc.get("email"),
+        language=str(doc.get("language") or "en"),
+        name=str(doc.get("name") or ""),
+        updated_at=datetime.fromisoformat(doc["updated_at"]),
+    )

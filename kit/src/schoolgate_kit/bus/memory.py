@@ -60,11 +60,16 @@ class InProcessBus:
 
     async def publish(self, messages: Sequence[Message]) -> None:
         for message in messages:
-            for name, queue in list(self._queues.items()):
-                if queue.handler is None:
-                    continue
-                if any(matches(b, message.routing_key) for b in queue.bindings):
-                    await self._deliver(name, queue.handler, message)
+            # each queue's consumer at once: one that is slow (a mail server timing out) holds
+            # back its own queue's next message, not the others' of this one
+            await asyncio.gather(
+                *(
+                    self._deliver(name, queue.handler, message)
+                    for name, queue in list(self._queues.items())
+                    if queue.handler is not None
+                    and any(matches(b, message.routing_key) for b in queue.bindings)
+                )
+            )
 
     async def _deliver(self, queue: str, handler: MessageHandler, message: Message) -> None:
         for attempt in range(1, self._max_deliveries + 1):

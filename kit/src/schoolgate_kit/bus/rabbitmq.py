@@ -232,6 +232,20 @@ class RabbitMqBus:
     async def consume(
         self, queue: str, bindings: Sequence[str], handler: MessageHandler
     ) -> _RabbitSubscription:
+        """Start consuming; a broker that goes away while a worker starts is waited for
+        (the robust connection comes back by itself), never a reason for the worker to die."""
+        pause = 0.2
+        while True:
+            try:
+                return await self._consume(queue, bindings, handler)
+            except (aiormq.exceptions.AMQPError, ConnectionError) as exc:
+                log.warning("consumer.start_failed", queue=queue, error=repr(exc))
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+
+    async def _consume(
+        self, queue: str, bindings: Sequence[str], handler: MessageHandler
+    ) -> _RabbitSubscription:
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=self._prefetch)
         declared = await self._declare(channel, queue, bindings)

@@ -12,11 +12,11 @@ replica set is required.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, AsyncMongoClient, ReplaceOne, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
@@ -65,6 +65,34 @@ class MongoPrivateStore:
     async def get(self, collection: str, key: str, *, now: datetime) -> Doc | None:
         found = await self._docs.find_one({"c": collection, "k": key, **_live(now)})
         return None if found is None else dict(found["doc"])
+
+    async def get_many(
+        self, collection: str, keys: Collection[str], *, now: datetime
+    ) -> dict[str, Doc]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        cursor = self._docs.find({"c": collection, "k": {"$in": wanted}, **_live(now)})
+        return {str(r["k"]): dict(r["doc"]) async for r in cursor}
+
+    async def put_many(
+        self,
+        collection: str,
+        docs: Mapping[str, Mapping[str, Any]],
+        *,
+        now: datetime,
+        expires_at: datetime | None = None,
+    ) -> None:
+        writes = [
+            ReplaceOne(
+                {"c": collection, "k": key},
+                self._record(collection, key, doc, None, expires_at),
+                upsert=True,
+            )
+            for key, doc in docs.items()
+        ]
+        if writes:
+            await self._docs.bulk_write(writes, ordered=False)
 
     async def put(
         self,
@@ -115,6 +143,20 @@ class MongoPrivateStore:
     async def in_group(self, collection: str, group: str, *, now: datetime) -> dict[str, Doc]:
         cursor = self._docs.find({"c": collection, "g": group, **_live(now)}).sort("k", ASCENDING)
         return {str(r["k"]): dict(r["doc"]) async for r in cursor}
+
+    async def in_groups(
+        self, collection: str, groups: Collection[str], *, now: datetime
+    ) -> dict[str, dict[str, Doc]]:
+        wanted = list(dict.fromkeys(groups))
+        if not wanted:
+            return {}
+        cursor = self._docs.find({"c": collection, "g": {"$in": wanted}, **_live(now)}).sort(
+            "k", ASCENDING
+        )
+        found: dict[str, dict[str, Doc]] = {}
+        async for r in cursor:
+            found.setdefault(str(r["g"]), {})[str(r["k"])] = dict(r["doc"])
+        return found
 
     async def delete_group(self, collection: str, group: str, *, keep: str | None = None) -> int:
         where: Record = {"c": collection, "g": group}

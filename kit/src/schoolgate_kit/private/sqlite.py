@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,8 @@ CREATE INDEX IF NOT EXISTS private_documents_by_expiry
 
 PURGE_EVERY = timedelta(minutes=1)
 LIVE = "(expires_at IS NULL OR expires_at > ?)"
+CHUNK = 500
+"""Keys per query of a many-key read: well under SQLite's limit on bound values."""
 
 
 def _stamp(at: datetime | None) -> float | None:
@@ -100,6 +102,49 @@ class SqlitePrivateStore:
             ).fetchone()
         )
         return None if row is None else dict(json.loads(row[0]))
+
+    async def get_many(
+        self, collection: str, keys: Collection[str], *, now: datetime
+    ) -> dict[str, Doc]:
+        await self._purge_if_due(now)
+        wanted = list(dict.fromkeys(keys))
+
+        def read(c: sqlite3.Connection) -> list[tuple[str, str]]:
+            rows: list[tuple[str, str]] = []
+            for start in range(0, len(wanted), CHUNK):
+                part = wanted[start : start + CHUNK]
+                marks = ",".join("?" * len(part))
+                rows += c.execute(
+                    "SELECT key, doc FROM private_documents"
+                    f" WHERE collection = ? AND key IN ({marks}) AND {LIVE}",
+                    (collection, *part, now.timestamp()),
+                ).fetchall()
+            return rows
+
+        return {str(k): dict(json.loads(d)) for k, d in await self._db.read(read)}
+
+    async def put_many(
+        self,
+        collection: str,
+        docs: Mapping[str, Mapping[str, Any]],
+        *,
+        now: datetime,
+        expires_at: datetime | None = None,
+    ) -> None:
+        rows = [
+            (collection, key, None, json.dumps(dict(doc)), _stamp(expires_at))
+            for key, doc in docs.items()
+        ]
+
+        def put(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                self._purge(conn, now.timestamp())
+                conn.executemany(
+                    "INSERT OR REPLACE INTO private_documents VALUES (?, ?, ?, ?, ?)", rows
+                )
+
+        if rows:
+            await self._db.write(put)
 
     async def put(
         self,
@@ -184,6 +229,29 @@ class SqlitePrivateStore:
             ).fetchall()
         )
         return {str(key): dict(json.loads(doc)) for key, doc in rows}
+
+    async def in_groups(
+        self, collection: str, groups: Collection[str], *, now: datetime
+    ) -> dict[str, dict[str, Doc]]:
+        await self._purge_if_due(now)
+        wanted = list(dict.fromkeys(groups))
+
+        def read(c: sqlite3.Connection) -> list[tuple[str, str, str]]:
+            rows: list[tuple[str, str, str]] = []
+            for start in range(0, len(wanted), CHUNK):
+                part = wanted[start : start + CHUNK]
+                marks = ",".join("?" * len(part))
+                rows += c.execute(
+                    "SELECT grp, key, doc FROM private_documents"
+                    f" WHERE collection = ? AND grp IN ({marks}) AND {LIVE} ORDER BY key",
+                    (collection, *part, now.timestamp()),
+                ).fetchall()
+            return rows
+
+        found: dict[str, dict[str, Doc]] = {}
+        for group, key, doc in await self._db.read(read):
+            found.setdefault(str(group), {})[str(key)] = dict(json.loads(doc))
+        return found
 
     async def delete_group(self, collection: str, group: str, *, keep: str | None = None) -> int:
         def delete(conn: sqlite3.Connection) -> int:

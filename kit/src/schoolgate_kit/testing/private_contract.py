@@ -68,6 +68,26 @@ class PrivateStoreContract:
         assert await private.in_group(c, "acct-1", now=NOW) == {}
         assert list(await private.in_group(c, "acct-2", now=NOW)) == ["s4"]
 
+    async def test_many_are_read_and_written_at_once(self, private: PrivateStore) -> None:
+        c = self.name()
+        await private.put_many(c, {f"k{n}": {"n": n} for n in range(1_200)}, now=NOW)
+        await private.put(c, "gone", {"n": -1}, now=NOW, expires_at=NOW)
+        keys = [f"k{n}" for n in range(0, 1_200, 2)] + ["missing", "gone", "k0"]
+        found = await private.get_many(c, keys, now=NOW)
+        assert found == {f"k{n}": {"n": n} for n in range(0, 1_200, 2)}
+        assert await private.get_many(c, [], now=NOW) == {}
+        await private.put_many(c, {"k1": {"n": "again"}}, now=NOW, expires_at=LATER)
+        assert await private.get(c, "k1", now=NOW) == {"n": "again"}
+        assert await private.get(c, "k1", now=LATER) is None
+
+    async def test_many_groups_are_read_at_once(self, private: PrivateStore) -> None:
+        c = self.name()
+        for key, group in (("s1", "g1"), ("s2", "g1"), ("s3", "g2"), ("s4", "g3")):
+            await private.put(c, key, {"k": key}, now=NOW, group=group, expires_at=LATER)
+        found = await private.in_groups(c, ["g1", "g2", "nobody"], now=NOW)
+        assert found == {"g1": {"s1": {"k": "s1"}, "s2": {"k": "s2"}}, "g2": {"s3": {"k": "s3"}}}
+        assert await private.in_groups(c, ["g1"], now=LATER) == {}
+
     async def test_a_counter_refuses_past_its_limit_until_its_window_ends(
         self, private: PrivateStore
     ) -> None:

@@ -30,7 +30,7 @@ test("an address-only page comes first, then the person's own, then their first 
 test("each kind of person gets their own pages, and a parent none of the staff tools", () => {
   const ids = (me) => pagesFor(me).map((p) => p.id);
   assert.deepEqual(ids(null), ["home", "card-not-valid", "pupil"]);
-  assert.deepEqual(ids({ role: "parent", children: [{}] }), ["home", "news", "messages", "home-learning", "account"]);
+  assert.deepEqual(ids({ role: "parent", children: [{}] }), ["home", "news", "messages", "notifications", "home-learning", "account"]);
   assert.equal(pagesFor({ role: "parent", children: [{}] })[0].title, "Your child");
   assert.equal(pagesFor({ role: "parent", children: [{}, {}] })[0].title, "Your children");
   assert.deepEqual(ids({ role: "pupil" }), ["home", "work"]);
@@ -39,7 +39,7 @@ test("each kind of person gets their own pages, and a parent none of the staff t
   assert.ok(!ids({ role: "teaching_assistant" }).includes("report"));
   // the class board is for anyone: a classroom screen has no person's session
   // and a conversation, a new message or an absence form is reached from the Messages page
-  assert.deepEqual(Object.keys(ROUTES).sort(), ["absence", "announce", "board", "conversation", "forgot", "join", "open", "reset", "setup", "write"]);
+  assert.deepEqual(Object.keys(ROUTES).sort(), ["absence", "announce", "board", "conversation", "forgot", "join", "notification-settings", "open", "reset", "setup", "write"]);
   assert.equal(ids({ role: "teacher" })[0], "award"); // a teacher still lands on the points
   assert.ok(ids({ role: "office" }).includes("absences") && !ids({ role: "teacher" }).includes("absences"));
   assert.ok(ids({ role: "teaching_assistant" }).includes("class-board"));

@@ -7,7 +7,7 @@ send it (no device, no address, a bounce), and ``Retry`` when it should be tried
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -50,8 +50,16 @@ class PushChannel:
     clock: Callable[[], datetime]
     channel: Channel = Channel.push
 
-    async def reachable(self, recipient: str) -> list[push.Subscription]:
-        return await push.subscriptions_of(await self.private(), recipient, now=self.clock())
+    async def routes(self, recipients: Sequence[str]) -> dict[str, list[push.Subscription]]:
+        private = await self.private()
+        groups = await private.in_groups(push.SUBSCRIPTIONS, recipients, now=self.clock())
+        return {
+            who: sorted(
+                (push.Subscription.from_doc(doc) for doc in docs.values()),
+                key=lambda s: (s.created_at, s.key),
+            )
+            for who, docs in groups.items()
+        }
 
     async def send(self, outgoing: Outgoing, route: Any = None) -> bool:
         private = await self.private()
@@ -96,9 +104,9 @@ class EmailChannel:
         token = unsubscribe.sign(who, kind, secret=self.secret, now=self.clock())
         return f"{self.public_base_url.rstrip('/')}/api/unsubscribe?t={token}"
 
-    async def reachable(self, recipient: str) -> Contact | None:
-        contact = await Contacts(await self.private()).get(recipient, self.clock())
-        return contact if contact is not None and contact.email else None
+    async def routes(self, recipients: Sequence[str]) -> dict[str, Contact]:
+        found = await Contacts(await self.private()).get_many(recipients, self.clock())
+        return {who: contact for who, contact in found.items() if contact.email}
 
     async def send(self, outgoing: Outgoing, route: Any = None) -> bool:
         now = self.clock()

@@ -83,9 +83,9 @@ class Sender(Protocol):
 
     channel: Channel
 
-    async def reachable(self, recipient: str) -> Any:
-        """Where the person can be reached (their devices, their address), or nothing: given
-        back to ``send``, so it is looked up once."""
+    async def routes(self, recipients: Sequence[str]) -> dict[str, Any]:
+        """Where each person can be reached (their devices, their address), all looked up at
+        once; a person with nowhere is left out. Given back to ``send``."""
         ...
 
     async def send(self, outgoing: Outgoing, route: Any = None) -> bool: ...
@@ -119,11 +119,13 @@ class Outbox:
     """Opened on first use: the reactors are made before any loop runs."""
     clock: Callable[[], datetime]
     limits: timing.Limits = timing.LIMITS
-    retry_after: tuple[float, ...] = (1.0, 5.0, 15.0)
-    """Seconds before each new try of the sends that failed, within one delivery of an event;
-    then the bus delivers it again (``SCHOOLGATE_CONSUMER_MAX_DELIVERIES`` times) and at last
-    dead-letters it."""
-    _locks: dict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
+    retry_after: tuple[float, ...] = (0.5, 2.0)
+    """Seconds before each new try of the sends that failed, within one delivery of an event
+    (short: the queue's next events wait meanwhile); then the bus delivers it again
+    (``SCHOOLGATE_CONSUMER_MAX_DELIVERIES`` times) and at last dead-letters it, to be
+    replayed once the mail server or push service is back."""
+    _limiting: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held while limiters are read, decided and written: one fan-out or flush at a time."""
 
     @property
     def channel(self) -> Channel:
@@ -172,32 +174,47 @@ class Outbox:
                 }
         if filed:
             await self.readmodels.commit(PENDING, 0, filed, None)
+        if not sends:
+            return
+        routes = await self.sender.routes([note.recipient for note, _ in sends])
+        reached = []
+        for note, item in sends:
+            if routes.get(note.recipient):
+                reached.append((note, item))
+            else:  # no device, no address: nothing to send, nor to count in the limiter
+                made = self._record(
+                    note.recipient, note.school_id, note.kind, (item.event_id,), False
+                )
+                records.update(made)
+        if self.channel is Channel.push:
+            going = await self._admit(reached, routes)
+        else:
+            going = [(self._outgoing(note, item), routes[note.recipient]) for note, item in reached]
         failures: list[BaseException] = []
         for pause in (0.0, *self.retry_after):
             # a mail server restarting or a push service busy for a moment: the sends that
             # failed are tried again here, later each time, before the bus's own tries
             await asyncio.sleep(pause)
             outcomes = await asyncio.gather(
-                *(self._now(note, item, records) for note, item in sends), return_exceptions=True
+                *(self.deliver(outgoing, records, route) for outgoing, route in going),
+                return_exceptions=True,
             )
             failed = [
-                (s, o) for s, o in zip(sends, outcomes, strict=True) if isinstance(o, BaseException)
+                (g, o) for g, o in zip(going, outcomes, strict=True) if isinstance(o, BaseException)
             ]
-            sends = [s for s, _ in failed]
+            going = [g for g, _ in failed]
             failures = [o for _, o in failed]
-            if not sends:
+            if not going:
                 break
-        # what went is recorded in one write, before a failure asks for the event again
+        # what went is recorded, before a failure asks for the event again
         if records:
             await self.readmodels.commit(SENT, 0, records, None)
         if failures:
             raise Retry(f"{len(failures)} sends failed, tried again: {failures[0]!r}")
 
-    async def _now(self, note: Note, item: timing.Item, records: dict[str, Doc | None]) -> None:
-        if self.channel is Channel.push:
-            await self._push(note, item, records)
-            return
-        outgoing = Outgoing(
+    @staticmethod
+    def _outgoing(note: Note, item: timing.Item) -> Outgoing:
+        return Outgoing(
             recipient=note.recipient,
             school_id=note.school_id,
             kind=note.kind,
@@ -208,43 +225,77 @@ class Outbox:
             event_ids=(item.event_id,),
             unsubscribe_kind=note.kind,
         )
-        await self.deliver(outgoing, records)
 
-    async def _push(self, note: Note, item: timing.Item, records: dict[str, Doc | None]) -> None:
-        """Through the person's limiter: now, or collapsed with what else comes soon. A
-        person with no device is not counted: their first device's first push goes now."""
-        route = await self.sender.reachable(note.recipient)
-        if not route:
-            made = self._record(note.recipient, note.school_id, note.kind, (item.event_id,), False)
-            records.update(made)
-            return
-        async with self._locks[note.recipient]:
+    async def _admit(
+        self, reached: list[tuple[Note, timing.Item]], routes: dict[str, Any]
+    ) -> list[tuple[Outgoing, Any]]:
+        """Each push through its person's limiter: now, or collapsed with what else comes
+        soon (the scheduler sends that). The limiters of a whole fan-out are read and written
+        at once, one fan-out at a time."""
+        if not reached:
+            return []
+        going: list[tuple[Outgoing, Any]] = []
+        async with self._limiting:
+            private = await self.private_store()
             now = self.clock()
-            before = await self._limiter(note.recipient, now)
-            decision, state = timing.admit(before, item, now, self.limits)
-            await self._keep_limiter(note.recipient, note.school_id, state, now, before)
-            if isinstance(decision, timing.Collapsed):
-                return
-            notice = decision.notice
-            title, body = (
-                (note.title, note.body) if len(notice.event_ids) == 1 and not notice.replaces
-                else (notice.title, notice.body)
-            )  # fmt: skip
-            await self.deliver(
-                Outgoing(
-                    recipient=note.recipient,
-                    school_id=note.school_id,
-                    kind=note.kind if len(notice.event_ids) == 1 else "several",
-                    title=title,
-                    body=body,
-                    url=note.url if len(notice.event_ids) == 1 else "#notifications",
-                    tag=notice.tag,
-                    event_ids=notice.event_ids,
-                    replaces=notice.replaces,
-                ),
-                records,
-                route,
+            kept = await private.get_many(LIMITER, [n.recipient for n, _ in reached], now=now)
+            states: dict[str, timing.LimiterState] = {}
+            waiting: dict[str, Doc | None] = {}
+            for note, item in reached:
+                who = note.recipient
+                before = states.get(who) or (
+                    timing.LimiterState.model_validate(kept[who])
+                    if who in kept
+                    else timing.LimiterState()
+                )
+                decision, state = timing.admit(before, item, now, self.limits)
+                states[who] = state
+                if state.pending or before.pending:
+                    waiting.update(self._waiting(who, note.school_id, state))
+                if isinstance(decision, timing.SendNow):
+                    going.append((self._notice(note, decision.notice), routes[who]))
+            await private.put_many(
+                LIMITER,
+                {who: state.model_dump(mode="json") for who, state in states.items()},
+                now=now,
+                expires_at=now + timedelta(days=1),
             )
+            if waiting:
+                await self.readmodels.commit(PENDING, 0, waiting, None)
+        return going
+
+    @staticmethod
+    def _notice(note: Note, notice: timing.Notice) -> Outgoing:
+        one = len(notice.event_ids) == 1
+        return Outgoing(
+            recipient=note.recipient,
+            school_id=note.school_id,
+            kind=note.kind if one else "several",
+            title=note.title if one and not notice.replaces else notice.title,
+            body=note.body if one and not notice.replaces else notice.body,
+            url=note.url if one else "#notifications",
+            tag=notice.tag,
+            event_ids=notice.event_ids,
+            replaces=notice.replaces,
+        )
+
+    def _waiting(
+        self, recipient: str, school_id: str, state: timing.LimiterState
+    ) -> dict[str, Doc | None]:
+        """The scheduler's reminder of a person's collapsed pushes (None: nothing waits)."""
+        key = f"limiter:{self.channel}:{recipient}"
+        if not state.pending or state.flush_at is None:
+            return {key: None}
+        return {
+            key: {
+                "batch": key,
+                "route": "limiter",
+                "channel": str(self.channel),
+                "recipient": recipient,
+                "school_id": school_id,
+                "due_at": state.flush_at.isoformat(),
+            }
+        }
 
     async def _limiter(self, recipient: str, now: datetime) -> timing.LimiterState:
         doc = await (await self.private_store()).get(LIMITER, recipient, now=now)
@@ -265,20 +316,10 @@ class Outbox:
             now=now,
             expires_at=now + timedelta(days=1),
         )
-        if not state.pending and not before.pending:
-            return  # nothing waited, nothing waits: the scheduler has nothing to look at
-        key = f"limiter:{self.channel}:{recipient}"
-        doc: Doc | None = None
-        if state.pending and state.flush_at is not None:
-            doc = {
-                "batch": key,
-                "route": "limiter",
-                "channel": str(self.channel),
-                "recipient": recipient,
-                "school_id": school_id,
-                "due_at": state.flush_at.isoformat(),
-            }
-        await self.readmodels.commit(PENDING, 0, {key: doc}, None)
+        if state.pending or before.pending:
+            await self.readmodels.commit(
+                PENDING, 0, self._waiting(recipient, school_id, state), None
+            )
 
     async def deliver(
         self,
@@ -357,7 +398,7 @@ class Outbox:
         first = docs[0]
         recipient, school_id = first["recipient"], first["school_id"]
         if first["route"] == "limiter":
-            async with self._locks[recipient]:
+            async with self._limiting:
                 before = await self._limiter(recipient, now)
                 notice, state = timing.flush(before, now, self.limits)
                 await self._keep_limiter(recipient, school_id, state, now, before)

@@ -59,14 +59,28 @@ class Notifier:
     """The log the projections follow; without it nothing is waited for (a reactor run on
     its own, e.g. in a test of retention)."""
     projections: Sequence[Projection] = PROJECTIONS
+    _reached: int = 0
+    """A position every projection is known to have reached: events at or before it need no
+    asking (a backlog of thousands asks about the first few, not each one)."""
 
     async def notes(self, recorded: RecordedEvent) -> list[Note]:
-        if self.store is not None:
+        if self.store is not None and recorded.position > self._reached:
             followed = Followed(self.projections, self.readmodels, self.store)
             behind = await projected(followed, recorded.position, within=CATCH_UP_WITHIN)
             if behind:
                 raise ProjectionsBehind(f"{', '.join(behind)} behind {recorded.position}")
+            self._reached = max(self._reached, await self._lowest_checkpoint())
         return await notes_for(recorded, Directory(self.readmodels))
+
+    async def _lowest_checkpoint(self) -> int:
+        lowest: int | None = None
+        for projection in self.projections:
+            generation = await self.readmodels.active_generation(projection.name)
+            if generation is None:
+                return 0
+            checkpoint = await self.readmodels.checkpoint(projection.name, generation)
+            lowest = checkpoint if lowest is None else min(lowest, checkpoint)
+        return lowest or 0
 
 
 async def record_in_centre(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,8 +47,8 @@ class NoMailServer:
 
     channel = Channel.email
 
-    async def reachable(self, recipient: str) -> None:
-        return None
+    async def routes(self, recipients: Sequence[str]) -> dict[str, Any]:
+        return {}
 
     async def send(self, outgoing: Outgoing, route: Any = None) -> bool:
         return False

@@ -206,6 +206,9 @@ class Sent(BaseModel):
     tag: str
     count: int
     """How many items the notice shown under ``tag`` stands for."""
+    event_ids: tuple[str, ...] = ()
+    """What it told, so an item delivered again (after a crash between the limiter's word
+    and the send) is sent again as itself, not counted as one more."""
 
 
 class LimiterState(BaseModel):
@@ -249,6 +252,10 @@ def admit(
     The scheduler calls ``flush`` at ``flush_at`` for a recipient who gets nothing more."""
     now = _utc(now)
     state = _forget(state, now, limits)
+    for sent in state.sent:
+        if item.event_id in sent.event_ids:
+            text = words.one(item)
+            return SendNow(Notice(text.title, text.body, sent.tag, (item.event_id,))), state
     if item.kind in LOCKED:
         return _send(state, (item,), now)
     if any(waiting.event_id == item.event_id for waiting in state.pending):
@@ -313,7 +320,7 @@ def _send(
     told = set(notice.event_ids)
     pending = tuple(i for i in state.pending if i.event_id not in told)
     after = LimiterState(
-        sent=(*state.sent, Sent(at=now, tag=tag, count=count)),
+        sent=(*state.sent, Sent(at=now, tag=tag, count=count, event_ids=ids)),
         pending=pending,
         flush_at=state.flush_at if pending else None,
         serial=serial,

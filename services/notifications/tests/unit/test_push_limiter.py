@@ -145,3 +145,13 @@ def test_two_children_are_never_counted_as_one() -> None:
     notice, _ = flush(state, at(60))
     assert notice is not None and notice.title == "Ben got a point"
     assert notice.tag != sent(decisions[0]).tag
+
+
+def test_an_item_told_already_is_sent_again_as_itself_not_counted_again() -> None:
+    # a crash between the limiter's word and the send: the event comes again
+    first, state = admit(LimiterState(), point("e1"), at(0))
+    again, after = admit(state, point("e1"), at(5))
+    assert isinstance(again, SendNow)
+    assert again.notice.tag == sent(first).tag and again.notice.event_ids == ("e1",)
+    assert not again.notice.replaces
+    assert after == state  # nothing more counted: the next point still says "2 points"
