@@ -51,6 +51,15 @@ async def test_a_reported_parent_is_suspended_and_messaging_can_be_switched_off(
     await expect(teacher.get_by_text(ABUSE)).to_be_visible()
     await teacher.get_by_role("button", name="Report").click()
     await teacher.get_by_label("What is wrong with this message?").fill(REASON)
+    # another message arrives while the report is written: the page shows it, and the
+    # report keeps what was typed
+    more = await parent.request.post(
+        f"{embedded}{MESSAGING}/conversations/{message['conversation_id']}/messages",
+        data={"text": "And another thing."},
+    )
+    assert more.status == 201, await more.text()
+    await expect(teacher.get_by_text("And another thing.")).to_be_visible()
+    await expect(teacher.get_by_label("What is wrong with this message?")).to_have_value(REASON)
     async with teacher.expect_response(
         lambda r: r.url.endswith("/report") and r.request.method == "POST"
     ) as answer:

@@ -59,6 +59,7 @@ export async function conversationView(route) {
   const status = await messagingStatus().catch(() => null);
   let shown = null;
   let composed = false;
+  let reporting = null; // the report being written: { id, text, focused }
 
   const url = (position) => messagingApi(`/conversations/${encodeURIComponent(id)}${afterQuery(position)}`);
 
@@ -93,28 +94,41 @@ export async function conversationView(route) {
     if (!m.mine && !m.withdrawn && !m.hidden) {
       const b = h("button", { type: "button", class: "secondary", text: "Report", "aria-expanded": "false" });
       const holder = h("div");
-      b.addEventListener("click", () => {
-        if (holder.firstChild) {
-          holder.replaceChildren();
-          b.setAttribute("aria-expanded", "false");
-          return;
-        }
+      const close = () => {
+        holder.replaceChildren();
+        b.setAttribute("aria-expanded", "false");
+        reporting = null;
+      };
+      // a report being written survives the page's live refresh (a new message, a receipt):
+      // the form comes back with what was typed, and the caret where it was
+      const open = ({ focus }) => {
         b.setAttribute("aria-expanded", "true");
-        const reason = h("textarea", { rows: 2, maxlength: 1000, required: true });
+        if (reporting?.id !== m.message_id) reporting = { id: m.message_id, text: "", focused: true };
+        const reason = h("textarea", { rows: 2, maxlength: 1000, required: true, value: reporting.text });
+        reason.addEventListener("input", () => {
+          if (reporting) reporting.text = reason.value;
+        });
+        reason.addEventListener("focus", () => {
+          if (reporting) reporting.focused = true;
+        });
+        reason.addEventListener("blur", () => {
+          if (reporting) reporting.focused = false;
+        });
         const send = h("button", { type: "submit", text: "Send the report" });
         const form = h("form", { class: "stack" }, field("What is wrong with this message?", { control: reason, hint: "A school leader reads it." }), send);
         form.addEventListener("submit", (event) => {
           event.preventDefault();
           working(send, "Sending…", async () => {
             await api("POST", messagingApi(`/conversations/${encodeURIComponent(id)}/messages/${encodeURIComponent(m.message_id)}/report`), { reason: reason.value.trim() });
-            holder.replaceChildren();
-            b.setAttribute("aria-expanded", "false");
+            close();
             say("Thank you. A school leader will look at it.");
           });
         });
         holder.replaceChildren(form);
-        reason.focus();
-      });
+        if (focus) reason.focus();
+      };
+      b.addEventListener("click", () => (holder.firstChild ? close() : open({ focus: true })));
+      if (reporting?.id === m.message_id) queueMicrotask(() => open({ focus: reporting.focused }));
       actions.append(b, holder);
     }
     return h(
