@@ -54,9 +54,9 @@ from starlette.types import Receive, Scope, Send
 from ..conftest import demo_ids, start_embedded  # type: ignore[import-not-found]
 from .undocumented import UNDOCUMENTED
 
-EXAMPLES = {"signed-out": 3}
+EXAMPLES = {"signed-out": 2}
 """Cases per operation for a role; signed out, nearly every case ends at the sign-in check."""
-EXAMPLES_PER_ROLE = 4
+EXAMPLES_PER_ROLE = 3
 ANSWER_WITHIN = 30
 """Seconds; an answer slower than this is a finding, even on a busy machine."""
 
