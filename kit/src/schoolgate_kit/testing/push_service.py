@@ -184,6 +184,9 @@ class LoopbackPushService:
     """Why each refused POST was refused (bad token, bad encryption...): a test of a
     correct sender expects none."""
     _gone: dict[str, int] = field(default_factory=dict)
+    gone_asked: dict[str, int] = field(default_factory=dict)
+    """POSTs answered "gone", by subscription id: a sender that forgets a gone device asks
+    once."""
     _failing: _Failing | None = None
     _verified: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     """Tokens already verified, as a push service keeps them: a sender signs one token per
@@ -266,6 +269,7 @@ class LoopbackPushService:
         if subscription is None:
             return web.Response(status=404)
         if sub_id in self._gone:
+            self.gone_asked[sub_id] = self.gone_asked.get(sub_id, 0) + 1
             return web.Response(status=self._gone[sub_id])
         failing = self._failing
         if failing is not None and failing.count > 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
@@ -19,7 +19,7 @@ from schoolgate_kit.app import Kit, correlation_id, create_service_app
 from schoolgate_kit.commands import Aggregate
 from schoolgate_kit.identity import CurrentIdentity, Identity, Role
 from schoolgate_kit.private import open_private_store
-from schoolgate_kit.problems import Forbidden, Unprocessable, problem_responses
+from schoolgate_kit.problems import Forbidden, Problem, Unprocessable, problem_responses
 from schoolgate_kit.readmodels import ReadModelStore
 
 from schoolgate_notifications import preferences, push
@@ -97,6 +97,14 @@ Support = Annotated[Identity, Depends(_support)]
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+EMERGENCIES_PER_HOUR = 3
+"""Per school: a leader's account taken over cannot wake every family all night."""
+
+
+class TooManyEmergencies(Problem):
+    status, slug, title = 429, "too-many-emergency-notices", "Too many emergency notices"
 
 
 class EmergencyRequest(Body):
@@ -239,7 +247,7 @@ async def change_settings(
     return {"digest_at": digest_at.strftime("%H:%M")}
 
 
-@router.post("/emergency", status_code=201)
+@router.post("/emergency", status_code=201, responses=problem_responses(429))
 async def emergency(
     school_id: PathId,
     body: EmergencyRequest,
@@ -248,7 +256,19 @@ async def emergency(
     correlation: Correlation,
 ) -> dict[str, str]:
     """A leader's urgent notice to every family, on every channel, now: it cannot be muted
-    and is not held for quiet hours. For closures and emergencies only."""
+    and is not held for quiet hours. For closures and emergencies only: a few an hour."""
+    wait = await notifications.require_private().hit(
+        "notifications.emergencies",
+        school_id,
+        limit=EMERGENCIES_PER_HOUR,
+        window=timedelta(hours=1),
+        now=notifications.clock(),
+    )
+    if wait is not None:
+        raise TooManyEmergencies(
+            f"This school has sent {EMERGENCIES_PER_HOUR} emergency notices this hour."
+            " Families can be told more in a message or an announcement."
+        )
     notice_id = notifications.new_id().hex
     await EMERGENCY.run(
         notifications.store,
