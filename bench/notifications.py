@@ -48,7 +48,7 @@ from schoolgate_kit.testing.roster import school_facts, seed_school
 from schoolgate_notifications import push
 from schoolgate_notifications.projections import PROJECTIONS
 from schoolgate_notifications.reactors import HANDLED
-from schoolgate_notifications.service import _WORKERS, DEFINITION, Workers
+from schoolgate_notifications.service import DEFINITION, workers_of
 from schoolgate_notifications.settings import NotificationsSettings
 
 from bench.common import Result
@@ -151,7 +151,7 @@ async def _devices(
 @contextlib.asynccontextmanager
 async def _worker(parts: Parts, settings: NotificationsSettings) -> AsyncIterator[None]:
     """The embedded worker's part for notifications: relay, bus, projections, reactors."""
-    _WORKERS[parts] = Workers(parts, settings=settings)
+    workers_of(parts, settings)
     bus = InProcessBus(parts.readmodels)
     tasks = [
         asyncio.create_task(run_relay(parts.store, bus, parts.readmodels)),

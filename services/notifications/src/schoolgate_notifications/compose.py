@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.consent import GuardianLinked, ParentSuspended
@@ -24,7 +24,6 @@ from schoolgate_kit.readmodels import Doc, OneOf, ReadModelStore
 
 from schoolgate_notifications.projections import FAMILIES, PUPILS, SCHOOLS, STAFF
 
-Audience = Literal["parent", "staff"]
 CLASS_STAFF = frozenset({"teacher", "teaching_assistant"})
 OFFICE_STAFF = frozenset({"office"})
 
@@ -42,7 +41,7 @@ class Note:
     """One notification for one person: what every channel shows of it."""
 
     recipient: str
-    audience: Audience
+    """``parent:<id>`` or ``staff:<id>``: who, and so which defaults and quiet hours."""
     school_id: str
     kind: str
     title: str
@@ -56,7 +55,6 @@ class Note:
     def as_doc(self) -> Doc:
         return {
             "recipient": self.recipient,
-            "audience": self.audience,
             "school_id": self.school_id,
             "kind": self.kind,
             "title": self.title,
@@ -124,9 +122,7 @@ def _staff_name(staff: Doc | None, fallback: str) -> str:
 def _families(
     parents: Iterable[str], school_id: str, kind: str, title: str, body: str, url: str, **more: Any
 ) -> list[Note]:
-    return [
-        Note(family_key(p), "parent", school_id, kind, title, body, url, **more) for p in parents
-    ]
+    return [Note(family_key(p), school_id, kind, title, body, url, **more) for p in parents]
 
 
 async def _point(recorded: RecordedEvent, event: PointAwarded, d: Directory) -> list[Note]:
@@ -226,7 +222,6 @@ async def _message(recorded: RecordedEvent, event: MessageSent, d: Directory) ->
     return [
         Note(
             staff_key(s["staff_id"]),
-            "staff",
             school_id,
             "messages",
             title,

@@ -14,10 +14,8 @@ time, the reactor fails, and the bus delivers the event again.
 
 from __future__ import annotations
 
-import asyncio
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.points import PointAwarded
@@ -38,7 +36,6 @@ HANDLED = "notifications.handled"
 """One record per event handled: its kind, how many people it told, when."""
 QUEUE = NOTIFICATIONS_IN_APP.name
 CATCH_UP_WITHIN = 10.0
-KEEP_NOTES = 256
 
 
 class ProjectionsBehind(RuntimeError):
@@ -66,21 +63,7 @@ class Notifier:
     """A position every projection is known to have reached: events at or before it need no
     asking (a backlog of thousands asks about the first few, not each one)."""
 
-    _made: OrderedDict[str, asyncio.Task[list[Note]]] = field(default_factory=OrderedDict)
-    """An event's notifications, worked out once for the reactors of this process (the
-    centre, push and email each get the same event): the last ``KEEP_NOTES`` events'."""
-
     async def notes(self, recorded: RecordedEvent) -> list[Note]:
-        key = str(recorded.event_id)
-        made = self._made.get(key)
-        if made is None or (made.done() and made.exception() is not None):
-            made = asyncio.ensure_future(self._work_out(recorded))
-            self._made[key] = made
-            while len(self._made) > KEEP_NOTES:
-                self._made.popitem(last=False)
-        return list(await asyncio.shield(made))
-
-    async def _work_out(self, recorded: RecordedEvent) -> list[Note]:
         if self.store is not None and recorded.position > self._reached:
             followed = Followed(self.projections, self.readmodels, self.store)
             behind = await projected(followed, recorded.position, within=CATCH_UP_WITHIN)

@@ -124,10 +124,11 @@ class Workers:
 _WORKERS: weakref.WeakKeyDictionary[Parts, Workers] = weakref.WeakKeyDictionary()
 
 
-def workers_of(parts: Parts) -> Workers:
-    """One set per process's parts: the reactors and the scheduler are asked for separately."""
+def workers_of(parts: Parts, settings: NotificationsSettings | None = None) -> Workers:
+    """One set per process's parts: the reactors and the scheduler are asked for separately.
+    ``settings``: instead of the environment's (a benchmark's), on the first call."""
     if parts not in _WORKERS:
-        _WORKERS[parts] = Workers(parts)
+        _WORKERS[parts] = Workers(parts, settings=settings or NotificationsSettings())
     return _WORKERS[parts]
 
 

@@ -123,14 +123,14 @@ def event(at: datetime) -> RecordedEvent:
 
 def story(recipient: str, pupil: str) -> Note:
     return Note(
-        recipient, "parent", SCHOOL, "class_stories", "New story for Oak", "From Ms Oak.",
+        recipient, SCHOOL, "class_stories", "New story for Oak", "From Ms Oak.",
         "#news", pupil_id=None, extra={"sender": "Ms Oak", "subject": f"Oak ({pupil})"},
     )  # fmt: skip
 
 
 def message(recipient: str) -> Note:
     return Note(
-        recipient, "staff", SCHOOL, "messages", "A family wrote about Ada", "",
+        recipient, SCHOOL, "messages", "A family wrote about Ada", "",
         "#conversation=c1", pupil_id="ada", pupil_name="Ada", extra={"sender": "Ada's family"},
     )  # fmt: skip
 
@@ -207,7 +207,7 @@ async def test_a_mail_server_that_is_down_is_retried_and_sends_once(
         await Contacts(private).set(f"parent:p{n}", f"p{n}@home.example", "en", "", clock())
     outbox = email_outbox(stores, smtp, clock)
     notes = [
-        Note(f"parent:p{n}", "parent", SCHOOL, "messages", "Message from Ms Oak", "", "#messages")
+        Note(f"parent:p{n}", SCHOOL, "messages", "Message from Ms Oak", "", "#messages")
         for n in range(3)
     ]
     smtp.defer("p1@home.example")
@@ -244,7 +244,7 @@ async def test_three_points_in_a_minute_buzz_once_then_say_three(
             limits = Limits(most=5, window=timedelta(minutes=10), gap=timedelta(seconds=60))
             outbox = Outbox(channel, readmodels, opened, clock, limits=limits)
             point = Note(
-                PARENT, "parent", SCHOOL, "points", "Ada got 1 point", "For Kindness.", "#home",
+                PARENT, SCHOOL, "points", "Ada got 1 point", "For Kindness.", "#home",
                 pupil_id="ada", pupil_name="Ada", extra={"subject": "Kindness"},
             )  # fmt: skip
             for seconds in (0, 10, 20):
@@ -268,7 +268,7 @@ async def test_a_mail_server_back_within_seconds_is_tried_again_before_the_bus(
     outbox = email_outbox(stores, smtp, clock)
     outbox.retry_after = (0.3,)
     smtp.defer("p9@home.example")
-    note = Note("parent:p9", "parent", SCHOOL, "messages", "Message from Ms Oak", "", "#messages")
+    note = Note("parent:p9", SCHOOL, "messages", "Message from Ms Oak", "", "#messages")
 
     async def back_soon() -> None:
         await asyncio.sleep(0.1)

@@ -3,8 +3,9 @@
 // never send to a server or in a Referer.
 import { api, URLS } from "../core/api.js";
 import { field, h, section } from "../core/dom.js";
-import { say, warn, working } from "../core/messages.js";
+import { say, working } from "../core/messages.js";
 import { go } from "../core/router.js";
+import { newPasswordForm } from "../ui/new-password.js";
 
 export async function forgotView() {
   const { email: mail } = await api("GET", URLS.email);
@@ -46,29 +47,11 @@ export async function resetView(route) {
       h("p", null, h("a", { href: "#forgot", text: "Ask for a new link" })),
     );
   }
-  const password = h("input", { type: "password", autocomplete: "new-password", minlength: 10, required: true });
-  const again = h("input", { type: "password", autocomplete: "new-password", minlength: 10, required: true });
-  const button = h("button", { type: "submit", text: "Save my new password" });
-  const form = h(
-    "form",
-    { class: "stack" },
-    field("New password", { control: password, hint: "At least 10 characters. A few words together are easy to remember." }),
-    field("Type the password again", { control: again }),
-    button,
-  );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (password.value !== again.value) {
-      warn("The two passwords are not the same. Please type them again.");
-      again.focus();
-      return;
-    }
-    await working(button, "Saving…", async () => {
-      await api("POST", URLS.passwordResetNew, { token, password: password.value });
-      history.replaceState(null, "", "/");
-      go("");
-      say("Your new password is saved, and you are signed out everywhere. Sign in with it now.");
-    });
+  const form = newPasswordForm("Save my new password", async (password) => {
+    await api("POST", URLS.passwordResetNew, { token, password });
+    history.replaceState(null, "", "/");
+    go("");
+    say("Your new password is saved, and you are signed out everywhere. Sign in with it now.");
   });
   return section(
     "Choose a new password",
