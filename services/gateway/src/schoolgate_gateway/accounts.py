@@ -403,6 +403,15 @@ class Accounts:
         account = await self._by_id(found["account_id"])
         return None if account is None else account[0]
 
+    async def first_sign_in(self, account: Account) -> bool:
+        """Whether this is the account's first sign-in ever (it is remembered, so this
+        answers True once): a new account's first browser is not news to its owner."""
+        found = await self._by_id(account.account_id)
+        if found is None or found[1].get("signed_in"):
+            return False
+        await self._update(account, signed_in=True)
+        return True
+
     async def start_session(self, account: Account, now: datetime) -> str:
         return await self._new_token(SESSIONS, account, now, self._ttl)
 

@@ -1,5 +1,6 @@
-"""A forgotten password, over the gateway's HTTP API: real SQLite stores, a real SMTP server
-on loopback (the link is read from the email that arrived), and the time given."""
+"""Account emails, over the gateway's HTTP API: a forgotten password and a sign-in from a new
+browser. Real SQLite stores, a real SMTP server on loopback (what arrived is read), and the
+time given."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import httpx
 import pyotp
 import pytest
 from pydantic import SecretStr
-from schoolgate_gateway.accounts import Accounts, Kind
+from schoolgate_gateway.accounts import Account, Accounts, Kind
 from schoolgate_gateway.entrypoints.http import create_app
 from schoolgate_gateway.projections import STAFF
 from schoolgate_gateway.service import build_gateway
@@ -194,12 +195,9 @@ async def test_asking_is_limited_per_email_and_per_client(
     assert len(mail.to(SAM["email"])) == 3
 
 
-async def test_staff_with_a_second_factor_still_need_it_after_a_reset(
-    client: httpx.AsyncClient,
-    school: tuple[httpx.AsyncClient, Accounts, SqliteReadModelStore],
-    mail: LoopbackSmtp,
-) -> None:
-    _, accounts, readmodels = school
+async def _staff_with_a_second_factor(
+    accounts: Accounts, readmodels: SqliteReadModelStore
+) -> Account:
     generation = await readmodels.start_generation(STAFF)
     teacher = {"role": "teacher", "school_id": "elm", "class_ids": [], "left": False}
     await readmodels.commit(STAFF, generation, {"s1": {**teacher, "email": "t@elm.example"}}, 1)
@@ -207,8 +205,18 @@ async def test_staff_with_a_second_factor_still_need_it_after_a_reset(
     staff = await accounts.ensure(
         Kind.staff, "s1", display_name="Ms T", email="t@elm.example", password="old-password-1"
     )
+    assert await accounts.first_sign_in(staff)  # set up in school, on the office computer
     secret = await accounts.begin_second_factor(staff)
     assert await accounts.confirm_second_factor(staff, pyotp.TOTP(secret).at(NOW), NOW)
+    return staff
+
+
+async def test_staff_with_a_second_factor_still_need_it_after_a_reset(
+    client: httpx.AsyncClient,
+    school: tuple[httpx.AsyncClient, Accounts, SqliteReadModelStore],
+    mail: LoopbackSmtp,
+) -> None:
+    await _staff_with_a_second_factor(*school[1:])
     await client.post(RESET, json={"email": "t@elm.example"})
     token = token_in((await mail.wait_for("t@elm.example")).body("plain"))
     chosen = {"token": token, "password": "new-password-1"}
@@ -229,3 +237,61 @@ async def test_without_a_mail_server_the_page_is_told_to_send_people_to_the_offi
         answer = await client.post(RESET, json={"email": SAM["email"]})
         assert answer.status_code == 503
         assert "ask the school office" in answer.json()["detail"]
+
+
+# -- a sign-in from a browser the account has not used ---------------------------------
+
+FIREFOX_ON_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+)
+
+
+async def test_a_sign_in_from_a_new_browser_is_emailed_to_the_owner_and_only_that(
+    client: httpx.AsyncClient, accounts: Accounts, mail: LoopbackSmtp
+) -> None:
+    phone = await signed_in(client, SAM)  # the account's first sign-in: not news
+    assert (await phone.delete("/api/session")).status_code == 204
+    assert (await phone.post("/api/session", json=SAM)).status_code == 200  # a known browser
+    laptop = httpx.AsyncClient(
+        transport=client._transport,
+        base_url=str(client.base_url),
+        headers={"user-agent": FIREFOX_ON_WINDOWS},
+    )
+    wrong = await laptop.post("/api/session", json={**SAM, "password": "not-the-password"})
+    assert wrong.status_code == 401
+    assert (await laptop.post("/api/session", json=SAM)).status_code == 200
+    arrived = await mail.wait_for(SAM["email"])
+    assert arrived.message["Subject"] == "A new sign-in to your Schoolgate account"
+    assert "List-Unsubscribe" not in arrived.message  # an account notice is always sent
+    text = arrived.body("plain")
+    assert "Firefox on Windows, on Monday 7 December at 18:00" in " ".join(text.split())
+    assert "https://elm.example/#forgot" in text and "https://elm.example/#forgot" in (
+        arrived.body("html")
+    )
+    # in process, each answer waited for its background work: only the laptop was news
+    assert len(mail.to(SAM["email"])) == 1
+    assert (await laptop.post("/api/session", json=SAM)).status_code == 200  # known now
+    assert len(mail.to(SAM["email"])) == 1
+    await phone.aclose()
+    await laptop.aclose()
+
+
+async def test_a_right_password_is_news_even_when_the_second_factor_stops_it(
+    client: httpx.AsyncClient,
+    school: tuple[httpx.AsyncClient, Accounts, SqliteReadModelStore],
+    mail: LoopbackSmtp,
+) -> None:
+    staff = await _staff_with_a_second_factor(*school[1:])
+    assert not await school[1].first_sign_in(staff)  # she set up the account in school
+    stranger = httpx.AsyncClient(
+        transport=client._transport,
+        base_url=str(client.base_url),
+        headers={"user-agent": "x" * 100_000},  # says nothing we know, at length
+    )
+    answer = await stranger.post(
+        "/api/session", json={"email": "t@elm.example", "password": "old-password-1"}
+    )
+    assert answer.status_code == 202  # the second factor is next, and may never come
+    arrived = await mail.wait_for("t@elm.example")
+    assert "a web browser, on Monday" in " ".join(arrived.body("plain").split())
+    await stranger.aclose()

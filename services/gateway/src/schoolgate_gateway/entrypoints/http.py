@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 
 import pyotp
 import segno
-from fastapi import APIRouter, FastAPI, Header, Path, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from schoolgate_kit.app import Kit, create_service_app
@@ -31,6 +31,7 @@ from schoolgate_kit.problems import (
 )
 
 from schoolgate_gateway import caught_up, opening, unsubscribe
+from schoolgate_gateway.account_mail import tell_of_new_device
 from schoolgate_gateway.accounts import Account, EmailTaken, HasPassword, Kind
 from schoolgate_gateway.audit import classify
 from schoolgate_gateway.bootstrap import SESSION_COOKIE, Gateway
@@ -334,7 +335,12 @@ def _start_session(response: Response, gateway: Gateway, token: str) -> None:
     responses={202: {"model": SecondFactorNeeded, "description": "A second factor is next."}},
 )
 async def sign_in(
-    body: SignIn, request: Request, response: Response, gateway: GatewayDep, address: Address
+    body: SignIn,
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
+    gateway: GatewayDep,
+    address: Address,
 ) -> Response | Me:
     """Sign in with email and password (then a second factor, if the account has one)."""
     device = await gateway.devices.device(request.cookies.get(DEVICE_COOKIE), body.email)
@@ -345,6 +351,18 @@ async def sign_in(
         raise Unauthenticated("That email and password do not match an account.")
     me = await _me(gateway, account)  # refuses suspended and former accounts before a session
     await gateway.sign_in.succeeded(body.email, address, device)
+    # The password worked on a browser this account has not signed in from: its owner hears
+    # at once, by email, even if a second factor stops whoever it was next.
+    new_device = device is None and not await gateway.accounts.first_sign_in(account)
+    if new_device and gateway.mailer is not None and account.email is not None:
+        background.add_task(
+            tell_of_new_device,
+            gateway,
+            gateway.mailer,
+            account,
+            request.headers.get("user-agent"),
+            gateway.clock(),
+        )
     if account.second_factor:
         challenge = await gateway.accounts.new_challenge(account, gateway.clock())
         needed = SecondFactorNeeded(challenge=challenge)
@@ -596,9 +614,8 @@ async def use_setup_link(
         raise Unauthenticated(
             "This link has been used or has expired. Ask the school office for a new one."
         )
-    _start_session(
-        response, gateway, await gateway.accounts.start_session(account, gateway.clock())
-    )
+    await gateway.accounts.first_sign_in(account)
+    await _signed_in(response, gateway, account)
     return await _me(gateway, account)
 
 
@@ -618,9 +635,8 @@ async def open_a_school(
     """Open a new school with its one-time set-up link: its name, hours and head teacher."""
     await gateway.limits.attempt(gateway.codes_per_address, address)
     account = await opening.open_school(gateway, body, correlation)
-    _start_session(
-        response, gateway, await gateway.accounts.start_session(account, gateway.clock())
-    )
+    await gateway.accounts.first_sign_in(account)
+    await _signed_in(response, gateway, account)
     return await _me(gateway, account)
 
 

@@ -13,37 +13,26 @@ ask the school office (a leader makes a set-up link); the invite letters page as
 
 from __future__ import annotations
 
-import asyncio
 import string
 from datetime import timedelta
 from typing import Annotated, Literal
 
-import structlog
 from fastapi import APIRouter, BackgroundTasks
 from pydantic import BaseModel, ConfigDict, Field
-from schoolgate_kit.mail import (
-    Mailer,
-    PermanentFailure,
-    TemporaryFailure,
-    compose,
-    render_notification,
-    words_for,
-)
+from schoolgate_kit.mail import Mailer, words_for
 from schoolgate_kit.problems import Problem, Unauthenticated, problem_responses
 
+from schoolgate_gateway.account_mail import send_account_email
 from schoolgate_gateway.accounts import Account, Kind
 from schoolgate_gateway.bootstrap import Gateway
 from schoolgate_gateway.deps import Address, GatewayDep
 
 router = APIRouter(prefix="/api/password-reset", tags=["account"])
 email_router = APIRouter(prefix="/api/email", tags=["account"])
-log = structlog.get_logger()
 
 Email = Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 Token = Annotated[str, Field(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 NewPassword = Annotated[str, Field(min_length=10, max_length=1024)]
-RETRIES = (1.0, 5.0)
-"""Seconds before each further try of a reset email the mail server could not take."""
 
 WORDS = {
     "en": {
@@ -143,49 +132,18 @@ async def choose_a_new_password(
 
 
 async def _send_reset(gateway: Gateway, mailer: Mailer, account: Account, token: str) -> None:
-    """The reset email, tried a few times; a failure is logged without the address."""
-    assert account.email is not None
-    settings = gateway.settings
     words = words_for(account.language, WORDS)
-    link = f"{settings.public_base_url}/#reset={token}"
-    minutes = str(settings.password_reset_minutes)
-    rendered = render_notification(
+    minutes = str(gateway.settings.password_reset_minutes)
+    await send_account_email(
+        gateway,
+        mailer,
+        account,
+        what="password reset",
         title=words["title"],
         lines=[
             words["asked"],
             string.Template(words["works"]).safe_substitute(minutes=minutes),
             words["ignore"],
         ],
-        language=account.language,
-        name=account.display_name,
-        action=(words["button"], link),
+        action=(words["button"], f"{gateway.settings.public_base_url}/#reset={token}"),
     )
-    message = compose(
-        sender=mailer.sender,
-        to=account.email,
-        to_name=account.display_name,
-        subject=rendered.subject,
-        text=rendered.text,
-        html_body=rendered.html,
-        now=gateway.clock(),
-        language=account.language,
-    )
-    for attempt, wait in enumerate((*RETRIES, None)):
-        try:
-            await mailer.send(message)
-            return
-        except PermanentFailure as bounced:
-            log.warning(
-                "password reset email refused", account=account.account_id, why=str(bounced)
-            )
-            return
-        except TemporaryFailure as failed:
-            if wait is None:
-                log.error(
-                    "password reset email not sent",
-                    account=account.account_id,
-                    tries=attempt + 1,
-                    why=str(failed),
-                )
-                return
-            await asyncio.sleep(wait)
