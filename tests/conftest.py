@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -267,6 +268,28 @@ async def points_client(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+_DEMO_SEEDED: list[Path] = []
+"""This test process's demo data directory as its first start left it (see ``start_demo``)."""
+
+
+def start_demo(tmp: Path, *, env: dict[str, str] | None = None) -> tuple[str, Process]:
+    """Schoolgate as `make demo` starts it, on a data directory of the test's own (``tmp``,
+    empty), seeded as a first start seeds it: a copy of one seeded directory per test
+    process. Seeding through the APIs took half of each demo's start; tests of the first
+    start itself (its secrets, its printed accounts) call ``start_embedded``."""
+    if not _DEMO_SEEDED:
+        seeded = tmp.with_name(f"{tmp.name}-seeded")
+        seeded.mkdir(mode=0o700)
+        _, first = start_embedded(seeded)
+        first.stop()
+        assert "Demo accounts" in first.log_path.read_text(errors="replace")
+        _DEMO_SEEDED.append(seeded)
+    shutil.copytree(
+        _DEMO_SEEDED[0], tmp, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.log")
+    )
+    return start_embedded(tmp, env=env)
+
+
 def start_embedded(
     tmp: Path, *, demo: bool = True, env: dict[str, str] | None = None
 ) -> tuple[str, Process]:
@@ -325,10 +348,9 @@ def demo_ids(base: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Schoolgate as `make run` starts it (a fresh data directory), at the returned URL."""
-    base, proc = start_embedded(tmp_path_factory.mktemp("embedded"))
+    base, proc = start_demo(tmp_path_factory.mktemp("embedded"))
     yield base
     proc.stop()
-    assert "Demo accounts" in proc.log_path.read_text(errors="replace")
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Browser, expect
 from schoolgate_kit.testing.smtp import LoopbackSmtp
 
-from ..conftest import start_embedded, until  # type: ignore[import-not-found]
+from ..conftest import start_demo, until  # type: ignore[import-not-found]
 from .steps import assert_accessible, new_phone, sign_in  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.browser
@@ -29,7 +29,7 @@ def school_with_mail(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, LoopbackSmtp]]:
     with LoopbackSmtp.running() as mail:
-        base, proc = start_embedded(
+        base, proc = start_demo(
             tmp_path_factory.mktemp("mail"), env={"SCHOOLGATE_SMTP_URL": mail.url}
         )
         try:

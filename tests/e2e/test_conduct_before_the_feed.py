@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from schoolgate_kit.testing.waiting import GATEWAY_CAUGHT_UP_PATH, until_projected_sync
 
-from ..conftest import start_embedded  # type: ignore[import-not-found]
+from ..conftest import start_demo  # type: ignore[import-not-found]
 from .conftest import signed_in  # type: ignore[import-not-found]
 
 LEADER = {"email": "leader@demo.school", "password": "demo-leader-pass"}
@@ -20,7 +20,7 @@ CODE = "/api/consent/schools/demo-school/code-of-conduct"
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """A server of this test's own: it changes the demo school's code of conduct."""
-    base, proc = start_embedded(tmp_path)
+    base, proc = start_demo(tmp_path)
     yield base
     proc.stop()
 

@@ -28,7 +28,7 @@ from schoolgate_kit.testing.push_service import BrowserSubscription, LoopbackPus
 from schoolgate_kit.testing.smtp import Arrived, LoopbackSmtp
 from schoolgate_kit.testing.waiting import GATEWAY_CAUGHT_UP_PATH, until_projected_sync
 
-from ..conftest import demo_ids, start_embedded, until  # type: ignore[import-not-found]
+from ..conftest import demo_ids, start_demo, until  # type: ignore[import-not-found]
 from .conftest import client_for, signed_in  # type: ignore[import-not-found]
 
 TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
@@ -85,7 +85,7 @@ def school(tmp_path_factory: pytest.TempPathFactory, smtp: LoopbackSmtp) -> Iter
         # a push a second at most, not a minute: the limiter's own tests use a clock
         "SCHOOLGATE_PUSH_GAP_SECONDS": "1",
     }
-    base, proc = start_embedded(tmp_path_factory.mktemp("channels"), env=env)
+    base, proc = start_demo(tmp_path_factory.mktemp("channels"), env=env)
     yield base
     proc.stop()
 

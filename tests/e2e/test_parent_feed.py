@@ -10,7 +10,11 @@ from typing import Any
 
 import httpx
 from PIL import Image
-from schoolgate_kit.testing.waiting import GATEWAY_CAUGHT_UP_PATH, until_projected_sync
+from schoolgate_kit.testing.waiting import (
+    GATEWAY_CAUGHT_UP_PATH,
+    until_projected,
+    until_projected_sync,
+)
 
 from .conftest import client_for, signed_in  # type: ignore[import-not-found]
 
@@ -48,7 +52,9 @@ async def publish(author: httpx.Client, audience: dict[str, Any], text: str, **m
         answer = await browser.post(
             f"{STORIES}/posts", json={"audience": audience, "text": text, **more}
         )
-    assert answer.status_code == 201, answer.text
+        assert answer.status_code == 201, answer.text
+        # a family may act on the post next (a like): the post must be known by then
+        await until_projected(browser, answer, path=GATEWAY_CAUGHT_UP_PATH)
     return str(answer.json()["post_id"])
 
 

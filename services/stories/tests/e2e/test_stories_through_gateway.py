@@ -11,7 +11,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.conftest import demo_ids, start_embedded
+from tests.conftest import demo_ids, start_demo
 
 SCHOOL = "/api/stories/schools/demo-school"
 TEACHER = {"email": "teacher@demo.school", "password": "demo-teacher-pass"}
@@ -20,7 +20,7 @@ PARENT = {"email": "parent@demo.school", "password": "demo-parent-pass"}
 
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    base, proc = start_embedded(tmp_path_factory.mktemp("embedded-stories"))
+    base, proc = start_demo(tmp_path_factory.mktemp("embedded-stories"))
     yield base
     proc.stop()
 
