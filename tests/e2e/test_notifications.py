@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Collection, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -285,6 +286,24 @@ async def test_a_point_reaches_the_childs_family_and_no_other(
     assert parent.post(f"{CENTRE}/seen").json() == {"unread": 0}
     assert parent.get(f"{CENTRE}/unread").json() == {"unread": 0}
     assert all(not i["unread"] for i in centre(parent)["items"])
+
+
+async def test_a_story_scheduled_for_later_is_not_told_before_families_can_see_it(
+    school: str, ids: dict[str, str]
+) -> None:
+    teacher, parent = signed_in(school, TEACHER), signed_in(school, PARENT)
+    known = seen_ids(parent)
+    posts = f"/api/stories/schools/{SCHOOL}/posts"
+    audience = {"kind": "classes", "class_ids": [ids["oak"]]}
+    later = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    for text, more in (("Our trip on Friday", {"visible_from": later}), ("Today's painting", {})):
+        answer = teacher.post(posts, json={"audience": audience, "text": text, **more})
+        assert answer.status_code == 201, answer.text
+    # the two are told in the order written: once today's is listed, the scheduled one was
+    # handled too, and it is not listed
+    today = await shown(parent, "New story for Oak", besides=known)
+    new = [i for i in centre(parent)["items"] if i["id"] not in known]
+    assert [i["id"] for i in new] == [today["id"]], new
 
 
 async def test_messages_tell_the_other_side_who_wrote_never_what(

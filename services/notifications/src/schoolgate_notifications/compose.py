@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from schoolgate_contracts import RecordedEvent
@@ -51,6 +52,9 @@ class Note:
     pupil_name: str | None = None
     count: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    shows_from: datetime | None = None
+    """When what it tells of can be seen, if later than the event (a story scheduled for
+    Friday morning): nobody is told of it before then, on any channel."""
 
     def as_doc(self) -> Doc:
         return {
@@ -166,9 +170,10 @@ async def _post(recorded: RecordedEvent, event: PostPublished, d: Directory) -> 
         where = school.get("name") or "the school"
         kind = "school_stories"
     parents = await d.guardians(pupils, school_id)
+    later = event.visible_from if event.visible_from > recorded.metadata.occurred_at else None
     return _families(
         parents, school_id, kind, f"New story for {where}", f"From {author}.", "#news",
-        extra={"sender": author, "subject": where},
+        extra={"sender": author, "subject": where}, shows_from=later,
     )  # fmt: skip
 
 

@@ -155,7 +155,7 @@ class Outbox:
             choice = effective((stored.get(key) or {}).get("choices"), audience)[Kind(note.kind)]
             planned = timing.plan(
                 Kind(note.kind), self.channel, choice[self.channel], audience, calendar, now,
-                digest_at,
+                digest_at, note.shows_from,
             )  # fmt: skip
             item = item_of(note, event_id, recorded.metadata.occurred_at)
             batch = planned.batch(note.recipient)
@@ -171,6 +171,7 @@ class Outbox:
                     "due_at": planned.at.isoformat(),
                     "item": item.model_dump(mode="json"),
                     "url": note.url,
+                    "note": {"kind": note.kind, "title": note.title, "body": note.body},
                 }
         if filed:
             await self.readmodels.commit(PENDING, 0, filed, None)
@@ -418,6 +419,20 @@ class Outbox:
                 )
             )
             return 1
+        if first["route"] == "scheduled":
+            # each as itself: two stories scheduled for the same moment are two stories
+            for doc in docs:
+                note = doc["note"]
+                await self.deliver(
+                    Outgoing(
+                        recipient=recipient, school_id=school_id, kind=note["kind"],
+                        title=note["title"], body=note["body"], url=doc["url"],
+                        tag=f"{note['kind']}:", event_ids=(doc["item"]["event_id"],),
+                        unsubscribe_kind=note["kind"],
+                    )
+                )  # fmt: skip
+                await self.readmodels.commit(PENDING, 0, {_key(doc): None}, None)
+            return len(docs)
         items = [timing.Item.model_validate(d["item"]) for d in docs]
         if first["route"] == "held":
             notice = timing.away(items)

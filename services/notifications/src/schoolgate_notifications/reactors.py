@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from schoolgate_contracts import RecordedEvent
 from schoolgate_contracts.points import PointAwarded
@@ -83,18 +84,23 @@ class Notifier:
         return lowest or 0
 
 
+def _utc_text(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
+
+
 async def record_in_centre(
     recorded: RecordedEvent, notes: list[Note], readmodels: ReadModelStore
 ) -> None:
     event_id = str(recorded.event_id)
-    occurred = recorded.metadata.occurred_at.isoformat()
+    occurred = _utc_text(recorded.metadata.occurred_at)
     event = recorded.event
     week = event.week_start.isoformat() if isinstance(event, PointAwarded) else None
     changes = {
         centre_key(note.recipient, event_id): {
             **note.as_doc(),
             "event_id": event_id,
-            "created_at": occurred,
+            # a story scheduled for later is listed from when it can be seen
+            "created_at": _utc_text(note.shows_from) if note.shows_from else occurred,
             "position": recorded.position,
             "week_start": week,
         }

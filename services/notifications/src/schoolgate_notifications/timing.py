@@ -52,6 +52,8 @@ class Route(StrEnum):
     """A member of staff's, filed for the summary at the next start of working hours."""
     dropped = "dropped"
     """Off on this channel (the notification centre still has it)."""
+    scheduled = "scheduled"
+    """Told as itself once it can be seen (a story scheduled for later), at ``Plan.at``."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class Plan:
         """The key items are filed under to become one send: per recipient (a parent, so
         one digest per family, however many children), channel and due moment, so items
         due at different moments never merge and a flushed batch is never filled again."""
-        if self.route not in (Route.digest, Route.held):
+        if self.route not in (Route.digest, Route.held, Route.scheduled):
             return None
         return f"{self.route}:{self.channel}:{recipient}:{self.at.isoformat()}"
 
@@ -78,8 +80,13 @@ def plan(
     calendar: Calendar,
     now: datetime,
     digest_at: time,
+    shows_from: datetime | None = None,
 ) -> Plan:
     """When one item goes to one recipient on one channel.
+
+    - What can be seen only later (``shows_from``: a story scheduled for Friday) is planned
+      as if it happened then: told as itself at that moment, or in the digest or the staff
+      summary that follows it. The centre lists it from then on.
 
     - Locked kinds (account, safety, emergency) go now on every channel, whatever is
       stored and whatever the hour: a warning about a sign-in from a new device is no use
@@ -95,6 +102,9 @@ def plan(
       holidays; entering the term dates restores the quiet.
     """
     now = _utc(now)
+    if shows_from is not None and _utc(shows_from) > now and channel is not Channel.in_app:
+        later = plan(kind, channel, timing, audience, calendar, _utc(shows_from), digest_at)
+        return later if later.route is not Route.now else Plan(Route.scheduled, channel, later.at)
     if kind in LOCKED or channel is Channel.in_app:
         return Plan(Route.now, channel, now)
     if timing is Timing.off:

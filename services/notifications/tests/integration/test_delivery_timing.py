@@ -8,6 +8,7 @@ push service that checks VAPID and decrypts.
   "While you were away" email at 08:00 that counts them all, never one each.
 - Three points in a minute reach the phone as one push now and one "Ada got 3 points" after
   the gap, under the same tag, so the phone shows one notification.
+- A story scheduled for Monday morning is told on Monday morning, not when it was written.
 - An event delivered twice sends nothing twice; a mail server that is down is a retry, and
   the retry sends each email once.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -167,6 +169,43 @@ async def test_the_digest_comes_once_at_the_schools_time_with_every_childs_news(
     assert await readmodels.find(PENDING, {"recipient": PARENT}) == []
     sent = await readmodels.find(SENT, {"recipient": PARENT})
     assert len(sent) == 2 and {d["kind"] for d in sent} == {"digest"}
+
+
+async def test_a_story_scheduled_for_monday_is_told_on_monday_not_when_it_was_written(
+    stores: tuple[SqliteReadModelStore, SqlitePrivateStore], smtp: LoopbackSmtp
+) -> None:
+    """A teacher writes on Friday evening the story families may see on Monday at 09:00:
+    nobody hears of it on Friday; at 09:00 on Monday each family that chose stories at once
+    gets it, as itself, and a family that chose the round-up gets it in Monday's."""
+    readmodels, private = stores
+    clock = ManualClock(FRIDAY + timedelta(hours=18))
+    other = "parent:p-ben"
+    for who, address in ((PARENT, "family@home.example"), (other, "ben@home.example")):
+        await Contacts(private).set(who, address, "en", "Jo", clock())
+    await choose(readmodels, PARENT, {"class_stories": {"email": "instant"}})
+    await choose(readmodels, other, {"class_stories": {"email": "digest"}})
+    outbox = email_outbox(stores, smtp, clock)
+    scheduler = Scheduler([outbox])
+    monday_nine = FRIDAY + timedelta(days=3, hours=9)
+    written = event(clock())
+    notes = [replace(story(who, "Ada"), shows_from=monday_nine) for who in (PARENT, other)]
+    await outbox.handle(written, notes)
+    await outbox.handle(written, notes)  # delivered again: filed once
+    for when in (FRIDAY + timedelta(hours=17, minutes=31, days=1), monday_nine - timedelta(1)):
+        clock.now = when  # Saturday's round-up, and Monday a moment before nine
+        assert await scheduler.run_once() == 0
+    assert smtp.arrived == []
+    clock.now = monday_nine + timedelta(seconds=1)
+    assert await scheduler.run_once() == 1
+    [mail] = smtp.to("family@home.example")
+    assert mail.message["Subject"] == "New story for Oak"
+    assert await scheduler.run_once() == 0
+    assert smtp.to("ben@home.example") == []
+    clock.now = monday_nine + timedelta(hours=8, minutes=31)  # Monday's round-up
+    assert await scheduler.run_once() == 1
+    [digest] = smtp.to("ben@home.example")
+    assert digest.message["Subject"] == "Your round-up from school"
+    assert len(smtp.to("family@home.example")) == 1
 
 
 async def test_a_teachers_friday_evening_is_one_summary_at_eight_on_monday(

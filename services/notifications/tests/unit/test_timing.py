@@ -195,3 +195,30 @@ def test_what_was_held_becomes_one_summary_not_a_burst() -> None:
 def test_a_moment_without_its_offset_is_refused() -> None:
     with pytest.raises(ValueError, match="offset"):
         plan(Kind.points, PUSH, INSTANT, PARENT, SCHOOL, datetime(2026, 12, 7, 10), SIX_PM)
+
+
+# Stories scheduled for later: told when they can be seen
+
+
+def test_a_story_scheduled_for_later_is_planned_as_if_written_then() -> None:
+    written, shows = london(12, 11, 18), london(12, 14, 9)  # Friday evening, Monday at nine
+    stories = Kind.class_stories
+    for channel in (PUSH, EMAIL):
+        planned = plan(stories, channel, INSTANT, PARENT, SCHOOL, written, SIX_PM, shows)
+        assert (planned.route, planned.at) == (Route.scheduled, shows)
+        assert planned.batch("parent:1") == f"scheduled:{channel}:parent:1:{shows.isoformat()}"
+        digested = plan(stories, channel, DIGEST, PARENT, SCHOOL, written, SIX_PM, shows)
+        assert (digested.route, digested.at) == (Route.digest, london(12, 14, 18))
+        off = plan(stories, channel, OFF, PARENT, SCHOOL, written, SIX_PM, shows)
+        assert off.route is Route.dropped
+    # the centre is filled now, and lists it from then (the read side's part)
+    assert plan(stories, IN_APP, INSTANT, PARENT, SCHOOL, written, SIX_PM, shows).route is (
+        Route.now
+    )
+    # scheduled for a Saturday, a member of staff hears on Monday at the start of hours
+    saturday = london(12, 12, 10)
+    held = plan(stories, PUSH, INSTANT, STAFF, SCHOOL, written, SIX_PM, saturday)
+    assert (held.route, held.at) == (Route.held, london(12, 14, 8))
+    # a time already past is no schedule
+    now = plan(stories, PUSH, INSTANT, PARENT, SCHOOL, written, SIX_PM, london(12, 11, 17))
+    assert (now.route, now.at) == (Route.now, written.astimezone(UTC))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
@@ -20,7 +20,6 @@ from schoolgate_kit.commands import Aggregate
 from schoolgate_kit.identity import CurrentIdentity, Identity, Role
 from schoolgate_kit.private import open_private_store
 from schoolgate_kit.problems import Forbidden, Problem, Unprocessable, problem_responses
-from schoolgate_kit.readmodels import ReadModelStore
 
 from schoolgate_notifications import preferences, push
 from schoolgate_notifications.bootstrap import Notifications
@@ -123,15 +122,18 @@ async def _seen_at(notifications: Notifications, key: str, school_id: str) -> st
 
 
 async def _entries(
-    readmodels: ReadModelStore, key: str, school_id: str, *, before: str | None, limit: int
+    notifications: Notifications, key: str, school_id: str, *, before: str | None, limit: int
 ) -> list[dict[str, Any]]:
-    return await readmodels.find(
+    """The newest entries up to ``before``, and never one whose time has not come (a story
+    scheduled for later is listed from the moment families can see it)."""
+    now = (notifications.clock() + timedelta(microseconds=1)).astimezone(UTC).isoformat()
+    return await notifications.readmodels.find(
         CENTRE,
         {"recipient": key, "school_id": school_id},
         order_by="created_at",
         descending=True,
         limit=limit,
-        before=("created_at", before) if before else None,
+        before=("created_at", min(before, now) if before else now),
     )
 
 
@@ -158,7 +160,7 @@ async def centre(
     key = person_key(identity)
     seen_at = await _seen_at(notifications, key, school_id)
     entries = await _entries(
-        notifications.readmodels,
+        notifications,
         key,
         school_id,
         before=before.isoformat() if before else None,
@@ -173,9 +175,7 @@ async def centre(
 
 
 async def _unread(notifications: Notifications, key: str, school_id: str, seen_at: str) -> int:
-    newest = await _entries(
-        notifications.readmodels, key, school_id, before=None, limit=UNREAD_COUNTED + 1
-    )
+    newest = await _entries(notifications, key, school_id, before=None, limit=UNREAD_COUNTED + 1)
     return sum(1 for e in newest if e["created_at"] > seen_at)
 
 
@@ -195,7 +195,7 @@ async def seen(
 ) -> dict[str, int]:
     """Everything in your notification centre so far counts as read."""
     key = person_key(identity)
-    newest = await _entries(notifications.readmodels, key, school_id, before=None, limit=1)
+    newest = await _entries(notifications, key, school_id, before=None, limit=1)
     if newest:
         await notifications.require_private().put(
             SEEN,
