@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import APIResponse, Browser, Page, expect
+from schoolgate_kit.testing.waiting import GATEWAY_CAUGHT_UP_PATH
 
 from .conftest import accessibility_problems  # type: ignore[import-not-found]
 
@@ -107,3 +108,11 @@ async def sees_child(parent: Page, child: str, tries: int = 20) -> None:
         await expect(parent.get_by_role("button", name="Check again")).to_be_enabled()
         await parent.wait_for_timeout(250)
     await expect(heading).to_be_visible()
+
+
+async def caught_up(page: Page, base: str, written: APIResponse | int) -> None:
+    """Wait until every read the school answers from (the gateway's and each service's)
+    shows a write: the answer that made it, or its log position."""
+    position = written if isinstance(written, int) else written.headers["x-schoolgate-position"]
+    answer = await page.request.get(f"{base}{GATEWAY_CAUGHT_UP_PATH}?position={position}")
+    assert answer.ok, await answer.text()

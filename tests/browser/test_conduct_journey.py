@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Page, expect
 
-from .steps import assert_accessible, sign_in  # type: ignore[import-not-found]
+from .steps import assert_accessible, caught_up, sign_in  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.browser
 
@@ -20,6 +20,7 @@ async def test_a_changed_code_of_conduct_is_shown_until_the_parent_agrees(
         data={"text": "We are kind to everyone.\n\nWe never share photos of other children."},
     )
     assert changed.ok, await changed.text()
+    await caught_up(leader, embedded, changed)  # the parent's next sign-in reads it
 
     parent = phone
     await sign_in(parent, embedded, "parent@demo.school", "demo-parent-pass")

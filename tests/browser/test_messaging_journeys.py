@@ -21,9 +21,8 @@ from PIL import Image
 from playwright.async_api import Browser, Page, expect
 from schoolgate_embedded.app import EmbeddedSettings, create_app
 from schoolgate_kit.keys import with_data_dir_secrets
-from schoolgate_kit.testing.waiting import GATEWAY_CAUGHT_UP_PATH
 
-from .steps import assert_accessible, new_phone, open_page, sign_in  # type: ignore[import-not-found]
+from .steps import assert_accessible, caught_up, new_phone, open_page, sign_in  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.browser
 TEACHER = ("teacher@demo.school", "demo-teacher-pass")  # Ms Oak, class Oak (demo.py)
@@ -131,12 +130,6 @@ async def move_clock(school: ClockedSchool, to: datetime, *phones: Page) -> None
     school.clock.at_least(to)
     for phone in phones:
         await phone.clock.set_system_time(school.clock())
-
-
-async def caught_up(page: Page, base: str, written: int) -> None:
-    """Every read the school answers from shows the write at ``written``."""
-    answer = await page.request.get(f"{base}{GATEWAY_CAUGHT_UP_PATH}?position={written}")
-    assert answer.ok, await answer.text()
 
 
 def position_of(response_headers: dict[str, str]) -> int:

@@ -7,9 +7,9 @@ import re
 import time
 
 import pytest
-from playwright.async_api import APIResponse, Browser, Page, expect
+from playwright.async_api import Browser, expect
 
-from .steps import assert_accessible, new_phone, open_page, sign_in  # type: ignore[import-not-found]
+from .steps import assert_accessible, caught_up, new_phone, open_page, sign_in  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.browser
 LEADER = ("leader@demo.school", "demo-leader-pass")
@@ -22,12 +22,6 @@ REASON = "Rude and threatening"
 NOTICE = "We have switched messages off while we fix a problem. Please phone the office."
 PHONE = "01632 960123"
 OFF = "Messages to the school are switched off"
-
-
-async def caught_up(page: Page, base: str, answer: APIResponse) -> None:
-    """Wait until every read model shows the write that gave this answer."""
-    position = answer.headers["x-schoolgate-position"]
-    assert (await page.request.get(f"{base}/api/caught-up?position={position}")).ok
 
 
 async def test_a_reported_parent_is_suspended_and_messaging_can_be_switched_off(
@@ -67,8 +61,7 @@ async def test_a_reported_parent_is_suspended_and_messaging_can_be_switched_off(
     reported = await answer.value
     assert reported.status == 201, await reported.text()
     await expect(teacher.get_by_text("A school leader will look at it.")).to_be_visible()
-    position = reported.headers["x-schoolgate-position"]
-    assert (await teacher.request.get(f"{embedded}/api/caught-up?position={position}")).ok
+    await caught_up(teacher, embedded, reported)
 
     leader = await browser.new_page()
     await sign_in(leader, embedded, *LEADER)

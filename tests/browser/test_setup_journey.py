@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from ..conftest import Process, start_embedded  # type: ignore[import-not-found]
-from .steps import assert_accessible, open_page  # type: ignore[import-not-found]
+from .steps import assert_accessible, caught_up, open_page  # type: ignore[import-not-found]
 
 pytestmark = pytest.mark.browser
 
@@ -49,8 +49,7 @@ async def in_care(head: Page, base: str, first_name: str) -> None:
     path = f"{base}/api/consent/schools/{school}/pupils/{pupil}/care-status"
     recorded = await head.request.put(path, data={"in_care": True})
     assert recorded.ok, await recorded.text()
-    position = recorded.headers["x-schoolgate-position"]
-    assert (await head.request.get(f"{base}/api/caught-up?position={position}")).ok
+    await caught_up(head, base, recorded)
 
 
 async def test_a_head_teacher_sets_up_a_school_and_gives_its_first_point_with_no_file(

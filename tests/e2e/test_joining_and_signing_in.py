@@ -67,6 +67,7 @@ async def test_a_parent_joins_with_a_letters_code_and_sees_their_child(
     assert joined.status_code == 200, joined.text
     assert joined.json()["status"] == "linked"
     conduct = joined.json()["code_of_conduct"]
+    projected(parent, joined)  # as the page does: the school knows the family from then on
     accepted = parent.post(
         f"{SCHOOL}/code-of-conduct/acceptances", json={"version": conduct["version"]}
     )

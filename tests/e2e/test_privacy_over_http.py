@@ -170,6 +170,12 @@ async def test_erasing_a_pupil_while_their_class_is_given_points(
 ) -> None:
     teacher, leader = signed_in(embedded, TEACHER), signed_in(embedded, LEADER)
     erased, others = ids["cara"], [ids[p] for p in ("ada", "ben", "sam-k", "sam-l")]
+    # the totals before: with every earlier write counted (another test's award to Ada)
+    first = teacher.post(
+        "/api/awards", json={"pupil_id": others[0], "school_way_id": ids["kindness"]}
+    )
+    assert first.status_code == 201, first.text
+    until_projected_sync(teacher, first, path=GATEWAY_CAUGHT_UP_PATH)
     before = {p: teacher.get(f"/api/pupils/{p}/weekly-total").json()["total"] for p in others}
     given = dict.fromkeys(others, 0)
     statuses: list[int] = []

@@ -1,4 +1,4 @@
-import { api, sleep, URLS } from "../core/api.js";
+import { api, caughtUp, sleep, URLS } from "../core/api.js";
 import { checkbox, field, fill, h, heading, section } from "../core/dom.js";
 import { say, warn, working } from "../core/messages.js";
 import { render, signedIn, signOut } from "../core/router.js";
@@ -191,6 +191,7 @@ export function joinView() {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       await working(button, "Saving…", async () => {
+        await caughtUp(); // the school knows this family once the link just made is read
         await api(
           "POST",
           URLS.conductAcceptances(join.redeemed.school_id),
