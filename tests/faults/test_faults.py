@@ -203,3 +203,30 @@ async def test_a_poison_message_ends_in_the_dead_letter_queue(cluster: Cluster) 
 
 async def _is(value, expected: list[str]) -> bool:  # type: ignore[no-untyped-def]
     return bool(await value == expected)
+
+
+async def test_a_worker_that_starts_consuming_as_the_broker_goes_waits_for_it(
+    private_broker: PrivateBroker,
+) -> None:
+    """A worker starting its consumers while the broker is away waits for it and then
+    consumes; it does not die. (The exact moment the broker drops the connection as a
+    channel is asked for, when aiormq says ``RuntimeError: ... closed``, cannot be made on
+    purpose; the broker-restart test above met it once in CI.)"""
+    bus = await RabbitMqBus.connect(private_broker.url, max_deliveries=3)
+    got: list[str] = []
+
+    async def handler(message: Message) -> None:
+        got.append(message.message_id)
+
+    try:
+        private_broker.stop()
+        starting = asyncio.create_task(bus.consume("faults.late", ["faults.Late"], handler))
+        await asyncio.sleep(1)  # it has met the outage: a few tries, none of them fatal
+        assert not starting.done() or starting.exception() is None
+        private_broker.start()
+        subscription = await asyncio.wait_for(starting, 60)
+        await bus.publish([Message("m-1", "faults.Late", b"{}")])
+        await until(lambda: got == ["m-1"], within=30, why="consumed once the broker was back")
+        await subscription.stop()
+    finally:
+        await bus.close()

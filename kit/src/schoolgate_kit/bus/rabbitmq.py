@@ -8,6 +8,7 @@ batch written to the socket at once and its confirms awaited together.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -238,10 +239,16 @@ class RabbitMqBus:
         while True:
             try:
                 return await self._consume(queue, bindings, handler)
-            except (aiormq.exceptions.AMQPError, ConnectionError) as exc:
+            except (aiormq.exceptions.AMQPError, ConnectionError, RuntimeError) as exc:
+                # aiormq says RuntimeError("... closed") for a channel asked of a connection
+                # the broker has just dropped, before the robust connection notices
+                if self._connection.is_closed:
+                    raise  # closed on purpose: the worker is stopping
                 log.warning("consumer.start_failed", queue=queue, error=repr(exc))
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 5.0)
+                with contextlib.suppress(TimeoutError):  # back: try at once
+                    await asyncio.wait_for(self._connection.connected.wait(), 30)
 
     async def _consume(
         self, queue: str, bindings: Sequence[str], handler: MessageHandler
