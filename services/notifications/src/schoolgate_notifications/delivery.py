@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from schoolgate_kit.schooltime import Calendar
 
 from schoolgate_notifications import timing
 from schoolgate_notifications.compose import Note
-from schoolgate_notifications.preferences import Audience, Channel, Kind, effective
+from schoolgate_notifications.preferences import Audience, Channel, Kind, Matrix, effective
 from schoolgate_notifications.projections import (
     CALENDARS,
     DEFAULT_DIGEST_AT,
@@ -148,11 +149,17 @@ class Outbox:
         filed: dict[str, Doc] = {}
         sends: list[tuple[Note, timing.Item]] = []
         records: dict[str, Doc | None] = {}
+        matrices: dict[tuple[str, Audience], Matrix] = {}
         for note, key in zip(notes, keys, strict=True):
             if _sent_key(self.channel, event_id, note.recipient) in done:
                 continue
             audience = Audience.of(note.recipient)
-            choice = effective((stored.get(key) or {}).get("choices"), audience)[Kind(note.kind)]
+            kept = (stored.get(key) or {}).get("choices")
+            # most of a school keeps the defaults or the same few choices: worked out once
+            alike = (json.dumps(kept, sort_keys=True) if kept else "", audience)
+            if alike not in matrices:
+                matrices[alike] = effective(kept, audience)
+            choice = matrices[alike][Kind(note.kind)]
             planned = timing.plan(
                 Kind(note.kind), self.channel, choice[self.channel], audience, calendar, now,
                 digest_at, note.shows_from,
