@@ -288,7 +288,7 @@ async def test_a_point_reaches_the_childs_family_and_no_other(
     assert all(not i["unread"] for i in centre(parent)["items"])
 
 
-async def test_a_story_scheduled_for_later_is_not_told_before_families_can_see_it(
+async def test_a_story_is_told_only_while_families_can_see_it(
     school: str, ids: dict[str, str]
 ) -> None:
     teacher, parent = signed_in(school, TEACHER), signed_in(school, PARENT)
@@ -304,6 +304,11 @@ async def test_a_story_scheduled_for_later_is_not_told_before_families_can_see_i
     today = await shown(parent, "New story for Oak", besides=known)
     new = [i for i in centre(parent)["items"] if i["id"] not in known]
     assert [i["id"] for i in new] == [today["id"]], new
+    # deleted, a story is no longer told of
+    deleted = teacher.delete(f"{posts}/{answer.json()['post_id']}")
+    assert deleted.status_code == 200, deleted.text
+    until_projected_sync(teacher, deleted, path=GATEWAY_CAUGHT_UP_PATH)
+    assert today["id"] not in seen_ids(parent)
 
 
 async def test_messages_tell_the_other_side_who_wrote_never_what(

@@ -52,6 +52,8 @@ class Note:
     pupil_name: str | None = None
     count: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    post_id: str | None = None
+    """The story it tells of: a story deleted since is told of no more."""
     shows_from: datetime | None = None
     """When what it tells of can be seen, if later than the event (a story scheduled for
     Friday morning): nobody is told of it before then, on any channel."""
@@ -67,6 +69,7 @@ class Note:
             "pupil_id": self.pupil_id,
             "pupil_name": self.pupil_name,
             "count": self.count,
+            "post_id": self.post_id,
         }
 
 
@@ -173,7 +176,7 @@ async def _post(recorded: RecordedEvent, event: PostPublished, d: Directory) -> 
     later = event.visible_from if event.visible_from > recorded.metadata.occurred_at else None
     return _families(
         parents, school_id, kind, f"New story for {where}", f"From {author}.", "#news",
-        extra={"sender": author, "subject": where}, shows_from=later,
+        extra={"sender": author, "subject": where}, post_id=event.post_id, shows_from=later,
     )  # fmt: skip
 
 

@@ -41,7 +41,9 @@ from schoolgate_notifications.preferences import Audience, Channel, Kind, Matrix
 from schoolgate_notifications.projections import (
     CALENDARS,
     DEFAULT_DIGEST_AT,
+    POSTS_GONE,
     PREFERENCES,
+    post_key,
     preferences_key,
 )
 
@@ -179,6 +181,7 @@ class Outbox:
                     "item": item.model_dump(mode="json"),
                     "url": note.url,
                     "note": {"kind": note.kind, "title": note.title, "body": note.body},
+                    "post_id": note.post_id,
                 }
         if filed:
             await self.readmodels.commit(PENDING, 0, filed, None)
@@ -386,6 +389,7 @@ class Outbox:
             before=("due_at", (now + timedelta(microseconds=1)).isoformat()),
             limit=2_000,
         )
+        due = await self._without_deleted_stories(due)
         batches: dict[str, list[Doc]] = defaultdict(list)
         for doc in due:
             batches[doc["batch"]].append(doc)
@@ -401,6 +405,21 @@ class Outbox:
             finally:
                 await private.delete(FLUSHING, batch)
         return sent
+
+    async def _without_deleted_stories(self, due: list[Doc]) -> list[Doc]:
+        """What is due, less what tells of a story deleted since it was filed (scheduled
+        for Friday, deleted on Thursday): that is forgotten, never sent."""
+        about = {post_key(d["school_id"], d["post_id"]) for d in due if d.get("post_id")}
+        if not about:
+            return due
+        gone = await self.readmodels.get_many(POSTS_GONE, list(about))
+        if not gone:
+            return due
+        dropped = [
+            d for d in due if d.get("post_id") and post_key(d["school_id"], d["post_id"]) in gone
+        ]
+        await self.readmodels.commit(PENDING, 0, {_key(d): None for d in dropped}, None)
+        return [d for d in due if d not in dropped]
 
     async def _flush(self, batch: str, docs: list[Doc], now: datetime) -> int:
         first = docs[0]

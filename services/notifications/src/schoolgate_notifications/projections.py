@@ -12,6 +12,7 @@ from schoolgate_contracts.notifications import (
     NotificationSettingsChanged,
 )
 from schoolgate_contracts.roster import SchoolDetailsChanged, SchoolRegistered
+from schoolgate_contracts.stories import PostDeleted
 from schoolgate_kit.directory import (
     families_projection,
     pupils_projection,
@@ -27,6 +28,9 @@ FAMILIES = "notifications.families"
 STAFF = "notifications.staff"
 CALENDARS = "notifications.calendars"
 PREFERENCES = "notifications.preferences"
+POSTS_GONE = "notifications.posts_gone"
+"""Stories deleted since they were published: nobody is told of one any more (a story
+scheduled for Friday and deleted on Thursday), and the centre stops listing it."""
 
 DEFAULT_DIGEST_AT = "17:30"
 """When a school's daily digest goes until it chooses: after the school day, while families
@@ -36,6 +40,14 @@ are home."""
 def preferences_key(school_id: str, person: str) -> str:
     """A person's choices at one school (a parent may have children at two)."""
     return f"{school_id}:{person}"
+
+
+def post_key(school_id: str, post_id: str) -> str:
+    return f"{school_id}:{post_id}"
+
+
+def _post_gone(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
+    return {"school_id": recorded.metadata.school_id}
 
 
 def _calendar(doc: Doc | None, recorded: RecordedEvent) -> Doc | None:
@@ -85,6 +97,14 @@ PROJECTIONS: tuple[Projection, ...] = (
         handles=(SchoolRegistered, SchoolDetailsChanged, NotificationSettingsChanged),
         key=lambda recorded: recorded.metadata.school_id,
         evolve=_calendar,
+    ),
+    Projection(
+        name=POSTS_GONE,
+        handles=(PostDeleted,),
+        key=lambda recorded: post_key(
+            recorded.metadata.school_id, getattr(recorded.event, "post_id", "")
+        ),
+        evolve=_post_gone,
     ),
     Projection(
         name=PREFERENCES,

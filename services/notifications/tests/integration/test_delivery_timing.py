@@ -38,7 +38,13 @@ from schoolgate_notifications import push
 from schoolgate_notifications.channels import EmailChannel, PushChannel
 from schoolgate_notifications.compose import Note
 from schoolgate_notifications.delivery import PENDING, SENT, Outbox, Retry, Scheduler
-from schoolgate_notifications.projections import CALENDARS, PREFERENCES, preferences_key
+from schoolgate_notifications.projections import (
+    CALENDARS,
+    POSTS_GONE,
+    PREFERENCES,
+    post_key,
+    preferences_key,
+)
 from schoolgate_notifications.timing import Limits
 
 SCHOOL = "school-a"
@@ -206,6 +212,30 @@ async def test_a_story_scheduled_for_monday_is_told_on_monday_not_when_it_was_wr
     [digest] = smtp.to("ben@home.example")
     assert digest.message["Subject"] == "Your round-up from school"
     assert len(smtp.to("family@home.example")) == 1
+
+
+async def test_a_scheduled_story_deleted_before_it_shows_is_never_told(
+    stores: tuple[SqliteReadModelStore, SqlitePrivateStore], smtp: LoopbackSmtp
+) -> None:
+    readmodels, private = stores
+    clock = ManualClock(FRIDAY + timedelta(hours=18))
+    await Contacts(private).set(PARENT, "family@home.example", "en", "Jo", clock())
+    await choose(readmodels, PARENT, {"class_stories": {"email": "instant"}})
+    outbox = email_outbox(stores, smtp, clock)
+    monday_nine = FRIDAY + timedelta(days=3, hours=9)
+    kept, deleted = (
+        replace(story(PARENT, "Ada"), post_id=post, shows_from=monday_nine)
+        for post in ("post-kept", "post-deleted")
+    )
+    await outbox.handle(event(clock()), [kept])
+    await outbox.handle(event(clock()), [deleted])
+    # on Saturday the teacher deletes one: the projection of deleted stories says so
+    gone = {post_key(SCHOOL, "post-deleted"): {"school_id": SCHOOL}}
+    await readmodels.commit(POSTS_GONE, 0, gone, None)
+    clock.now = monday_nine + timedelta(seconds=1)
+    assert await Scheduler([outbox]).run_once() == 1
+    assert len(smtp.to("family@home.example")) == 1
+    assert await readmodels.find(PENDING, {"recipient": PARENT}) == []  # forgotten, not kept
 
 
 async def test_a_teachers_friday_evening_is_one_summary_at_eight_on_monday(

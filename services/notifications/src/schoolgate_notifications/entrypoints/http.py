@@ -28,7 +28,9 @@ from schoolgate_notifications.delivery import PENDING, SENT
 from schoolgate_notifications.projections import (
     CALENDARS,
     DEFAULT_DIGEST_AT,
+    POSTS_GONE,
     PREFERENCES,
+    post_key,
     preferences_key,
 )
 from schoolgate_notifications.reactors import CENTRE, HANDLED
@@ -127,7 +129,7 @@ async def _entries(
     """The newest entries up to ``before``, and never one whose time has not come (a story
     scheduled for later is listed from the moment families can see it)."""
     now = (notifications.clock() + timedelta(microseconds=1)).astimezone(UTC).isoformat()
-    return await notifications.readmodels.find(
+    entries = await notifications.readmodels.find(
         CENTRE,
         {"recipient": key, "school_id": school_id},
         order_by="created_at",
@@ -135,6 +137,12 @@ async def _entries(
         limit=limit,
         before=("created_at", min(before, now) if before else now),
     )
+    # a story deleted since is no longer told of (a page may then be a little short)
+    about = {post_key(school_id, e["post_id"]) for e in entries if e.get("post_id")}
+    gone = await notifications.readmodels.get_many(POSTS_GONE, list(about)) if about else {}
+    return [
+        e for e in entries if not e.get("post_id") or post_key(school_id, e["post_id"]) not in gone
+    ]
 
 
 def _shown(entry: dict[str, Any], seen_at: str) -> dict[str, Any]:
