@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import json
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any, Protocol
@@ -115,6 +115,37 @@ def _sent_key(channel: Channel, event_id: str, recipient: str) -> str:
 
 
 @dataclass
+class PushesFirst:
+    """Phones before inboxes where one process sends both: an email fan-out waits while
+    pushes are going, at most ``most`` seconds. A buzz is what a family expects at once and
+    an email a few seconds later is no loss; without the wait, rendering and sending 2,000
+    emails shares the process's one event loop with the pushes (in the benchmark, pushes
+    went at less than half their speed)."""
+
+    most: float = 10.0
+    _going: int = 0
+    _idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self._idle.set()
+
+    @contextlib.asynccontextmanager
+    async def pushing(self) -> AsyncIterator[None]:
+        self._going += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._going -= 1
+            if not self._going:
+                self._idle.set()
+
+    async def after_pushes(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), self.most)
+
+
+@dataclass
 class Outbox:
     sender: Sender
     readmodels: ReadModelStore
@@ -127,6 +158,8 @@ class Outbox:
     (short: the queue's next events wait meanwhile); then the bus delivers it again
     (``SCHOOLGATE_CONSUMER_MAX_DELIVERIES`` times) and at last dead-letters it, to be
     replayed once the mail server or push service is back."""
+    first: PushesFirst | None = None
+    """Shared by a process's push and email outboxes: email waits while pushes go."""
     _limiting: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Held while limiters are read, decided and written: one fan-out or flush at a time."""
 
@@ -137,6 +170,13 @@ class Outbox:
     async def handle(self, recorded: RecordedEvent, notes: Sequence[Note]) -> None:
         if not notes:
             return
+        if self.first is not None and self.channel is Channel.push:
+            async with self.first.pushing():
+                await self._handle(recorded, notes)
+        else:
+            await self._handle(recorded, notes)
+
+    async def _handle(self, recorded: RecordedEvent, notes: Sequence[Note]) -> None:
         school_id = recorded.metadata.school_id
         event_id = str(recorded.event_id)
         calendar_doc = await self.readmodels.get(CALENDARS, school_id) or {}
@@ -201,6 +241,8 @@ class Outbox:
             going = await self._admit(reached, routes)
         else:
             going = [(self._outgoing(note, item), routes[note.recipient]) for note, item in reached]
+            if self.first is not None and going:
+                await self.first.after_pushes()
         failures: list[BaseException] = []
         for pause in (0.0, *self.retry_after):
             # a mail server restarting or a push service busy for a moment: the sends that

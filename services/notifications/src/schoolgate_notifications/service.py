@@ -22,7 +22,7 @@ from schoolgate_kit.settings import Settings
 from schoolgate_notifications import push
 from schoolgate_notifications.bootstrap import Notifications
 from schoolgate_notifications.channels import EmailChannel, PushChannel
-from schoolgate_notifications.delivery import Outbox, Outgoing, Scheduler
+from schoolgate_notifications.delivery import Outbox, Outgoing, PushesFirst, Scheduler
 from schoolgate_notifications.entrypoints.http import create_app
 from schoolgate_notifications.preferences import Channel
 from schoolgate_notifications.projections import PROJECTIONS, SCHOOLS
@@ -80,6 +80,7 @@ class Workers:
                 public_base_url=self.settings.public_base_url,
                 school_names=self.school_name,
             )
+        first = PushesFirst()
         self.outboxes = [
             Outbox(
                 channel,
@@ -87,6 +88,7 @@ class Workers:
                 self.private,
                 self.parts.clock,
                 limits=self.settings.push_limits,
+                first=first,
             )
             for channel in (push_channel, email_channel)
         ]

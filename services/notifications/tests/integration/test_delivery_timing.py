@@ -37,7 +37,14 @@ from schoolgate_kit.testing.smtp import LoopbackSmtp
 from schoolgate_notifications import push
 from schoolgate_notifications.channels import EmailChannel, PushChannel
 from schoolgate_notifications.compose import Note
-from schoolgate_notifications.delivery import PENDING, SENT, Outbox, Retry, Scheduler
+from schoolgate_notifications.delivery import (
+    PENDING,
+    SENT,
+    Outbox,
+    PushesFirst,
+    Retry,
+    Scheduler,
+)
 from schoolgate_notifications.projections import (
     CALENDARS,
     POSTS_GONE,
@@ -236,6 +243,34 @@ async def test_a_scheduled_story_deleted_before_it_shows_is_never_told(
     assert await Scheduler([outbox]).run_once() == 1
     assert len(smtp.to("family@home.example")) == 1
     assert await readmodels.find(PENDING, {"recipient": PARENT}) == []  # forgotten, not kept
+
+
+async def test_an_email_waits_while_pushes_are_going_and_no_longer(
+    stores: tuple[SqliteReadModelStore, SqlitePrivateStore], smtp: LoopbackSmtp
+) -> None:
+    """Where one process sends both, phones first: an email fan-out waits while a push
+    fan-out goes, and goes as soon as it is done (or after ``most`` seconds at worst)."""
+    readmodels, private = stores
+    clock = ManualClock(FRIDAY + timedelta(hours=10))
+    await Contacts(private).set(PARENT, "family@home.example", "en", "Jo", clock())
+    await choose(readmodels, PARENT, {"class_stories": {"email": "instant"}})
+    outbox = replace(email_outbox(stores, smtp, clock), first=PushesFirst(most=30))
+    assert outbox.first is not None
+    async with outbox.first.pushing():  # a push fan-out is going
+        emailing = asyncio.create_task(outbox.handle(event(clock()), [story(PARENT, "Ada")]))
+        done, _ = await asyncio.wait({emailing}, timeout=1)
+        assert not done and smtp.to("family@home.example") == []
+    await asyncio.wait_for(emailing, 10)
+    assert len(smtp.to("family@home.example")) == 1
+    # with no push going, an email does not wait at all
+    await asyncio.wait_for(outbox.handle(event(clock()), [story(PARENT, "Ben")]), 10)
+    assert len(smtp.to("family@home.example")) == 2
+    # and a push fan-out that never ends holds email back for ``most`` seconds, no longer
+    stuck = replace(outbox, first=PushesFirst(most=0.5))
+    assert stuck.first is not None
+    async with stuck.first.pushing():
+        await asyncio.wait_for(stuck.handle(event(clock()), [story(PARENT, "Cy")]), 10)
+    assert len(smtp.to("family@home.example")) == 3
 
 
 async def test_a_teachers_friday_evening_is_one_summary_at_eight_on_monday(
