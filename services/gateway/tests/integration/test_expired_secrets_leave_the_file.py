@@ -54,10 +54,12 @@ async def test_addresses_and_set_up_links_are_gone_from_the_file_once_expired(
         clock.now = NOW + LINK_LIFETIME + timedelta(minutes=1)
         assert await accounts.session(session, clock.now) is not None
 
-        stored = on_disk(path)
-        assert b"p@x.org" in stored  # the account is kept: the right file, readable
-        assert ADDRESS.encode() not in stored
-        assert digest(token).encode() not in stored
-        assert token.encode() not in stored
     finally:
         await accounts.close()
+    # read once the store has let go: while it is open, another connection's checkpoint may
+    # find it busy and leave the log's older frames (written before the purge) in place
+    stored = on_disk(path)
+    assert b"p@x.org" in stored  # the account is kept: the right file, readable
+    assert ADDRESS.encode() not in stored
+    assert digest(token).encode() not in stored
+    assert token.encode() not in stored
