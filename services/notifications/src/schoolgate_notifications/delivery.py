@@ -123,26 +123,26 @@ class PushesFirst:
     went at less than half their speed)."""
 
     most: float = 10.0
-    _going: int = 0
-    _idle: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def __post_init__(self) -> None:
-        self._idle.set()
+    _going: set[asyncio.Event] = field(default_factory=set)
+    """One per push fan-out in flight, set when it ends."""
 
     @contextlib.asynccontextmanager
     async def pushing(self) -> AsyncIterator[None]:
-        self._going += 1
-        self._idle.clear()
+        done = asyncio.Event()
+        self._going.add(done)
         try:
             yield
         finally:
-            self._going -= 1
-            if not self._going:
-                self._idle.set()
+            self._going.discard(done)
+            done.set()
 
     async def after_pushes(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), self.most)
+        """Wait for the push fan-outs going now, not for any that start meanwhile: on a
+        busy day pushes never stop, and email must not wait for ever behind them."""
+        going = [done.wait() for done in self._going]
+        if going:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*going), self.most)
 
 
 @dataclass
@@ -457,11 +457,13 @@ class Outbox:
         gone = await self.readmodels.get_many(POSTS_GONE, list(about))
         if not gone:
             return due
-        dropped = [
-            d for d in due if d.get("post_id") and post_key(d["school_id"], d["post_id"]) in gone
-        ]
-        await self.readmodels.commit(PENDING, 0, {_key(d): None for d in dropped}, None)
-        return [d for d in due if d not in dropped]
+        dropped = {
+            _key(d): None
+            for d in due
+            if d.get("post_id") and post_key(d["school_id"], d["post_id"]) in gone
+        }
+        await self.readmodels.commit(PENDING, 0, dropped, None)
+        return [d for d in due if "item" not in d or _key(d) not in dropped]
 
     async def _flush(self, batch: str, docs: list[Doc], now: datetime) -> int:
         first = docs[0]
